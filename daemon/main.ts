@@ -1,0 +1,180 @@
+// The daemon: becomes the one instance for its home, recovers and opens the event log, replays
+// state, ingests the fallback log, serves JSON-RPC on the socket, and shuts down gracefully on
+// SIGTERM/SIGINT or `daemon.shutdown`. Workers are never stopped by a daemon shutdown.
+import { watch, type FSWatcher } from "node:fs";
+import { basename } from "node:path";
+import type { Logger } from "pino";
+import { loadConfig } from "../src/config.js";
+import { EventLog } from "../src/eventlog/append.js";
+import { ingestFallback } from "../src/eventlog/ingest.js";
+import { cutTornTail } from "../src/eventlog/recover.js";
+import { scanLog } from "../src/eventlog/scan.js";
+import { SeqIndex } from "../src/eventlog/seq-index.js";
+import { createLogger, flushLogger } from "../src/log.js";
+import { resolvePaths, type CpwdPaths } from "../src/paths.js";
+import { ErrorCode, isCpwdError } from "../src/protocol/errors.js";
+import type { EventRecord } from "../src/protocol/events.js";
+import { RpcServer } from "../src/rpc/server.js";
+import { readVersion } from "../src/version.js";
+import { systemClock, type DaemonContext } from "./context.js";
+import { coreMethodGroup } from "./core-methods.js";
+import { acquireInstance } from "./instance.js";
+import { buildRpcServer, type MethodGroup } from "./methods.js";
+
+export interface DaemonOptions {
+  paths?: CpwdPaths;
+  env?: NodeJS.ProcessEnv;
+  /** Also log to stderr (foreground, service manager). */
+  logToStderr?: boolean;
+  /** Install SIGTERM/SIGINT handlers. @default true */
+  handleSignals?: boolean;
+}
+
+export interface RunningDaemon {
+  ctx: DaemonContext;
+  /** Resolves when the daemon has shut down. */
+  done: Promise<void>;
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Starts the daemon; rejects with ALREADY_RUNNING (naming the pid) when another one owns the home. */
+export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaemon> {
+  const env = opts.env ?? process.env;
+  const paths = opts.paths ?? resolvePaths();
+  const startedAtMs = Date.now();
+  const version = readVersion();
+  const config = loadConfig(paths.config);
+  const logger = createLogger({ file: paths.daemonLog, level: env.CPWD_LOG_LEVEL, stderr: opts.logToStderr ?? false });
+
+  let shuttingDown: Promise<void> | null = null;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const shutdownRef: { fn: (reason: string) => Promise<void> } = { fn: async () => {} };
+
+  const instance = await acquireInstance(paths, (err) => {
+    // The lock's mtime could not be refreshed (event loop stalled past `stale`, or the lock dir
+    // was removed). Another daemon may now believe the log is free: stop writing, shut down.
+    logger.error({ err }, "event log lock compromised; shutting down");
+    void shutdownRef.fn("lock compromised");
+  }).catch((err: unknown) => {
+    if (isCpwdError(err, ErrorCode.AlreadyRunning)) logger.warn({ err: err.message }, "refusing to start");
+    flushLogger(logger);
+    throw err;
+  });
+
+  // One pass over the log: state to replay, the seq index, fids of ingested fallback records.
+  const history: EventRecord[] = [];
+  const index = new SeqIndex();
+  const seenFallback = new Set<string>();
+  const scan = scanLog(paths.events, (e, offset) => {
+    index.note(e.seq, offset);
+    history.push(e);
+    if (e.source === "fallback" && typeof e.payload.fallbackId === "string") seenFallback.add(e.payload.fallbackId);
+  });
+  const recovery = cutTornTail(paths.events, paths.quarantine, scan.goodEndBytes, scan.sizeBytes, scan.badLinesInTail);
+  const eventLog = await EventLog.open(paths.events, {
+    lastSeq: scan.lastSeq,
+    eventCount: scan.eventCount,
+    sizeBytes: scan.goodEndBytes,
+    index,
+  });
+  const ctx: DaemonContext = { paths, config, log: logger, events: eventLog, clock: systemClock, version };
+
+  const startup = [];
+  if (recovery.truncatedBytes > 0) {
+    logger.warn({ ...recovery, quarantine: paths.quarantine }, "torn tail of events.jsonl moved to quarantine");
+    startup.push({
+      type: "log.recovered",
+      payload: { ...recovery, quarantine: paths.quarantine, lastSeq: scan.lastSeq },
+    });
+  }
+  startup.push({
+    type: "daemon.started",
+    payload: { pid: process.pid, version, recoveredSeq: scan.lastSeq, socket: paths.socket },
+  });
+  await eventLog.append(startup);
+
+  const fallbackOffset = `${paths.fallback}.offset`;
+  let ingesting: Promise<void> = Promise.resolve();
+  const ingest = (): Promise<void> =>
+    (ingesting = ingesting.then(async () => {
+      try {
+        const r = await ingestFallback(paths.fallback, fallbackOffset, seenFallback, (inputs) => eventLog.append(inputs));
+        if (r.count > 0 || r.badLines > 0) {
+          await eventLog.append([{ type: "fallback.ingested", payload: { count: r.count, skippedDuplicates: r.skippedDuplicates, badLines: r.badLines } }]);
+          logger.info(r, "fallback log ingested");
+        }
+      } catch (err) {
+        logger.error({ err }, "fallback ingest failed; will retry when the file changes");
+      }
+    }));
+  await ingest();
+
+  const groups: MethodGroup[] = [];
+  const areaClosers: Array<() => Promise<void> | void> = [];
+  groups.push(
+    coreMethodGroup({
+      ctx,
+      log: eventLog,
+      startedAtMs,
+      workers: () => [],
+      statusExtras: () => ({}),
+      requestShutdown: (reason) => setImmediate(() => void shutdownRef.fn(reason)),
+    }) as unknown as MethodGroup,
+  );
+  void history;
+
+  const server = await RpcServer.listen({
+    socketPath: paths.socket,
+    rpc: buildRpcServer(groups, logger),
+    maxMessageBytes: config.maxMessageBytes,
+    log: logger,
+  });
+
+  // Ingest whenever a shim appends to the fallback log (inotify/FSEvents: no polling).
+  let watcher: FSWatcher | null = null;
+  let debounce: NodeJS.Timeout | undefined;
+  try {
+    watcher = watch(paths.home, (_event, name) => {
+      if (name !== basename(paths.fallback)) return;
+      clearTimeout(debounce);
+      debounce = setTimeout(() => void ingest(), 20);
+    });
+    watcher.on("error", (err) => logger.warn({ err }, "fallback watcher failed"));
+  } catch (err) {
+    logger.warn({ err }, "cannot watch the home folder; fallback ingested at start only");
+  }
+
+  logger.info({ socket: paths.socket, home: paths.home, lastSeq: scan.lastSeq }, "daemon started");
+
+  const shutdown = (reason: string): Promise<void> => {
+    if (shuttingDown) return shuttingDown;
+    shuttingDown = (async () => {
+      logger.info({ reason }, "daemon shutting down");
+      watcher?.close();
+      clearTimeout(debounce);
+      await server.close(config.shutdownTimeoutMs).catch((err) => logger.warn({ err }, "closing the server"));
+      for (const close of areaClosers) await Promise.resolve(close()).catch((err) => logger.warn({ err }, "closing an area"));
+      await ingesting;
+      await eventLog.append([{ type: "daemon.stopped", payload: { reason, pid: process.pid } }]).catch((err) => {
+        logger.error({ err }, "could not record daemon.stopped");
+      });
+      await eventLog.close();
+      await instance.release();
+      logger.info({ reason }, "daemon stopped");
+      flushLogger(logger);
+      resolveDone();
+    })();
+    return shuttingDown;
+  };
+  shutdownRef.fn = shutdown;
+
+  if (opts.handleSignals ?? true) {
+    for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+      process.on(sig, () => void shutdown(`signal ${sig}`));
+    }
+  }
+  return { ctx, done, shutdown };
+}
+
+export type { Logger };

@@ -1,0 +1,65 @@
+// The runner interface: how the supervisor starts, signals and learns the end of a worker process,
+// whatever runs it. The local process runner (local-runner.ts) is the default; a runner on a
+// cluster engine could sit behind the same interface without the supervisor changing.
+
+/** Everything needed to launch one worker. */
+export interface LaunchSpec {
+  workerId: string;
+  /** Argument vector; argv[0] is the program. Never run through a shell. */
+  argv: string[];
+  cwd: string;
+  /** The complete environment of the worker (the caller's env plus overrides, plus CPWD_WORKER_ID). */
+  env: Record<string, string>;
+  /** The worker's folder, `workers/W<N>/`; logs go to `<dir>/logs/`. */
+  dir: string;
+  /** Run-time limit in ms, enforced by the wrapper even when the daemon is down; null for none. */
+  timeoutMs: number | null;
+  /** Time between SIGTERM and SIGKILL when the wrapper enforces the deadline. */
+  graceMs: number;
+}
+
+/** A running worker as the runner knows it. */
+export interface WorkerHandle {
+  workerId: string;
+  /** The worker's own pid; it is also its process group id. */
+  pid: number;
+  /** The wrapper's pid (the worker's parent that outlives the daemon). */
+  wrapperPid: number;
+  /** Process start time as the OS reports it, to tell a reused pid from ours; null if unknown. */
+  pidStartTime: string | null;
+  startedAtMs: number;
+}
+
+/** How a worker ended. Data, not an exception. */
+export interface ExitStatus {
+  /** Exit code, or null when a signal ended it. */
+  code: number | null;
+  /** Signal name (e.g. "SIGKILL"), or null. */
+  signal: string | null;
+  /** True when the wrapper's own deadline ended it. */
+  timedOut: boolean;
+  endedAtMs: number;
+}
+
+/** What adopting a worker folder found after a daemon restart. */
+export type AdoptResult =
+  | { kind: "running"; handle: WorkerHandle }
+  | { kind: "exited"; handle: WorkerHandle | null; exit: ExitStatus }
+  /** Neither alive nor an exit record: the wrapper was killed too (e.g. SIGKILL to the whole tree). */
+  | { kind: "lost"; handle: WorkerHandle | null };
+
+export interface Runner {
+  /** Starts the worker under its wrapper; resolves once the worker's pid is known. */
+  launch(spec: LaunchSpec): Promise<WorkerHandle>;
+  /** Sends a signal to the worker's whole process group. Never throws for a group already gone. */
+  signal(handle: WorkerHandle, signal: NodeJS.Signals): void;
+  /**
+   * Calls `onExit` once when the worker has ended and its exit status is on disk, for launched and
+   * adopted workers alike, without busy polling. Returns a function that stops watching.
+   */
+  watchExit(handle: WorkerHandle, dir: string, onExit: (exit: ExitStatus) => void): () => void;
+  /** Looks at a worker folder after a daemon restart: still running (pid verified), ended, or lost. */
+  adopt(workerId: string, dir: string): Promise<AdoptResult>;
+  /** Stops all watchers and timers (daemon shutdown); leaves the workers running. */
+  close(): void;
+}

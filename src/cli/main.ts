@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// The `cpwd` command: picks the subcommand and loads only its module, so a fast command such as
+// `status` never pays for what another one imports (zod, pino, the daemon).
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { CliContext, Command } from "./context.js";
+
+type Loader = () => Promise<{ run: Command }>;
+
+/** Subcommand → its module. One line each; every module exports `run`. */
+const COMMANDS: Record<string, { load: Loader; summary: string }> = {
+  daemon: { load: () => import("./commands/daemon.js"), summary: "run the daemon in the foreground" },
+  start: { load: () => import("./commands/start.js"), summary: "start the daemon in the background" },
+  stop: { load: () => import("./commands/stop.js"), summary: "stop the daemon, or `stop W3|NAME|all` a worker" },
+  status: { load: () => import("./commands/status.js"), summary: "the daemon and its workers (--json)" },
+  events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon" },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: cpwd <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+}
+
+/** Runs one CLI invocation and resolves with its exit code. */
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    (name === undefined ? ctx.stderr : ctx.stdout).write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    const { readVersion } = await import("../version.js");
+    ctx.stdout.write(`${readVersion()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    ctx.stderr.write(`cpwd: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest, ctx);
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const ctx: CliContext = {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cliScript: fileURLToPath(import.meta.url),
+    nodePath: process.execPath,
+  };
+  main(process.argv.slice(2), ctx).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const e = err as { code?: string; message?: string };
+      process.stderr.write(`cpwd: ${e.message ?? String(err)}${e.code ? ` (${e.code})` : ""}\n`);
+      if (process.env.CPWD_DEBUG) process.stderr.write(`${(err as Error).stack ?? ""}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,117 @@
+// Taking the fallback log into events.jsonl, exactly once. The fallback file is never rewritten
+// (a shim may be appending to it at any moment); instead the byte offset ingested so far is kept in
+// a sidecar file, written atomically after the events are durable. A crash between the two
+// re-reads some lines on the next start, and their `fid`s, already in the log, are skipped.
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
+import { checkEventPayload, type EventInput } from "../protocol/events.js";
+import type { FallbackRecord } from "./fallback.js";
+
+export interface IngestResult {
+  count: number;
+  skippedDuplicates: number;
+  badLines: number;
+  offsetBytes: number;
+}
+
+/** Reads the ingested offset; a missing or unreadable sidecar means 0 (fids dedupe the rest). */
+export function readOffset(offsetFile: string): number {
+  try {
+    const n = Number(readFileSync(offsetFile, "utf8").trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function writeOffset(offsetFile: string, offset: number): void {
+  const tmp = `${offsetFile}.tmp`;
+  writeFileSync(tmp, `${offset}\n`, { mode: 0o600 });
+  renameSync(tmp, offsetFile);
+}
+
+function parseFallbackLine(line: string): FallbackRecord | null {
+  try {
+    const r = JSON.parse(line) as FallbackRecord;
+    if (typeof r !== "object" || r === null || typeof r.fid !== "string" || typeof r.type !== "string") return null;
+    if (typeof r.payload !== "object" || r.payload === null || Array.isArray(r.payload)) return null;
+    return r;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Ingests complete lines after the saved offset: events are appended (with `source: "fallback"`
+ * and the record's `fid` in the payload as `fallbackId`) through `append`, which must resolve only
+ * once they are durable; then the offset moves. `seen` holds fids already in the log.
+ */
+export async function ingestFallback(
+  file: string,
+  offsetFile: string,
+  seen: Set<string>,
+  append: (inputs: EventInput[]) => Promise<unknown>,
+): Promise<IngestResult> {
+  const start = readOffset(offsetFile);
+  if (!existsSync(file)) return { count: 0, skippedDuplicates: 0, badLines: 0, offsetBytes: start };
+  const fd = openSync(file, "r");
+  let buf: Buffer;
+  try {
+    const size = fstatSync(fd).size;
+    // A fallback file that shrank was replaced by hand: start it over (fids still dedupe).
+    const from = start > size ? 0 : start;
+    buf = Buffer.alloc(size - from);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, from + off);
+      if (n === 0) break;
+      off += n;
+    }
+    buf = buf.subarray(0, off);
+    // Only complete lines: a shim may be mid-write on the last one.
+    const lastNl = buf.lastIndexOf(10);
+    buf = lastNl === -1 ? buf.subarray(0, 0) : buf.subarray(0, lastNl + 1);
+    const result: IngestResult = { count: 0, skippedDuplicates: 0, badLines: 0, offsetBytes: from + buf.length };
+    if (buf.length === 0) return result;
+    const inputs: EventInput[] = [];
+    for (const line of buf.toString("utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      const rec = parseFallbackLine(line);
+      if (!rec) {
+        result.badLines++;
+        continue;
+      }
+      if (seen.has(rec.fid)) {
+        result.skippedDuplicates++;
+        continue;
+      }
+      seen.add(rec.fid);
+      const input: EventInput = {
+        type: rec.type,
+        source: "fallback",
+        ts: typeof rec.ts === "string" ? rec.ts : new Date().toISOString(),
+        ...(typeof rec.worker === "string" ? { worker: rec.worker } : {}),
+        ...(typeof rec.session === "string" ? { session: rec.session } : {}),
+        payload: { ...rec.payload, fallbackId: rec.fid },
+      };
+      try {
+        checkEventPayload(input);
+      } catch (err) {
+        // Kept, not dropped: recorded under its own type with the reason, so nothing is lost.
+        input.payload = { originalType: rec.type, reason: (err as Error).message.slice(0, 500), record: rec.payload, fallbackId: rec.fid };
+        input.type = "fallback.rejected";
+      }
+      inputs.push(input);
+    }
+    result.count = inputs.length;
+    try {
+      if (inputs.length > 0) await append(inputs);
+    } catch (err) {
+      for (const i of inputs) seen.delete(String(i.payload.fallbackId));
+      throw err;
+    }
+    writeOffset(offsetFile, result.offsetBytes);
+    return result;
+  } finally {
+    closeSync(fd);
+  }
+}

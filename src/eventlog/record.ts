@@ -1,0 +1,24 @@
+// Parsing and serialising one line of events.jsonl. The envelope check is hand-written (cheap,
+// no zod) because it runs on every line of every replay; payloads are checked at append time.
+import type { EventRecord } from "../protocol/events.js";
+
+/** Parses a line into an event, or returns null when it is not a version-1 event line. */
+export function parseEventLine(line: string): EventRecord | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
+  const e = v as Record<string, unknown>;
+  if (e.v !== 1 || typeof e.seq !== "number" || !Number.isInteger(e.seq) || e.seq < 1) return null;
+  if (typeof e.type !== "string" || typeof e.ts !== "string" || typeof e.source !== "string") return null;
+  if (typeof e.payload !== "object" || e.payload === null || Array.isArray(e.payload)) return null;
+  return v as EventRecord;
+}
+
+/** One event as its line, newline included. */
+export function serializeEvent(e: EventRecord): string {
+  return `${JSON.stringify(e)}\n`;
+}

@@ -1,0 +1,112 @@
+// A small JSON-RPC client over the daemon's socket, built on json-rpc-2.0's JSONRPCClient with our
+// line framing. Typed by the protocol's method table (types only: no zod is loaded here). Wire
+// errors come back as CpwdError with the daemon's stable code, in this one place.
+import type { Socket } from "node:net";
+import { JSONRPCClient, JSONRPCErrorException, type JSONRPCResponse } from "json-rpc-2.0";
+import { CpwdError, ErrorCode, type ErrorCode as ErrorCodeT } from "../protocol/errors.js";
+import type { MethodName, ParamsOf, ResultOf } from "../protocol/methods.js";
+import { openSocket } from "./connect.js";
+import { frame, LineSplitter } from "./framing.js";
+
+export interface ConnectOptions {
+  /** @default 1000 */
+  connectTimeoutMs?: number;
+  /** Largest reply line accepted. @default 64 MiB */
+  maxMessageBytes?: number;
+}
+
+export interface CallOptions {
+  /** @default 10_000 */
+  timeoutMs?: number;
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+/** Turns a JSON-RPC error into a CpwdError, keeping the wire code and data. */
+export function fromWireError(err: unknown): CpwdError {
+  if (err instanceof CpwdError) return err;
+  if (err instanceof JSONRPCErrorException) {
+    const data = (err.data ?? {}) as { code?: unknown };
+    const code: ErrorCodeT =
+      typeof data.code === "string" && KNOWN_CODES.has(data.code)
+        ? (data.code as ErrorCodeT)
+        : err.code === -32602
+          ? ErrorCode.InvalidParams
+          : ErrorCode.Internal;
+    return new CpwdError(code, err.message, { details: { rpcCode: err.code, data: err.data } });
+  }
+  return new CpwdError(ErrorCode.Internal, (err as Error)?.message ?? String(err), { cause: err });
+}
+
+/** One connection to the daemon. Calls may overlap; replies are matched by id. */
+export class RpcClient {
+  private readonly rpc: JSONRPCClient<void>;
+  private closed = false;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(private readonly socket: Socket, maxMessageBytes: number) {
+    this.rpc = new JSONRPCClient<void>(async (payload) => {
+      if (this.closed) throw new CpwdError(ErrorCode.ConnectionClosed, "connection to the daemon is closed");
+      socket.write(frame(payload));
+    });
+    const splitter = new LineSplitter(maxMessageBytes, {
+      line: (text) => {
+        let msg: unknown;
+        try {
+          msg = JSON.parse(text);
+        } catch {
+          return; // not ours to answer; a daemon never sends a bad line
+        }
+        this.rpc.receive(msg as JSONRPCResponse | JSONRPCResponse[]);
+      },
+      tooLarge: () => socket.destroy(),
+    });
+    socket.on("data", (chunk: Buffer) => splitter.push(chunk));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      this.closed = true;
+      this.rpc.rejectAllPendingRequests("connection to the daemon closed");
+      for (const l of this.closeListeners.splice(0)) l();
+    });
+  }
+
+  /** Calls a method and resolves with its result, or rejects with a CpwdError. */
+  async call<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: CallOptions = {}): Promise<ResultOf<M>> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    try {
+      return (await this.rpc
+        .timeout(timeoutMs, (id) => ({
+          jsonrpc: "2.0",
+          id,
+          error: { code: -32002, message: `${method}: no reply within ${timeoutMs} ms`, data: { code: ErrorCode.RequestTimeout } },
+        }))
+        .request(method, params as never)) as ResultOf<M>;
+    } catch (err) {
+      if (this.closed && !(err instanceof JSONRPCErrorException)) {
+        throw new CpwdError(ErrorCode.ConnectionClosed, `${method}: connection to the daemon closed`, { cause: err });
+      }
+      throw fromWireError(err);
+    }
+  }
+
+  /** Calls a method whose name is only known at run time (tests, generic tools). */
+  callRaw(method: string, params?: unknown, opts: CallOptions = {}): Promise<unknown> {
+    return this.call(method as MethodName, params as never, opts);
+  }
+
+  /** Runs `fn` once when the connection closes (the daemon went away). */
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closeListeners.push(fn);
+  }
+
+  close(): void {
+    if (!this.closed) this.socket.end();
+  }
+}
+
+/** Connects to the daemon's socket; rejects with DAEMON_NOT_RUNNING, CONNECT_TIMEOUT or PERMISSION_DENIED. */
+export async function connect(socketPath: string, opts: ConnectOptions = {}): Promise<RpcClient> {
+  const socket = await openSocket(socketPath, opts.connectTimeoutMs ?? 1_000);
+  return new RpcClient(socket, opts.maxMessageBytes ?? 64 * 1024 * 1024);
+}

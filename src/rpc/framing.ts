@@ -1,0 +1,69 @@
+// Newline-delimited JSON framing: one message a line, UTF-8. Splits a byte stream into lines
+// whatever the chunk boundaries, and refuses a line over a byte limit without buffering it all.
+
+/** What the splitter reports. `tooLarge` is final: the caller should close the connection. */
+export interface LineSink {
+  line(text: string): void;
+  tooLarge(bytesSoFar: number): void;
+}
+
+/**
+ * Feeds chunks, emits complete lines (without the newline; a trailing \r is dropped). Works on
+ * Buffers so a multi-byte UTF-8 character split across chunks is decoded whole.
+ */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private pendingBytes = 0;
+  private failed = false;
+
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly sink: LineSink,
+  ) {}
+
+  /** Bytes buffered for an incomplete line. */
+  get pending(): number {
+    return this.pendingBytes;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failed) return;
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) break;
+      const piece = chunk.subarray(start, nl);
+      if (this.pendingBytes + piece.length > this.maxLineBytes) return this.fail(this.pendingBytes + piece.length);
+      let buf = piece;
+      if (this.parts.length > 0) {
+        this.parts.push(piece);
+        buf = Buffer.concat(this.parts);
+        this.parts = [];
+        this.pendingBytes = 0;
+      }
+      const end = buf.length > 0 && buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length;
+      if (end > 0) this.sink.line(buf.toString("utf8", 0, end));
+      if (this.failed) return;
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      this.pendingBytes += rest.length;
+      if (this.pendingBytes > this.maxLineBytes) return this.fail(this.pendingBytes);
+      // Copy: the caller may reuse the chunk's memory.
+      this.parts.push(Buffer.from(rest));
+    }
+  }
+
+  private fail(bytes: number): void {
+    this.failed = true;
+    this.parts = [];
+    this.pendingBytes = 0;
+    this.sink.tooLarge(bytes);
+  }
+}
+
+/** Serialises one message as a line. JSON.stringify never emits a raw newline, so this is safe. */
+export function frame(message: unknown): string {
+  return `${JSON.stringify(message)}\n`;
+}

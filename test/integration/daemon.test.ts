@@ -1,0 +1,151 @@
+// The daemon's life: start/stop/status through the CLI, one instance per home, stale sockets,
+// many clients at once, and long home paths.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { cleanup, cpwd, pathsFor, startDaemon, tempHome, waitGone, type TestDaemon } from "../helpers/daemon.js";
+
+function pidOf(home: string): number {
+  const r = cpwd(home, ["status", "--json"]);
+  return JSON.parse(r.stdout).daemon.pid as number;
+}
+
+describe("cpwd start / status / stop", () => {
+  test("start returns once the daemon answers, is a no-op when running, and stop waits until it is gone", async () => {
+    const home = tempHome();
+    let pid: number | undefined;
+    try {
+      const down = cpwd(home, ["status"]);
+      assert.equal(down.code, 3);
+      assert.match(down.stdout, /not running/);
+      const downJson = cpwd(home, ["status", "--json"]);
+      assert.equal(downJson.code, 3);
+      assert.equal(JSON.parse(downJson.stdout).daemon, null);
+
+      const started = cpwd(home, ["start"]);
+      assert.equal(started.code, 0, started.stderr);
+      pid = pidOf(home);
+      const again = cpwd(home, ["start"]);
+      assert.equal(again.code, 0);
+      assert.match(again.stdout, new RegExp(`already running \\(pid ${pid}\\)`));
+
+      const status = cpwd(home, ["status", "--json"]);
+      const s = JSON.parse(status.stdout);
+      assert.equal(s.daemon.pid, pid);
+      assert.equal(s.daemon.home, home);
+      assert.equal(s.daemon.socket, pathsFor(home).socket);
+      assert.deepEqual(s.workers, []);
+      assert.ok(s.lastSeq >= 1);
+      assert.ok(typeof s.daemon.uptimeMs === "number" && typeof s.daemon.version === "string");
+      const human = cpwd(home, ["status"]);
+      assert.match(human.stdout, new RegExp(`pid ${pid}`));
+
+      const stopped = cpwd(home, ["stop"]);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.throws(() => process.kill(pid!, 0));
+      assert.equal(existsSync(pathsFor(home).socket), false, "socket removed on clean stop");
+      assert.equal(cpwd(home, ["status"]).code, 3);
+    } finally {
+      if (pid) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("SIGTERM shuts the daemon down gracefully and records daemon.stopped", async () => {
+    const d = await startDaemon();
+    try {
+      d.proc.kill("SIGTERM");
+      assert.equal(await d.exited, 0);
+      const { readFileSync } = await import("node:fs");
+      const lines = readFileSync(d.paths.events, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      assert.equal(lines.at(-1).type, "daemon.stopped");
+      assert.match(lines.at(-1).payload.reason, /SIGTERM/);
+    } finally {
+      await cleanup(d);
+    }
+  });
+});
+
+describe("one daemon per home", () => {
+  test("a second daemon exits non-zero and names the running one's pid", async () => {
+    const d = await startDaemon();
+    try {
+      const second = cpwd(d.home, ["daemon"]);
+      assert.notEqual(second.code, 0);
+      assert.match(second.stderr, new RegExp(`already running.*pid ${d.pid}`));
+      // The first one is untouched.
+      const c = await d.client();
+      assert.equal((await c.call("ping")).pid, d.pid);
+      c.close();
+    } finally {
+      await cleanup(d);
+    }
+  });
+
+  test("a stale socket left by a killed daemon is replaced, and seq continues", async () => {
+    let d: TestDaemon | undefined = await startDaemon();
+    const home = d.home;
+    try {
+      const c = await d.client();
+      const { seq } = await c.call("events.append", { type: "ext.before", payload: {} });
+      c.close();
+      await d.kill9();
+      await waitGone(d.pid);
+      assert.ok(existsSync(d.paths.socket), "kill -9 leaves the socket file behind");
+      d = await startDaemon(home);
+      const c2 = await d.client();
+      const r = await c2.call("events.read", { fromSeq: seq });
+      c2.close();
+      assert.deepEqual(
+        r.events.map((e) => e.type),
+        ["ext.before", "daemon.started"],
+      );
+      assert.equal(r.events[1]!.seq, seq + 1);
+    } finally {
+      await cleanup(d, home);
+    }
+  });
+});
+
+describe("clients", () => {
+  test("200 concurrent clients are all served", async () => {
+    const d = await startDaemon();
+    try {
+      const clients = await Promise.all(Array.from({ length: 200 }, () => d.client()));
+      const replies = await Promise.all(clients.map((c, i) => c.call("events.append", { type: "ext.concurrent", payload: { i } })));
+      const seqs = replies.map((r) => r.seq).sort((a, b) => a - b);
+      assert.equal(new Set(seqs).size, 200);
+      assert.equal(seqs.at(-1)! - seqs[0]!, 199, "no gaps");
+      const pings = await Promise.all(clients.map((c) => c.call("ping")));
+      assert.ok(pings.every((p) => p.pid === d.pid));
+      for (const c of clients) c.close();
+    } finally {
+      await cleanup(d);
+    }
+  });
+
+  test("a long CPWD_HOME path works through a short hashed socket path", async () => {
+    const base = tempHome();
+    const home = join(base, "a-very-long-folder-name-".repeat(6), "and-deeper-still");
+    mkdirSync(home, { recursive: true });
+    const paths = pathsFor(home);
+    assert.ok(Buffer.byteLength(join(home, "run", "cpwd.sock")) > 104);
+    assert.ok(Buffer.byteLength(paths.socket) <= 103);
+    const d = await startDaemon(home);
+    try {
+      const status = cpwd(home, ["status", "--json"]);
+      assert.equal(status.code, 0, status.stderr);
+      assert.equal(JSON.parse(status.stdout).daemon.socket, paths.socket);
+    } finally {
+      await cleanup(d);
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
