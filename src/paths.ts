@@ -1,6 +1,6 @@
 // Where cpwd keeps its files. Pure functions of an environment and a platform: no globals read at
 // import time, so tests and the hook shim pass their own. Node built-ins only (the shim imports it).
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -52,7 +52,9 @@ export function resolveHome(pe: PathEnv = currentPathEnv()): string {
   return join(state && state.startsWith("/") ? state : join(pe.home, ".local", "state"), "cpwd");
 }
 
+/** 16 hex digits of SHA-256. node:crypto is loaded only when a hash is needed (≈2.5 ms of start-up). */
 function shortHash(text: string): string {
+  const { createHash } = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
@@ -62,11 +64,11 @@ function shortHash(text: string): string {
  * folder under the temp dir holds a socket named by the same hash.
  */
 export function socketLocation(home: string, pe: PathEnv = currentPathEnv()): { dir: string; path: string } {
-  const hash = shortHash(home);
-  if (pe.platform === "win32") return { dir: join(home, "run"), path: `\\\\.\\pipe\\cpwd-${hash}` };
+  if (pe.platform === "win32") return { dir: join(home, "run"), path: `\\\\.\\pipe\\cpwd-${shortHash(home)}` };
   const dir = join(home, "run");
   const natural = join(dir, "cpwd.sock");
   if (Buffer.byteLength(natural) <= MAX_SOCKET_PATH_BYTES) return { dir, path: natural };
+  const hash = shortHash(home);
   // /tmp rather than os.tmpdir(): TMPDIR on macOS is itself long.
   const base = pe.platform === "darwin" || pe.platform === "linux" ? "/tmp" : tmpdir();
   const shortDir = join(base, `cpwd-${pe.uid}`);
