@@ -18,6 +18,7 @@ import { RpcServer } from "../src/rpc/server.js";
 import { readVersion } from "../src/version.js";
 import { systemClock, type DaemonContext } from "./context.js";
 import { coreMethodGroup } from "./core-methods.js";
+import { HookArea } from "./hook-area.js";
 import { acquireInstance } from "./instance.js";
 import { buildRpcServer, type MethodGroup } from "./methods.js";
 
@@ -110,19 +111,21 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     }));
   await ingest();
 
-  const groups: MethodGroup[] = [];
-  const areaClosers: Array<() => Promise<void> | void> = [];
-  groups.push(
+  const workers = () => [];
+  const hooks = new HookArea({ ctx, log: eventLog, workers }, history);
+  const areaClosers: Array<() => Promise<void> | void> = [() => hooks.close()];
+  const groups = [
     coreMethodGroup({
       ctx,
       log: eventLog,
       startedAtMs,
-      workers: () => [],
-      statusExtras: () => ({}),
+      workers,
+      statusExtras: () => hooks.statusExtras(),
       requestShutdown: (reason) => setImmediate(() => void shutdownRef.fn(reason)),
-    }) as unknown as MethodGroup,
-  );
-  void history;
+    }),
+    hooks.methodGroup(),
+  ] as unknown as MethodGroup[];
+  history.length = 0; // replayed; free the memory
 
   const server = await RpcServer.listen({
     socketPath: paths.socket,

@@ -2,6 +2,7 @@
 // per-type payload schemas. Readers keep unknown types and pass them through.
 import { z } from "zod";
 import { daemonEventPayloads } from "./events-daemon.js";
+import { hookEventPayloads } from "./events-hooks.js";
 
 export const EVENT_VERSION = 1;
 
@@ -38,6 +39,7 @@ export interface EventInput {
  */
 export const eventPayloadSchemas: Record<string, z.ZodType<Record<string, unknown>>> = {
   ...daemonEventPayloads,
+  ...hookEventPayloads,
 };
 
 /** Adds an area's payload schemas to the registry (called once per area at daemon start). */

@@ -1,6 +1,7 @@
 // The RPC surface: for every method, the zod schema of its params and of its result. The daemon
 // validates params against these; docs/protocol.md lists them. Areas contribute their own maps.
 import { z } from "zod";
+import { hookMethods } from "./methods-hooks.js";
 
 /** A method's contract. */
 export interface MethodSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
@@ -79,6 +80,7 @@ export const coreMethods = {
 /** Every method the daemon serves. Areas add their maps here. */
 export const methodSpecs = {
   ...coreMethods,
+  ...hookMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof methodSpecs;

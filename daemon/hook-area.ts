@@ -1,0 +1,157 @@
+// The Claude Code integration inside the daemon: answers `hook.handle` (claims that block,
+// digests that inform), records every hook call, and releases a worker's claims when it ends.
+import type { EventLog } from "../src/eventlog/append.js";
+import { editedFile, summarizeHook, type HookInput, type HookReply } from "../src/protocol/hooks.js";
+import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
+import type { EventInput, EventRecord } from "../src/protocol/events.js";
+import { hookMethods } from "../src/protocol/methods-hooks.js";
+import { claimPath, ClaimTable, type Claim } from "./claims.js";
+import type { DaemonContext } from "./context.js";
+import { DigestBook, type WorkerSummary } from "./digests.js";
+import type { MethodGroup } from "./methods.js";
+
+/** Events whose reply may carry a digest as additionalContext. */
+const DIGEST_EVENTS = new Set(["SessionStart", "UserPromptSubmit", "PostToolUse"]);
+/** Worker states after which its claims are released. */
+const ENDED = new Set(["exited", "failed", "timed_out", "stopped", "fatal", "backoff"]);
+
+function ago(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+export interface HookAreaDeps {
+  ctx: DaemonContext;
+  log: EventLog;
+  /** The supervisor's current view of its workers. */
+  workers: () => WorkerSummary[];
+}
+
+export class HookArea {
+  readonly claims: ClaimTable;
+  readonly digests: DigestBook;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly d: HookAreaDeps, history: Iterable<EventRecord>) {
+    this.claims = new ClaimTable(d.ctx.config.claimTtlMs);
+    this.digests = new DigestBook(d.ctx.config.digestRecentMs);
+    for (const e of history) this.observe(e);
+    this.unsubscribe = d.log.subscribe((records) => {
+      for (const e of records) this.digests.observe(e);
+      const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
+      // The supervisor applies its events right after they are durable, i.e. after this callback.
+      if (touched.size > 0) setImmediate(() => void this.releaseEnded(touched));
+    });
+  }
+
+  private observe(e: EventRecord): void {
+    this.claims.apply(e, Date.parse(e.ts) || 0);
+    this.digests.observe(e);
+  }
+
+  private async releaseEnded(workers: Set<string>): Promise<void> {
+    const view = new Map(this.d.workers().map((w) => [w.id, w]));
+    const events = [...workers].flatMap((id) => {
+      const w = view.get(id);
+      return !w || ENDED.has(w.state) ? this.claims.releaseWorker(id, w ? `worker ${w.state}` : "worker removed") : [];
+    });
+    await this.record(events).catch((err) => this.d.ctx.log.error({ err }, "releasing claims failed"));
+  }
+
+  private async record(events: EventInput[]): Promise<EventRecord[]> {
+    if (events.length === 0) return [];
+    const written = await this.d.log.append(events);
+    const now = this.d.ctx.clock.now();
+    for (const e of written) this.claims.apply(e, now);
+    return written;
+  }
+
+  private nameOf(worker: string): string {
+    const w = this.d.workers().find((x) => x.id === worker);
+    return w?.name ? `${worker} (${w.name})` : worker;
+  }
+
+  /** Decides a hook call, records it durably, and returns what the shim prints. */
+  async handle(input: HookInput, workerId: string | undefined): Promise<HookReply> {
+    const t0 = performance.now();
+    const now = this.d.ctx.clock.now();
+    const session = typeof input.session_id === "string" ? input.session_id : undefined;
+    const event = input.hook_event_name;
+    if (workerId && session) this.digests.bindSession(session, workerId);
+    const events: EventInput[] = [];
+    let output: Record<string, unknown> | undefined;
+    let decision = "allow";
+
+    const file = event === "PreToolUse" ? editedFile(input) : undefined;
+    if (file) {
+      const path = claimPath(file, input.cwd);
+      const d = this.claims.decide(path, { ...(workerId ? { worker: workerId } : {}), ...(session ? { session } : {}) }, now);
+      events.push(...d.events);
+      if (d.kind === "deny") {
+        decision = "deny";
+        output = { hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: this.denyReason(d.holder, now) } };
+      }
+    }
+    if (session && DIGEST_EVENTS.has(event)) {
+      const digest = this.digests.digest(session, this.d.workers(), this.d.log.lastSeq, now, event === "SessionStart");
+      if (digest) {
+        events.push(digest.event);
+        output = { hookSpecificOutput: { hookEventName: event, additionalContext: digest.text } };
+        decision = "inform";
+      }
+    }
+    events.push({
+      type: `hook.${event}`,
+      source: "hook",
+      ...(workerId ? { worker: workerId } : {}),
+      ...(session ? { session } : {}),
+      payload: { ...summarizeHook(input), decision, durationMs: Math.round((performance.now() - t0) * 1000) / 1000 },
+    });
+    await this.record(events);
+    return output ? { output } : {};
+  }
+
+  private denyReason(holder: Claim, now: number): string {
+    return `${this.nameOf(holder.worker)} holds ${holder.path} since ${ago(now - holder.acquiredAtMs)} ago (a cpwd worker is editing it). Wait for it to finish or pick another file; see \`cpwd status\` and \`cpwd claims\`.`;
+  }
+
+  methodGroup(): MethodGroup<typeof hookMethods> {
+    return {
+      specs: hookMethods,
+      handlers: {
+        "hook.handle": (p) => this.handle(p.event as HookInput, p.workerId),
+        "claims.list": () => {
+          const now = this.d.ctx.clock.now();
+          return {
+            claims: this.claims.list(now).map((c) => {
+              const w = this.d.workers().find((x) => x.id === c.worker);
+              return {
+                path: c.path,
+                worker: c.worker,
+                ...(w?.name ? { name: w.name } : {}),
+                ...(c.session ? { session: c.session } : {}),
+                acquiredAt: new Date(c.acquiredAtMs).toISOString(),
+                heldMs: Math.max(0, now - c.acquiredAtMs),
+              };
+            }),
+          };
+        },
+        "claims.release": async (p) => {
+          const events = p.worker ? this.claims.releaseWorker(p.worker, "cpwd release") : this.claims.releasePath(claimPath(p.path!, "/"), "cpwd release");
+          if (events.length === 0) throw new CpwdError(ErrorCode.NotFound, p.worker ? `${p.worker} holds no files` : `${p.path} is not claimed`);
+          const written = await this.record(events);
+          return { released: written.map((e) => String(e.payload.path)) };
+        },
+      },
+    };
+  }
+
+  /** Claims for `cpwd status`. */
+  statusExtras(): Record<string, unknown> {
+    return { claims: this.claims.list(this.d.ctx.clock.now()).length };
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

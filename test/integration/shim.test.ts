@@ -1,0 +1,176 @@
+// The compiled hook shim against the real daemon: claims that block, fail-open and fail-closed
+// when the daemon is down or hung, the fallback log, and autostart.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { describe, test } from "node:test";
+import { mkdirSync } from "node:fs";
+import { cleanup, pathsFor, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
+import { preWrite, runShim } from "../helpers/shim.js";
+import { probeDaemon } from "../../src/rpc/probe.js";
+
+function events(file: string): any[] {
+  return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+}
+
+describe("with the daemon up", () => {
+  test("a worker's Write claims the file; a conductor's Write to it is denied with a reason naming the holder", async () => {
+    const d = await startDaemon();
+    try {
+      const mine = await runShim(d.home, preWrite("worker-session", "src/a.ts"), { CPWD_WORKER_ID: "W7" });
+      assert.equal(mine.code, 0);
+      assert.equal(mine.stdout, "", "allowed: nothing printed");
+      const again = await runShim(d.home, preWrite("worker-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: "W7" });
+      assert.equal(again.stdout, "", "the holder may keep editing");
+      const conductor = await runShim(d.home, preWrite("conductor", "/repo/src/../src/a.ts"));
+      assert.equal(conductor.code, 0);
+      const out = conductor.json.hookSpecificOutput;
+      assert.equal(out.hookEventName, "PreToolUse");
+      assert.equal(out.permissionDecision, "deny");
+      assert.match(out.permissionDecisionReason, /W7 holds \/repo\/src\/a\.ts since \d+s ago/);
+      assert.match(out.permissionDecisionReason, /cpwd status/);
+      const other = await runShim(d.home, preWrite("w8-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: "W8" });
+      assert.equal(other.json.hookSpecificOutput.permissionDecision, "deny");
+      const free = await runShim(d.home, preWrite("conductor", "/repo/src/b.ts"));
+      assert.equal(free.stdout, "");
+
+      const c = await d.client();
+      const { claims } = await c.call("claims.list");
+      assert.deepEqual(claims.map((x) => [x.path, x.worker]), [["/repo/src/a.ts", "W7"]]);
+      c.close();
+      const log = events(d.paths.events);
+      assert.equal(log.filter((e) => e.type === "claim.acquired").length, 1);
+      assert.equal(log.filter((e) => e.type === "claim.denied").length, 2);
+      const hookEvents = log.filter((e) => e.type === "hook.PreToolUse");
+      assert.equal(hookEvents.length, 5);
+      assert.ok(hookEvents.every((e) => e.payload.content === undefined && !JSON.stringify(e).includes('"content"')), "no file contents in the record");
+      assert.equal(hookEvents.filter((e) => e.payload.decision === "deny").length, 2);
+    } finally {
+      await cleanup(d);
+    }
+  });
+
+  test("unknown hook events and unknown fields pass through harmlessly", async () => {
+    const d = await startDaemon();
+    try {
+      const r = await runShim(d.home, { session_id: "s", hook_event_name: "SomethingNew", cwd: "/", brand_new: [1, 2] });
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, "");
+      assert.ok(events(d.paths.events).some((e) => e.type === "hook.SomethingNew"));
+    } finally {
+      await cleanup(d);
+    }
+  });
+});
+
+describe("with the daemon down or broken", () => {
+  test("the shim allows, exits 0 fast, and the event reaches events.jsonl once the daemon starts", async () => {
+    const home = tempHome();
+    let d;
+    try {
+      const r = await runShim(home, preWrite("s1", "/repo/x.ts"));
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, "");
+      assert.equal(r.stderr, "");
+      const fb = events(pathsFor(home).fallback);
+      assert.equal(fb.length, 1);
+      assert.equal(fb[0].type, "hook.PreToolUse");
+      assert.equal(fb[0].payload.filePath, "/repo/x.ts");
+      d = await startDaemon(home);
+      await d.stop();
+      const ingested = events(pathsFor(home).events).filter((e) => e.type === "hook.PreToolUse");
+      assert.equal(ingested.length, 1);
+      assert.equal(ingested[0].source, "fallback");
+      assert.equal(ingested[0].session, "s1");
+    } finally {
+      await cleanup(d, home);
+    }
+  });
+
+  test("fail-closed denies a PreToolUse with a reason when the daemon is down", async () => {
+    const home = tempHome();
+    try {
+      const r = await runShim(home, preWrite("s1", "/repo/x.ts"), { CPWD_HOOK_FAIL_CLOSED: "1" });
+      assert.equal(r.code, 0);
+      assert.equal(r.json.hookSpecificOutput.permissionDecision, "deny");
+      assert.match(r.json.hookSpecificOutput.permissionDecisionReason, /fail-closed/);
+      const other = await runShim(home, { session_id: "s1", hook_event_name: "Stop" }, { CPWD_HOOK_FAIL_CLOSED: "1" });
+      assert.equal(other.stdout, "", "only PreToolUse is ever denied");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("a daemon that accepts and never answers costs at most the budget", async () => {
+    const home = tempHome();
+    const paths = pathsFor(home);
+    mkdirSync(paths.socketDir, { recursive: true });
+    const hung = createServer(() => {}).listen(paths.socket);
+    await new Promise((r) => hung.once("listening", r));
+    try {
+      const r = await runShim(home, preWrite("s1", "/repo/x.ts"), { CPWD_HOOK_BUDGET_MS: "400" });
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, "");
+      assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
+      assert.equal(events(paths.fallback)[0].payload.why, "daemon did not answer in time");
+    } finally {
+      hung.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("bad stdin (not JSON, no event name, or stdin never closed) is allowed quietly", async () => {
+    const home = tempHome();
+    try {
+      for (const bad of ["{nope", "[1,2]", '{"session_id":"x"}']) {
+        const r = await runShim(home, bad);
+        assert.equal(r.code, 0, bad);
+        assert.equal(r.stdout, "");
+        assert.equal(r.stderr, "");
+      }
+      assert.equal(events(pathsFor(home).fallback).length, 3);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("16 shims at once with the daemon down leave 16 whole lines", async () => {
+    const home = tempHome();
+    try {
+      const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => runShim(home, preWrite(`s${i}`, `/repo/f${i}.ts`))));
+      assert.ok(runs.every((r) => r.code === 0));
+      const fb = events(pathsFor(home).fallback);
+      assert.equal(fb.length, 16);
+      assert.equal(new Set(fb.map((e) => e.session)).size, 16);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("with autostart on, the shim starts the daemon without waiting for it", async () => {
+    const home = tempHome();
+    const paths = pathsFor(home);
+    let pid: number | undefined;
+    try {
+      const r = await runShim(home, preWrite("s1", "/repo/x.ts"), { CPWD_AUTOSTART: "1" });
+      assert.equal(r.code, 0);
+      const up = await waitFor("the autostarted daemon", () => probeDaemon(paths.socket, 200));
+      pid = up.pid;
+      // It ingested the event the shim wrote while it was down.
+      await waitFor("the fallback event", () => events(paths.events).some((e) => e.type === "hook.PreToolUse" && e.source === "fallback"));
+    } finally {
+      if (pid) {
+        process.kill(pid, "SIGTERM");
+        await waitFor("daemon exit", () => {
+          try {
+            process.kill(pid!, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        });
+      }
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
