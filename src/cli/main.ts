@@ -13,6 +13,8 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   start: { load: () => import("./commands/start.js"), summary: "start the daemon in the background" },
   stop: { load: () => import("./commands/stop.js"), summary: "stop the daemon, or `stop W3|NAME|all` a worker" },
   status: { load: () => import("./commands/status.js"), summary: "the daemon and its workers (--json)" },
+  claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)" },
+  release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's" },
   events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon" },
 };
 
