@@ -6,7 +6,6 @@
 // configured fail-closed). It never prints a stack trace and exits non-zero only to block.
 //
 // Start-up cost is the point of this file: Node built-ins and three small project modules only.
-import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,8 +72,11 @@ function fallbackAnswer(input: HookInput | null, settings: ShimSettings, why: st
   } else answer(undefined);
 }
 
-/** Starts the daemon detached, at most once per 10 s across concurrent shims. Never waits. */
-function autostart(paths: CpwdPaths): void {
+/**
+ * Starts the daemon detached, at most once per 10 s across concurrent shims. Never waits for it.
+ * node:child_process is imported here, not at the top: only this rare path pays its ~2 ms.
+ */
+async function autostart(paths: CpwdPaths): Promise<void> {
   const stamp = join(paths.home, "autostart.stamp");
   try {
     if (Date.now() - statSync(stamp).mtimeMs < 10_000) return;
@@ -85,6 +87,7 @@ function autostart(paths: CpwdPaths): void {
     writeFileSync(stamp, String(process.pid), { mode: 0o600 });
     // dist/hooks/shim.js → dist/src/cli/main.js
     const cli = join(dirname(dirname(fileURLToPath(import.meta.url))), "src", "cli", "main.js");
+    const { spawn } = await import("node:child_process");
     const log = openSync(paths.daemonLog, "a", 0o600);
     const child = spawn(process.execPath, [cli, "daemon"], {
       detached: true,
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
   const why = r.kind === "down" ? "daemon not running" : r.kind === "timeout" ? "daemon did not answer in time" : r.message;
   const denies = settings.failClosed && input.hook_event_name === "PreToolUse";
   recordFallback(paths, input, denies ? "deny" : "allow", why);
-  if (r.kind === "down" && settings.autostart) autostart(paths);
+  if (r.kind === "down" && settings.autostart) await autostart(paths);
   fallbackAnswer(input, settings, why);
 }
 

@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { REPO, testEnv } from "./daemon.js";
 
-export const SHIM = join(REPO, "dist", "hooks", "shim.js");
+/** The shim as installed: the bundled bin (package.json `cpwd-hook`). */
+export const SHIM = join(REPO, "dist", "hooks", "cpwd-hook.cjs");
 
 export interface ShimRun {
   code: number | null;
