@@ -1,0 +1,79 @@
+// Reads `claude -p --output-format stream-json --verbose` output as it comes: one JSON object a
+// line (system init, assistant and user messages, hook progress, and a final `result`). Keeps what
+// status and digests show. Pure: fed text, no I/O; unknown line types are ignored.
+
+/** What a Claude worker has reported so far. */
+export interface ClaudeProgress {
+  sessionId: string | null;
+  model: string | null;
+  /** Assistant messages seen so far (the final `num_turns` replaces it when the result arrives). */
+  turns: number;
+  costUsd: number | null;
+  isError: boolean | null;
+  /** `success`, or the error kind, from the result line. */
+  subtype: string | null;
+  /** The final text, capped. */
+  result: string | null;
+  durationMs: number | null;
+  done: boolean;
+}
+
+export const RESULT_MAX_CHARS = 4_000;
+
+export function emptyProgress(): ClaudeProgress {
+  return { sessionId: null, model: null, turns: 0, costUsd: null, isError: null, subtype: null, result: null, durationMs: null, done: false };
+}
+
+/** Applies one parsed line; returns true when it changed something worth recording. */
+export function applyStreamLine(p: ClaudeProgress, msg: Record<string, unknown>): boolean {
+  switch (msg.type) {
+    case "system":
+      if (msg.subtype === "init") {
+        if (typeof msg.session_id === "string") p.sessionId = msg.session_id;
+        if (typeof msg.model === "string") p.model = msg.model;
+        return true;
+      }
+      return false;
+    case "assistant":
+      p.turns++;
+      if (!p.sessionId && typeof msg.session_id === "string") p.sessionId = msg.session_id;
+      return false;
+    case "result":
+      p.done = true;
+      if (typeof msg.session_id === "string") p.sessionId = msg.session_id;
+      if (typeof msg.num_turns === "number") p.turns = msg.num_turns;
+      if (typeof msg.total_cost_usd === "number") p.costUsd = msg.total_cost_usd;
+      if (typeof msg.is_error === "boolean") p.isError = msg.is_error;
+      if (typeof msg.subtype === "string") p.subtype = msg.subtype;
+      if (typeof msg.duration_ms === "number") p.durationMs = msg.duration_ms;
+      if (typeof msg.result === "string") p.result = msg.result.slice(0, RESULT_MAX_CHARS);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Splits a growing text stream into lines and applies each JSON line. */
+export class StreamParser {
+  readonly progress = emptyProgress();
+  private carry = "";
+
+  /** Feeds a chunk; returns true if a line changed the progress in a way worth recording. */
+  push(text: string): boolean {
+    let changed = false;
+    const parts = (this.carry + text).split("\n");
+    this.carry = parts.pop() ?? "";
+    // A runaway line without newline must not grow without bound.
+    if (this.carry.length > 8 * 1024 * 1024) this.carry = "";
+    for (const line of parts) {
+      if (line.trim() === "") continue;
+      try {
+        const msg: unknown = JSON.parse(line);
+        if (typeof msg === "object" && msg !== null && !Array.isArray(msg)) changed = applyStreamLine(this.progress, msg as Record<string, unknown>) || changed;
+      } catch {
+        // not a stream-json line (e.g. a warning printed by the CLI): skip
+      }
+    }
+    return changed;
+  }
+}
