@@ -176,6 +176,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
       process.on(sig, () => void shutdown(`signal ${sig}`));
     }
+    // One bad client, worker or line must never take the daemon down. RPC handlers and watchers
+    // already catch their errors; this is the net under a bug that escapes them. Workers keep
+    // running either way, and the event log's state is only changed after durable writes.
+    process.on("uncaughtException", (err) => logger.error({ err }, "uncaught exception (daemon keeps running)"));
+    process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection (daemon keeps running)"));
   }
   return { ctx, done, shutdown };
 }
