@@ -8,34 +8,13 @@ import lockfile from "proper-lockfile";
 import type { CpwdPaths } from "../src/paths.js";
 import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
 import { probeDaemon } from "../src/rpc/probe.js";
+import { isAlive as pidAlive } from "./runner/proc.js";
 
 /** The pid file's content. */
 export interface PidRecord {
   pid: number;
   startedAt: string;
   socket: string;
-}
-
-/**
- * True if a process with this pid exists and is not a zombie (EPERM means it exists but is not
- * ours). A killed daemon whose parent has not reaped it yet is a zombie: dead for our purposes.
- */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-  if (process.platform === "linux") {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // The state follows the parenthesised command name, which may itself contain spaces.
-      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-    } catch {
-      return false;
-    }
-  }
-  return true;
 }
 
 export function readPidFile(file: string): PidRecord | null {

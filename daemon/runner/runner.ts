@@ -27,6 +27,8 @@ export interface WorkerHandle {
   wrapperPid: number;
   /** Process start time as the OS reports it, to tell a reused pid from ours; null if unknown. */
   pidStartTime: string | null;
+  /** The wrapper's start time, likewise. */
+  wrapperStartTime: string | null;
   startedAtMs: number;
 }
 
@@ -58,8 +60,11 @@ export interface Runner {
    * adopted workers alike, without busy polling. Returns a function that stops watching.
    */
   watchExit(handle: WorkerHandle, dir: string, onExit: (exit: ExitStatus) => void): () => void;
-  /** Looks at a worker folder after a daemon restart: still running (pid verified), ended, or lost. */
-  adopt(workerId: string, dir: string): Promise<AdoptResult>;
+  /**
+   * Looks at a worker folder after a daemon restart: still running (pid verified against `known`,
+   * the handle recorded when it started), ended, or lost.
+   */
+  adopt(workerId: string, dir: string, known: WorkerHandle | null): Promise<AdoptResult>;
   /** Stops all watchers and timers (daemon shutdown); leaves the workers running. */
   close(): void;
 }

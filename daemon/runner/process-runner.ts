@@ -1,0 +1,170 @@
+// The local process runner: starts each worker under the shell wrapper (wrapper-script.ts), in a
+// session of the wrapper's own so it outlives the daemon, and learns how workers end from the
+// exit.json the wrapper writes — by fs.watch, never by polling, plus a slow liveness check that
+// catches a wrapper killed before it could write anything.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from "node:fs";
+import { join } from "node:path";
+import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import { isAlive, processStartTime } from "./proc.js";
+import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
+import { installWrapper } from "./wrapper-script.js";
+
+export interface ProcessRunnerOptions {
+  /** CPWD_HOME: where the wrapper script is installed. */
+  home: string;
+  /** How often a watched wrapper's pid is checked for a death without exit.json. @default 5000 */
+  livenessCheckMs?: number;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+/** Reads exit.json; null while it is absent or half-written. */
+export function readExit(dir: string): ExitStatus | null {
+  const file = join(dir, "exit.json");
+  try {
+    const raw = JSON.parse(readFileSync(file, "utf8")) as { code: number | null; signal: string | null; timedOut: boolean; endedAt?: number };
+    // The file's mtime has ms precision; the wrapper's `date +%s` only seconds.
+    const endedAtMs = Math.round(statSync(file).mtimeMs);
+    return { code: raw.code ?? null, signal: raw.signal ?? null, timedOut: raw.timedOut === true, endedAtMs };
+  } catch {
+    return null;
+  }
+}
+
+function readRun(dir: string): { pid: number; wrapperPid: number } | null {
+  try {
+    const r = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { pid: number; wrapperPid: number };
+    return typeof r.pid === "number" && typeof r.wrapperPid === "number" ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+export class ProcessRunner implements Runner {
+  private readonly wrapper: string;
+  private readonly watches = new Set<() => void>();
+
+  constructor(private readonly opts: ProcessRunnerOptions) {
+    this.wrapper = installWrapper(opts.home);
+  }
+
+  async launch(spec: LaunchSpec): Promise<WorkerHandle> {
+    const logs = join(spec.dir, "logs");
+    mkdirSync(logs, { recursive: true, mode: 0o700 });
+    // A restart reuses the folder: the previous run's records must not be mistaken for this one's.
+    for (const f of ["exit.json", "run.json", "timed-out"]) rmSync(join(spec.dir, f), { force: true });
+    if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
+    const wrapperLog = openSync(join(spec.dir, "wrapper.log"), "a", 0o600);
+    const child = spawn("/bin/sh", [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), "--", ...spec.argv], {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ["ignore", "pipe", wrapperLog],
+    });
+    closeSync(wrapperLog);
+    const startedAtMs = Date.now();
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      child.once("error", (err) => reject(new CpwdError(ErrorCode.Io, `cannot start the wrapper: ${err.message}`, { cause: err })));
+      child.stdout!.on("data", (c: Buffer) => {
+        out += c.toString();
+        const nl = out.indexOf("\n");
+        if (nl !== -1) resolve(Number(out.slice(0, nl)));
+      });
+      child.once("exit", (code) => reject(new CpwdError(ErrorCode.Io, `the wrapper exited (${code}) before starting the worker`)));
+    });
+    child.stdout!.destroy();
+    child.removeAllListeners("exit");
+    // The wrapper is in its own session; nothing of ours keeps it, and its death is seen via exit.json.
+    child.unref();
+    return {
+      workerId: spec.workerId,
+      pid,
+      wrapperPid: child.pid!,
+      pidStartTime: processStartTime(pid),
+      wrapperStartTime: processStartTime(child.pid!),
+      startedAtMs,
+    };
+  }
+
+  signal(handle: WorkerHandle, signal: NodeJS.Signals): void {
+    try {
+      process.kill(-handle.pid, signal);
+    } catch {
+      // The group may not exist yet (setsid not reached) or any more: try the worker itself.
+      try {
+        process.kill(handle.pid, signal);
+      } catch {
+        // gone
+      }
+    }
+  }
+
+  watchExit(handle: WorkerHandle, dir: string, onExit: (exit: ExitStatus) => void): () => void {
+    let done = false;
+    let watcher: FSWatcher | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      done = true;
+      watcher?.close();
+      clearInterval(timer);
+      this.watches.delete(stop);
+    };
+    const check = () => {
+      if (done) return;
+      const exit = readExit(dir);
+      if (exit) {
+        stop();
+        onExit(exit);
+        return;
+      }
+      if (!isAlive(handle.wrapperPid)) {
+        // The wrapper may have written exit.json between our read and its death: read once more.
+        const late = readExit(dir);
+        stop();
+        onExit(late ?? { code: null, signal: null, timedOut: false, endedAtMs: Date.now() });
+      }
+    };
+    try {
+      watcher = watch(dir, (_event, name) => {
+        if (name === "exit.json") check();
+      });
+      watcher.on("error", () => {});
+    } catch {
+      // The folder vanished: the liveness check below still settles it.
+    }
+    timer = setInterval(check, this.opts.livenessCheckMs ?? 5_000);
+    timer.unref();
+    this.watches.add(stop);
+    // It may have ended before the watch was set up.
+    setImmediate(check);
+    return stop;
+  }
+
+  async adopt(workerId: string, dir: string, known: WorkerHandle | null): Promise<AdoptResult> {
+    const run = readRun(dir);
+    const exit = readExit(dir);
+    const handle: WorkerHandle | null = run
+      ? {
+          workerId,
+          pid: run.pid,
+          wrapperPid: run.wrapperPid,
+          pidStartTime: known?.pid === run.pid ? known.pidStartTime : null,
+          wrapperStartTime: known?.wrapperPid === run.wrapperPid ? known.wrapperStartTime : null,
+          startedAtMs: known?.startedAtMs ?? 0,
+        }
+      : null;
+    if (exit) return { kind: "exited", handle, exit };
+    if (handle && isAlive(handle.wrapperPid)) {
+      // The pid is alive, but is it still our wrapper? After a reboot or a long downtime the
+      // number may belong to someone else: the start time must match what we recorded.
+      const now = processStartTime(handle.wrapperPid);
+      if (handle.wrapperStartTime === null || now === handle.wrapperStartTime) return { kind: "running", handle };
+    }
+    return { kind: "lost", handle };
+  }
+
+  close(): void {
+    for (const stop of [...this.watches]) stop();
+  }
+}
