@@ -2,7 +2,7 @@
 // state, ingests the fallback log, serves JSON-RPC on the socket, and shuts down gracefully on
 // SIGTERM/SIGINT or `daemon.shutdown`. Workers are never stopped by a daemon shutdown.
 import { watch, type FSWatcher } from "node:fs";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import type { Logger } from "pino";
 import { loadConfig } from "../src/config.js";
 import { EventLog } from "../src/eventlog/append.js";
@@ -18,7 +18,13 @@ import { RpcServer } from "../src/rpc/server.js";
 import { readVersion } from "../src/version.js";
 import { systemClock, type DaemonContext } from "./context.js";
 import { coreMethodGroup } from "./core-methods.js";
+import { ClaudeTracker } from "./claude/tracker.js";
+import { createWorktree, removeWorktreeIfClean, type Worktree } from "./claude/worktree.js";
 import { HookArea } from "./hook-area.js";
+import { ProcessRunner } from "./runner/process-runner.js";
+import { workerMethodGroup } from "./workers/methods.js";
+import { Supervisor } from "./workers/supervisor.js";
+import type { WorkerSummary } from "./digests.js";
 import { acquireInstance } from "./instance.js";
 import { buildRpcServer, type MethodGroup } from "./methods.js";
 
@@ -111,9 +117,50 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     }));
   await ingest();
 
-  const workers = () => [];
-  const hooks = new HookArea({ ctx, log: eventLog, workers }, history);
-  const areaClosers: Array<() => Promise<void> | void> = [() => hooks.close()];
+  const claude = new ClaudeTracker(eventLog, (err) => logger.warn({ err }, "recording Claude progress failed"));
+  for (const e of history) claude.observe(e);
+  const supervisor = await Supervisor.start(
+    {
+      ctx,
+      runner: new ProcessRunner({ home: paths.home, log: logger }),
+      hooks: {
+        prepare: async (id, spec) => {
+          if (spec.meta.worktreeFrom !== true) return spec;
+          const { worktreeFrom: _, ...meta } = spec.meta;
+          const wt = await createWorktree(spec.cwd, id, join(paths.home, "worktrees", id));
+          return { ...spec, cwd: wt.path, meta: { ...meta, worktree: wt } };
+        },
+        started: (w, dir) => {
+          if (w.meta.kind === "claude") claude.track(w.id, join(dir, "logs", "stdout.log"), join(dir, "logs"));
+        },
+        ended: (w) => claude.untrack(w.id),
+        view: (w) => (w.meta.kind === "claude" ? { claude: (claude.get(w.id) as Record<string, unknown> | undefined) ?? null } : {}),
+        removed: async (w) => {
+          const wt = w.meta.worktree as Worktree | undefined;
+          if (!wt?.path) return [];
+          const r = await removeWorktreeIfClean(wt).catch((err: Error) => ({ removed: false as const, reason: err.message }));
+          return [r.removed ? `${w.id}: removed worktree ${wt.path} and branch ${wt.branch}` : `${w.id}: kept worktree ${wt.path}: ${r.reason}`];
+        },
+      },
+    },
+    history,
+  );
+  const workers = () => supervisor.list();
+  const summaries = (): WorkerSummary[] =>
+    supervisor.list().map((w) => ({
+      id: w.id,
+      name: w.name ?? undefined,
+      state: w.state,
+      pid: w.pid,
+      exitCode: w.exitCode,
+      signal: w.signal,
+      startedAtMs: w.startedAt ? Date.parse(w.startedAt) : null,
+      endedAtMs: w.endedAt ? Date.parse(w.endedAt) : null,
+      restarts: w.restarts,
+      claude: (w.claude as WorkerSummary["claude"]) ?? null,
+    }));
+  const hooks = new HookArea({ ctx, log: eventLog, workers: summaries }, history);
+  const areaClosers: Array<() => Promise<void> | void> = [() => hooks.close(), () => supervisor.close(), () => claude.close()];
   const groups = [
     coreMethodGroup({
       ctx,
@@ -124,6 +171,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       requestShutdown: (reason) => setImmediate(() => void shutdownRef.fn(reason)),
     }),
     hooks.methodGroup(),
+    workerMethodGroup(supervisor),
   ] as unknown as MethodGroup[];
   history.length = 0; // replayed; free the memory
 

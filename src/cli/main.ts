@@ -13,9 +13,17 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   start: { load: () => import("./commands/start.js"), summary: "start the daemon in the background" },
   stop: { load: () => import("./commands/stop.js"), summary: "stop the daemon, or `stop W3|NAME|all` a worker" },
   status: { load: () => import("./commands/status.js"), summary: "the daemon and its workers (--json)" },
+  spawn: { load: () => import("./commands/worker-spawn.js"), summary: "start a worker: spawn [options] -- COMMAND [ARGS…]" },
+  claude: { load: () => import("./commands/worker-claude.js"), summary: "start a Claude worker: claude [options] \"PROMPT\"" },
+  kill: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.kill })), summary: "SIGKILL a worker's process group" },
+  restart: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.restart })), summary: "restart a worker" },
+  rm: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.rm })), summary: "forget an ended worker (--force stops it first)" },
+  logs: { load: () => import("./commands/worker-logs.js"), summary: "a worker's output: logs W3 [-f] [--stderr|--both] [-n 100]" },
+  replay: { load: () => import("./commands/worker-replay.js"), summary: "the worker table at any seq, from events.jsonl alone" },
   claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)" },
   release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's" },
   events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon" },
+  service: { load: () => import("./commands/service.js"), summary: "start the daemon at login: install|uninstall|status [--dry-run]" },
 };
 
 function usage(): string {

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { daemonEventPayloads } from "./events-daemon.js";
 import { hookEventPayloads } from "./events-hooks.js";
+import { workerEventPayloads } from "./events-workers.js";
 
 export const EVENT_VERSION = 1;
 
@@ -40,6 +41,7 @@ export interface EventInput {
 export const eventPayloadSchemas: Record<string, z.ZodType<Record<string, unknown>>> = {
   ...daemonEventPayloads,
   ...hookEventPayloads,
+  ...workerEventPayloads,
 };
 
 /** Adds an area's payload schemas to the registry (called once per area at daemon start). */

@@ -2,6 +2,7 @@
 // validates params against these; docs/protocol.md lists them. Areas contribute their own maps.
 import { z } from "zod";
 import { hookMethods } from "./methods-hooks.js";
+import { workerMethods } from "./methods-workers.js";
 
 /** A method's contract. */
 export interface MethodSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
@@ -81,6 +82,7 @@ export const coreMethods = {
 export const methodSpecs = {
   ...coreMethods,
   ...hookMethods,
+  ...workerMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof methodSpecs;

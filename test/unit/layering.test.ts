@@ -52,7 +52,7 @@ test("daemon/ never imports the CLI or the hooks", () => {
 
 test("the hook shim's import graph holds no zod, no pino and nothing from daemon/", () => {
   const seen = new Set<string>();
-  const stack = all.filter((f) => f === "hooks/shim.ts");
+  const stack: string[] = all.filter((f) => f === "hooks/shim.ts");
   while (stack.length > 0) {
     const f = stack.pop()!;
     if (seen.has(f)) continue;

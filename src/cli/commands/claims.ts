@@ -2,7 +2,7 @@
 import { parseArgs } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { withDaemon } from "../daemon-client.js";
-import { formatDuration } from "./status.js";
+import { formatDuration } from "../format/durations.js";
 
 export const run: Command = async (argv, ctx) => {
   const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" } });

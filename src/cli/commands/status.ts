@@ -4,23 +4,16 @@ import type { ResultOf } from "../../protocol/methods.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, EXIT_NOT_RUNNING, withDaemon } from "../daemon-client.js";
+import { formatDuration } from "../format/durations.js";
+import { formatWorkerTable } from "../format/worker-table.js";
+import type { WorkerView } from "../../protocol/workers.js";
 
-/** "3d 4h", "2h 5m", "4m 10s", "12s", "850ms". */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const s = Math.floor(ms / 1000);
-  const [d, h, m, sec] = [Math.floor(s / 86400), Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60), s % 60];
-  if (d > 0) return `${d}d ${h}h`;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${sec}s`;
-  return `${sec}s`;
-}
 
 type Status = ResultOf<"status">;
 
-async function renderWorkers(status: Status, ctx: CliContext): Promise<string> {
-  void ctx;
-  return status.workers.length === 0 ? "workers: none" : `workers: ${status.workers.length}`;
+function renderWorkers(status: Status, ctx: CliContext): string {
+  const columns = (ctx.stdout as { columns?: number }).columns ?? 120;
+  return formatWorkerTable(status.workers as unknown as WorkerView[], columns, Date.now());
 }
 
 export const run: Command = async (argv, ctx) => {
@@ -43,7 +36,7 @@ export const run: Command = async (argv, ctx) => {
       writeLine(ctx.stdout, `  socket   ${d.socket}`);
       writeLine(ctx.stdout, `  events   ${status.eventCount} (last seq ${status.lastSeq})`);
       writeLine(ctx.stdout, "");
-      writeLine(ctx.stdout, await renderWorkers(status, ctx));
+      writeLine(ctx.stdout, renderWorkers(status, ctx));
       return 0;
     },
     { quietWhenDown: true },

@@ -13,6 +13,10 @@ function alive(pid: number): boolean {
 }
 
 export const run: Command = async (argv, ctx) => {
+  if (argv.some((a) => !a.startsWith("-"))) {
+    const { stop } = await import("./worker-control.js");
+    return stop(argv, ctx);
+  }
   if (argv.length > 0) {
     writeLine(ctx.stderr, `cpwd stop: unknown option ${argv[0]}`);
     return 2;

@@ -1,0 +1,33 @@
+// The supervisor's RPC handlers: targets (id, name, all) resolved here, the work in supervisor.ts.
+import { workerMethods } from "../../src/protocol/methods-workers.js";
+import type { MethodGroup } from "../methods.js";
+import type { Supervisor } from "./supervisor.js";
+
+export function workerMethodGroup(sup: Supervisor): MethodGroup<typeof workerMethods> {
+  const each = async (target: string, fn: (id: string) => Promise<unknown>) => {
+    const ids = sup.resolve(target);
+    for (const id of ids) await fn(id);
+    return { workers: ids.map((id) => sup.record(id)).filter((w) => w !== undefined).map((w) => sup.view(w)) };
+  };
+  return {
+    specs: workerMethods,
+    handlers: {
+      "worker.spawn": async (spec) => ({ worker: await sup.spawn(spec) }),
+      "worker.list": () => ({ workers: sup.list() }),
+      "worker.get": (p) => ({ workers: sup.resolve(p.target).map((id) => sup.view(sup.record(id)!)) }),
+      "worker.stop": (p) => each(p.target, (id) => sup.stop(id, p.graceMs)),
+      "worker.kill": (p) => each(p.target, (id) => sup.kill(id)),
+      "worker.restart": (p) => each(p.target, (id) => sup.restart(id)),
+      "worker.remove": async (p) => {
+        const removed: string[] = [];
+        const notes: string[] = [];
+        for (const id of sup.resolve(p.target)) {
+          const r = await sup.remove(id, p.force);
+          removed.push(r.id);
+          notes.push(...r.notes);
+        }
+        return { removed, notes };
+      },
+    },
+  };
+}

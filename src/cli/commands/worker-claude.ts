@@ -1,0 +1,73 @@
+// `cpwd claude [options] "PROMPT"`: a worker running `claude -p PROMPT --output-format stream-json
+// --verbose …`, whose progress (session, turns, cost, result) the daemon reads from its output.
+// Called from inside Claude Code, the calling session is recorded as the worker's parent.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "../args.js";
+import { writeLine, type CliContext, type Command } from "../context.js";
+import { cliPaths, withDaemon } from "../daemon-client.js";
+import { SPAWN_FLAGS, spawnParams } from "./worker-spawn.js";
+
+const USAGE =
+  'usage: cpwd claude [--name N] [--cwd DIR] [--worktree] [--model M] [--max-turns N] [--permission-mode M] [--timeout 30m] [--env K=V]… "PROMPT"';
+const PERMISSION_MODES = ["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"];
+
+/** The claude binary: CPWD_CLAUDE_BIN, else config.json's claudeBin, else `claude` on PATH. */
+function claudeBin(ctx: CliContext): string {
+  if (ctx.env.CPWD_CLAUDE_BIN) return ctx.env.CPWD_CLAUDE_BIN;
+  try {
+    const raw = JSON.parse(readFileSync(cliPaths(ctx).config, "utf8")) as { claudeBin?: unknown };
+    if (typeof raw.claudeBin === "string" && raw.claudeBin !== "") return raw.claudeBin;
+  } catch {
+    // no config: the default
+  }
+  return "claude";
+}
+
+export const run: Command = async (argv, ctx) => {
+  let params;
+  try {
+    const { flags, positionals, rest } = parseArgs(argv, {
+      ...SPAWN_FLAGS,
+      worktree: { kind: "bool" },
+      model: { kind: "string" },
+      "max-turns": { kind: "string" },
+      "permission-mode": { kind: "string" },
+    });
+    const words = [...positionals, ...rest];
+    if (words.length !== 1 || words[0]!.trim() === "") throw new Error("give exactly one PROMPT (quote it)");
+    const prompt = words[0]!;
+    const extra: string[] = [];
+    if (flags.model !== undefined) extra.push("--model", flags.model as string);
+    if (flags["max-turns"] !== undefined) {
+      const n = Number(flags["max-turns"]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--max-turns must be a whole number ≥ 1 (got ${String(flags["max-turns"])})`);
+      extra.push("--max-turns", String(n));
+    }
+    if (flags["permission-mode"] !== undefined) {
+      const m = flags["permission-mode"] as string;
+      if (!PERMISSION_MODES.includes(m)) throw new Error(`--permission-mode must be one of ${PERMISSION_MODES.join(", ")}`);
+      extra.push("--permission-mode", m);
+    }
+    const parent = ctx.env.CLAUDE_CODE_SESSION_ID;
+    const meta: Record<string, unknown> = {
+      kind: "claude",
+      prompt: prompt.length > 200 ? `${prompt.slice(0, 199)}…` : prompt,
+      ...(parent ? { parentSession: parent } : {}),
+      ...(flags.worktree ? { worktreeFrom: true } : {}),
+    };
+    params = spawnParams(flags, [claudeBin(ctx), "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
+  } catch (err) {
+    writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  return withDaemon(ctx, async (client) => {
+    try {
+      const { worker } = await client.call("worker.spawn", params);
+      writeLine(ctx.stdout, String(worker.id));
+      return 0;
+    } catch (err) {
+      writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}`);
+      return 1;
+    }
+  });
+};
