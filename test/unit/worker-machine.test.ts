@@ -1,0 +1,109 @@
+// The worker state machine, edge by edge: every event type from every state is either the one
+// allowed transition or refused, and replay rebuilds the same state from the same events.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { allowed, evolve, TRANSITIONS, TransitionError, type WorkerRecord } from "../../daemon/workers/machine.js";
+import { replayWorkers } from "../../daemon/workers/replay.js";
+import { WORKER_STATES, type WorkerState } from "../../src/protocol/workers.js";
+import type { EventRecord } from "../../src/protocol/events.js";
+
+let seq = 0;
+function ev(type: string, payload: Record<string, unknown> = {}, worker = "W1", tsMs = 1_000_000): EventRecord {
+  return { v: 1, seq: ++seq, ts: new Date(tsMs).toISOString(), type, source: "daemon", worker, payload };
+}
+
+const spec = { argv: ["x"], cwd: "/", name: "n", timeoutMs: null, graceMs: 100, restart: { mode: "never", maxRestarts: 5, windowMs: 60_000, backoffBaseMs: 10, backoffMaxMs: 100, minUptimeMs: 1_000 }, meta: {} };
+const payloadFor: Record<string, Record<string, unknown>> = {
+  "worker.queued": { spec },
+  "worker.started": { pid: 10, wrapperPid: 9, startedAtMs: 1_000_000 },
+  "worker.exited": { state: "failed", code: 1, signal: null, timedOut: false, runMs: 5, endedAtMs: 1_000_005 },
+  "worker.backoff": { delayMs: 50, attempt: 1 },
+  "worker.fatal": { reason: "loop" },
+};
+
+/** A worker record in the given state, built through the machine itself. */
+function inState(state: WorkerState): WorkerRecord {
+  const paths: Record<WorkerState, string[]> = {
+    queued: ["worker.queued"],
+    starting: ["worker.queued", "worker.starting"],
+    running: ["worker.queued", "worker.starting", "worker.started"],
+    stopping: ["worker.queued", "worker.starting", "worker.started", "worker.stopping"],
+    exited: ["worker.queued", "worker.starting", "worker.started", "worker.exited:exited"],
+    failed: ["worker.queued", "worker.starting", "worker.started", "worker.exited:failed"],
+    timed_out: ["worker.queued", "worker.starting", "worker.started", "worker.exited:timed_out"],
+    stopped: ["worker.queued", "worker.starting", "worker.started", "worker.stopping", "worker.exited:stopped"],
+    backoff: ["worker.queued", "worker.starting", "worker.started", "worker.exited:failed", "worker.backoff"],
+    fatal: ["worker.queued", "worker.starting", "worker.started", "worker.exited:failed", "worker.fatal"],
+  };
+  let w: WorkerRecord | undefined;
+  for (const step of paths[state]) {
+    const [type, exitState] = step.split(":") as [string, string | undefined];
+    const payload = exitState ? { ...payloadFor[type], state: exitState } : (payloadFor[type] ?? {});
+    w = evolve(w, ev(type, payload))!;
+  }
+  assert.equal(w!.state, state);
+  return w!;
+}
+
+describe("every edge of the worker state machine", () => {
+  for (const type of Object.keys(TRANSITIONS)) {
+    for (const from of [...WORKER_STATES, "none" as const]) {
+      const ok = allowed(type, from);
+      test(`${type} from ${from}: ${ok ? "allowed" : "refused"}`, () => {
+        const current = from === "none" ? undefined : inState(from);
+        const payload = type === "worker.exited" ? { ...payloadFor[type], state: from === "stopping" ? "stopped" : "failed" } : (payloadFor[type] ?? {});
+        if (!ok) {
+          assert.throws(() => evolve(current, ev(type, payload)), TransitionError);
+          return;
+        }
+        const next = evolve(current, ev(type, payload));
+        const to = TRANSITIONS[type]!.to;
+        if (to === "removed") assert.equal(next, null);
+        else if (to === "same") assert.equal(next!.state, from);
+        else if (to === "payload") assert.equal(next!.state, payload.state);
+        else if (type === "worker.started" && from === "stopping") assert.equal(next!.state, "stopping");
+        else assert.equal(next!.state, to);
+      });
+    }
+  }
+
+  test("worker.exited refuses a state that is not an end", () => {
+    assert.throws(() => evolve(inState("running"), ev("worker.exited", { ...payloadFor["worker.exited"], state: "running" })), TransitionError);
+  });
+
+  test("a backoff counts a restart and schedules the next start; a user restart clears the counters", () => {
+    const b = inState("backoff");
+    assert.equal(b.restarts, 1);
+    assert.equal(b.restartTimesMs.length, 1);
+    assert.equal(b.nextStartAtMs, 1_000_000 + 50);
+    const fatal = evolve(inState("failed"), ev("worker.fatal", { reason: "loop" }))!;
+    const requeued = evolve(fatal, ev("worker.queued", { spec }))!;
+    assert.equal(requeued.state, "queued");
+    assert.deepEqual(requeued.restartTimesMs, []);
+    assert.equal(requeued.attempt, 0);
+  });
+});
+
+describe("replay", () => {
+  test("ids are never reused, even after removal; refused events are skipped and counted", () => {
+    const events = [
+      ev("worker.queued", { spec }, "W1"),
+      ev("worker.queued", { spec }, "W2"),
+      ev("worker.cancelled", { reason: "x" }, "W2"),
+      ev("worker.removed", {}, "W2"),
+      ev("worker.started", { pid: 1, wrapperPid: 1, startedAtMs: 0 }, "W1"), // queued → started: refused
+      ev("daemon.started", {}, undefined),
+    ];
+    const s = replayWorkers(events);
+    assert.deepEqual([...s.workers.keys()], ["W1"]);
+    assert.equal(s.nextNumber, 3);
+    assert.equal(s.anomalies, 1);
+  });
+
+  test("--at stops the fold at a seq", () => {
+    const first = ev("worker.queued", { spec }, "W7");
+    const events = [first, ev("worker.starting", { attempt: 0 }, "W7"), ev("worker.started", { pid: 5, wrapperPid: 4, startedAtMs: 1 }, "W7")];
+    assert.equal(replayWorkers(events, first.seq).workers.get("W7")!.state, "queued");
+    assert.equal(replayWorkers(events).workers.get("W7")!.state, "running");
+  });
+});
