@@ -1,6 +1,6 @@
 // Starts the real, compiled daemon in a fresh temp CPWD_HOME, and cleans up after it by pid.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -101,9 +101,37 @@ export async function startDaemon(home = tempHome(), extra: Record<string, strin
   return d;
 }
 
-/** Stops a daemon and removes its home. For `after`/`finally`. */
+/** Kills, by pid, every worker (its whole group) and wrapper recorded under a home. */
+export function killWorkers(home: string): void {
+  const workers = join(home, "workers");
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(workers);
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    try {
+      const run = JSON.parse(readFileSync(join(workers, id, "run.json"), "utf8")) as { pid: number; wrapperPid: number };
+      for (const target of [-run.pid, run.pid, run.wrapperPid]) {
+        try {
+          process.kill(target, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    } catch {
+      // never started
+    }
+  }
+}
+
+/** Stops a daemon, kills any worker it left, and removes its home. For `after`/`finally`. */
 export async function cleanup(d: TestDaemon | undefined, home?: string): Promise<void> {
   if (d) await d.stop();
   const h = home ?? d?.home;
-  if (h) rmSync(h, { recursive: true, force: true });
+  if (h) {
+    killWorkers(h);
+    rmSync(h, { recursive: true, force: true });
+  }
 }

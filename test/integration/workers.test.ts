@@ -1,0 +1,245 @@
+// Workers under the real daemon, with real processes: exit codes, crash loops, stops that kill
+// whole trees, timeouts, the queue, log rotation and `logs`, and — the point of the wrapper —
+// workers that keep running through a kill -9 of the daemon and are taken back afterwards.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import type { RpcClient } from "../../src/rpc/client.js";
+import { CLI, cleanup, cpwd, startDaemon, tempHome, testEnv, waitFor, waitGone, pidAlive, type TestDaemon } from "../helpers/daemon.js";
+import { fixture, nodeFixture } from "../helpers/fixtures.js";
+
+type View = Record<string, any>;
+
+async function spawnWorker(c: RpcClient, argv: string[], extra: Record<string, unknown> = {}): Promise<string> {
+  const { worker } = await c.call("worker.spawn", { argv, cwd: process.cwd(), env: { PATH: process.env.PATH ?? "" }, ...extra } as never);
+  return String(worker.id);
+}
+
+async function view(c: RpcClient, id: string): Promise<View> {
+  return (await c.call("worker.get", { target: id })).workers[0] as View;
+}
+
+async function until(c: RpcClient, id: string, pred: (w: View) => boolean, what: string, timeoutMs = 15_000): Promise<View> {
+  return waitFor(`${id} ${what}`, async () => {
+    const w = await view(c, id);
+    return pred(w) ? w : null;
+  }, timeoutMs, 25);
+}
+
+function events(d: TestDaemon): any[] {
+  return readFileSync(d.paths.events, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+}
+
+describe("workers under the real daemon", () => {
+  test("exit 0 ends exited, exit 3 ends failed with its code; state changes are events", async () => {
+    const d = await startDaemon();
+    const c = await d.client();
+    try {
+      const ok = await spawnWorker(c, nodeFixture("exit.js", "0"));
+      const bad = await spawnWorker(c, nodeFixture("exit.js", "3"));
+      assert.equal((await until(c, ok, (w) => w.state === "exited", "to exit")).exitCode, 0);
+      const b = await until(c, bad, (w) => w.state === "failed", "to fail");
+      assert.equal(b.exitCode, 3);
+      assert.equal(b.signal, null);
+      const types = events(d).filter((e) => e.worker === bad).map((e) => e.type);
+      assert.deepEqual(types, ["worker.queued", "worker.starting", "worker.started", "worker.exited"]);
+      const started = events(d).find((e) => e.worker === bad && e.type === "worker.started");
+      assert.ok(started.payload.pid > 0);
+      const exited = events(d).find((e) => e.worker === bad && e.type === "worker.exited");
+      assert.equal(typeof exited.payload.runMs, "number");
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("a crash loop goes fatal after the limit, with backoff delays growing", async () => {
+    const d = await startDaemon();
+    const c = await d.client();
+    try {
+      const id = await spawnWorker(c, nodeFixture("exit.js", "1"), {
+        restart: { mode: "on-failure", maxRestarts: 3, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000, minUptimeMs: 30_000 },
+      });
+      const w = await until(c, id, (x) => x.state === "fatal", "to go fatal");
+      assert.equal(w.restarts, 3);
+      assert.match(w.reason, /limit 3/);
+      const delays = events(d).filter((e) => e.worker === id && e.type === "worker.backoff").map((e) => e.payload.delayMs);
+      assert.equal(delays.length, 3);
+      for (let i = 1; i < delays.length; i++) assert.ok(delays[i] >= delays[i - 1], `delays grow: ${delays}`);
+      assert.ok(delays[2] > delays[0]);
+      const table = cpwd(d.home, ["status"]);
+      assert.match(table.stdout, new RegExp(`${id} .*fatal`));
+      assert.match(table.stdout, new RegExp(`${id}: restarted 3 times`));
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("stop of a tree that ignores SIGTERM: SIGKILL after the grace, nothing of it survives", async () => {
+    const d = await startDaemon();
+    const c = await d.client();
+    try {
+      const pidsFile = join(d.home, "tree.json");
+      const id = await spawnWorker(c, nodeFixture("grandchildren.js", pidsFile), { graceMs: 300 });
+      await until(c, id, (w) => w.state === "running", "to run");
+      await waitFor("the tree's pids", () => existsSync(pidsFile));
+      const tree = JSON.parse(readFileSync(pidsFile, "utf8")) as { self: number; kids: number[] };
+      const stop = cpwd(d.home, ["stop", id]);
+      assert.equal(stop.code, 0, stop.stderr);
+      const w = await until(c, id, (x) => x.state === "stopped", "to stop");
+      assert.equal(w.signal, "SIGKILL");
+      await waitFor("every process of the tree to be gone", () => [tree.self, ...tree.kids].every((p) => !pidAlive(p)), 5_000);
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("a worker past its timeout ends timed_out", async () => {
+    const d = await startDaemon();
+    const c = await d.client();
+    try {
+      const id = await spawnWorker(c, nodeFixture("ignore-sigterm.js"), { timeoutMs: 500, graceMs: 200 });
+      const w = await until(c, id, (x) => x.state === "timed_out", "to time out");
+      assert.equal(w.timedOut, true);
+      assert.ok(events(d).some((e) => e.worker === id && e.type === "worker.timeout"));
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("with maxParallel 2, six workers never run more than two at once, and start in order", async () => {
+    const home = tempHome();
+    writeFileSync(join(home, "config.json"), JSON.stringify({ maxParallel: 2 }));
+    const d = await startDaemon(home);
+    const c = await d.client();
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await spawnWorker(c, nodeFixture("sleep.js", "300")));
+      let maxRunning = 0;
+      await waitFor("all six to exit", async () => {
+        const { workers } = await c.call("worker.list");
+        maxRunning = Math.max(maxRunning, workers.filter((w) => ["starting", "running", "stopping"].includes(String(w.state))).length);
+        return workers.every((w) => w.state === "exited");
+      }, 20_000, 10);
+      assert.ok(maxRunning <= 2, `at most 2 ran at once (saw ${maxRunning})`);
+      const starts = events(d).filter((e) => e.type === "worker.starting").map((e) => e.worker);
+      assert.deepEqual(starts, ids);
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("a chatty worker's log is rotated: at most N old files, the live one bounded", async () => {
+    const home = tempHome();
+    writeFileSync(join(home, "config.json"), JSON.stringify({ logMaxBytes: 64 * 1024, logFiles: 2 }));
+    const d = await startDaemon(home);
+    const c = await d.client();
+    try {
+      const id = await spawnWorker(c, ["/bin/sh", "-c", `i=0; while [ $i -lt 6 ]; do ${JSON.stringify(process.execPath)} ${JSON.stringify(fixture("chatty.js"))} 100; sleep 1; i=$((i+1)); done`]);
+      await until(c, id, (w) => w.state === "exited", "to finish", 30_000);
+      const logs = readdirSync(join(d.paths.workers, id, "logs")).sort();
+      assert.deepEqual(logs, ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"]);
+      for (const f of logs) assert.ok(readFileSync(join(d.paths.workers, id, "logs", f)).length <= 300 * 1024, `${f} is bounded`);
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("logs prints the output; logs -f follows until the worker ends", async () => {
+    const d = await startDaemon();
+    const c = await d.client();
+    try {
+      const id = await spawnWorker(c, ["/bin/sh", "-c", "echo one; echo err >&2; sleep 0.5; echo two; sleep 0.5; echo three"], { name: "talker" });
+      const follow = spawn(process.execPath, [CLI, "logs", "talker", "-f", "--both"], { env: testEnv(d.home) });
+      let out = "";
+      let err = "";
+      follow.stdout.on("data", (b: Buffer) => (out += b.toString()));
+      follow.stderr.on("data", (b: Buffer) => (err += b.toString()));
+      const code = await new Promise((r) => follow.once("exit", r));
+      assert.equal(code, 0);
+      assert.equal(out, "one\ntwo\nthree\n");
+      assert.equal(err, "err\n");
+      const last = cpwd(d.home, ["logs", id, "-n", "1"]);
+      assert.equal(last.stdout, "three\n");
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("the CLI: spawn uses the caller's env plus --env, argv is literal, bad flags are clear errors", async () => {
+    const d = await startDaemon();
+    try {
+      const r = cpwd(d.home, ["spawn", "--name", "envy", "--env", "CPWD_X=from-flag", "--", process.execPath, fixture("env.js"), "a b", "$HOME"], { CPWD_TEST_SHOW: "CPWD_X,CPWD_Y,CPWD_WORKER_ID", CPWD_Y: "from-caller" });
+      assert.equal(r.code, 0, r.stderr);
+      const id = r.stdout.trim();
+      assert.match(id, /^W\d+$/);
+      const c = await d.client();
+      await until(c, id, (w) => w.state === "exited", "to exit");
+      c.close();
+      const out = JSON.parse(readFileSync(join(d.paths.workers, id, "logs", "stdout.log"), "utf8"));
+      assert.deepEqual(out.argv, ["a b", "$HOME"]);
+      assert.deepEqual(out.env, { CPWD_X: "from-flag", CPWD_Y: "from-caller", CPWD_WORKER_ID: id });
+      for (const bad of [["spawn", "--restart", "sometimes", "--", "x"], ["spawn", "--timeout", "soon", "--", "x"], ["spawn", "--backoff", "9s..1s", "--", "x"], ["spawn"]]) {
+        const e = cpwd(d.home, bad);
+        assert.equal(e.code, 2, bad.join(" "));
+        assert.match(e.stderr, /cpwd spawn: /);
+      }
+      const missing = cpwd(d.home, ["stop", "W999"]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /no worker W999/);
+    } finally {
+      await cleanup(d);
+    }
+  });
+});
+
+describe("workers outlive the daemon", () => {
+  test("kill -9 of the daemon while workers run: they are not interrupted, their ends are learned, ids are not reused", async () => {
+    let d: TestDaemon | undefined = await startDaemon();
+    const home = d.home;
+    try {
+      let c = await d.client();
+      const long = await spawnWorker(c, nodeFixture("sleep.js", "2500"));
+      const endsWhileDown = await spawnWorker(c, ["/bin/sh", "-c", "sleep 0.8; exit 7"]);
+      const failsWhileDown = await spawnWorker(c, ["/bin/sh", "-c", "sleep 0.8; exit 5"], {
+        restart: { mode: "on-failure", maxRestarts: 1, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 100, minUptimeMs: 30_000 },
+      });
+      const w1 = await until(c, long, (w) => w.state === "running", "to run");
+      await until(c, failsWhileDown, (w) => w.state === "running", "to run");
+      c.close();
+      await d.kill9();
+      await waitGone(d.pid);
+      assert.ok(pidAlive(w1.pid), "the worker kept running without its daemon");
+      await new Promise((r) => setTimeout(r, 1_200)); // the short ones end while no daemon runs
+      d = await startDaemon(home);
+      c = await d.client();
+      const again = await view(c, long);
+      assert.equal(again.state, "running");
+      assert.equal(again.pid, w1.pid, "the same process, never restarted");
+      assert.equal((await until(c, endsWhileDown, (w) => w.state === "failed", "to be learned failed")).exitCode, 7);
+      // Its policy is applied on the way back: one restart, then fatal.
+      await until(c, failsWhileDown, (w) => w.state === "fatal", "to go fatal");
+      assert.equal((await until(c, long, (w) => w.state === "exited", "to exit 0")).exitCode, 0);
+      const fresh = await spawnWorker(c, nodeFixture("exit.js", "0"));
+      assert.equal(fresh, "W4");
+      c.close();
+      const starts = events(d).filter((e) => e.worker === long && e.type === "worker.started");
+      assert.equal(starts.length, 1, "started once, ever");
+      const replay = cpwd(home, ["replay", "--json"]);
+      const table = JSON.parse(replay.stdout);
+      assert.deepEqual(table.workers.map((w: View) => [w.id, w.state]).slice(0, 3), [[long, "exited"], [endsWhileDown, "failed"], [failsWhileDown, "fatal"]]);
+      const early = JSON.parse(cpwd(home, ["replay", "--json", "--at", String(starts[0].seq)]).stdout);
+      assert.equal(early.workers[0].state, "running");
+    } finally {
+      await cleanup(d, home);
+    }
+  });
+});
