@@ -13,7 +13,7 @@ import { installWrapper } from "./wrapper-script.js";
 export interface ProcessRunnerOptions {
   /** CPWD_HOME: where the wrapper script is installed. */
   home: string;
-  /** How often a watched wrapper's pid is checked for a death without exit.json. @default 5000 */
+  /** How often watched wrappers' pids are checked for a death without exit.json. @default 10000 */
   livenessCheckMs?: number;
   log?: { warn(obj: object, msg: string): void };
 }
@@ -43,6 +43,9 @@ function readRun(dir: string): { pid: number; wrapperPid: number } | null {
 export class ProcessRunner implements Runner {
   private readonly wrapper: string;
   private readonly watches = new Set<() => void>();
+  /** Liveness checks of every watched wrapper, run together by one timer. */
+  private readonly checks = new Set<() => void>();
+  private livenessTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ProcessRunnerOptions) {
     this.wrapper = installWrapper(opts.home);
@@ -103,16 +106,19 @@ export class ProcessRunner implements Runner {
   watchExit(handle: WorkerHandle, dir: string, onExit: (exit: ExitStatus) => void): () => void {
     let done = false;
     let watcher: FSWatcher | null = null;
-    let timer: NodeJS.Timeout | undefined;
     const stop = () => {
       done = true;
       watcher?.close();
-      clearInterval(timer);
       this.watches.delete(stop);
+      this.checks.delete(check);
+      if (this.checks.size === 0) {
+        clearInterval(this.livenessTimer);
+        this.livenessTimer = undefined;
+      }
     };
     const check = () => {
       if (done) return;
-      const exit = readExit(dir);
+      const exit = existsSync(join(dir, "exit.json")) ? readExit(dir) : null;
       if (exit) {
         stop();
         onExit(exit);
@@ -133,8 +139,11 @@ export class ProcessRunner implements Runner {
     } catch {
       // The folder vanished: the liveness check below still settles it.
     }
-    timer = setInterval(check, this.opts.livenessCheckMs ?? 5_000);
-    timer.unref();
+    this.checks.add(check);
+    if (!this.livenessTimer) {
+      this.livenessTimer = setInterval(() => this.checks.forEach((c) => c()), this.opts.livenessCheckMs ?? 10_000);
+      this.livenessTimer.unref();
+    }
     this.watches.add(stop);
     // It may have ended before the watch was set up.
     setImmediate(check);
