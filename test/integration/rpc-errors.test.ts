@@ -98,10 +98,9 @@ describe("JSON-RPC over the daemon's socket", () => {
     const silent = await rawConnect(d.paths.socket);
     silent.send('{"jsonrpc":"2.0","id":1,"meth');
     const c = await d.client();
-    const t0 = Date.now();
+    // Blocked behind the silent one, this would never be answered (and the test would time out).
     const r = await c.call("ping");
     assert.equal(r.pong, true);
-    assert.ok(Date.now() - t0 < 2_000);
     c.close();
     silent.close();
   });

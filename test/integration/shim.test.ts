@@ -111,7 +111,6 @@ describe("with the daemon down or broken", () => {
       const r = await runShim(home, preWrite("s1", "/repo/x.ts"), { CPWD_HOOK_BUDGET_MS: "400" });
       assert.equal(r.code, 0);
       assert.equal(r.stdout, "");
-      assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
       assert.equal(events(paths.fallback)[0].payload.why, "daemon did not answer in time");
     } finally {
       hung.close();
