@@ -36,7 +36,18 @@ export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs:
     return `${fixed}  ${cmd.length > room ? `${cmd.slice(0, room - 1)}…` : cmd}`.trimEnd();
   };
   const lines = [lineOf(head), ...rows.map(lineOf)];
-  // A fatal or lost worker gets its reason under the table, where it cannot be missed.
-  for (const w of workers) if (w.reason && (w.state === "fatal" || w.state === "failed")) lines.push(`${w.id}: ${w.reason}`);
+  // A fatal or lost worker gets its reason under the table, where it cannot be missed; a Claude
+  // worker its session's cost, turns and the first line of its result.
+  for (const w of workers) {
+    if (w.reason && (w.state === "fatal" || w.state === "failed")) lines.push(`${w.id}: ${w.reason}`);
+    const c = w.claude as { costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } | null | undefined;
+    if (c && (c.costUsd != null || c.result)) {
+      const parts = [c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : null, c.turns != null ? `${c.turns} turn${c.turns === 1 ? "" : "s"}` : null, c.isError ? "error" : null];
+      const first = c.result?.split("\n").find((l) => l.trim() !== "") ?? "";
+      const head = `${w.id} claude: ${parts.filter(Boolean).join(", ")}`;
+      const room = Math.max(10, columns - head.length - 3);
+      lines.push(first ? `${head}: ${first.length > room ? `${first.slice(0, room - 1)}…` : first}` : head);
+    }
+  }
   return lines.join("\n");
 }
