@@ -1,0 +1,69 @@
+// Digests: what a session is told about the workers, and when it is told nothing.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DIGEST_MAX_CHARS, DigestBook, type WorkerSummary } from "../../daemon/digests.js";
+import type { EventRecord } from "../../src/protocol/events.js";
+
+let seq = 0;
+const ev = (type: string, worker?: string, session?: string, payload: Record<string, unknown> = {}): EventRecord => ({
+  v: 1, seq: ++seq, ts: "2026-01-01T00:00:00Z", type, source: "daemon", ...(worker ? { worker } : {}), ...(session ? { session } : {}), payload,
+});
+const HOUR = 3_600_000;
+const now = 10 * HOUR;
+
+test("SessionStart gets an overview: running workers and those that ended within the recent window", () => {
+  const book = new DigestBook(HOUR);
+  const workers: WorkerSummary[] = [
+    { id: "W1", name: "build", state: "running", startedAtMs: now - 65_000, pid: 42 },
+    { id: "W2", state: "exited", startedAtMs: now - 600_000, endedAtMs: now - 60_000, exitCode: 0 },
+    { id: "W3", state: "failed", startedAtMs: now - 5 * HOUR, endedAtMs: now - 4 * HOUR, exitCode: 1 },
+  ];
+  const d = book.digest("S", workers, 10, now, true)!;
+  assert.match(d.text, /1 worker running or queued, 1 ended recently/);
+  assert.match(d.text, /W1 "build" running for 1m 5s \(pid 42\)/);
+  assert.match(d.text, /W2 exited 0 after 9m 0s/);
+  assert.doesNotMatch(d.text, /W3/);
+  assert.equal(d.event.type, "digest.delivered");
+  assert.equal(d.event.payload.uptoSeq, 10);
+});
+
+test("later digests carry only what ended after the cursor, once; no news means no digest", () => {
+  const book = new DigestBook(HOUR);
+  book.observe(ev("worker.started", "W1"));
+  assert.equal(book.digest("S", [{ id: "W1", state: "running" }], seq, now, true)?.text.includes("W1"), true);
+  assert.equal(book.digest("S", [{ id: "W1", state: "running" }], seq, now, false), null);
+  book.observe(ev("worker.exited", "W1"));
+  const w: WorkerSummary = { id: "W1", name: "t", state: "failed", exitCode: 2, startedAtMs: now - 2_000, endedAtMs: now, claude: { costUsd: 0.01234, turns: 3, result: "Broke it.\nsorry" } };
+  const d = book.digest("S", [w], seq, now, false)!;
+  assert.match(d.text, /1 worker finished since you last heard:\n- W1 "t" failed \(exit 2\) after 2s \(\$0\.0123, 3 turns\): Broke it\. \/ sorry/);
+  assert.equal(book.digest("S", [w], seq, now, false), null, "told once");
+});
+
+test("a worker's own session is not told about itself", () => {
+  const book = new DigestBook(HOUR);
+  book.observe(ev("hook.SessionStart", "W5", "own-session"));
+  book.digest("own-session", [], seq, now, true);
+  book.digest("other", [], seq, now, true);
+  book.observe(ev("worker.exited", "W5"));
+  const w: WorkerSummary = { id: "W5", state: "exited", exitCode: 0 };
+  assert.equal(book.digest("own-session", [w], seq, now, false), null);
+  assert.match(book.digest("other", [w], seq, now, false)!.text, /W5 exited 0/);
+});
+
+test("cursors survive a restart through digest.delivered; an unknown session starts listening quietly", () => {
+  // The log a restarted daemon replays: W1 ended, and S was told (cursor at that seq).
+  const exited = ev("worker.exited", "W1");
+  const delivered = ev("digest.delivered", undefined, "S", { uptoSeq: exited.seq, workers: 1, overview: false });
+  const again = new DigestBook(HOUR);
+  for (const e of [exited, delivered]) again.observe(e);
+  assert.equal(again.digest("S", [{ id: "W1", state: "exited" }], delivered.seq, now, false), null, "not told twice");
+  assert.equal(again.digest("stranger", [{ id: "W1", state: "exited" }], delivered.seq, now, false), null, "no flood on first contact");
+});
+
+test("a digest is capped at 2,000 characters", () => {
+  const book = new DigestBook(HOUR);
+  const many: WorkerSummary[] = Array.from({ length: 200 }, (_, i) => ({ id: `W${i}`, name: `worker-with-a-long-name-${i}`, state: "running", startedAtMs: now }));
+  const d = book.digest("S", many, 1, now, true)!;
+  assert.equal(d.text.length, DIGEST_MAX_CHARS);
+  assert.ok(d.text.endsWith("…"));
+});
