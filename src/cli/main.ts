@@ -23,6 +23,7 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)" },
   release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's" },
   events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon" },
+  hooks: { load: () => import("./commands/hooks.js"), summary: "register cpwd with Claude Code: install|uninstall|status [--scope project|local|user]" },
   service: { load: () => import("./commands/service.js"), summary: "start the daemon at login: install|uninstall|status [--dry-run]" },
 };
 

@@ -3,9 +3,10 @@
 // a manager that does not answer (no user bus, no launchctl) leaves the file and the one command
 // to run by hand rather than a failure.
 import { spawn } from "node:child_process";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
+import { readIfExists, writeAtomically } from "../atomic-file.js";
 import { launchAgentsDir, launchdPlistName, launchdTarget } from "./launchd.js";
 import type { ServiceCommand, ServicePlatform, ServiceSpec, ServiceTarget } from "./spec.js";
 import { systemdTarget, systemdUnitDir, systemdUnitName } from "./systemd.js";
@@ -175,19 +176,3 @@ async function attempt(run: RunCommand, c: ServiceCommand): Promise<{ ok: boolea
   }
 }
 
-async function readIfExists(path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-}
-
-/** Temp file + rename: the manager never reads a half-written unit. */
-async function writeAtomically(path: string, contents: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, contents, { mode: 0o644 });
-  await rename(tmp, path);
-}
