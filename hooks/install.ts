@@ -60,7 +60,9 @@ export function parseSettings(text: string | undefined, file: string): Settings 
     // A UTF-8 BOM is legal in a file but not in JSON.parse.
     value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
-    throw new CpwdError(ErrorCode.InvalidConfig, `${file} is not valid JSON (${(err as Error).message}); left untouched, fix it and run again`, {
+    // V8 quotes the text around the fault, newlines included; keep the error on one line.
+    const why = (err as Error).message.replace(/\s*\n\s*/g, " ");
+    throw new CpwdError(ErrorCode.InvalidConfig, `${file} is not valid JSON (${why}); left untouched, fix it and run again`, {
       details: { file },
     });
   }
