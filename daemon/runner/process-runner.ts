@@ -31,10 +31,12 @@ export function readExit(dir: string): ExitStatus | null {
   }
 }
 
-function readRun(dir: string): { pid: number; wrapperPid: number } | null {
+/** Reads run.json; `writtenAtMs` (its mtime) stands in for the start time when none was recorded. */
+function readRun(dir: string): { pid: number; wrapperPid: number; writtenAtMs: number } | null {
   try {
-    const r = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { pid: number; wrapperPid: number };
-    return typeof r.pid === "number" && typeof r.wrapperPid === "number" ? r : null;
+    const file = join(dir, "run.json");
+    const r = JSON.parse(readFileSync(file, "utf8")) as { pid: number; wrapperPid: number };
+    return typeof r.pid === "number" && typeof r.wrapperPid === "number" ? { pid: r.pid, wrapperPid: r.wrapperPid, writtenAtMs: Math.round(statSync(file).mtimeMs) } : null;
   } catch {
     return null;
   }
@@ -160,7 +162,7 @@ export class ProcessRunner implements Runner {
           wrapperPid: run.wrapperPid,
           pidStartTime: known?.pid === run.pid ? known.pidStartTime : null,
           wrapperStartTime: known?.wrapperPid === run.wrapperPid ? known.wrapperStartTime : null,
-          startedAtMs: known?.startedAtMs ?? 0,
+          startedAtMs: known?.startedAtMs ?? run.writtenAtMs,
         }
       : null;
     if (exit) return { kind: "exited", handle, exit };
@@ -168,7 +170,11 @@ export class ProcessRunner implements Runner {
       // The pid is alive, but is it still our wrapper? After a reboot or a long downtime the
       // number may belong to someone else: the start time must match what we recorded.
       const now = processStartTime(handle.wrapperPid);
-      if (handle.wrapperStartTime === null || now === handle.wrapperStartTime) return { kind: "running", handle };
+      if (handle.wrapperStartTime === null || now === handle.wrapperStartTime) {
+        // With no start times recorded (the daemon died before `worker.started`), take today's,
+        // so that the next adoption can tell a reused pid from ours.
+        return { kind: "running", handle: { ...handle, wrapperStartTime: now, pidStartTime: handle.pidStartTime ?? processStartTime(handle.pid) } };
+      }
     }
     return { kind: "lost", handle };
   }

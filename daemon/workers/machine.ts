@@ -26,9 +26,11 @@ export interface WorkerRecord {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** The grace the pending stop asked for (the shortest, when stopped again); null when none. */
+  stopGraceMs: number | null;
   /** Policy restarts so far (user restarts do not count). */
   restarts: number;
-  /** When each policy restart happened, for the crash-loop window. */
+  /** When each policy restart after a quick failure happened, for the crash-loop window. */
   restartTimesMs: number[];
   /** Consecutive short runs: the backoff exponent. */
   attempt: number;
@@ -44,7 +46,8 @@ export const TRANSITIONS: Record<string, { from: ReadonlyArray<WorkerState | "no
   "worker.starting": { from: ["queued", "backoff"], to: "starting" },
   // From stopping too: a stop can arrive while the launch is still under way.
   "worker.started": { from: ["starting", "stopping"], to: "running" },
-  "worker.stopping": { from: ["starting", "running"], to: "stopping" },
+  // From stopping too: a kill (grace 0) or a restart may follow a stop still in progress.
+  "worker.stopping": { from: ["starting", "running", "stopping"], to: "stopping" },
   "worker.timeout": { from: ["running", "stopping"], to: "same" },
   "worker.exited": { from: ["starting", "running", "stopping"], to: "payload" },
   "worker.backoff": { from: ["exited", "failed", "timed_out"], to: "backoff" },
@@ -114,6 +117,7 @@ export function evolve(current: WorkerRecord | undefined, e: Pick<EventRecord, "
         exitCode: null,
         signal: null,
         timedOut: false,
+        stopGraceMs: null,
         restarts: 0,
         restartTimesMs: [],
         attempt: 0,
@@ -122,10 +126,24 @@ export function evolve(current: WorkerRecord | undefined, e: Pick<EventRecord, "
         restartRequested: false,
       };
       // A user restart of an ended worker: a clean slate for the crash-loop counters.
-      return { ...base, state: "queued", queuedSeq: e.seq, restartTimesMs: [], attempt: 0, reason: null, nextStartAtMs: null, restartRequested: false };
+      return { ...base, state: "queued", queuedSeq: e.seq, restartTimesMs: [], attempt: 0, reason: null, nextStartAtMs: null, restartRequested: false, stopGraceMs: null };
     }
     case "worker.starting":
-      return { ...current!, state: "starting", pid: null, wrapperPid: null, exitCode: null, signal: null, timedOut: false, nextStartAtMs: null, reason: null };
+      // The previous run's times go: a launch that fails must not show (or be judged by) them.
+      return {
+        ...current!,
+        state: "starting",
+        pid: null,
+        wrapperPid: null,
+        startedAtMs: null,
+        endedAtMs: null,
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        nextStartAtMs: null,
+        reason: null,
+        stopGraceMs: null,
+      };
     case "worker.started":
       return {
         ...current!,
@@ -137,8 +155,11 @@ export function evolve(current: WorkerRecord | undefined, e: Pick<EventRecord, "
         startedAtMs: num(p.startedAtMs) ?? atMs,
         endedAtMs: null,
       };
-    case "worker.stopping":
-      return { ...current!, state: "stopping", restartRequested: p.restart === true || current!.restartRequested };
+    case "worker.stopping": {
+      const graceMs = num(p.graceMs);
+      const stopGraceMs = graceMs === null ? current!.stopGraceMs : Math.min(graceMs, current!.stopGraceMs ?? graceMs);
+      return { ...current!, state: "stopping", stopGraceMs, restartRequested: p.restart === true || current!.restartRequested };
+    }
     case "worker.timeout":
       return { ...current!, timedOut: true };
     case "worker.exited": {
@@ -151,9 +172,11 @@ export function evolve(current: WorkerRecord | undefined, e: Pick<EventRecord, "
         signal: str(p.signal),
         timedOut: p.timedOut === true || current!.timedOut,
         endedAtMs: num(p.endedAtMs) ?? atMs,
-        startedAtMs: current!.startedAtMs ?? num(p.endedAtMs) ?? atMs,
+        // Stays null for a run that never started (a failed launch, a worker lost while starting).
+        startedAtMs: current!.startedAtMs,
         reason: str(p.reason),
         pid: null,
+        stopGraceMs: null,
       };
     }
     case "worker.backoff":
@@ -161,7 +184,8 @@ export function evolve(current: WorkerRecord | undefined, e: Pick<EventRecord, "
         ...current!,
         state: "backoff",
         restarts: current!.restarts + 1,
-        restartTimesMs: [...current!.restartTimesMs, atMs],
+        // A restart after a healthy run (`counted: false`) does not count toward the crash loop.
+        restartTimesMs: p.counted === false ? current!.restartTimesMs : [...current!.restartTimesMs, atMs],
         attempt: num(p.attempt) ?? current!.attempt + 1,
         nextStartAtMs: atMs + (num(p.delayMs) ?? 0),
       };

@@ -1,4 +1,5 @@
 // The supervisor's RPC handlers: targets (id, name, all) resolved here, the work in supervisor.ts.
+import { ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
 import { workerMethods } from "../../src/protocol/methods-workers.js";
 import type { MethodGroup } from "../methods.js";
 import type { Supervisor } from "./supervisor.js";
@@ -19,14 +20,23 @@ export function workerMethodGroup(sup: Supervisor): MethodGroup<typeof workerMet
       "worker.kill": (p) => each(p.target, (id) => sup.kill(id)),
       "worker.restart": (p) => each(p.target, (id) => sup.restart(id)),
       "worker.remove": async (p) => {
+        const ids = sup.resolve(p.target);
         const removed: string[] = [];
         const notes: string[] = [];
-        for (const id of sup.resolve(p.target)) {
-          const r = await sup.remove(id, p.force);
-          removed.push(r.id);
-          notes.push(...r.notes);
+        const failed: Array<{ id: string; code: string; message: string }> = [];
+        for (const id of ids) {
+          try {
+            const r = await sup.remove(id, p.force);
+            removed.push(r.id);
+            notes.push(...r.notes);
+          } catch (err) {
+            // One worker that cannot go (running, without force) must not keep the others: each
+            // is tried and each failure reported. A target naming one worker fails as that one did.
+            if (ids.length === 1) throw err;
+            failed.push({ id, code: isCpwdError(err) ? err.code : ErrorCode.Internal, message: (err as Error).message });
+          }
         }
-        return { removed, notes };
+        return { removed, notes, failed };
       },
     },
   };

@@ -22,22 +22,30 @@ export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, r
 }
 
 export type AfterExit =
-  | { kind: "backoff"; delayMs: number; attempt: number }
+  /** `counted`: the run was a quick failure, so this restart counts toward the crash-loop limit. */
+  | { kind: "backoff"; delayMs: number; attempt: number; counted: boolean }
   | { kind: "fatal"; reason: string }
   | { kind: "none" };
 
-/** What follows an ended run, given the worker as `worker.exited` left it. */
+/**
+ * What follows an ended run, given the worker as `worker.exited` left it. Only quick failures (runs
+ * shorter than `minUptimeMs`, or that never started) count toward the crash loop, as pm2's
+ * min_uptime: a worker that runs for hours and fails now and then is restarted every time.
+ */
 export function decideAfterExit(w: WorkerRecord, nowMs: number, random: () => number): AfterExit {
   const p = w.restart;
   if (!wantsRestart(p.mode, w.state)) return { kind: "none" };
+  const ranMs = w.startedAtMs !== null && w.endedAtMs !== null ? w.endedAtMs - w.startedAtMs : 0;
+  const healthy = ranMs >= p.minUptimeMs;
+  if (healthy) {
+    // A run that lasted long enough: start the backoff over, and do not count it as a crash.
+    return { kind: "backoff", delayMs: backoffDelayMs(0, p.backoffBaseMs, p.backoffMaxMs, random), attempt: 1, counted: false };
+  }
   const recent = w.restartTimesMs.filter((t) => nowMs - t < p.windowMs).length;
   if (recent >= p.maxRestarts) {
     return { kind: "fatal", reason: `restarted ${recent} times within ${Math.round(p.windowMs / 1000)}s (limit ${p.maxRestarts}); not restarting` };
   }
-  const ranMs = w.startedAtMs !== null && w.endedAtMs !== null ? w.endedAtMs - w.startedAtMs : 0;
-  // A run that lasted long enough was healthy: start the backoff over.
-  const attempt = ranMs >= p.minUptimeMs ? 0 : w.attempt;
-  return { kind: "backoff", delayMs: backoffDelayMs(attempt, p.backoffBaseMs, p.backoffMaxMs, random), attempt: attempt + 1 };
+  return { kind: "backoff", delayMs: backoffDelayMs(w.attempt, p.backoffBaseMs, p.backoffMaxMs, random), attempt: w.attempt + 1, counted: true };
 }
 
 /** The state an exit puts a worker in: cpwd's own stop and timeout are told apart from failures. */

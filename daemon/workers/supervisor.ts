@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { workerDir } from "../../src/paths.js";
-import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import { CpwdError, ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
 import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 import { ACTIVE_STATES, FINAL_STATES, type WorkerSpec, type WorkerView } from "../../src/protocol/workers.js";
 import type { DaemonContext } from "../context.js";
@@ -78,6 +78,8 @@ export class Supervisor {
 
   /** Appends events durably, then applies them. Call with the lock held. */
   private async commit(inputs: EventInput[]): Promise<void> {
+    // Once shutdown began the event log is closing: nothing more may be recorded (or applied).
+    if (this.closed) throw new CpwdError(ErrorCode.ShuttingDown, "the daemon is shutting down");
     // Refuse before writing: an event the machine would reject must never reach the log.
     const probe = new Map(this.workers);
     for (const i of inputs) {
@@ -96,6 +98,12 @@ export class Supervisor {
     for (const w of this.workers.values()) {
       if (w.state === "backoff") this.armBackoff(w.id, Math.max(0, (w.nextStartAtMs ?? now) - now));
     }
+    // The daemon may have died between a `worker.exited` and the decision that follows it
+    // (backoff, fatal, a user's restart): an ended worker still in exited/failed/timed_out/stopped
+    // gets that decision now. For the others the policy says "none" and nothing is written.
+    for (const w of [...this.workers.values()].filter((x) => FINAL_STATES.has(x.state) && x.state !== "fatal")) {
+      await this.lock.run(() => this.applyAfterExit(w.id));
+    }
     for (const w of [...this.workers.values()].filter((x) => ACTIVE_STATES.has(x.state))) {
       const known: WorkerHandle | null = w.pid && w.wrapperPid
         ? { workerId: w.id, pid: w.pid, wrapperPid: w.wrapperPid, pidStartTime: w.pidStartTime, wrapperStartTime: w.wrapperStartTime, startedAtMs: w.startedAtMs ?? 0 }
@@ -103,10 +111,14 @@ export class Supervisor {
       const r = await this.d.runner.adopt(w.id, this.dir(w.id), known);
       this.d.ctx.log.info({ worker: w.id, found: r.kind }, "adopting worker after restart");
       if (r.kind === "running") {
-        this.handles.set(w.id, r.handle);
-        this.watch(w.id, r.handle);
-        this.d.hooks?.started?.(w, this.dir(w.id));
-        if (w.state === "stopping") this.signalStop(w.id, w.graceMs);
+        await this.lock.run(async () => {
+          // The daemon died after `worker.starting` but before `worker.started`: the worker runs,
+          // so record its start now, or it would stay `starting` for good.
+          if (w.state === "starting") await this.commit([this.startedEvent(w.id, r.handle)]);
+          this.track(w.id, r.handle);
+          const now = this.workers.get(w.id)!;
+          if (now.state === "stopping") this.signalStop(w.id, now.stopGraceMs ?? now.graceMs);
+        });
       } else if (r.kind === "exited") {
         await this.onExit(w.id, r.exit);
       } else {
@@ -152,15 +164,17 @@ export class Supervisor {
   /** Starts ready workers while slots are free. */
   private schedule(): void {
     if (this.closed) return;
-    void this.lock.run(async () => {
-      while (this.ready.length > 0 && this.activeCount() < this.d.ctx.config.maxParallel) {
-        const id = this.ready.shift()!;
-        const w = this.workers.get(id);
-        if (!w || (w.state !== "queued" && w.state !== "backoff")) continue;
-        await this.commit([{ type: "worker.starting", worker: id, payload: { attempt: w.attempt } }]);
-        void this.launch(id);
-      }
-    });
+    this.background("scheduling", () =>
+      this.lock.run(async () => {
+        while (this.ready.length > 0 && this.activeCount() < this.d.ctx.config.maxParallel) {
+          const id = this.ready.shift()!;
+          const w = this.workers.get(id);
+          if (!w || (w.state !== "queued" && w.state !== "backoff")) continue;
+          await this.commit([{ type: "worker.starting", worker: id, payload: { attempt: w.attempt } }]);
+          this.background("launching", () => this.launch(id));
+        }
+      }),
+    );
   }
 
   private readSpecEnv(id: string): Record<string, string> {
@@ -184,29 +198,43 @@ export class Supervisor {
       return;
     }
     await this.lock.run(async () => {
-      await this.commit([
-        {
-          type: "worker.started",
-          worker: id,
-          payload: { pid: handle.pid, wrapperPid: handle.wrapperPid, pidStartTime: handle.pidStartTime, wrapperStartTime: handle.wrapperStartTime, startedAtMs: handle.startedAtMs },
-        },
-      ]);
-      this.handles.set(id, handle);
-      this.watch(id, handle);
-      this.rotator.add(id, join(this.dir(id), "logs"));
+      await this.commit([this.startedEvent(id, handle)]);
+      this.track(id, handle);
       const now = this.workers.get(id)!;
-      this.d.hooks?.started?.(now, this.dir(id));
-      // A stop that arrived during the launch is carried out now.
-      if (now.state === "stopping") this.signalStop(id, now.graceMs);
+      // A stop that arrived during the launch is carried out now, with the grace it asked for
+      // (0 for a kill), not the worker's default.
+      if (now.state === "stopping") this.signalStop(id, now.stopGraceMs ?? now.graceMs);
     });
   }
 
-  private watch(id: string, handle: WorkerHandle): void {
+  private startedEvent(id: string, h: WorkerHandle): EventInput {
+    return {
+      type: "worker.started",
+      worker: id,
+      payload: { pid: h.pid, wrapperPid: h.wrapperPid, pidStartTime: h.pidStartTime, wrapperStartTime: h.wrapperStartTime, startedAtMs: h.startedAtMs },
+    };
+  }
+
+  /** Follows a running worker, launched or adopted: its end, its logs' size, the started hook. */
+  private track(id: string, handle: WorkerHandle): void {
+    this.handles.set(id, handle);
     this.unwatch.get(id)?.();
     this.unwatch.set(
       id,
-      this.d.runner.watchExit(handle, this.dir(id), (exit) => void this.onExit(id, exit)),
+      this.d.runner.watchExit(handle, this.dir(id), (exit) => this.background("recording an exit", () => this.onExit(id, exit))),
     );
+    this.rotator.add(id, join(this.dir(id), "logs"));
+    this.d.hooks?.started?.(this.workers.get(id)!, this.dir(id));
+  }
+
+  /**
+   * Runs a change nobody awaits (an exit, a launch, the queue). One that comes after shutdown began
+   * (a late exit or timer) is dropped: the log is closing, and the next start replays and adopts.
+   */
+  private background(what: string, fn: () => Promise<void>): void {
+    fn().catch((err: unknown) => {
+      if (!isCpwdError(err, ErrorCode.ShuttingDown)) this.d.ctx.log.error({ err }, `${what} failed`);
+    });
   }
 
   // ---- ends and restarts ----------------------------------------------------------------------
@@ -232,22 +260,27 @@ export class Supervisor {
         payload: { state, code: exit.code, signal: exit.signal, timedOut: exit.timedOut, runMs, endedAtMs: exit.endedAtMs, ...(reason ? { reason } : {}) },
       });
       await this.commit(events);
-      const ended = this.workers.get(id)!;
-      this.d.hooks?.ended?.(ended);
-      if (ended.restartRequested && state === "stopped") {
-        await this.commit([{ type: "worker.queued", worker: id, payload: { spec: this.specOf(ended), by: "user restart" } }]);
-        this.ready.push(id);
-      } else {
-        const next = decideAfterExit(ended, this.d.ctx.clock.now(), this.d.random ?? Math.random);
-        if (next.kind === "backoff") {
-          await this.commit([{ type: "worker.backoff", worker: id, payload: { delayMs: next.delayMs, attempt: next.attempt } }]);
-          this.armBackoff(id, next.delayMs);
-        } else if (next.kind === "fatal") {
-          await this.commit([{ type: "worker.fatal", worker: id, payload: { reason: next.reason, restarts: ended.restarts } }]);
-        }
-      }
+      this.d.hooks?.ended?.(this.workers.get(id)!);
+      await this.applyAfterExit(id);
     });
     this.schedule();
+  }
+
+  /** What follows an end: a user's pending restart, or the restart policy. Call with the lock held. */
+  private async applyAfterExit(id: string): Promise<void> {
+    const ended = this.workers.get(id)!;
+    if (ended.restartRequested && ended.state === "stopped") {
+      await this.commit([{ type: "worker.queued", worker: id, payload: { spec: this.specOf(ended), by: "user restart" } }]);
+      this.ready.push(id);
+      return;
+    }
+    const next = decideAfterExit(ended, this.d.ctx.clock.now(), this.d.random ?? Math.random);
+    if (next.kind === "backoff") {
+      await this.commit([{ type: "worker.backoff", worker: id, payload: { delayMs: next.delayMs, attempt: next.attempt, counted: next.counted } }]);
+      this.armBackoff(id, next.delayMs);
+    } else if (next.kind === "fatal") {
+      await this.commit([{ type: "worker.fatal", worker: id, payload: { reason: next.reason, restarts: ended.restarts } }]);
+    }
   }
 
   private armBackoff(id: string, delayMs: number): void {
@@ -270,7 +303,7 @@ export class Supervisor {
   /** SIGTERM to the group now, SIGKILL after the grace (0: SIGKILL at once). */
   private signalStop(id: string, graceMs: number): void {
     const handle = this.handles.get(id);
-    if (!handle) return; // the launch is in flight; launch() calls us again once the pid is known
+    if (!handle) return; // the launch is in flight; launch() calls us again once the pid is known, with stopGraceMs
     if (graceMs <= 0) {
       this.d.runner.signal(handle, "SIGKILL");
       return;
@@ -299,10 +332,9 @@ export class Supervisor {
         } else {
           await this.commit([{ type: "worker.cancelled", worker: id, payload: { reason: "stopped before it started" } }]);
         }
-      } else if (w.state === "starting" || w.state === "running") {
+      } else if (w.state === "starting" || w.state === "running" || w.state === "stopping") {
+        // Recorded even while the launch is under way: launch() then signals with this grace.
         await this.commit([{ type: "worker.stopping", worker: id, payload: { graceMs: grace, restart: opts.restart === true } }]);
-        this.signalStop(id, grace);
-      } else if (w.state === "stopping") {
         this.signalStop(id, grace);
       } else if (opts.restart) {
         await this.commit([{ type: "worker.queued", worker: id, payload: { spec: this.specOf(w), by: "user restart" } }]);
@@ -379,12 +411,16 @@ export class Supervisor {
     return [...this.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1))).map((w) => this.view(w));
   }
 
-  /** Daemon shutdown: timers and watchers stop; workers keep running under their wrappers. */
-  close(): void {
+  /**
+   * Daemon shutdown: timers and watchers stop; workers keep running under their wrappers. Resolves
+   * once the change in progress is done, so the event log can be closed after it.
+   */
+  async close(): Promise<void> {
     this.closed = true;
     for (const t of [...this.timers.values(), ...this.killTimers.values()]) this.d.ctx.clock.clearTimeout(t);
     for (const u of this.unwatch.values()) u();
     this.rotator.close();
     this.d.runner.close();
+    await this.lock.run(async () => {}).catch(() => {});
   }
 }

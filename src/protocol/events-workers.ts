@@ -12,7 +12,8 @@ export const workerEventPayloads = {
   "worker.exited": z
     .object({ state, code: z.number().int().nullable(), signal: z.string().nullable(), timedOut: z.boolean(), runMs: z.number().nonnegative(), endedAtMs: z.number() })
     .passthrough(),
-  "worker.backoff": z.object({ delayMs: z.number().int().nonnegative(), attempt: z.number().int().positive() }).passthrough(),
+  // counted: false after a healthy run, which does not count toward the crash loop (absent: true).
+  "worker.backoff": z.object({ delayMs: z.number().int().nonnegative(), attempt: z.number().int().positive(), counted: z.boolean().optional() }).passthrough(),
   "worker.fatal": z.object({ reason: z.string(), restarts: z.number().int() }).passthrough(),
   "worker.cancelled": z.object({ reason: z.string() }).passthrough(),
   "worker.removed": z.object({}).passthrough(),

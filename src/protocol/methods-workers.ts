@@ -39,8 +39,13 @@ export const workerMethods = {
     result: Views,
   },
   "worker.remove": {
-    summary: "Forgets ended workers and deletes their folders; `force` stops running ones first.",
+    summary:
+      "Forgets ended workers and deletes their folders; `force` stops running ones first. A target naming several workers (all) tries every one and lists those it could not remove in `failed`.",
     params: z.object({ target: Target, force: z.boolean().default(false) }).strict(),
-    result: z.object({ removed: z.array(z.string()), notes: z.array(z.string()) }),
+    result: z.object({
+      removed: z.array(z.string()),
+      notes: z.array(z.string()),
+      failed: z.array(z.object({ id: z.string(), code: z.string(), message: z.string() })).default([]),
+    }),
   },
 } satisfies Record<string, MethodSpec>;

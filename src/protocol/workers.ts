@@ -28,11 +28,25 @@ export const RestartPolicySchema = z
   .strict();
 export type RestartPolicy = z.infer<typeof RestartPolicySchema>;
 
+/**
+ * True for names that read as a target of their own: `all` and worker ids (W7). A worker named so
+ * would make `stop all` or `stop W7` ambiguous.
+ */
+export function isReservedWorkerName(name: string): boolean {
+  return name === "all" || /^W\d+$/.test(name);
+}
+
 /** What `worker.spawn` asks for. `env` is the caller's whole environment plus overrides. */
 export const WorkerSpecSchema = z
   .object({
     argv: z.array(z.string().max(128 * 1024)).min(1).max(10_000),
-    name: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-'").optional(),
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-'")
+      .refine((n) => !isReservedWorkerName(n), "'all' and ids like W7 are reserved: they already name targets")
+      .optional(),
     cwd: z.string().min(1).refine((p) => p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p), "must be an absolute path"),
     env: z.record(z.string(), z.string()),
     timeoutMs: z.number().int().positive().nullable().default(null),

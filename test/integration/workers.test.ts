@@ -3,9 +3,10 @@
 // workers that keep running through a kill -9 of the daemon and are taken back afterwards.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { ProcessRunner } from "../../daemon/runner/process-runner.js";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { CLI, cleanup, cpwd, startDaemon, tempHome, testEnv, waitFor, waitGone, pidAlive, type TestDaemon } from "../helpers/daemon.js";
 import { fixture, nodeFixture } from "../helpers/fixtures.js";
@@ -201,7 +202,82 @@ describe("workers under the real daemon", () => {
   });
 });
 
+describe("targets and names", () => {
+  test("names that read as targets (all, W7) are refused at spawn, naming the field", async () => {
+    const d = await startDaemon();
+    const c = await d.client();
+    try {
+      for (const name of ["all", "W7"]) {
+        await assert.rejects(spawnWorker(c, nodeFixture("exit.js", "0"), { name }), (err: any) => {
+          assert.equal(err.code, "INVALID_PARAMS");
+          assert.match(err.message, /name: 'all' and ids like W7 are reserved/);
+          return true;
+        });
+      }
+      assert.ok(await spawnWorker(c, nodeFixture("exit.js", "0"), { name: "W7b" }), "a name that only starts like an id is fine");
+      const cli = cpwd(d.home, ["spawn", "--name", "all", "--", "true"]);
+      assert.equal(cli.code, 2);
+      assert.match(cli.stderr, /cpwd spawn: --name: 'all' is reserved/);
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("rm all removes every worker it can and names each one it cannot", async () => {
+    const d = await startDaemon();
+    const c = await d.client();
+    try {
+      const a = await spawnWorker(c, nodeFixture("exit.js", "0"));
+      const running = await spawnWorker(c, nodeFixture("sleep.js", "60000"), { graceMs: 100 });
+      const b = await spawnWorker(c, nodeFixture("exit.js", "0"));
+      await until(c, a, (w) => w.state === "exited", "to exit");
+      await until(c, b, (w) => w.state === "exited", "to exit");
+      await until(c, running, (w) => w.state === "running", "to run");
+      const r = cpwd(d.home, ["rm", "all"]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, `removed ${a}\nremoved ${b}\n`);
+      assert.match(r.stderr, new RegExp(`cpwd rm ${running}: ${running} is running; stop it first, or use --force`));
+      const { workers } = await c.call("worker.list");
+      assert.deepEqual(workers.map((w) => w.id), [running]);
+      assert.equal(cpwd(d.home, ["rm", "all", "--force"]).code, 0);
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+});
+
 describe("workers outlive the daemon", () => {
+  test("adopting a running worker with no recorded start takes its start time from run.json and the OS", async () => {
+    const home = tempHome();
+    const runner = new ProcessRunner({ home });
+    const dir = join(home, "workers", "W1");
+    let handle: Awaited<ReturnType<ProcessRunner["launch"]>> | undefined;
+    try {
+      handle = await runner.launch({ workerId: "W1", argv: nodeFixture("sleep.js", "60000"), cwd: home, env: { PATH: process.env.PATH ?? "" }, dir, timeoutMs: null, graceMs: 100 });
+      await waitFor("run.json", () => existsSync(join(dir, "run.json")));
+      // The daemon died after worker.starting: nothing about this run was recorded.
+      const r = await runner.adopt("W1", dir, null);
+      assert.equal(r.kind, "running");
+      const h = r.kind === "running" ? r.handle : undefined;
+      assert.equal(h?.pid, handle.pid);
+      assert.equal(h?.startedAtMs, Math.round(statSync(join(dir, "run.json")).mtimeMs));
+      assert.equal(h?.wrapperStartTime, handle.wrapperStartTime, "recorded now, so a later adoption can check it");
+      assert.equal(h?.pidStartTime, handle.pidStartTime);
+    } finally {
+      runner.close();
+      if (handle) for (const pid of [-handle.pid, handle.wrapperPid]) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   test("kill -9 of the daemon while workers run: they are not interrupted, their ends are learned, ids are not reused", async () => {
     let d: TestDaemon | undefined = await startDaemon();
     const home = d.home;

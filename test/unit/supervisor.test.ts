@@ -1,18 +1,22 @@
 // The supervisor shell with a fake runner, a fake clock and an in-memory log: queueing, the
 // concurrency limit, crash loops, stops, timeouts and user restarts, without real processes.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
+import type { AdoptResult, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
+import { workerMethodGroup } from "../../daemon/workers/methods.js";
 import { Supervisor } from "../../daemon/workers/supervisor.js";
+import type { EventInput } from "../../src/protocol/events.js";
+import { workerDir } from "../../src/paths.js";
 import type { WorkerSpec } from "../../src/protocol/workers.js";
 import { FakeClock, FakeRunner, fakeContext, MemoryLog, settle } from "../helpers/fakes.js";
 
 let home: string;
 let clock: FakeClock;
 let log: MemoryLog;
-let runner: FakeRunner;
+let runner: FakeRunner | ScriptedRunner;
 let sup: Supervisor;
 
 async function make(config = {}, seed = 0.5): Promise<void> {
@@ -134,4 +138,244 @@ test("a user restart of a running worker stops it and queues it again; rm refuse
   assert.equal(sup.list().length, 0);
   await sup.spawn(spec());
   assert.equal(sup.list()[0]!.id, "W2", "ids are never reused");
+});
+
+// ---- fixes: launches, adoption, lost decisions, rm all, shutdown, healthy runs ---------------------
+
+/** A runner whose launches can be held back or made to fail, and whose adopt finds what it is told. */
+class ScriptedRunner extends FakeRunner {
+  /** Launches wait for this while set. */
+  gate: Promise<void> | null = null;
+  /** The next launches throw this many times. */
+  failLaunches = 0;
+  /** What adopt answers, by worker id (default: lost). */
+  adoptions = new Map<string, AdoptResult>();
+  override async launch(s: LaunchSpec): Promise<WorkerHandle> {
+    if (this.gate) await this.gate;
+    if (this.failLaunches > 0) {
+      this.failLaunches--;
+      throw new Error("spawn ENOENT");
+    }
+    return super.launch(s);
+  }
+  override async adopt(...args: unknown[]): Promise<AdoptResult> {
+    return this.adoptions.get(String(args[0])) ?? { kind: "lost", handle: null };
+  }
+}
+
+/** An event log that refuses appends once closed, as the real one does. */
+class ClosingLog extends MemoryLog {
+  closed = false;
+  override async append(inputs: EventInput[]) {
+    if (this.closed) throw new Error("event log is closed");
+    return super.append(inputs);
+  }
+}
+
+const onFailure = (over: Partial<WorkerSpec["restart"]> = {}): WorkerSpec["restart"] => ({
+  mode: "on-failure", maxRestarts: 5, windowMs: 600_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, minUptimeMs: 30_000, ...over,
+});
+
+const queuedSpec = (restart = spec().restart) => ({ spec: { argv: ["job"], cwd: "/", name: null, timeoutMs: null, graceMs: 5_000, restart, meta: {} } });
+
+/** Starts a supervisor over the events written so far (a daemon coming back after a crash). */
+async function restartOver(r: ScriptedRunner, config = {}): Promise<void> {
+  runner = r;
+  sup = await Supervisor.start({ ctx: fakeContext(home, clock, log, config), runner: r, random: () => 0.5 }, [...log.records]);
+}
+
+test("kill of a worker still launching sends SIGKILL once its pid is known, not SIGTERM after the default grace", async () => {
+  const r = new ScriptedRunner(clock);
+  runner = r;
+  let release!: () => void;
+  r.gate = new Promise((res) => (release = res));
+  await make();
+  await sup.spawn(spec({ graceMs: 5_000 }));
+  await sup.spawn(spec({ graceMs: 5_000 }));
+  await settle();
+  assert.deepEqual(sup.list().map((w) => w.state), ["starting", "starting"]);
+  await sup.kill("W1");
+  await sup.stop("W2", 2_000);
+  await sup.kill("W2"); // a kill after a stop, both before the pid is known: the kill wins
+  release();
+  await settle();
+  assert.deepEqual(runner.signals.filter(([id]) => id === "W1"), [["W1", "SIGKILL"]]);
+  assert.deepEqual(runner.signals.filter(([id]) => id === "W2"), [["W2", "SIGKILL"]]);
+  assert.equal(clock.pending(), 0, "no SIGKILL timer armed with the default grace");
+});
+
+test("a stop during the launch uses the grace it asked for", async () => {
+  const r = new ScriptedRunner(clock);
+  runner = r;
+  let release!: () => void;
+  r.gate = new Promise((res) => (release = res));
+  await make();
+  await sup.spawn(spec({ graceMs: 5_000 }));
+  await settle();
+  await sup.stop("W1", 1_000);
+  release();
+  await settle();
+  assert.deepEqual(runner.signals, [["W1", "SIGTERM"]]);
+  clock.advance(1_000);
+  assert.deepEqual(runner.signals, [["W1", "SIGTERM"], ["W1", "SIGKILL"]]);
+});
+
+test("a worker adopted after a daemon restart has its logs rotated like a launched one", async () => {
+  await log.append([
+    { type: "worker.queued", worker: "W1", payload: queuedSpec() },
+    { type: "worker.starting", worker: "W1", payload: { attempt: 0 } },
+    { type: "worker.started", worker: "W1", payload: { pid: 4242, wrapperPid: 4241, pidStartTime: "7", wrapperStartTime: "7", startedAtMs: clock.now() } },
+  ]);
+  const r = new ScriptedRunner(clock);
+  r.adoptions.set("W1", { kind: "running", handle: { workerId: "W1", pid: 4242, wrapperPid: 4241, pidStartTime: "7", wrapperStartTime: "7", startedAtMs: clock.now() } });
+  const logs = join(workerDir(fakeContext(home, clock, log).paths, "W1"), "logs");
+  mkdirSync(logs, { recursive: true });
+  writeFileSync(join(logs, "stdout.log"), "x".repeat(100));
+  await restartOver(r, { logMaxBytes: 10, logFiles: 2 });
+  assert.equal(sup.list()[0]!.state, "running");
+  // The rotator checks a worker's logs one last time when it ends: only if it was registered.
+  r.finish("W1", 0);
+  await settle();
+  assert.equal(readFileSync(join(logs, "stdout.log.1"), "utf8").length, 100);
+  assert.equal(readFileSync(join(logs, "stdout.log"), "utf8"), "");
+});
+
+test("a worker adopted while still `starting` (the daemon died before worker.started) is recorded as running", async () => {
+  await log.append([
+    { type: "worker.queued", worker: "W1", payload: queuedSpec() },
+    { type: "worker.starting", worker: "W1", payload: { attempt: 0 } },
+  ]);
+  const r = new ScriptedRunner(clock);
+  r.adoptions.set("W1", { kind: "running", handle: { workerId: "W1", pid: 4242, wrapperPid: 4241, pidStartTime: "7", wrapperStartTime: "7", startedAtMs: clock.now() - 5_000 } });
+  await restartOver(r);
+  const w = sup.list()[0]!;
+  assert.equal(w.state, "running");
+  assert.equal(w.pid, 4242);
+  assert.equal(w.startedAt, new Date(clock.now() - 5_000).toISOString());
+  assert.deepEqual(log.types("W1"), ["worker.queued", "worker.starting", "worker.started"]);
+  r.finish("W1", 0);
+  await settle();
+  assert.equal(sup.list()[0]!.state, "exited");
+});
+
+test("an exit whose restart decision was lost in a daemon crash gets it when the daemon comes back", async () => {
+  const exited = (state: string, code: number | null) => ({ state, code, signal: null, timedOut: false, runMs: 10, endedAtMs: clock.now() });
+  const started = { pid: 1, wrapperPid: 2, startedAtMs: clock.now() - 10 };
+  await log.append([
+    // W1: on-failure, failed, and the daemon died before worker.backoff.
+    { type: "worker.queued", worker: "W1", payload: queuedSpec(onFailure()) },
+    { type: "worker.starting", worker: "W1", payload: { attempt: 0 } },
+    { type: "worker.started", worker: "W1", payload: started },
+    { type: "worker.exited", worker: "W1", payload: exited("failed", 1) },
+    // W2: a user restart, stopped, and the daemon died before worker.queued.
+    { type: "worker.queued", worker: "W2", payload: queuedSpec() },
+    { type: "worker.starting", worker: "W2", payload: { attempt: 0 } },
+    { type: "worker.started", worker: "W2", payload: started },
+    { type: "worker.stopping", worker: "W2", payload: { graceMs: 100, restart: true } },
+    { type: "worker.exited", worker: "W2", payload: exited("stopped", null) },
+    // W3: failed with no restart policy: nothing to decide.
+    { type: "worker.queued", worker: "W3", payload: queuedSpec() },
+    { type: "worker.starting", worker: "W3", payload: { attempt: 0 } },
+    { type: "worker.started", worker: "W3", payload: started },
+    { type: "worker.exited", worker: "W3", payload: exited("failed", 1) },
+  ]);
+  await restartOver(new ScriptedRunner(clock));
+  await settle();
+  assert.deepEqual(sup.list().map((w) => w.state), ["backoff", "running", "failed"]);
+  assert.equal(log.types("W1").at(-1), "worker.backoff");
+  assert.equal(log.types("W3").at(-1), "worker.exited", "no event for a worker whose policy does not restart");
+  clock.advance(1_000);
+  await settle();
+  assert.equal(sup.list()[0]!.state, "running", "the backoff it was given is carried out");
+});
+
+test("a failed launch shows no start time, and counts as a quick failure", async () => {
+  const r = new ScriptedRunner(clock);
+  runner = r;
+  await make();
+  await sup.spawn(spec({ restart: onFailure() }));
+  await settle();
+  clock.advance(60_000); // a long, healthy first run
+  r.failLaunches = 1;
+  r.finish("W1", 1);
+  await settle();
+  clock.advance(1_000); // the restart's launch fails
+  await settle();
+  const w = sup.list()[0]!;
+  assert.equal(w.state, "backoff");
+  assert.equal(w.startedAt, null, "not the previous run's start");
+  assert.equal(w.runMs, null);
+  assert.match(String(log.records.filter((e) => e.type === "worker.exited").at(-1)!.payload.reason), /could not start: spawn ENOENT/);
+  const backoffs = log.records.filter((e) => e.type === "worker.backoff").map((e) => e.payload.counted);
+  assert.deepEqual(backoffs, [false, true], "the healthy run's restart is free; the failed launch's counts");
+});
+
+test("rm all removes every worker it can and reports each one it cannot", async () => {
+  await make();
+  for (let i = 0; i < 3; i++) await sup.spawn(spec());
+  await settle();
+  runner.finish("W1", 0);
+  runner.finish("W3", 0);
+  await settle();
+  const remove = workerMethodGroup(sup).handlers["worker.remove"];
+  const r = await remove({ target: "all", force: false }, { connectionId: 1 });
+  assert.deepEqual(r.removed, ["W1", "W3"]);
+  assert.deepEqual(r.failed?.map((f) => [f.id, f.code]), [["W2", "INVALID_STATE"]]);
+  assert.match(r.failed?.[0]?.message ?? "", /W2 is running; stop it first, or use --force/);
+  // One named worker still fails with its own error.
+  await assert.rejects(Promise.resolve(remove({ target: "W2", force: false }, { connectionId: 1 })), { code: "INVALID_STATE" });
+  assert.deepEqual(sup.list().map((w) => w.id), ["W2"]);
+});
+
+test("an exit or a launch that lands after shutdown began is dropped, without writing or an unhandled rejection", async () => {
+  const closing = new ClosingLog(clock);
+  log = closing;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    await make({ maxParallel: 1 });
+    await sup.spawn(spec({ restart: onFailure() }));
+    await settle();
+    await sup.spawn(spec());
+    const written = closing.records.length;
+    // The exit is queued behind the lock; shutdown begins before it runs, and the log closes.
+    runner.finish("W1", 1);
+    const closed = sup.close();
+    closing.closed = true;
+    await closed;
+    await settle();
+    assert.equal(closing.records.length, written, "nothing recorded after shutdown began");
+    assert.deepEqual(unhandled, []);
+    assert.equal(clock.pending(), 0, "no backoff armed");
+    assert.deepEqual(runner.launched.map((l) => l.workerId), ["W1"], "the next worker was not started");
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
+test("a run that lasted minUptime or more does not count toward max-restarts; quick failures still go fatal", async () => {
+  await make();
+  await sup.spawn(spec({ restart: onFailure({ maxRestarts: 2 }) }));
+  await settle();
+  for (let i = 0; i < 5; i++) {
+    clock.advance(30_000); // healthy: exactly minUptimeMs
+    runner.finish("W1", 1);
+    await settle();
+    assert.equal(sup.list()[0]!.state, "backoff", `healthy failure ${i + 1} is restarted`);
+    clock.advance(1_000);
+    await settle();
+  }
+  assert.equal(sup.list()[0]!.restarts, 5);
+  for (let i = 0; i < 3; i++) {
+    runner.finish("W1", 1); // quick failures
+    await settle();
+    if (sup.list()[0]!.state === "fatal") break;
+    clock.advance(120_000);
+    await settle();
+  }
+  const w = sup.list()[0]!;
+  assert.equal(w.state, "fatal");
+  assert.equal(w.restarts, 7, "two quick restarts, then fatal");
+  assert.match(w.reason ?? "", /restarted 2 times .*limit 2/);
 });

@@ -84,6 +84,34 @@ describe("every edge of the worker state machine", () => {
   });
 });
 
+describe("fixes", () => {
+  test("a second stop while stopping (a kill after a stop) keeps the shortest grace and any restart request", () => {
+    const stopping = evolve(inState("starting"), ev("worker.stopping", { graceMs: 5_000, restart: true }))!;
+    assert.equal(stopping.stopGraceMs, 5_000);
+    const killed = evolve(stopping, ev("worker.stopping", { graceMs: 0, restart: false }))!;
+    assert.equal(killed.state, "stopping");
+    assert.equal(killed.stopGraceMs, 0);
+    assert.equal(killed.restartRequested, true);
+    assert.equal(evolve(killed, ev("worker.stopping", { graceMs: 2_000 }))!.stopGraceMs, 0);
+    assert.equal(evolve(killed, ev("worker.started", payloadFor["worker.started"]))!.stopGraceMs, 0, "kept until the launch completes");
+  });
+
+  test("worker.starting clears the previous run's times, so a launch that fails shows none", () => {
+    const starting = evolve(inState("backoff"), ev("worker.starting", { attempt: 1 }))!;
+    assert.equal(starting.startedAtMs, null);
+    assert.equal(starting.endedAtMs, null);
+    const failed = evolve(starting, ev("worker.exited", { state: "failed", code: null, signal: null, timedOut: false, runMs: 0, endedAtMs: 1_000_100, reason: "could not start" }))!;
+    assert.equal(failed.startedAtMs, null);
+    assert.equal(failed.endedAtMs, 1_000_100);
+  });
+
+  test("a backoff after a healthy run (counted: false) is a restart but not in the crash-loop window", () => {
+    const b = evolve(inState("failed"), ev("worker.backoff", { delayMs: 50, attempt: 1, counted: false }))!;
+    assert.equal(b.restarts, 1);
+    assert.deepEqual(b.restartTimesMs, []);
+  });
+});
+
 describe("replay", () => {
   test("ids are never reused, even after removal; refused events are skipped and counted", () => {
     const events = [

@@ -9,7 +9,7 @@ function worker(over: Partial<WorkerRecord>): WorkerRecord {
     id: "W1", name: null, argv: ["x"], cwd: "/", timeoutMs: null, graceMs: 100,
     restart: { mode: "on-failure", maxRestarts: 3, windowMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 8_000, minUptimeMs: 30_000 },
     meta: {}, state: "failed", queuedSeq: 1, pid: null, wrapperPid: null, pidStartTime: null, wrapperStartTime: null,
-    startedAtMs: 0, endedAtMs: 100, exitCode: 1, signal: null, timedOut: false, restarts: 0, restartTimesMs: [],
+    startedAtMs: 0, endedAtMs: 100, exitCode: 1, signal: null, timedOut: false, stopGraceMs: null, restarts: 0, restartTimesMs: [],
     attempt: 0, nextStartAtMs: null, reason: null, restartRequested: false, ...over,
   };
 }
@@ -60,6 +60,16 @@ test("restarts outside the window do not count; a long healthy run resets the ba
   assert.equal(d.kind === "backoff" && d.delayMs, 8_000);
   const healthy = decideAfterExit(worker({ attempt: 3, startedAtMs: 0, endedAtMs: 40_000 }), 40_000, () => 1);
   assert.equal(healthy.kind === "backoff" && healthy.delayMs, 1_000);
+});
+
+test("a run of minUptime or more is restarted without counting, even at the limit; a quick one at the limit is fatal", () => {
+  const atLimit = { restartTimesMs: [1_000, 2_000, 3_000], restarts: 3, attempt: 3 };
+  const healthy = decideAfterExit(worker({ ...atLimit, startedAtMs: 10_000, endedAtMs: 40_000 }), 40_000, () => 1);
+  assert.deepEqual(healthy, { kind: "backoff", delayMs: 1_000, attempt: 1, counted: false });
+  const quick = decideAfterExit(worker({ ...atLimit, startedAtMs: 39_000, endedAtMs: 40_000 }), 40_000, () => 1);
+  assert.equal(quick.kind, "fatal");
+  const neverStarted = decideAfterExit(worker({ startedAtMs: null, endedAtMs: 40_000 }), 40_000, () => 1);
+  assert.equal(neverStarted.kind === "backoff" && neverStarted.counted, true, "a launch that failed is a quick failure");
 });
 
 test("an exit is classified by who ended it", () => {

@@ -27,6 +27,8 @@ async function control(action: Action, argv: string[], ctx: CliContext): Promise
           const r = await client.call("worker.remove", { target, force: flags.force === true });
           for (const id of r.removed) writeLine(ctx.stdout, `removed ${id}`);
           for (const note of r.notes) writeLine(ctx.stdout, note);
+          for (const f of r.failed) writeLine(ctx.stderr, `cpwd rm ${f.id}: ${f.message}`);
+          if (r.failed.length > 0) code = 1;
           continue;
         }
         const r =

@@ -7,6 +7,7 @@ import { withDaemon } from "../daemon-client.js";
 import { parseDuration, parseRange } from "../format/durations.js";
 import { CpwdError, ErrorCode } from "../../protocol/errors.js";
 import type { ParamsOf } from "../../protocol/methods.js";
+import { isReservedWorkerName } from "../../protocol/workers.js";
 
 export const SPAWN_FLAGS: Record<string, FlagSpec> = {
   name: { kind: "string" },
@@ -16,17 +17,21 @@ export const SPAWN_FLAGS: Record<string, FlagSpec> = {
   restart: { kind: "string" },
   "max-restarts": { kind: "string" },
   "restart-window": { kind: "string" },
+  "min-uptime": { kind: "string" },
   backoff: { kind: "string" },
   grace: { kind: "string" },
   json: { kind: "bool" },
 };
 
 export const SPAWN_USAGE =
-  "usage: cpwd spawn [--name N] [--cwd DIR] [--env K=V]… [--timeout 30m] [--restart never|on-failure|always] [--max-restarts 5] [--restart-window 10m] [--backoff 1s..60s] [--grace 10s] -- COMMAND [ARGS…]";
+  "usage: cpwd spawn [--name N] [--cwd DIR] [--env K=V]… [--timeout 30m] [--restart never|on-failure|always] [--max-restarts 5] [--restart-window 10m] [--min-uptime 30s] [--backoff 1s..60s] [--grace 10s] -- COMMAND [ARGS…]";
 
 /** Builds the `worker.spawn` params from parsed flags and the command vector. */
 export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx: CliContext, meta: Record<string, unknown> = {}): ParamsOf<"worker.spawn"> {
   if (argv.length === 0) throw new CpwdError(ErrorCode.InvalidArgument, "no command given (put it after --)");
+  if (typeof flags.name === "string" && isReservedWorkerName(flags.name)) {
+    throw new CpwdError(ErrorCode.InvalidArgument, `--name: '${flags.name}' is reserved ('all' and ids like W7 already name targets)`);
+  }
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) env[k] = v;
   for (const kv of (flags.env as string[] | undefined) ?? []) {
@@ -52,7 +57,7 @@ export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx:
       windowMs: flags["restart-window"] === undefined ? 600_000 : parseDuration("restart-window", flags["restart-window"] as string),
       backoffBaseMs: backoff.baseMs,
       backoffMaxMs: backoff.maxMs,
-      minUptimeMs: 30_000,
+      minUptimeMs: flags["min-uptime"] === undefined ? 30_000 : parseDuration("min-uptime", flags["min-uptime"] as string),
     },
     meta,
   };
