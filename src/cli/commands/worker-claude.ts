@@ -8,7 +8,8 @@ import { cliPaths, withDaemon } from "../daemon-client.js";
 import { SPAWN_FLAGS, spawnParams } from "./worker-spawn.js";
 
 const USAGE =
-  'usage: cpwd claude [--name N] [--cwd DIR] [--worktree] [--model M] [--max-turns N] [--permission-mode M] [--timeout 30m] [--env K=V]… "PROMPT"';
+  'usage: cpwd claude [--name N] [--cwd DIR] [--worktree] [--model M] [--max-turns N] [--permission-mode M] [--timeout 30m] [--env K=V]… "PROMPT"\n' +
+  "  and spawn's restart options: --restart, --max-restarts, --restart-window, --min-uptime, --backoff, --grace";
 const PERMISSION_MODES = ["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"];
 
 /** The claude binary: CPWD_CLAUDE_BIN, else config.json's claudeBin, else `claude` on PATH. */
