@@ -1,7 +1,8 @@
 // File claims: which worker holds which file. Pure: every operation takes `nowMs` and returns the
 // events to record; the hook handler appends them and applies them with `apply`, which is also
 // how replay rebuilds the table from the log.
-import { isAbsolute, normalize, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
 
 export interface Claim {
@@ -22,9 +23,27 @@ export type ClaimDecision =
   | { kind: "allow"; events: EventInput[] }
   | { kind: "deny"; holder: Claim; events: EventInput[] };
 
-/** The claim key: an absolute, normalised path (relative paths resolve against the hook's cwd). */
-export function claimPath(file: string, cwd: string | undefined): string {
-  return normalize(isAbsolute(file) ? file : resolve(cwd ?? "/", file));
+/** Resolves symlinks in a path that exists; throws when it does not. */
+export type Realpath = (path: string) => string;
+
+/**
+ * The claim key: one string per file however it is named. Relative paths resolve against the
+ * hook's cwd; `.`, `..`, doubled and trailing separators go; symlinks in the part of the path that
+ * exists are followed (a file about to be created is named through its real folder), so
+ * `proj/link/a.ts` and `proj/src/a.ts` are one claim. The only file system access claims make.
+ */
+export function claimPath(file: string, cwd: string | undefined, realpath: Realpath = realpathSync.native): string {
+  let abs = normalize(isAbsolute(file) ? file : resolve(cwd ?? "/", file));
+  while (abs.length > 1 && /[\\/]$/.test(abs) && dirname(abs) !== abs) abs = abs.slice(0, -1);
+  const missing: string[] = [];
+  for (let head = abs; ; head = dirname(head)) {
+    try {
+      return join(realpath(head), ...missing.reverse());
+    } catch {
+      if (dirname(head) === head) return abs;
+      missing.push(basename(head));
+    }
+  }
 }
 
 export class ClaimTable {
@@ -77,6 +96,11 @@ export class ClaimTable {
       });
     }
     return { kind: "allow", events };
+  }
+
+  /** Restarts every claim's TTL at `nowMs` (the daemon starts: nobody could refresh them while it was down). */
+  touchAll(nowMs: number): void {
+    for (const c of this.byPath.values()) c.touchedAtMs = Math.max(c.touchedAtMs, nowMs);
   }
 
   /** Events releasing every claim a worker holds (the worker ended, or `cpwd release W3`). */

@@ -55,8 +55,30 @@ export function describeEnded(w: WorkerSummary): string {
   return `- ${label(w)} ${how}${ran}${cost}${result}`;
 }
 
-function cap(text: string): string {
-  return text.length <= DIGEST_MAX_CHARS ? text : `${text.slice(0, DIGEST_MAX_CHARS - 1)}…`;
+const FOOTER = "Run `cpwd status` for every worker and `cpwd logs <id>` for output.";
+
+/**
+ * Head, as many whole lines as fit in DIGEST_MAX_CHARS, and the footer. Lines that do not fit are
+ * counted in an "…and N more" line rather than cut off mid-way: the cursor moves past them, so
+ * the session must at least learn that they exist and where to look.
+ */
+export function fitDigest(head: string, lines: string[]): string {
+  const out = [head];
+  let used = head.length + 1 + FOOTER.length;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const rest = lines.length - i - 1;
+    // Keep room for the "more" line whenever lines remain after this one.
+    const reserve = rest > 0 ? 60 : 0;
+    if (used + line.length + 1 + reserve > DIGEST_MAX_CHARS) {
+      out.push(`- …and ${lines.length - i} more, not shown here: see \`cpwd status\``);
+      break;
+    }
+    out.push(line);
+    used += line.length + 1;
+  }
+  out.push(FOOTER);
+  return out.join("\n");
 }
 
 export class DigestBook {
@@ -72,7 +94,13 @@ export class DigestBook {
   observe(e: EventRecord): void {
     if (e.type.startsWith("worker.") && e.worker) this.lastChange.set(e.worker, e.seq);
     else if (e.type === "digest.delivered" && e.session && typeof e.payload.uptoSeq === "number") this.cursors.set(e.session, e.payload.uptoSeq);
-    if (e.type.startsWith("hook.") && e.worker && e.session) this.sessionWorker.set(e.session, e.worker);
+    if (e.type.startsWith("hook.") && e.session) {
+      if (e.worker) this.sessionWorker.set(e.session, e.worker);
+      // A session's first call starts its cursor (live, digest() does it before this); in replay
+      // that call is how a daemon restarted later knows the session listens from there, so
+      // workers that ended while the daemon was down are news to it, not lost.
+      if (!this.cursors.has(e.session)) this.cursors.set(e.session, e.seq - 1);
+    }
   }
 
   /** Remembers that a session is a worker's own (from a hook call carrying CPWD_WORKER_ID). */
@@ -115,7 +143,7 @@ export class DigestBook {
     }
     this.cursors.set(session, lastSeq);
     if (lines.length === 0) return null;
-    const text = cap([head, ...lines, "Run `cpwd status` for every worker and `cpwd logs <id>` for output."].join("\n"));
+    const text = fitDigest(head, lines);
     return { text, event: { type: "digest.delivered", session, payload: { uptoSeq: lastSeq, workers: lines.length, overview } } };
   }
 }

@@ -14,6 +14,9 @@ import type { MethodGroup } from "./methods.js";
 const DIGEST_EVENTS = new Set(["SessionStart", "UserPromptSubmit", "PostToolUse"]);
 /** Worker states after which its claims are released. */
 const ENDED = new Set(["exited", "failed", "timed_out", "stopped", "fatal", "backoff"]);
+/** Worker states in which a worker's edits claim files: its process may be running. */
+const LIVE = new Set(["starting", "running", "stopping"]);
+const WORKER_ID = /^W\d+$/;
 
 function ago(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -36,6 +39,12 @@ export class HookArea {
     this.claims = new ClaimTable(d.ctx.config.claimTtlMs);
     this.digests = new DigestBook(d.ctx.config.digestRecentMs);
     for (const e of history) this.observe(e);
+    const now = d.ctx.clock.now();
+    // While the daemon was down nobody could refresh a claim: each TTL counts from now.
+    this.claims.touchAll(now);
+    // Claims whose worker ended while the daemon was down (or whose release was lost) go now.
+    const holders = new Set(this.claims.list(now).map((c) => c.worker));
+    if (holders.size > 0) void this.releaseEnded(holders);
     this.unsubscribe = d.log.subscribe((records) => {
       for (const e of records) this.digests.observe(e);
       const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
@@ -77,7 +86,12 @@ export class HookArea {
     const now = this.d.ctx.clock.now();
     const session = typeof input.session_id === "string" ? input.session_id : undefined;
     const event = input.hook_event_name;
-    if (workerId && session) this.digests.bindSession(session, workerId);
+    // CPWD_WORKER_ID comes from a process environment: anything not shaped like an id is ignored.
+    const worker = workerId !== undefined && WORKER_ID.test(workerId) ? workerId : undefined;
+    if (worker && session) this.digests.bindSession(session, worker);
+    // Only a live worker claims files. A stale id (the worker ended, was removed, never existed)
+    // edits as a conductor would: denied where a worker holds the file, holding nothing itself.
+    const claimant = worker && this.d.workers().some((w) => w.id === worker && LIVE.has(w.state)) ? worker : undefined;
     const events: EventInput[] = [];
     let output: Record<string, unknown> | undefined;
     let decision = "allow";
@@ -85,7 +99,7 @@ export class HookArea {
     const file = event === "PreToolUse" ? editedFile(input) : undefined;
     if (file) {
       const path = claimPath(file, input.cwd);
-      const d = this.claims.decide(path, { ...(workerId ? { worker: workerId } : {}), ...(session ? { session } : {}) }, now);
+      const d = this.claims.decide(path, { ...(claimant ? { worker: claimant } : {}), ...(session ? { session } : {}) }, now);
       events.push(...d.events);
       if (d.kind === "deny") {
         decision = "deny";
@@ -103,7 +117,7 @@ export class HookArea {
     events.push({
       type: `hook.${event}`,
       source: "hook",
-      ...(workerId ? { worker: workerId } : {}),
+      ...(worker ? { worker } : {}),
       ...(session ? { session } : {}),
       payload: { ...summarizeHook(input), decision, durationMs: Math.round((performance.now() - t0) * 1000) / 1000 },
     });

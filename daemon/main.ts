@@ -119,6 +119,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
   const claude = new ClaudeTracker(eventLog, (err) => logger.warn({ err }, "recording Claude progress failed"));
   for (const e of history) claude.observe(e);
+  // What the supervisor records while it starts (adopted workers' exits, lost decisions) must
+  // reach the hook area too, which subscribes only once the supervisor's view exists.
+  const duringStart: EventRecord[] = [];
+  const stopBuffering = eventLog.subscribe((records) => void duringStart.push(...records));
   const supervisor = await Supervisor.start(
     {
       ctx,
@@ -159,7 +163,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       restarts: w.restarts,
       claude: (w.claude as WorkerSummary["claude"]) ?? null,
     }));
-  const hooks = new HookArea({ ctx, log: eventLog, workers: summaries }, history);
+  stopBuffering();
+  const hooks = new HookArea({ ctx, log: eventLog, workers: summaries }, (function* () {
+    yield* history;
+    yield* duringStart;
+  })());
   const areaClosers: Array<() => Promise<void> | void> = [() => hooks.close(), () => supervisor.close(), () => claude.close()];
   const groups = [
     coreMethodGroup({

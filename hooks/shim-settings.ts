@@ -23,7 +23,8 @@ export function readShimSettings(configFile: string, env: NodeJS.ProcessEnv): Sh
     // absent or unreadable: defaults
   }
   const envBudget = Number(env.CPWD_HOOK_BUDGET_MS);
-  if (Number.isFinite(envBudget) && envBudget >= 50) s.budgetMs = envBudget;
+  // Same bounds as config.json's hookBudgetMs: the installer's hook timeout covers at most 30 s.
+  if (Number.isFinite(envBudget) && envBudget >= 50) s.budgetMs = Math.min(envBudget, 30_000);
   if (env.CPWD_HOOK_FAIL_CLOSED === "1") s.failClosed = true;
   if (env.CPWD_AUTOSTART === "0") s.autostart = false;
   return s;

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appendFallback } from "../src/eventlog/fallback.js";
 import { currentPathEnv, resolvePaths, type CpwdPaths } from "../src/paths.js";
-import { isHookInput, summarizeHook, type HookInput, type HookReply } from "../src/protocol/hooks.js";
+import { isHookInput, salvageHookInput, slimHookInput, summarizeHook, type HookInput, type HookReply } from "../src/protocol/hooks.js";
 import { oneshot } from "../src/rpc/oneshot.js";
 import { readShimSettings, type ShimSettings } from "./shim-settings.js";
 
@@ -24,8 +24,11 @@ const BACKSTOP_MARGIN_MS = 15;
 
 const started = Date.now();
 
-/** Reads stdin up to the limit or the deadline. */
-function readStdin(deadlineMs: number): Promise<{ text: string } | { error: string }> {
+/** How much of an oversized input is kept to salvage the fields cpwd needs (see salvageHookInput). */
+const HEAD_BYTES = 64 * 1024;
+
+/** Reads stdin up to the limit or the deadline; past the limit, only its head is returned. */
+function readStdin(deadlineMs: number): Promise<{ text: string } | { error: string; head?: string }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -39,7 +42,8 @@ function readStdin(deadlineMs: number): Promise<{ text: string } | { error: stri
       if (size > MAX_STDIN_BYTES) {
         clearTimeout(timer);
         process.stdin.destroy();
-        resolve({ error: `hook input larger than ${MAX_STDIN_BYTES} bytes` });
+        const head = Buffer.concat(chunks).subarray(0, HEAD_BYTES).toString("utf8");
+        resolve({ error: `hook input larger than ${MAX_STDIN_BYTES} bytes`, head });
       } else chunks.push(c);
     });
     process.stdin.once("end", () => {
@@ -140,6 +144,8 @@ async function main(): Promise<void> {
       // handled below as bad input
     }
   }
+  // Too large to take whole (a Write of a huge file): what cpwd needs is at its start.
+  if (!input && "head" in stdin && stdin.head) input = salvageHookInput(stdin.head);
   if (!input) {
     const why = "error" in stdin ? stdin.error : "hook input is not a JSON object with hook_event_name";
     recordFallback(paths, null, "allow", why);
@@ -148,7 +154,8 @@ async function main(): Promise<void> {
   }
 
   const workerId = process.env.CPWD_WORKER_ID;
-  const r = await oneshot(paths.socket, "hook.handle", { event: input, ...(workerId ? { workerId } : {}) }, Math.max(1, deadline - Date.now()));
+  const params = { event: slimHookInput(input), ...(workerId ? { workerId } : {}) };
+  const r = await oneshot(paths.socket, "hook.handle", params, Math.max(1, deadline - Date.now()));
   clearTimeout(backstop);
   if (r.ok) return answer((r.result as HookReply | null)?.output);
   const why = r.kind === "down" ? "daemon not running" : r.kind === "timeout" ? "daemon did not answer in time" : r.message;

@@ -47,12 +47,78 @@ export function summarizeHook(input: HookInput): Record<string, unknown> {
   if (typeof input.tool_name === "string") s.tool = input.tool_name;
   const file = editedFile(input);
   if (file) s.filePath = file;
-  if (typeof input.tool_input?.command === "string") s.commandChars = input.tool_input.command.length;
+  if (typeof input.tool_input?.command === "string") s.commandChars = charsOf(input, "tool_input.command", input.tool_input.command);
   if (typeof input.source === "string") s.source = input.source;
   if (typeof input.reason === "string") s.reason = input.reason;
-  if (typeof input.prompt === "string") s.promptChars = input.prompt.length;
+  if (typeof input.prompt === "string") s.promptChars = charsOf(input, "prompt", input.prompt);
   if (typeof input.duration_ms === "number") s.toolDurationMs = input.duration_ms;
   return s;
+}
+
+/** Longest string the shim forwards as is; longer ones are cut, their length kept in `cpwd_chars`. */
+export const SLIM_STRING_CHARS = 4096;
+
+/**
+ * The hook input as the shim forwards it: only what the daemon reads, so a `Write` of a 50 MiB
+ * file costs the same round trip as any other call and never meets the daemon's message limit
+ * (which would make the shim fail open and lose the block). Top-level scalars stay, strings cut to
+ * SLIM_STRING_CHARS; of `tool_input` only its scalar fields (file_path, notebook_path, command…),
+ * cut the same way; `tool_response` and other objects are left out. The true length of each string
+ * cut is kept in `cpwd_chars`, so the record's sizes (promptChars, commandChars) stay exact.
+ */
+export function slimHookInput(input: HookInput): HookInput {
+  const chars: Record<string, number> = {};
+  const scalars = (from: Record<string, unknown>, prefix: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(from)) {
+      if (typeof v === "string") {
+        if (v.length > SLIM_STRING_CHARS) chars[prefix + k] = v.length;
+        out[k] = v.length > SLIM_STRING_CHARS ? v.slice(0, SLIM_STRING_CHARS) : v;
+      } else if (typeof v === "number" || typeof v === "boolean" || v === null) out[k] = v;
+    }
+    return out;
+  };
+  const slim = scalars(input, "") as HookInput;
+  slim.hook_event_name = input.hook_event_name;
+  const ti = input.tool_input;
+  if (ti && typeof ti === "object" && !Array.isArray(ti)) slim.tool_input = scalars(ti, "tool_input.");
+  if (Object.keys(chars).length > 0) slim.cpwd_chars = chars;
+  return slim;
+}
+
+/** Fields salvageHookInput looks for, and where they go. */
+const SALVAGED = ["hook_event_name", "session_id", "transcript_path", "cwd", "tool_name", "file_path", "notebook_path"] as const;
+
+/**
+ * The fields cpwd needs, read from the start of a hook input too large to take whole (a Write of
+ * a huge file). Sound without a parser: inside a JSON string every quote is escaped, so an
+ * unescaped `"file_path": "…"` can only be a real key, never file content. Null when the event
+ * name is not in `head`; the tool's path is absent when it comes after `head` ends.
+ */
+export function salvageHookInput(head: string): HookInput | null {
+  const found: Record<string, string> = {};
+  for (const key of SALVAGED) {
+    const m = new RegExp(`(?<!\\\\)"${key}"\\s*:\\s*("(?:[^"\\\\]|\\\\.)*")`).exec(head);
+    if (!m) continue;
+    try {
+      found[key] = JSON.parse(m[1]!) as string;
+    } catch {
+      // a cut escape sequence: leave the field out
+    }
+  }
+  if (!found.hook_event_name) return null;
+  const { file_path, notebook_path, ...top } = found;
+  const input: HookInput = { ...top, hook_event_name: found.hook_event_name };
+  if (file_path !== undefined || notebook_path !== undefined) {
+    input.tool_input = { ...(file_path !== undefined ? { file_path } : {}), ...(notebook_path !== undefined ? { notebook_path } : {}) };
+  }
+  return input;
+}
+
+/** A string field's length before the shim cut it (see slimHookInput). */
+function charsOf(input: HookInput, key: string, value: string): number {
+  const cut = input.cpwd_chars as Record<string, unknown> | undefined;
+  return typeof cut?.[key] === "number" ? (cut[key] as number) : value.length;
 }
 
 /** True when `v` looks like a hook payload (an object naming its event). */

@@ -9,7 +9,7 @@ import { cleanup, cpwd, pathsFor, startDaemon, tempHome, waitFor, type TestDaemo
 import { CLAUDE_BIN, claudeEnv, hookSettings, makeProject, runClaude } from "../helpers/claude.js";
 import { allText, startFakeApi, toolResults, toolThenText } from "../helpers/fake-messages-api.js";
 import { SHIM } from "../helpers/shim.js";
-import { nodeFixture } from "../helpers/fixtures.js";
+import { liveWorker, nodeFixture } from "../helpers/fixtures.js";
 
 const shimCommand = `${JSON.stringify(process.execPath)} ${JSON.stringify(SHIM)}`;
 
@@ -24,9 +24,10 @@ describe("Claude Code with cpwd's hooks", () => {
     const target = join(p.project, "shared.ts");
     const api = await startFakeApi(toolThenText({ name: "Write", input: { file_path: target, content: "conductor was here\n" } }));
     try {
-      // A worker (W1, named by its hook's CPWD_WORKER_ID) is editing the file.
+      // A running worker (named by its hook's CPWD_WORKER_ID) is editing the file.
       const c = await d.client();
-      await c.call("hook.handle", { event: { hook_event_name: "PreToolUse", session_id: "worker-session", cwd: p.project, tool_name: "Edit", tool_input: { file_path: target } }, workerId: "W1" });
+      const holder = await liveWorker(c);
+      await c.call("hook.handle", { event: { hook_event_name: "PreToolUse", session_id: "worker-session", cwd: p.project, tool_name: "Edit", tool_input: { file_path: target } }, workerId: holder });
       c.close();
       const run = await runClaude({ cwd: p.project, prompt: "write shared.ts", env: claudeEnv(api.url, p.home, { CPWD_HOME: d.home, CPWD_AUTOSTART: "0" }) });
       assert.equal(run.result?.subtype, "success", run.stderr);
@@ -35,10 +36,10 @@ describe("Claude Code with cpwd's hooks", () => {
       assert.ok(after, "the model was called again with the tool result");
       const result = toolResults(after)[0]!;
       assert.equal(result.is_error, true);
-      assert.match(JSON.stringify(result.content), /W1 holds .*shared\.ts since \d+s ago/);
+      assert.match(JSON.stringify(result.content), new RegExp(`${holder} holds .*shared\\.ts since \\d+s ago`));
       const log = events(d.paths.events);
       const denied = log.find((e) => e.type === "claim.denied");
-      assert.equal(denied.payload.holder, "W1");
+      assert.equal(denied.payload.holder, holder);
       assert.equal(denied.session, run.result.session_id);
       assert.ok(log.some((e) => e.type === "hook.PreToolUse" && e.payload.decision === "deny" && e.payload.tool === "Write"));
       assert.ok(!JSON.stringify(log).includes("conductor was here"), "no file contents in the record");

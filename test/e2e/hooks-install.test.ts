@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { cleanup, cpwd, startDaemon } from "../helpers/daemon.js";
 import { claudeEnv, makeProject, runClaude } from "../helpers/claude.js";
 import { startFakeApi, toolResults, toolThenText } from "../helpers/fake-messages-api.js";
+import { liveWorker } from "../helpers/fixtures.js";
 
 function events(file: string): any[] {
   return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
@@ -23,7 +24,8 @@ test("the installed hooks run under the real Claude Code; uninstalled, they no l
     assert.equal(install.code, 0, install.stderr);
 
     const c = await d.client();
-    await c.call("hook.handle", { event: { hook_event_name: "PreToolUse", session_id: "worker-session", cwd: p.project, tool_name: "Write", tool_input: { file_path: target } }, workerId: "W1" });
+    const holder = await liveWorker(c);
+    await c.call("hook.handle", { event: { hook_event_name: "PreToolUse", session_id: "worker-session", cwd: p.project, tool_name: "Write", tool_input: { file_path: target } }, workerId: holder });
     c.close();
 
     const env = claudeEnv(api.url, p.home, { CPWD_HOME: d.home, CPWD_AUTOSTART: "0" });
@@ -32,7 +34,7 @@ test("the installed hooks run under the real Claude Code; uninstalled, they no l
     const session = run.result.session_id as string;
     assert.equal(existsSync(target), false, "the Write was denied");
     const denied = api.turns().find((r) => toolResults(r).length > 0)!;
-    assert.match(JSON.stringify(toolResults(denied)[0]!.content), /W1 holds .*held\.ts/);
+    assert.match(JSON.stringify(toolResults(denied)[0]!.content), new RegExp(`${holder} holds .*held\\.ts`));
     // The skill is offered to the model by its description.
     assert.match(JSON.stringify(api.turns()[0]!.body), /Run work in parallel with cpwd workers/);
     const seen = new Set(events(d.paths.events).filter((e) => e.session === session && e.type.startsWith("hook.")).map((e) => e.type));

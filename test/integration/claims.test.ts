@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { cleanup, cpwd, startDaemon, waitFor } from "../helpers/daemon.js";
-import { nodeFixture } from "../helpers/fixtures.js";
+import { cleanup, cpwd, startDaemon, waitFor, waitGone } from "../helpers/daemon.js";
+import { liveWorker, nodeFixture } from "../helpers/fixtures.js";
 
 const pre = (file: string, session: string) => ({ hook_event_name: "PreToolUse", session_id: session, cwd: "/repo", tool_name: "Write", tool_input: { file_path: file, content: "x" } });
 
@@ -11,11 +11,11 @@ test("a worker's claims are released when it ends; cpwd claims and cpwd release"
   const d = await startDaemon();
   const c = await d.client();
   try {
-    const { worker } = await c.call("worker.spawn", { argv: nodeFixture("sleep.js", "700"), name: "editor", cwd: "/", env: {} } as never);
-    const id = String(worker.id);
+    const id = await liveWorker(c, "editor", 1_500);
     await c.call("hook.handle", { event: pre("/repo/a.ts", "ws"), workerId: id });
     await c.call("hook.handle", { event: pre("/repo/b.ts", "ws"), workerId: id });
-    await c.call("hook.handle", { event: pre("/repo/c.ts", "other-ws"), workerId: "W99" });
+    const other = await liveWorker(c);
+    await c.call("hook.handle", { event: pre("/repo/c.ts", "other-ws"), workerId: other });
     const listed = cpwd(d.home, ["claims"]);
     assert.match(listed.stdout, new RegExp(`${id}\\s+editor\\s+.*/repo/a\\.ts`));
     assert.equal(JSON.parse(cpwd(d.home, ["claims", "--json"]).stdout).length, 3);
@@ -45,7 +45,8 @@ test("claims survive a daemon restart (replayed from the log)", async () => {
   const home = d.home;
   try {
     let c = await d.client();
-    await c.call("hook.handle", { event: pre("/repo/z.ts", "ws"), workerId: "W42" });
+    const id = await liveWorker(c);
+    await c.call("hook.handle", { event: pre("/repo/z.ts", "ws"), workerId: id });
     c.close();
     await d.stop();
     d = await startDaemon(home);
@@ -53,6 +54,49 @@ test("claims survive a daemon restart (replayed from the log)", async () => {
     const r = await c.call("hook.handle", { event: pre("/repo/z.ts", "conductor") });
     assert.equal((r.output as any).hookSpecificOutput.permissionDecision, "deny");
     c.close();
+  } finally {
+    await cleanup(d, home);
+  }
+});
+
+test("an ended worker's id claims nothing: its late hook calls edit as a conductor's would", async () => {
+  const d = await startDaemon();
+  const c = await d.client();
+  try {
+    const { worker } = await c.call("worker.spawn", { argv: nodeFixture("sleep.js", "50"), cwd: "/", env: {} } as never);
+    const id = String(worker.id);
+    await waitFor("the worker to exit", async () => (await c.call("worker.get", { target: id })).workers[0]?.state === "exited", 10_000, 20);
+    assert.deepEqual(await c.call("hook.handle", { event: pre("/repo/late.ts", "ws"), workerId: id }), {});
+    assert.equal((await c.call("claims.list")).claims.length, 0);
+  } finally {
+    c.close();
+    await cleanup(d);
+  }
+});
+
+test("a worker that ends while the daemon is down: its claims go when the daemon starts, and the conductor hears of it", async () => {
+  let d = await startDaemon();
+  const home = d.home;
+  try {
+    let c = await d.client();
+    const id = await liveWorker(c, "brief", 1_500);
+    const pid = Number((await c.call("worker.get", { target: id })).workers[0]!.pid);
+    await c.call("hook.handle", { event: pre("/repo/k.ts", "ws"), workerId: id });
+    // The conductor has heard everything so far: its cursor is set.
+    await c.call("hook.handle", { event: { hook_event_name: "UserPromptSubmit", session_id: "cs", prompt: "go" } });
+    c.close();
+    await d.stop();
+    await waitGone(pid);
+    d = await startDaemon(home);
+    c = await d.client();
+    await waitFor("the claim to be released", async () => (await c.call("claims.list")).claims.length === 0, 10_000, 20);
+    const r = await c.call("hook.handle", { event: pre("/repo/k.ts", "cs") });
+    assert.deepEqual(r, {}, "the conductor may write the file");
+    const news = await c.call("hook.handle", { event: { hook_event_name: "UserPromptSubmit", session_id: "cs", prompt: "and?" } });
+    assert.match(String((news.output as any)?.hookSpecificOutput?.additionalContext), new RegExp(`${id} "brief" exited 0`));
+    c.close();
+    const released = readFileSync(d.paths.events, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "claim.released");
+    assert.deepEqual(released.map((e) => e.payload.reason), ["worker exited"]);
   } finally {
     await cleanup(d, home);
   }

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { mkdirSync } from "node:fs";
 import { cleanup, pathsFor, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
 import { preWrite, runShim } from "../helpers/shim.js";
+import { liveWorker } from "../helpers/fixtures.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
 
 function events(file: string): any[] {
@@ -17,26 +18,29 @@ describe("with the daemon up", () => {
   test("a worker's Write claims the file; a conductor's Write to it is denied with a reason naming the holder", async () => {
     const d = await startDaemon();
     try {
-      const mine = await runShim(d.home, preWrite("worker-session", "src/a.ts"), { CPWD_WORKER_ID: "W7" });
+      const c0 = await d.client();
+      const [w1, w2] = [await liveWorker(c0), await liveWorker(c0)];
+      c0.close();
+      const mine = await runShim(d.home, preWrite("worker-session", "src/a.ts"), { CPWD_WORKER_ID: w1 });
       assert.equal(mine.code, 0);
       assert.equal(mine.stdout, "", "allowed: nothing printed");
-      const again = await runShim(d.home, preWrite("worker-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: "W7" });
+      const again = await runShim(d.home, preWrite("worker-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: w1 });
       assert.equal(again.stdout, "", "the holder may keep editing");
       const conductor = await runShim(d.home, preWrite("conductor", "/repo/src/../src/a.ts"));
       assert.equal(conductor.code, 0);
       const out = conductor.json.hookSpecificOutput;
       assert.equal(out.hookEventName, "PreToolUse");
       assert.equal(out.permissionDecision, "deny");
-      assert.match(out.permissionDecisionReason, /W7 holds \/repo\/src\/a\.ts since \d+s ago/);
+      assert.match(out.permissionDecisionReason, new RegExp(`${w1} holds /repo/src/a\\.ts since \\d+s ago`));
       assert.match(out.permissionDecisionReason, /cpwd status/);
-      const other = await runShim(d.home, preWrite("w8-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: "W8" });
+      const other = await runShim(d.home, preWrite("w8-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: w2 });
       assert.equal(other.json.hookSpecificOutput.permissionDecision, "deny");
       const free = await runShim(d.home, preWrite("conductor", "/repo/src/b.ts"));
       assert.equal(free.stdout, "");
 
       const c = await d.client();
       const { claims } = await c.call("claims.list");
-      assert.deepEqual(claims.map((x) => [x.path, x.worker]), [["/repo/src/a.ts", "W7"]]);
+      assert.deepEqual(claims.map((x) => [x.path, x.worker]), [["/repo/src/a.ts", w1]]);
       c.close();
       const log = events(d.paths.events);
       assert.equal(log.filter((e) => e.type === "claim.acquired").length, 1);
@@ -45,6 +49,48 @@ describe("with the daemon up", () => {
       assert.equal(hookEvents.length, 5);
       assert.ok(hookEvents.every((e) => e.payload.content === undefined && !JSON.stringify(e).includes('"content"')), "no file contents in the record");
       assert.equal(hookEvents.filter((e) => e.payload.decision === "deny").length, 2);
+    } finally {
+      await cleanup(d);
+    }
+  });
+
+  test("a Write of megabytes to a held file is denied like any other (2 MiB over the RPC limit, 5 MiB over stdin's)", async () => {
+    const d = await startDaemon();
+    try {
+      const c = await d.client();
+      const holder = await liveWorker(c);
+      await c.call("hook.handle", { event: preWrite("worker-session", "/repo/big.ts"), workerId: holder });
+      c.close();
+      for (const mib of [2, 5]) {
+        const input = { ...preWrite("conductor", "/repo/big.ts"), tool_input: { file_path: "/repo/big.ts", content: "z".repeat(mib * 1024 * 1024) } };
+        const r = await runShim(d.home, input);
+        assert.equal(r.code, 0);
+        assert.equal(r.json?.hookSpecificOutput?.permissionDecision, "deny", `${mib} MiB: ${r.stdout}`);
+        assert.match(r.json.hookSpecificOutput.permissionDecisionReason, new RegExp(`${holder} holds /repo/big\\.ts`));
+      }
+      const log = events(d.paths.events);
+      assert.equal(log.filter((e) => e.type === "claim.denied").length, 2);
+      assert.ok(log.length < 100 && readFileSync(d.paths.events).length < 64 * 1024, "no content in the record");
+    } finally {
+      await cleanup(d);
+    }
+  });
+
+  test("a CPWD_WORKER_ID that is not a live worker's edits as a conductor: no error, no claim", async () => {
+    const d = await startDaemon();
+    try {
+      const c = await d.client();
+      const holder = await liveWorker(c);
+      await c.call("hook.handle", { event: preWrite("worker-session", "/repo/held.ts"), workerId: holder });
+      for (const id of ["not-an-id", "W999"]) {
+        const held = await runShim(d.home, preWrite(`s-${id}`, "/repo/held.ts"), { CPWD_WORKER_ID: id });
+        assert.equal(held.json?.hookSpecificOutput?.permissionDecision, "deny", id);
+        const free = await runShim(d.home, preWrite(`s-${id}`, `/repo/free-${id}.ts`), { CPWD_WORKER_ID: id });
+        assert.equal(free.stdout, "", id);
+      }
+      assert.deepEqual((await c.call("claims.list")).claims.map((x: any) => x.path), ["/repo/held.ts"]);
+      assert.equal(events(d.paths.events).filter((e) => e.payload?.daemonDown).length, 0, "answered by the daemon, not the fallback");
+      c.close();
     } finally {
       await cleanup(d);
     }
@@ -96,6 +142,9 @@ describe("with the daemon down or broken", () => {
       assert.match(r.json.hookSpecificOutput.permissionDecisionReason, /fail-closed/);
       const other = await runShim(home, { session_id: "s1", hook_event_name: "Stop" }, { CPWD_HOOK_FAIL_CLOSED: "1" });
       assert.equal(other.stdout, "", "only PreToolUse is ever denied");
+      // Too large to read whole, still known to be a PreToolUse: denied too.
+      const huge = await runShim(home, { ...preWrite("s1", "/repo/x.ts"), tool_input: { file_path: "/repo/x.ts", content: "z".repeat(5 * 1024 * 1024) } }, { CPWD_HOOK_FAIL_CLOSED: "1" });
+      assert.equal(huge.json?.hookSpecificOutput?.permissionDecision, "deny");
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -1,5 +1,8 @@
 // File claims as a pure table: who may edit what, and the events that say so.
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { claimPath, ClaimTable } from "../../daemon/claims.js";
 import type { EventInput } from "../../src/protocol/events.js";
@@ -56,4 +59,31 @@ test("releasing a worker frees all its files and nobody else's", () => {
 test("paths are absolute and normalised against the hook's cwd", () => {
   assert.equal(claimPath("src/../src/a.ts", "/repo"), "/repo/src/a.ts");
   assert.equal(claimPath("/x//y/./z", "/repo"), "/x/y/z");
+});
+
+test("one file, one claim, however it is named: trailing separators, symlinked folders and cwds", () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "cpwd-claims-")));
+  try {
+    mkdirSync(join(dir, "src"));
+    symlinkSync(join(dir, "src"), join(dir, "link"));
+    symlinkSync(dir, join(dir, "proj-link"));
+    const real = join(dir, "src", "a.ts");
+    assert.equal(claimPath("src/a.ts/", dir), real);
+    assert.equal(claimPath(join(dir, "link", "a.ts"), "/"), real, "through a symlinked folder, file not created yet");
+    assert.equal(claimPath("src/a.ts", join(dir, "proj-link")), real, "from a symlinked cwd");
+    assert.equal(claimPath(join(dir, "link", "new", "deep.ts"), "/"), join(dir, "src", "new", "deep.ts"), "missing folders kept as named");
+    assert.equal(claimPath("/", "/x"), "/");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a daemon start gives every replayed claim a fresh TTL: nobody could refresh it while the daemon was down", () => {
+  const t = new ClaimTable(1_000);
+  run(t, t.decide("/a", { worker: "W1" }, 0).events, 0);
+  assert.equal(t.list(5_000).length, 0, "lapsed by the clock alone");
+  t.touchAll(5_000);
+  assert.deepEqual(t.list(5_500).map((c) => c.path), ["/a"]);
+  assert.equal(t.list(5_500)[0]!.acquiredAtMs, 0, "held since it was acquired");
+  assert.equal(t.list(6_001).length, 0);
 });

@@ -60,10 +60,23 @@ test("cursors survive a restart through digest.delivered; an unknown session sta
   assert.equal(again.digest("stranger", [{ id: "W1", state: "exited" }], delivered.seq, now, false), null, "no flood on first contact");
 });
 
-test("a digest is capped at 2,000 characters", () => {
+test("a digest is capped at 2,000 characters: whole lines, then how many more, then where to look", () => {
   const book = new DigestBook(HOUR);
   const many: WorkerSummary[] = Array.from({ length: 200 }, (_, i) => ({ id: `W${i}`, name: `worker-with-a-long-name-${i}`, state: "running", startedAtMs: now }));
   const d = book.digest("S", many, 1, now, true)!;
-  assert.equal(d.text.length, DIGEST_MAX_CHARS);
-  assert.ok(d.text.endsWith("…"));
+  assert.ok(d.text.length <= DIGEST_MAX_CHARS, String(d.text.length));
+  const lines = d.text.split("\n");
+  const shown = lines.filter((l) => /^- W\d+ "worker-with-a-long-name-\d+" running/.test(l)).length;
+  assert.ok(shown > 10);
+  assert.equal(lines.at(-2), `- …and ${200 - shown} more, not shown here: see \`cpwd status\``);
+  assert.match(lines.at(-1)!, /^Run `cpwd status` for every worker/);
+
+  // Ended Claude workers with long results: each line whole, none cut mid-way.
+  const ended: WorkerSummary[] = Array.from({ length: 60 }, (_, i) => ({
+    id: `W${i}`, state: "exited", startedAtMs: now - 5000, endedAtMs: now - 1000, claude: { costUsd: 0.5, turns: 3, result: "x".repeat(400) },
+  }));
+  const e = new DigestBook(HOUR).digest("T", ended, 1, now, true)!;
+  assert.ok(e.text.length <= DIGEST_MAX_CHARS);
+  assert.ok(e.text.split("\n").filter((l) => l.startsWith("- W")).every((l) => l.endsWith("x".repeat(10))), "no line cut");
+  assert.match(e.text, /…and \d+ more/);
 });

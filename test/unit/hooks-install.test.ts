@@ -236,6 +236,14 @@ describe("cpwd hooks (compiled CLI, real files)", () => {
     assert.equal(hooks(p, "install").code, 0);
     assert.ok(lstatSync(p.file).isSymbolicLink());
     assert.ok(JSON.parse(readFileSync(target, "utf8")).hooks.PreToolUse);
+
+    // A link to a file not there yet (a fresh dotfiles checkout): created at the target.
+    const q = project();
+    const later = join(q.dir, "dotfiles", "claude-settings.json");
+    symlinkSync(later, q.file);
+    assert.equal(hooks(q, "install").code, 0);
+    assert.ok(lstatSync(q.file).isSymbolicLink());
+    assert.ok(JSON.parse(readFileSync(later, "utf8")).hooks.Stop);
   });
 
   test("bad arguments are refused before anything is read", () => {

@@ -1,7 +1,7 @@
 // `cpwd hooks install|uninstall|status`: registers the hook shim in a Claude Code settings file,
 // merged with what is there, and writes the cpwd skill beside it. The merge rules live in
 // hooks/install.ts; this file finds the files, reads them, and writes them atomically.
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { readIfExists, writeAtomically } from "../../atomic-file.js";
@@ -68,13 +68,20 @@ function builtShim(ctx: CliContext): string {
   return resolve(dirname(ctx.cliScript), "..", "..", "hooks", "cpwd-hook.cjs");
 }
 
-/** A settings file reached through a symlink (dotfiles managers) is written at its target. */
+/**
+ * A settings file reached through a symlink (dotfiles managers) is written at its target, even
+ * when the target does not exist yet: the link is never replaced by a regular file.
+ */
 function realTarget(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      if (!lstatSync(path).isSymbolicLink()) return path;
+    } catch {
+      return path; // absent: written here
+    }
+    path = resolve(dirname(path), readlinkSync(path));
   }
+  return realpathSync(path); // a loop: let realpath report ELOOP
 }
 
 interface Plan {
