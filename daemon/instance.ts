@@ -1,14 +1,30 @@
 // Exactly one daemon per CPWD_HOME. The rule: a daemon that answers `ping` on the socket is alive
-// and is never disturbed; otherwise the proper-lockfile lock on events.jsonl decides. Because
-// proper-lockfile only calls a lock stale after `stale` ms (≥ 5 s), a daemon restarted right after
-// a kill -9 would wait or fail; so when the lock is held we check the holder's pid ourselves, and
-// a dead holder's lock is taken over at once.
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, chmodSync } from "node:fs";
+// and is never disturbed; otherwise the proper-lockfile lock on events.jsonl decides, and a lock is
+// stale only when the process that holds it is dead. proper-lockfile's own staleness test (an old
+// mtime) is switched off with a huge `stale`: a stopped or hung holder keeps an old mtime yet is
+// alive, and taking its lock would give the log two writers. Instead the holder records its pid
+// and start time in `events.jsonl.lock/owner.json`, and cpwd checks them itself.
+import { randomBytes } from "node:crypto";
+import * as nodeFs from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
 import lockfile from "proper-lockfile";
 import type { CpwdPaths } from "../src/paths.js";
 import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
 import { probeDaemon } from "../src/rpc/probe.js";
-import { isAlive as pidAlive } from "./runner/proc.js";
+import { isAlive, processStartTime } from "./runner/proc.js";
 
 /** The pid file's content. */
 export interface PidRecord {
@@ -17,6 +33,18 @@ export interface PidRecord {
   socket: string;
 }
 
+/** Who holds a lock folder: written inside it, so it lives and dies with the folder. */
+export interface LockOwner {
+  pid: number;
+  /** The OS start time of `pid` (see `processStartTime`), null where it cannot be read. */
+  startTime: string | null;
+}
+
+/** proper-lockfile never calls our lock stale by age (about 31 years); liveness decides. */
+const NEVER_STALE_MS = 1_000_000_000_000;
+const OWNER_FILE = "owner.json";
+const RETRY_MS = 20;
+
 export function readPidFile(file: string): PidRecord | null {
   try {
     const r = JSON.parse(readFileSync(file, "utf8")) as PidRecord;
@@ -24,6 +52,71 @@ export function readPidFile(file: string): PidRecord | null {
   } catch {
     return null;
   }
+}
+
+/** The owner recorded in a lock folder; null when the folder or the record is missing. */
+export function readLockOwner(lockDir: string): LockOwner | null {
+  try {
+    const r = JSON.parse(readFileSync(join(lockDir, OWNER_FILE), "utf8")) as LockOwner;
+    return typeof r.pid === "number" ? { pid: r.pid, startTime: r.startTime ?? null } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True while the recorded process runs (stopped counts as running), and is the same process. */
+export function ownerAlive(owner: LockOwner): boolean {
+  if (!isAlive(owner.pid)) return false;
+  if (owner.startTime === null) return true;
+  const now = processStartTime(owner.pid);
+  return now === null || now === owner.startTime;
+}
+
+function sameOwner(a: LockOwner | null, b: LockOwner | null): boolean {
+  return a !== null && b !== null && a.pid === b.pid && a.startTime === b.startTime;
+}
+
+function myOwnerRecord(): LockOwner {
+  return { pid: process.pid, startTime: processStartTime(process.pid) };
+}
+
+/**
+ * The `fs` proper-lockfile uses, with the owner record kept inside the lock folder: written right
+ * after the folder is made (before proper-lockfile notes the folder's mtime, so writing it does
+ * not look like someone else touching the lock) and removed right before the folder is (its
+ * `rmdir` needs it empty). Everything else is plain node:fs.
+ */
+function lockFs(lockDir: string): typeof nodeFs {
+  type Done = (err: NodeJS.ErrnoException | null) => void;
+  return {
+    ...nodeFs,
+    mkdir: (path: string, done: Done) =>
+      nodeFs.mkdir(path, (err) => {
+        if (err || path !== lockDir) return done(err);
+        try {
+          writeOwner(lockDir);
+        } catch (writeErr) {
+          nodeFs.rm(lockDir, { recursive: true, force: true }, () => done(writeErr as NodeJS.ErrnoException));
+          return;
+        }
+        done(null);
+      }),
+    rmdir: (path: string, done: Done) => {
+      if (path === lockDir) rmSync(join(lockDir, OWNER_FILE), { force: true });
+      nodeFs.rmdir(path, done);
+    },
+    rmdirSync: (path: string) => {
+      if (path === lockDir) rmSync(join(lockDir, OWNER_FILE), { force: true });
+      nodeFs.rmdirSync(path);
+    },
+  } as unknown as typeof nodeFs;
+}
+
+/** Writes our owner record into a lock folder, whole (rename) so a reader never sees half of it. */
+function writeOwner(lockDir: string): void {
+  const tmp = join(lockDir, `${OWNER_FILE}.tmp`);
+  writeFileSync(tmp, JSON.stringify(myOwnerRecord()), { mode: 0o600 });
+  renameSync(tmp, join(lockDir, OWNER_FILE));
 }
 
 /** Creates a folder only its owner can enter; refuses one that is a symlink or someone else's. */
@@ -38,10 +131,77 @@ export function ensurePrivateDir(dir: string): void {
   if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
-function alreadyRunning(paths: CpwdPaths, pid: number): CpwdError {
-  return new CpwdError(ErrorCode.AlreadyRunning, `a cpwd daemon is already running for ${paths.home} (pid ${pid})`, {
+function alreadyRunning(paths: CpwdPaths, pid: number, answering = true): CpwdError {
+  const how = answering ? "" : " but does not answer on its socket (stopped or hung?)";
+  return new CpwdError(ErrorCode.AlreadyRunning, `a cpwd daemon is already running for ${paths.home} (pid ${pid})${how}`, {
     details: { pid },
   });
+}
+
+function inodeOf(path: string): number | null {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const uniqueSuffix = () => `${process.pid}.${randomBytes(4).toString("hex")}`;
+
+/** Moves a folder out of the way (atomically) and deletes it; false when it was not there. */
+function removeDir(dir: string): boolean {
+  const aside = `${dir}.gone-${uniqueSuffix()}`;
+  try {
+    renameSync(dir, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+  rmSync(aside, { recursive: true, force: true });
+  return true;
+}
+
+/**
+ * Runs `fn` holding the takeover guard, `<lock>.takeover/`, or returns false at once when another
+ * starter holds it. Taking a dead holder's lock is check-then-remove; with racing starters (six
+ * `cpwd daemon` at once after a kill -9) a racer could otherwise remove the lock the winner took a
+ * moment before. Under the guard, the lock folder can change only by its live owner releasing it.
+ * The guard is made whole (with its owner record) in a side folder and renamed into place: a
+ * rename onto a non-empty folder fails, so exactly one starter gets it. A guard whose holder died
+ * (killed in the few ms it holds it) is cleared.
+ */
+async function withTakeoverGuard(guardDir: string, fn: () => void): Promise<boolean> {
+  const mine = `${guardDir}.new-${uniqueSuffix()}`;
+  mkdirSync(mine, { mode: 0o700 });
+  writeFileSync(join(mine, OWNER_FILE), JSON.stringify(myOwnerRecord()), { mode: 0o600 });
+  try {
+    renameSync(mine, guardDir);
+  } catch (err) {
+    rmSync(mine, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM") throw err;
+    const holder = readLockOwner(guardDir);
+    if (holder && !ownerAlive(holder)) {
+      // Left by a starter killed mid-takeover. Move it aside, and put it back if what we moved
+      // turns out to be a live starter's guard that replaced it in between.
+      const aside = `${guardDir}.gone-${uniqueSuffix()}`;
+      try {
+        renameSync(guardDir, aside);
+        if (sameOwner(readLockOwner(aside), holder)) rmSync(aside, { recursive: true, force: true });
+        else renameSync(aside, guardDir);
+      } catch {
+        // someone else cleared it first
+      }
+    }
+    return false;
+  }
+  try {
+    fn();
+  } finally {
+    removeDir(guardDir);
+  }
+  return true;
 }
 
 export interface InstanceLock {
@@ -50,7 +210,8 @@ export interface InstanceLock {
 
 /**
  * Becomes the one daemon for `paths.home`, or throws ALREADY_RUNNING naming the running one's pid.
- * On success the lock is held, the pid file written and any stale socket file removed.
+ * On success the lock is held (its owner record and the pid file written) and any stale socket
+ * file removed. `onCompromised` is called if the lock folder is later removed or replaced.
  */
 export async function acquireInstance(
   paths: CpwdPaths,
@@ -64,8 +225,11 @@ export async function acquireInstance(
 
   // proper-lockfile with realpath needs the file; we lock by path, so just make sure it exists.
   closeSync(openSync(paths.events, "a", 0o600));
-  const lockOpts = { stale: 10_000, update: 2_000, realpath: false, retries: 0, onCompromised };
-  const deadline = Date.now() + (opts.waitForStarterMs ?? 2_000);
+  const lockDir = `${resolve(paths.events)}.lock`; // as proper-lockfile names it
+  const guardDir = `${lockDir}.takeover`;
+  const lockOpts = { stale: NEVER_STALE_MS, update: 2_000, realpath: false, retries: 0, onCompromised, fs: lockFs(lockDir) };
+  const starterGraceMs = opts.waitForStarterMs ?? 2_000;
+  const ownerless = { ino: -1, sinceMs: 0 };
   let release: () => Promise<void>;
   for (;;) {
     try {
@@ -73,16 +237,41 @@ export async function acquireInstance(
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
-      const holder = readPidFile(paths.pidFile);
-      if (holder && holder.pid !== process.pid && pidAlive(holder.pid)) throw alreadyRunning(paths, holder.pid);
-      if (!holder && Date.now() < deadline) {
-        // Another daemon took the lock a moment ago and has not written its pid yet.
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      // The holder is dead (kill -9, power loss): its lock is ours to take.
-      rmSync(`${paths.events}.lock`, { recursive: true, force: true });
     }
+    const owner = readLockOwner(lockDir);
+    if (owner) {
+      if (ownerAlive(owner)) throw alreadyRunning(paths, owner.pid, false);
+      // The holder is dead (kill -9, power loss): remove its lock, if it is still that one.
+      const guarded = await withTakeoverGuard(guardDir, () => {
+        if (sameOwner(readLockOwner(lockDir), owner)) removeDir(lockDir);
+      });
+      if (!guarded) await sleep(RETRY_MS);
+      continue;
+    }
+    // A lock without an owner record: a starter that has just made it and is writing the record
+    // (a few ms), a holder releasing it, or a lock left by a cpwd that kept its pid only in
+    // daemon.pid. Wait for the first two; after the grace, judge by daemon.pid.
+    const ino = inodeOf(lockDir);
+    if (ino === null) continue; // released meanwhile: try again
+    if (ownerless.ino !== ino) Object.assign(ownerless, { ino, sinceMs: Date.now() });
+    if (Date.now() - ownerless.sinceMs >= starterGraceMs) {
+      const legacy = readPidFile(paths.pidFile);
+      if (legacy && legacy.pid !== process.pid && isAlive(legacy.pid)) throw alreadyRunning(paths, legacy.pid, false);
+      await withTakeoverGuard(guardDir, () => {
+        if (inodeOf(lockDir) === ino && readLockOwner(lockDir) === null) removeDir(lockDir);
+      });
+    }
+    await sleep(RETRY_MS);
+  }
+
+  const releaseLock = () => release().catch(() => {});
+
+  // We hold the lock now; if a daemon still answers (one that lost its lock and has not exited
+  // yet), it is not ours to replace.
+  const stillLive = await probeDaemon(paths.socket);
+  if (stillLive && stillLive.pid !== process.pid) {
+    await releaseLock();
+    throw alreadyRunning(paths, stillLive.pid);
   }
   const record: PidRecord = { pid: process.pid, startedAt: new Date().toISOString(), socket: paths.socket };
   writeFileSync(paths.pidFile, `${JSON.stringify(record)}\n`, { mode: 0o600 });
@@ -98,7 +287,7 @@ export async function acquireInstance(
     release: async () => {
       const current = readPidFile(paths.pidFile);
       if (current?.pid === process.pid) rmSync(paths.pidFile, { force: true });
-      await release().catch(() => {});
+      await releaseLock();
     },
   };
 }

@@ -28,6 +28,9 @@ import type { WorkerSummary } from "./digests.js";
 import { acquireInstance } from "./instance.js";
 import { buildRpcServer, type MethodGroup } from "./methods.js";
 
+/** The daemon's exit code when it finds its instance lock taken from it. */
+export const EXIT_LOCK_LOST = 75;
+
 export interface DaemonOptions {
   paths?: CpwdPaths;
   env?: NodeJS.ProcessEnv;
@@ -59,10 +62,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const shutdownRef: { fn: (reason: string) => Promise<void> } = { fn: async () => {} };
 
   const instance = await acquireInstance(paths, (err) => {
-    // The lock's mtime could not be refreshed (event loop stalled past `stale`, or the lock dir
-    // was removed). Another daemon may now believe the log is free: stop writing, shut down.
-    logger.error({ err }, "event log lock compromised; shutting down");
-    void shutdownRef.fn("lock compromised");
+    // The lock folder was removed or replaced under us: another daemon may own the log now.
+    // Exit at once, synchronously: no further append (not even daemon.stopped), and no socket
+    // removal, since the socket file may be the new owner's (a stale one of ours is harmless:
+    // nobody answers on it, and the next owner removes it). Workers are unaffected.
+    logger.fatal({ err }, "event log lock compromised; exiting at once");
+    flushLogger(logger);
+    process.exit(EXIT_LOCK_LOST);
   }).catch((err: unknown) => {
     if (isCpwdError(err, ErrorCode.AlreadyRunning)) logger.warn({ err: err.message }, "refusing to start");
     flushLogger(logger);

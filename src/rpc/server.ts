@@ -1,8 +1,9 @@
 // The RPC endpoint: a Unix socket (named pipe on Windows) speaking newline-delimited JSON-RPC 2.0.
 // Owns connections, framing, batches, the message-size limit and slow-client protection; the
 // method logic is a json-rpc-2.0 server handed in, so this file never sees a method name.
-import { chmodSync } from "node:fs";
+import { chmodSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { dirname, join } from "node:path";
 import type { JSONRPCRequest, JSONRPCResponse, JSONRPCServer } from "json-rpc-2.0";
 import { ErrorCode, RpcCode } from "../protocol/errors.js";
 import { isRequestEnvelope, replyId } from "./envelope.js";
@@ -20,8 +21,14 @@ export interface RpcServerOptions {
   maxMessageBytes: number;
   /** A client that does not read its replies is dropped past this much unsent output. @default 16 MiB */
   maxUnsentBytes?: number;
-  /** A partial line left unfinished this long closes the connection. @default 30 s */
+  /** A message still unfinished this long after its first byte closes the connection. @default 30 s */
   partialLineTimeoutMs?: number;
+  /** A batch with more entries is refused with -32600 (the connection stays open). @default 1000 */
+  maxBatchEntries?: number;
+  /** Lines of one connection handled per event-loop turn before others get a turn. @default 64 */
+  linesPerTurn?: number;
+  /** Reading from a connection pauses while this many of its calls are unanswered. @default 256 */
+  maxPendingCallsPerConnection?: number;
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
 
@@ -36,23 +43,39 @@ export class RpcServer {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private nextConnectionId = 1;
+  /** The socket file we created (Unix), to remove it at close only while it is still ours. */
+  private socketFile: { dev: number; ino: number } | null = null;
 
   private constructor(private readonly opts: RpcServerOptions) {
     this.server = createServer((socket) => this.accept(socket));
   }
 
-  /** Listens on the socket path (which must not exist) and restricts it to the owner. */
+  /**
+   * Listens on the socket path (which must not exist) and restricts it to the owner. On Unix the
+   * socket is bound under a temporary name and renamed into place: libuv unlinks the path it bound
+   * when the server closes, whoever's file is there by then, so it must never be the real path
+   * (see `close`). The rename also means a client never sees the socket before it is 0600.
+   */
   static async listen(opts: RpcServerOptions): Promise<RpcServer> {
     const s = new RpcServer(opts);
+    const unix = process.platform !== "win32";
+    // Short (sun_path is ~104 bytes) and unique while we live: our pid, in base 36.
+    const bindPath = unix ? join(dirname(opts.socketPath), `.${process.pid.toString(36)}.tmp`) : opts.socketPath;
+    if (unix) unlinkIfPresent(bindPath); // a leftover of a dead process that had our pid
     await new Promise<void>((resolve, reject) => {
       s.server.once("error", reject);
-      s.server.listen(opts.socketPath, () => {
+      s.server.listen(bindPath, () => {
         s.server.off("error", reject);
         resolve();
       });
     });
-    // The folder is already 0700; 0600 on the socket itself is belt and braces.
-    if (process.platform !== "win32") chmodSync(opts.socketPath, 0o600);
+    if (unix) {
+      // The folder is already 0700; 0600 on the socket itself is belt and braces.
+      chmodSync(bindPath, 0o600);
+      renameSync(bindPath, opts.socketPath);
+      const st = statSync(opts.socketPath);
+      s.socketFile = { dev: st.dev, ino: st.ino };
+    }
     return s;
   }
 
@@ -64,8 +87,14 @@ export class RpcServer {
     const info: ConnectionInfo = { connectionId: this.nextConnectionId++ };
     const maxUnsent = this.opts.maxUnsentBytes ?? 16 * 1024 * 1024;
     const partialMs = this.opts.partialLineTimeoutMs ?? 30_000;
+    const linesPerTurn = this.opts.linesPerTurn ?? 64;
+    const maxPending = this.opts.maxPendingCallsPerConnection ?? 256;
     this.sockets.add(socket);
     let partialTimer: NodeJS.Timeout | undefined;
+    const stopPartialTimer = (): void => {
+      clearTimeout(partialTimer);
+      partialTimer = undefined;
+    };
 
     const send = (msg: unknown): void => {
       if (socket.destroyed) return;
@@ -77,8 +106,48 @@ export class RpcServer {
       }
     };
 
+    // Fairness: complete lines wait in `queue` and are handled at most `linesPerTurn` per
+    // event-loop turn (setImmediate between slices, so other connections are read in between),
+    // and reading pauses while the queue is not empty or too many of this connection's calls
+    // are unanswered. One client's megabyte of pipelined requests never holds up another's ping.
+    const queue: string[] = [];
+    let head = 0;
+    let pendingCalls = 0;
+    let sliceScheduled = false;
+    let linesSeen = 0;
+    const pump = (): void => {
+      sliceScheduled = false;
+      let n = 0;
+      while (head < queue.length && pendingCalls < maxPending && !socket.destroyed) {
+        if (n++ === linesPerTurn) {
+          sliceScheduled = true;
+          setImmediate(pump);
+          break;
+        }
+        const text = queue[head]!;
+        queue[head++] = "";
+        pendingCalls += this.handleLine(text, info, send, (done) => {
+          pendingCalls -= done;
+          if (!sliceScheduled && head < queue.length && pendingCalls < maxPending) {
+            sliceScheduled = true;
+            setImmediate(pump);
+          }
+        });
+      }
+      if (head === queue.length) {
+        queue.length = 0;
+        head = 0;
+        if (socket.isPaused()) socket.resume();
+      } else if (!socket.isPaused()) {
+        socket.pause();
+      }
+    };
+
     const splitter = new LineSplitter(this.opts.maxMessageBytes, {
-      line: (text) => this.handleLine(text, info, send),
+      line: (text) => {
+        linesSeen++;
+        queue.push(text);
+      },
       tooLarge: (bytes) => {
         this.opts.log.warn({ connectionId: info.connectionId, bytes }, "rpc message over the size limit; closing");
         send(
@@ -93,50 +162,78 @@ export class RpcServer {
     });
 
     socket.on("data", (chunk: Buffer) => {
+      const linesBefore = linesSeen;
       splitter.push(chunk);
-      // A slow-loris client that starts a message and never ends it gets a deadline.
-      if (partialTimer) clearTimeout(partialTimer);
-      partialTimer = undefined;
-      if (splitter.pending > 0 && !socket.destroyed) {
-        partialTimer = setTimeout(() => socket.destroy(), partialMs);
+      // A slow-loris client that starts a message and never ends it gets a deadline, counted
+      // from the message's first byte: more bytes of the same message do not extend it.
+      if (splitter.pending === 0 || socket.destroyed) stopPartialTimer();
+      else if (linesSeen > linesBefore || partialTimer === undefined) {
+        // A new message began in this chunk.
+        stopPartialTimer();
+        partialTimer = setTimeout(() => {
+          this.opts.log.warn({ connectionId: info.connectionId, partialMs }, "rpc message left unfinished; closing");
+          socket.destroy();
+        }, partialMs);
         partialTimer.unref();
       }
+      if (!sliceScheduled) pump();
     });
     socket.on("error", (err) => this.opts.log.debug({ connectionId: info.connectionId, err }, "rpc socket error"));
     socket.on("close", () => {
-      if (partialTimer) clearTimeout(partialTimer);
+      stopPartialTimer();
+      queue.length = 0;
+      head = 0;
       this.sockets.delete(socket);
     });
   }
 
-  private handleLine(text: string, info: ConnectionInfo, send: (msg: unknown) => void): void {
+  /**
+   * Handles one line; returns how many calls it started, and calls `settled` with that number
+   * once they are all answered.
+   */
+  private handleLine(text: string, info: ConnectionInfo, send: (msg: unknown) => void, settled: (calls: number) => void): number {
     let msg: unknown;
     try {
       msg = JSON.parse(text);
     } catch {
       send(errorResponse(null, RpcCode.ParseError, "Parse error: the line is not valid JSON"));
-      return;
+      return 0;
     }
     if (Array.isArray(msg)) {
+      const maxEntries = this.opts.maxBatchEntries ?? 1000;
       if (msg.length === 0) {
         send(errorResponse(null, RpcCode.InvalidRequest, "Invalid Request: empty batch"));
-        return;
+        return 0;
+      }
+      if (msg.length > maxEntries) {
+        send(
+          errorResponse(null, RpcCode.InvalidRequest, `Invalid Request: a batch of ${msg.length} entries; at most ${maxEntries} are allowed`, {
+            code: ErrorCode.MessageTooLarge,
+            limit: maxEntries,
+            entries: msg.length,
+          }),
+        );
+        return 0;
       }
       // Each element on its own, answered as one array (json-rpc-2.0 would answer a batch with
       // one response as a bare object, which the spec does not allow).
+      const calls = msg.length;
       this.track(
         Promise.all(msg.map((m) => this.handleOne(m, info))).then((replies) => {
           const out = replies.filter((r): r is JSONRPCResponse => r !== null);
           if (out.length > 0) send(out);
         }),
+        () => settled(calls),
       );
-      return;
+      return calls;
     }
     this.track(
       this.handleOne(msg, info).then((reply) => {
         if (reply) send(reply);
       }),
+      () => settled(1),
     );
+    return 1;
   }
 
   private async handleOne(msg: unknown, info: ConnectionInfo): Promise<JSONRPCResponse | null> {
@@ -151,10 +248,11 @@ export class RpcServer {
     }
   }
 
-  private track(p: Promise<void>): void {
+  private track(p: Promise<void>, settled: () => void): void {
     this.inFlight++;
     void p.finally(() => {
       this.inFlight--;
+      settled();
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     });
   }
@@ -174,5 +272,31 @@ export class RpcServer {
     await new Promise<void>((resolve) => setTimeout(resolve, 20));
     for (const s of this.sockets) s.destroy();
     await closed;
+    this.removeSocketFile();
+  }
+
+  /** Unlinks the socket file if it is still the one we created (not a successor daemon's). */
+  private removeSocketFile(): void {
+    const mine = this.socketFile;
+    if (!mine) return;
+    this.socketFile = null;
+    try {
+      const st = statSync(this.opts.socketPath);
+      if (st.dev !== mine.dev || st.ino !== mine.ino) {
+        this.opts.log.warn({ socket: this.opts.socketPath }, "the socket file is no longer ours; leaving it");
+        return;
+      }
+    } catch {
+      return; // already gone
+    }
+    unlinkIfPresent(this.opts.socketPath);
+  }
+}
+
+function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
 }

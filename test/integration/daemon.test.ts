@@ -1,14 +1,31 @@
 // The daemon's life: start/stop/status through the CLI, one instance per home, stale sockets,
 // many clients at once, and long home paths.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { cleanup, cpwd, pathsFor, startDaemon, tempHome, waitGone, type TestDaemon } from "../helpers/daemon.js";
+import { probeDaemon } from "../../src/rpc/probe.js";
+import { CLI, cleanup, cpwd, pathsFor, startDaemon, tempHome, testEnv, waitFor, waitGone, type TestDaemon } from "../helpers/daemon.js";
 
 function pidOf(home: string): number {
   const r = cpwd(home, ["status", "--json"]);
   return JSON.parse(r.stdout).daemon.pid as number;
+}
+
+/** The process is gone, or a zombie: exited, waiting for its parent (or init) to reap it. */
+function exited(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] === "Z";
+  } catch {
+    return false;
+  }
 }
 
 describe("cpwd start / status / stop", () => {
@@ -43,7 +60,7 @@ describe("cpwd start / status / stop", () => {
 
       const stopped = cpwd(home, ["stop"]);
       assert.equal(stopped.code, 0, stopped.stderr);
-      assert.throws(() => process.kill(pid!, 0));
+      assert.ok(exited(pid), `pid ${pid} has exited`);
       assert.equal(existsSync(pathsFor(home).socket), false, "socket removed on clean stop");
       assert.equal(cpwd(home, ["status"]).code, 3);
     } finally {
@@ -54,6 +71,25 @@ describe("cpwd start / status / stop", () => {
           // already gone
         }
       }
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("stop counts a daemon that exited but is not reaped yet (a zombie) as stopped", { skip: process.platform !== "linux" }, async () => {
+    const home = tempHome();
+    // `exec sleep` makes the daemon's parent a process that never reaps its children.
+    const parent = spawn("sh", ["-c", `"${process.execPath}" "${CLI}" daemon & exec sleep 600`], { env: testEnv(home), stdio: "ignore" });
+    let pid: number | undefined;
+    try {
+      pid = await waitFor("the daemon to answer", async () => (await probeDaemon(pathsFor(home).socket, 200))?.pid);
+      const stopped = cpwd(home, ["stop"], { CPWD_STOP_TIMEOUT_MS: "60000" });
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stdout, new RegExp(`stopped \\(pid ${pid}\\)`));
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      assert.equal(stat[stat.lastIndexOf(")") + 2], "Z", "the daemon is a zombie: exited, not reaped");
+    } finally {
+      if (pid) process.kill(pid, "SIGKILL"); // harmless on a zombie; stops a daemon that failed to stop
+      parent.kill("SIGKILL"); // its zombie child goes to init, which reaps it
       rmSync(home, { recursive: true, force: true });
     }
   });

@@ -1,7 +1,8 @@
 // Every JSON-RPC error class against the real daemon, which keeps answering afterwards.
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { cleanup, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { cleanup, startDaemon, waitFor, type TestDaemon } from "../helpers/daemon.js";
 import { rawConnect, type RawConn } from "../helpers/raw-socket.js";
 
 type Reply = { jsonrpc: string; id: unknown; result?: any; error?: { code: number; message: string; data?: any } };
@@ -82,6 +83,49 @@ describe("JSON-RPC over the daemon's socket", () => {
     assert.ok(Array.isArray(one));
     // A lone notification: nothing comes back, the next request's reply is the next line.
     conn.send('{"jsonrpc":"2.0","method":"ping"}\n');
+    await stillAnswers();
+  });
+
+  test("a batch over 1000 entries is refused with -32600 saying so; one of 1000 is answered", async () => {
+    const batch = (n: number) => `[${Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"ping"}`).join(",")}]\n`;
+    const big = await ask(batch(1001));
+    assert.equal(big.error?.code, -32600);
+    assert.match(big.error!.message, /1001 entries; at most 1000/);
+    assert.equal(big.id, null);
+    conn.send(batch(1000));
+    const ok = (await conn.next()) as Reply[];
+    assert.equal(ok.length, 1000);
+    assert.ok(ok.every((r) => r.result?.pong === true));
+    await stillAnswers();
+  });
+
+  test("while one client floods the daemon with 25,000 pipelined pings, another client's pings are answered in between", async () => {
+    const total = 25_000;
+    const flood = connect(d.paths.socket);
+    await new Promise<void>((resolve) => flood.once("connect", resolve));
+    let floodReplies = 0;
+    const floodDone = new Promise<void>((resolve) => {
+      flood.on("data", (chunk: Buffer) => {
+        for (const byte of chunk) if (byte === 10) floodReplies++;
+        if (floodReplies === total) resolve();
+      });
+    });
+    try {
+      flood.write(Array.from({ length: total }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"ping"}\n`).join(""));
+      await waitFor("the flood's first reply", () => floodReplies > 0, 30_000, 1);
+      const c = await d.client();
+      const seenAtReply: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await c.call("ping")).pong, true);
+        seenAtReply.push(floodReplies);
+      }
+      c.close();
+      assert.ok(seenAtReply[0]! < total, `the other client's first reply came before the flood's last (${seenAtReply.join(", ")} of ${total})`);
+      await floodDone;
+      assert.equal(floodReplies, total, "every flood request is answered too");
+    } finally {
+      flood.destroy();
+    }
     await stillAnswers();
   });
 
