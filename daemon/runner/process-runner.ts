@@ -42,6 +42,24 @@ function readRun(dir: string): { pid: number; wrapperPid: number; writtenAtMs: n
   }
 }
 
+/**
+ * A wrapper that died without writing exit.json leaves its worker running untracked (reparented to
+ * init). SIGKILLs the worker's group, but only if the pid is still the worker we started: its start
+ * time must match the recorded one (an unknown start time proves nothing, so nothing is killed).
+ */
+export function killOrphan(handle: WorkerHandle): boolean {
+  if (handle.pidStartTime === null || processStartTime(handle.pid) !== handle.pidStartTime) return false;
+  for (const target of [-handle.pid, handle.pid]) {
+    try {
+      process.kill(target, "SIGKILL");
+      return true;
+    } catch {
+      // no such group (setsid not reached): try the pid itself
+    }
+  }
+  return false;
+}
+
 export class ProcessRunner implements Runner {
   private readonly wrapper: string;
   private readonly watches = new Set<() => void>();
@@ -130,7 +148,12 @@ export class ProcessRunner implements Runner {
         // The wrapper may have written exit.json between our read and its death: read once more.
         const late = readExit(dir);
         stop();
-        onExit(late ?? { code: null, signal: null, timedOut: false, endedAtMs: Date.now() });
+        if (late) {
+          onExit(late);
+          return;
+        }
+        killOrphan(handle);
+        onExit({ code: null, signal: null, timedOut: false, endedAtMs: Date.now(), lost: true });
       }
     };
     try {
@@ -176,6 +199,7 @@ export class ProcessRunner implements Runner {
         return { kind: "running", handle: { ...handle, wrapperStartTime: now, pidStartTime: handle.pidStartTime ?? processStartTime(handle.pid) } };
       }
     }
+    if (handle) killOrphan(handle);
     return { kind: "lost", handle };
   }
 

@@ -41,13 +41,21 @@ export interface ExitStatus {
   /** True when the wrapper's own deadline ended it. */
   timedOut: boolean;
   endedAtMs: number;
+  /**
+   * True when the wrapper died without recording the end (killed outright): the runner then
+   * SIGKILLed the worker's group if the worker was still running and provably ours.
+   */
+  lost?: boolean;
 }
 
 /** What adopting a worker folder found after a daemon restart. */
 export type AdoptResult =
   | { kind: "running"; handle: WorkerHandle }
   | { kind: "exited"; handle: WorkerHandle | null; exit: ExitStatus }
-  /** Neither alive nor an exit record: the wrapper was killed too (e.g. SIGKILL to the whole tree). */
+  /**
+   * Neither a live wrapper nor an exit record: the wrapper was killed (e.g. kill -9). A worker still
+   * running without it (its pid start time matching the recorded one) has had its group SIGKILLed.
+   */
   | { kind: "lost"; handle: WorkerHandle | null };
 
 export interface Runner {

@@ -2,7 +2,8 @@
 // daemon (the daemon starts it in a session of its own), runs the worker in a process group of its
 // own (so a signal to the group reaches every grandchild but not the wrapper), enforces the
 // worker's deadline even while no daemon runs, and records how the worker ended, atomically, in
-// exit.json. A shell, not a second Node process: it costs ~1–2 MiB of RSS instead of ~40.
+// exit.json. A shell, not a second Node process: it costs ~1–2 MiB of RSS instead of ~40 (plus
+// one `sleep` while a deadline runs).
 //
 // Argument order: DIR TIMEOUT_MS GRACE_MS -- ARGV…  (TIMEOUT_MS 0 means no deadline)
 // Files in DIR: run.json {pid, wrapperPid}; exit.json {code, signal, timedOut, endedAt};
@@ -30,22 +31,54 @@ printf '{"pid":%s,"wrapperPid":%s}\\n' "$child" "$$" >"$dir/run.json.tmp" && mv 
 # Tell the daemon the pid, then let go of its pipe: a dead daemon must never SIGPIPE us.
 echo "$child"
 exec >/dev/null 2>&1
-timer=
+# The deadline: one \`sleep\` child of the wrapper (no timer shell). Its end raises SIGCHLD, and
+# the CHLD trap does the work — mark timed-out, SIGTERM the group, sleep the grace, SIGKILL —
+# whether the shell is in \`wait\` then (dash, POSIX mode) or between commands. The trap, not the
+# main loop, acts, so a timer ending just before \`wait\` is entered is never missed.
+timer=; phase=; chld_status=-1
+# Alive and not a zombie (a shell reaps only when it waits; /proc tells where there is one).
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [ -r "/proc/$1/stat" ] || return 0
+  read -r st <"/proc/$1/stat" 2>/dev/null || return 1
+  st=\${st##*) }; [ "\${st%% *}" != Z ]
+}
+on_chld() {
+  [ -n "$timer" ] && ! running "$timer" || return 0
+  timer=
+  if [ "$phase" = deadline ]; then
+    : >"$dir/timed-out"
+    kill -TERM -"$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null
+    if [ "$grace_ms" -gt 0 ]; then
+      phase=grace; sleep "$g" </dev/null & timer=$!
+      return 0
+    fi
+  fi
+  phase=done
+  kill -KILL -"$child" 2>/dev/null || kill -KILL "$child" 2>/dev/null
+}
 if [ "$timeout_ms" -gt 0 ]; then
   t=$((timeout_ms / 1000)).$(printf %03d $((timeout_ms % 1000)))
   g=$((grace_ms / 1000)).$(printf %03d $((grace_ms % 1000)))
-  # The timer also gets a group of its own, so killing it takes its sleep along.
-  setsid sh -c 'sleep "$1"; : >"$2/timed-out"; kill -TERM -"$3" 2>/dev/null || kill -TERM "$3"; sleep "$4"; kill -KILL -"$3" 2>/dev/null' cpwd-timer "$t" "$dir" "$child" "$g" </dev/null &
-  timer=$!
+  # Trapped before the sleep starts, so even a deadline that passes at once is seen.
+  # The status of a wait cut short by the CHLD trap (SIGCHLD is 17 on Linux, 20 on the BSDs).
+  for n in 17 20 18; do [ "$(kill -l $n 2>/dev/null)" = CHLD ] && { chld_status=$((128 + n)); break; }; done
+  trap on_chld CHLD
+  phase=deadline; sleep "$t" </dev/null & timer=$!
 fi
 # A signal sent to the wrapper itself (daemon stop of a worker it has not adopted yet) is passed on.
 trap 'kill -TERM -"$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null' TERM INT HUP
 while :; do
   wait "$child"; status=$?
   # wait returns early (status > 128) when a trapped signal arrives; the worker may still run.
-  kill -0 "$child" 2>/dev/null || break
+  kill -0 "$child" 2>/dev/null && continue
+  # bash (as sh) may return for the CHLD trap of the worker's own end, reaped but not yet
+  # collected: collect its real status. (dash returns the real status itself.)
+  [ "$status" -eq "$chld_status" ] && { wait "$child"; status=$?; }
+  break
 done
-[ -n "$timer" ] && { kill -TERM -"$timer" 2>/dev/null || kill -TERM "$timer" 2>/dev/null; }
+trap - CHLD
+[ -n "$timer" ] && kill -TERM "$timer" 2>/dev/null
 # Whatever is left of the worker's group (grandchildren that ignored SIGTERM) goes too.
 kill -KILL -"$child" 2>/dev/null
 timed_out=false; [ -e "$dir/timed-out" ] && timed_out=true

@@ -16,6 +16,10 @@ import { classifyExit, decideAfterExit } from "./policy.js";
 import { applyWorkerEvent, emptyWorkersState, type WorkersState } from "./replay.js";
 import { toView } from "./view.js";
 
+/** The `reason` of a worker whose wrapper died without recording its end (its group is killed). */
+const LOST_LIVE = "lost: its wrapper died without recording an exit";
+const LOST_ADOPTED = "lost: its wrapper was gone when the daemon came back";
+
 /** Things other areas want to hear about (the Claude tracker follows Claude workers' output). */
 export interface SupervisorHooks {
   /** May rewrite a new worker's spec once its id is known (e.g. create its git worktree). */
@@ -51,7 +55,8 @@ export class Supervisor {
   private readonly handles = new Map<string, WorkerHandle>();
   private readonly unwatch = new Map<string, () => void>();
   private readonly timers = new Map<string, unknown>();
-  private readonly killTimers = new Map<string, unknown>();
+  /** Each stopping worker's SIGKILL deadline (absolute, clock ms) and its timer. */
+  private readonly killDeadlines = new Map<string, { atMs: number; timer: unknown }>();
   private readonly rotator: LogRotator;
   private closed = false;
 
@@ -122,7 +127,8 @@ export class Supervisor {
       } else if (r.kind === "exited") {
         await this.onExit(w.id, r.exit);
       } else {
-        await this.onExit(w.id, { code: null, signal: null, timedOut: false, endedAtMs: now }, "lost: its wrapper was gone when the daemon came back");
+        // The runner has killed the worker's group if the worker was still ours.
+        await this.onExit(w.id, { code: null, signal: null, timedOut: false, endedAtMs: now, lost: true }, LOST_ADOPTED);
       }
     }
     this.schedule();
@@ -247,40 +253,65 @@ export class Supervisor {
       this.unwatch.delete(id);
       this.handles.delete(id);
       this.rotator.remove(id);
-      const kt = this.killTimers.get(id);
-      if (kt !== undefined) this.d.ctx.clock.clearTimeout(kt);
-      this.killTimers.delete(id);
+      this.clearKillDeadline(id);
       const state = classifyExit(exit, w.state === "stopping");
       const runMs = w.startedAtMs !== null ? Math.max(0, exit.endedAtMs - w.startedAtMs) : 0;
+      const why = reason ?? (exit.lost ? LOST_LIVE : undefined);
       const events: EventInput[] = [];
       if (exit.timedOut) events.push({ type: "worker.timeout", worker: id, payload: { timeoutMs: w.timeoutMs } });
-      events.push({
+      const exited: EventInput = {
         type: "worker.exited",
         worker: id,
-        payload: { state, code: exit.code, signal: exit.signal, timedOut: exit.timedOut, runMs, endedAtMs: exit.endedAtMs, ...(reason ? { reason } : {}) },
-      });
-      await this.commit(events);
-      this.d.hooks?.ended?.(this.workers.get(id)!);
-      await this.applyAfterExit(id);
+        payload: { state, code: exit.code, signal: exit.signal, timedOut: exit.timedOut, runMs, endedAtMs: exit.endedAtMs, ...(why ? { reason: why } : {}) },
+      };
+      events.push(exited);
+      // The end and what follows it (backoff, fatal, a user's restart) go into the log in one
+      // commit: no reader (`cpwd logs -f` polling worker.get) may see a worker that will restart
+      // sitting in an ended state, and no crash can separate the two. The decision is taken on the
+      // record as the exit leaves it.
+      const ended = this.simulate(w, events);
+      const after = this.decideAfterExit(ended);
+      await this.commit([...events, ...after.events]);
+      this.d.hooks?.ended?.(ended);
+      after.apply();
     });
     this.schedule();
   }
 
-  /** What follows an end: a user's pending restart, or the restart policy. Call with the lock held. */
-  private async applyAfterExit(id: string): Promise<void> {
-    const ended = this.workers.get(id)!;
+  /** The record `events` would leave (they are checked again, for real, by commit). */
+  private simulate(w: WorkerRecord, events: EventInput[]): WorkerRecord {
+    const ts = new Date(this.d.ctx.clock.now()).toISOString();
+    let r = w;
+    for (const e of events) r = evolve(r, { ...e, seq: 0, ts, worker: e.worker }) ?? r;
+    return r;
+  }
+
+  /**
+   * What follows an end: a user's pending restart, or the restart policy. Returns the events to
+   * record and what to do once they are durable (nothing is written or armed here).
+   */
+  private decideAfterExit(ended: WorkerRecord): { events: EventInput[]; apply: () => void } {
+    const id = ended.id;
     if (ended.restartRequested && ended.state === "stopped") {
-      await this.commit([{ type: "worker.queued", worker: id, payload: { spec: this.specOf(ended), by: "user restart" } }]);
-      this.ready.push(id);
-      return;
+      return { events: [{ type: "worker.queued", worker: id, payload: { spec: this.specOf(ended), by: "user restart" } }], apply: () => this.ready.push(id) };
     }
     const next = decideAfterExit(ended, this.d.ctx.clock.now(), this.d.random ?? Math.random);
     if (next.kind === "backoff") {
-      await this.commit([{ type: "worker.backoff", worker: id, payload: { delayMs: next.delayMs, attempt: next.attempt, counted: next.counted } }]);
-      this.armBackoff(id, next.delayMs);
-    } else if (next.kind === "fatal") {
-      await this.commit([{ type: "worker.fatal", worker: id, payload: { reason: next.reason, restarts: ended.restarts } }]);
+      return {
+        events: [{ type: "worker.backoff", worker: id, payload: { delayMs: next.delayMs, attempt: next.attempt, counted: next.counted } }],
+        apply: () => this.armBackoff(id, next.delayMs),
+      };
     }
+    if (next.kind === "fatal") return { events: [{ type: "worker.fatal", worker: id, payload: { reason: next.reason, restarts: ended.restarts } }], apply: () => {} };
+    return { events: [], apply: () => {} };
+  }
+
+  /** The decision lost in a daemon crash between an end and its follow-up. Call with the lock held. */
+  private async applyAfterExit(id: string): Promise<void> {
+    const after = this.decideAfterExit(this.workers.get(id)!);
+    if (after.events.length === 0) return;
+    await this.commit(after.events);
+    after.apply();
   }
 
   private armBackoff(id: string, delayMs: number): void {
@@ -300,24 +331,36 @@ export class Supervisor {
 
   // ---- user actions -----------------------------------------------------------------------------
 
-  /** SIGTERM to the group now, SIGKILL after the grace (0: SIGKILL at once). */
+  /**
+   * SIGTERM to the group now, SIGKILL after the grace (0: SIGKILL at once). Each worker has one
+   * absolute SIGKILL deadline: a later stop may bring it forward, never push it back (the shortest
+   * grace holds, counted from the stop that asked for it).
+   */
   private signalStop(id: string, graceMs: number): void {
     const handle = this.handles.get(id);
     if (!handle) return; // the launch is in flight; launch() calls us again once the pid is known, with stopGraceMs
     if (graceMs <= 0) {
+      this.clearKillDeadline(id);
       this.d.runner.signal(handle, "SIGKILL");
       return;
     }
     this.d.runner.signal(handle, "SIGTERM");
-    const previous = this.killTimers.get(id);
-    if (previous !== undefined) this.d.ctx.clock.clearTimeout(previous);
-    this.killTimers.set(
-      id,
-      this.d.ctx.clock.setTimeout(() => {
-        const h = this.handles.get(id);
-        if (h) this.d.runner.signal(h, "SIGKILL");
-      }, graceMs),
-    );
+    const atMs = this.d.ctx.clock.now() + graceMs;
+    const previous = this.killDeadlines.get(id);
+    if (previous && previous.atMs <= atMs) return;
+    this.clearKillDeadline(id);
+    const timer = this.d.ctx.clock.setTimeout(() => {
+      this.killDeadlines.delete(id);
+      const h = this.handles.get(id);
+      if (h) this.d.runner.signal(h, "SIGKILL");
+    }, graceMs);
+    this.killDeadlines.set(id, { atMs, timer });
+  }
+
+  private clearKillDeadline(id: string): void {
+    const k = this.killDeadlines.get(id);
+    if (k) this.d.ctx.clock.clearTimeout(k.timer);
+    this.killDeadlines.delete(id);
   }
 
   /** Stops a worker: a running one gets SIGTERM then SIGKILL; a waiting one is cancelled. */
@@ -417,7 +460,7 @@ export class Supervisor {
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of [...this.timers.values(), ...this.killTimers.values()]) this.d.ctx.clock.clearTimeout(t);
+    for (const t of [...this.timers.values(), ...[...this.killDeadlines.values()].map((k) => k.timer)]) this.d.ctx.clock.clearTimeout(t);
     for (const u of this.unwatch.values()) u();
     this.rotator.close();
     this.d.runner.close();

@@ -65,6 +65,14 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that goes away early (`cpwd replay | head -1`) is not an error: stop quietly, as a
+  // Unix tool killed by SIGPIPE would (Node ignores SIGPIPE and reports EPIPE instead).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(0);
+      throw err;
+    });
+  }
   const ctx: CliContext = {
     env: process.env,
     cwd: process.cwd(),

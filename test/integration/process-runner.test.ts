@@ -79,6 +79,31 @@ describe("the process runner", () => {
     await waitFor("the whole tree to be gone", () => [tree.self, ...tree.kids].every((p) => !isAlive(p)), 5_000);
   });
 
+  test("a worker that ends before its deadline keeps its own exit code, and the deadline's sleep goes with the wrapper", async () => {
+    const s = spec(["/bin/sh", "-c", "sleep 0.5; exit 3"], { timeoutMs: 60_000, graceMs: 300 });
+    const handle = await runner.launch(s);
+    started.push(handle);
+    const ended = new Promise<ExitStatus>((resolve) => runner.watchExit(handle, s.dir, resolve));
+    const cmdline = (p: number) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8");
+      } catch {
+        return "";
+      }
+    };
+    // Wait past the wrapper's start-up (its short-lived `$(…)` subshells are children too).
+    const helpers = await waitFor("the deadline's sleep", () => {
+      const kids = readFileSync(`/proc/${handle.wrapperPid}/task/${handle.wrapperPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      const others = kids.filter((p) => p !== handle.pid);
+      return others.length > 0 && others.every((p) => cmdline(p).startsWith("sleep\x00")) ? others : null;
+    });
+    assert.equal(helpers.length, 1, "one helper process for the deadline, no timer shell");
+    assert.match(cmdline(helpers[0]!), /^sleep\x0060\.000/);
+    const exit = await ended;
+    assert.deepEqual([exit.code, exit.signal, exit.timedOut], [3, null, false]);
+    await waitFor("the deadline's sleep to be gone", () => !isAlive(helpers[0]!), 5_000);
+  });
+
   test("signal() stops the group; stdout and stderr land in their log files", async () => {
     const s = spec(nodeFixture("forever.js"));
     const handle = await runner.launch(s);
@@ -132,13 +157,39 @@ describe("the process runner", () => {
     assert.equal((await runner.adopt(s.workerId, s.dir, handle)).kind, "lost");
   });
 
+  test("a wrapper killed outright takes its worker's group along (live), reported as lost", async () => {
+    const s = spec(nodeFixture("forever.js"));
+    const handle = await runner.launch(s);
+    started.push(handle);
+    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+    const ended = new Promise<ExitStatus>((resolve) => runner.watchExit(handle, s.dir, resolve));
+    process.kill(handle.wrapperPid, "SIGKILL");
+    const exit = await ended;
+    assert.equal(exit.lost, true);
+    await waitFor("the orphaned worker to be killed", () => !isAlive(handle.pid), 5_000);
+  });
+
+  test("a wrapper found dead at adoption: the worker still ours is killed; a pid not ours is left alone", async () => {
+    const s = spec(nodeFixture("forever.js"));
+    const handle = await runner.launch(s);
+    started.push(handle);
+    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+    process.kill(handle.wrapperPid, "SIGKILL");
+    await waitFor("the wrapper to die", () => !isAlive(handle.wrapperPid));
+    // A start time that does not match: the pid may be someone else's now, so nothing is killed.
+    assert.equal((await runner.adopt(s.workerId, s.dir, { ...handle, pidStartTime: "0" })).kind, "lost");
+    assert.ok(isAlive(handle.pid), "not killed on a start time that does not match");
+    assert.equal((await runner.adopt(s.workerId, s.dir, handle)).kind, "lost");
+    await waitFor("the orphaned worker to be killed", () => !isAlive(handle.pid), 5_000);
+  });
+
   test("the wrapper's memory: at most 5 MiB RSS per worker", async () => {
     const s = spec(nodeFixture("forever.js"), { timeoutMs: 60_000 });
     const handle = await runner.launch(s);
     started.push(handle);
     await waitFor("run.json", () => readFileSync(join(s.dir, "run.json"), "utf8").length > 0);
     const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-    // The wrapper sh plus its deadline timer (a sh and a sleep in their own group).
+    // The wrapper sh plus its deadline timer (one `sleep`, a child of the wrapper).
     const timerPids = readFileSync(`/proc/${handle.wrapperPid}/task/${handle.wrapperPid}/children`, "utf8").trim().split(/\s+/).map(Number).filter((p) => p !== handle.pid);
     const helpers = timerPids.flatMap((p) => [p, ...readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number)]);
     const total = [handle.wrapperPid, ...helpers].reduce((a, p) => a + rssKiB(p), 0);

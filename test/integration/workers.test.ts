@@ -153,6 +153,30 @@ describe("workers under the real daemon", () => {
     }
   });
 
+  test("a worker printing at disk speed leaves its logs bounded by the limit once it ends", async () => {
+    const home = tempHome();
+    const maxBytes = 64 * 1024;
+    writeFileSync(join(home, "config.json"), JSON.stringify({ logMaxBytes: maxBytes, logFiles: 2 }));
+    const d = await startDaemon(home);
+    const c = await d.client();
+    try {
+      // `yes` under a deadline, as the reviewer ran it (`cpwd spawn --timeout … -- yes`).
+      const id = await spawnWorker(c, ["yes"], { timeoutMs: 1_500, graceMs: 200 });
+      await until(c, id, (w) => w.state === "timed_out", "to time out", 30_000);
+      const logs = join(d.paths.workers, id, "logs");
+      const total = () => readdirSync(logs).reduce((a, f) => a + statSync(join(logs, f)).size, 0);
+      // The last check after the end runs in the background; the bound: 3 files of maxBytes each.
+      const settled = () => !readdirSync(logs).some((f) => f.endsWith(".rotating")) && total() <= maxBytes * 3;
+      await waitFor("the logs folder to come under 3 × logMaxBytes", settled, 15_000);
+      assert.ok(statSync(join(logs, "stdout.log.1")).size <= maxBytes, "a rotated copy keeps at most logMaxBytes");
+      assert.deepEqual(readdirSync(logs).sort(), ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"]);
+      assert.equal((await c.call("status")).daemon.pid, d.pid, "the daemon answered throughout");
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
   test("logs prints the output; logs -f follows until the worker ends", async () => {
     const d = await startDaemon();
     const c = await d.client();
@@ -169,6 +193,29 @@ describe("workers under the real daemon", () => {
       assert.equal(err, "err\n");
       const last = cpwd(d.home, ["logs", id, "-n", "1"]);
       assert.equal(last.stdout, "three\n");
+    } finally {
+      c.close();
+      await cleanup(d);
+    }
+  });
+
+  test("logs -f follows a worker with --restart always through its restarts, until it goes fatal", async () => {
+    const d = await startDaemon();
+    const c = await d.client();
+    try {
+      const id = await spawnWorker(c, ["/bin/sh", "-c", "echo run; sleep 0.3"], {
+        name: "again",
+        restart: { mode: "always", maxRestarts: 2, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 100, minUptimeMs: 30_000 },
+      });
+      const follow = spawn(process.execPath, [CLI, "logs", "again", "-f", "-n", "0"], { env: testEnv(d.home) });
+      let out = "";
+      follow.stdout.on("data", (b: Buffer) => (out += b.toString()));
+      const code = await new Promise((r) => follow.once("exit", r));
+      assert.equal(code, 0);
+      assert.equal((await view(c, id)).state, "fatal", "it quit only once the worker was done for good");
+      assert.match(out, /^(run\n){2,3}$/, "the later runs' output was followed");
+      const exits = events(d).filter((e) => e.worker === id && e.type === "worker.exited");
+      assert.equal(exits.length, 3);
     } finally {
       c.close();
       await cleanup(d);

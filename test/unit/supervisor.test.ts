@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
-import type { AdoptResult, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
+import type { AdoptResult, ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
 import { workerMethodGroup } from "../../daemon/workers/methods.js";
 import { Supervisor } from "../../daemon/workers/supervisor.js";
 import type { EventInput } from "../../src/protocol/events.js";
@@ -161,6 +161,24 @@ class ScriptedRunner extends FakeRunner {
   override async adopt(...args: unknown[]): Promise<AdoptResult> {
     return this.adoptions.get(String(args[0])) ?? { kind: "lost", handle: null };
   }
+  private readonly onExits = new Map<string, (e: ExitStatus) => void>();
+  override watchExit(handle: WorkerHandle, dir: string, onExit: (exit: ExitStatus) => void): () => void {
+    this.onExits.set(handle.workerId, onExit);
+    return super.watchExit(handle, dir, onExit);
+  }
+  /** Ends a running worker as the process runner reports a wrapper killed outright. */
+  lose(id: string): void {
+    this.onExits.get(id)!({ code: null, signal: null, timedOut: false, endedAtMs: clock.now(), lost: true });
+  }
+}
+
+/** An event log that remembers which events were appended together (one commit each). */
+class BatchLog extends MemoryLog {
+  readonly batches: string[][] = [];
+  override async append(inputs: EventInput[]) {
+    this.batches.push(inputs.map((i) => `${i.worker}:${i.type}`));
+    return super.append(inputs);
+  }
 }
 
 /** An event log that refuses appends once closed, as the real one does. */
@@ -177,6 +195,15 @@ const onFailure = (over: Partial<WorkerSpec["restart"]> = {}): WorkerSpec["resta
 });
 
 const queuedSpec = (restart = spec().restart) => ({ spec: { argv: ["job"], cwd: "/", name: null, timeoutMs: null, graceMs: 5_000, restart, meta: {} } });
+
+/** Polls a condition on real time (for background file I/O); fails after `timeoutMs`. */
+async function waitUntil(fn: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 /** Starts a supervisor over the events written so far (a daemon coming back after a crash). */
 async function restartOver(r: ScriptedRunner, config = {}): Promise<void> {
@@ -236,7 +263,9 @@ test("a worker adopted after a daemon restart has its logs rotated like a launch
   // The rotator checks a worker's logs one last time when it ends: only if it was registered.
   r.finish("W1", 0);
   await settle();
-  assert.equal(readFileSync(join(logs, "stdout.log.1"), "utf8").length, 100);
+  // The last check runs in the background (async fs): wait for it, not for a number of ticks.
+  await waitUntil(() => existsSync(join(logs, "stdout.log.1")));
+  assert.equal(readFileSync(join(logs, "stdout.log.1"), "utf8").length, 10, "only the tail, logMaxBytes of it");
   assert.equal(readFileSync(join(logs, "stdout.log"), "utf8"), "");
 });
 
@@ -378,4 +407,74 @@ test("a run that lasted minUptime or more does not count toward max-restarts; qu
   assert.equal(w.state, "fatal");
   assert.equal(w.restarts, 7, "two quick restarts, then fatal");
   assert.match(w.reason ?? "", /restarted 2 times .*limit 2/);
+});
+
+// ---- fixes: one SIGKILL deadline, exits committed with their follow-up, lost wrappers --------------
+
+test("a second stop with a longer grace does not postpone the SIGKILL; a shorter one brings it forward", async () => {
+  await make();
+  await sup.spawn(spec({ graceMs: 60_000 }));
+  await sup.spawn(spec({ graceMs: 60_000 }));
+  await settle();
+  await sup.stop("W1", 2_000);
+  clock.advance(1_000);
+  await sup.stop("W1", 30_000);
+  clock.advance(999);
+  assert.deepEqual(runner.signals.filter(([id]) => id === "W1"), [["W1", "SIGTERM"], ["W1", "SIGTERM"]]);
+  clock.advance(1);
+  assert.deepEqual(runner.signals.filter(([id]) => id === "W1").at(-1), ["W1", "SIGKILL"], "2 s after the first stop, as it asked");
+  await sup.stop("W2", 30_000);
+  clock.advance(1_000);
+  await sup.stop("W2", 2_000);
+  clock.advance(2_000);
+  assert.deepEqual(runner.signals.filter(([id]) => id === "W2").at(-1), ["W2", "SIGKILL"], "the shorter grace, from the stop that asked for it");
+  assert.equal(runner.signals.filter(([, sig]) => sig === "SIGKILL").length, 2, "one SIGKILL per worker");
+  assert.equal(clock.pending(), 0, "no second kill timer left armed");
+});
+
+test("an exit and the decision that follows it (backoff, fatal, a user restart) are one commit", async () => {
+  const batches = new BatchLog(clock);
+  log = batches;
+  await make();
+  await sup.spawn(spec({ restart: { ...onFailure({ maxRestarts: 1 }), mode: "always" } }));
+  await sup.spawn(spec({ graceMs: 100 }));
+  await settle();
+  runner.finish("W1", 0);
+  await settle();
+  assert.equal(sup.list()[0]!.state, "backoff");
+  assert.deepEqual(batches.batches.find((b) => b.includes("W1:worker.exited")), ["W1:worker.exited", "W1:worker.backoff"]);
+  clock.advance(1_000);
+  await settle();
+  runner.finish("W1", 1);
+  await settle();
+  assert.equal(sup.list()[0]!.state, "fatal");
+  assert.deepEqual(batches.batches.filter((b) => b.includes("W1:worker.exited")).at(-1), ["W1:worker.exited", "W1:worker.fatal"]);
+  await sup.restart("W2");
+  runner.finish("W2", null, "SIGTERM");
+  await settle();
+  assert.deepEqual(batches.batches.find((b) => b.includes("W2:worker.exited")), ["W2:worker.exited", "W2:worker.queued"]);
+  assert.equal(sup.list()[1]!.state, "running", "the user restart was carried out");
+});
+
+test("a worker whose wrapper was killed outright ends failed with the reason lost, live or adopted", async () => {
+  const r = new ScriptedRunner(clock);
+  runner = r;
+  await make();
+  await sup.spawn(spec());
+  await settle();
+  r.lose("W1");
+  await settle();
+  const w = sup.list()[0]!;
+  assert.equal(w.state, "failed");
+  assert.match(w.reason ?? "", /^lost: its wrapper died without recording an exit/);
+  sup.close();
+  // The same worker found lost when a daemon comes back (the adopt path).
+  await log.append([
+    { type: "worker.queued", worker: "W2", payload: queuedSpec() },
+    { type: "worker.starting", worker: "W2", payload: { attempt: 0 } },
+    { type: "worker.started", worker: "W2", payload: { pid: 4242, wrapperPid: 4241, pidStartTime: "7", wrapperStartTime: "7", startedAtMs: clock.now() } },
+  ]);
+  await restartOver(new ScriptedRunner(clock));
+  assert.match(sup.list()[1]!.reason ?? "", /^lost: /);
+  assert.equal(sup.list()[1]!.state, "failed");
 });

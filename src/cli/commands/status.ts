@@ -5,15 +5,14 @@ import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, EXIT_NOT_RUNNING, withDaemon } from "../daemon-client.js";
 import { formatDuration } from "../format/durations.js";
+import { outputColumns } from "../format/columns.js";
 import { formatWorkerTable } from "../format/worker-table.js";
 import type { WorkerView } from "../../protocol/workers.js";
-
 
 type Status = ResultOf<"status">;
 
 function renderWorkers(status: Status, ctx: CliContext): string {
-  const columns = (ctx.stdout as { columns?: number }).columns ?? 120;
-  return formatWorkerTable(status.workers as unknown as WorkerView[], columns, Date.now());
+  return formatWorkerTable(status.workers as unknown as WorkerView[], outputColumns(ctx.stdout, ctx.env), Date.now());
 }
 
 export const run: Command = async (argv, ctx) => {

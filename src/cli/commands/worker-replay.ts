@@ -7,6 +7,7 @@ import { toView } from "../../../daemon/workers/view.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
+import { outputColumns } from "../format/columns.js";
 import { formatWorkerTable } from "../format/worker-table.js";
 
 export const run: Command = async (argv, ctx) => {
@@ -41,7 +42,7 @@ export const run: Command = async (argv, ctx) => {
     writeLine(ctx.stdout, JSON.stringify({ atSeq: state.lastSeq, at: lastTs, workers: views, anomalies: state.anomalies }));
   } else {
     writeLine(ctx.stdout, `as of seq ${state.lastSeq}${lastTs ? ` (${lastTs})` : ""}:`);
-    writeLine(ctx.stdout, formatWorkerTable(views, (ctx.stdout as { columns?: number }).columns ?? 120, nowMs));
+    writeLine(ctx.stdout, formatWorkerTable(views, outputColumns(ctx.stdout, ctx.env), nowMs));
   }
   return 0;
 };
