@@ -13,9 +13,11 @@ const benches: Array<[string, Bench | null]> = [
   ["hooks", benchHooks],
 ];
 
+// `npm run bench -- supervisor hooks` runs only the sections named; no names, all of them.
+const only = new Set(process.argv.slice(2));
 console.log(`cpwd bench — node ${process.version}, ${new Date().toISOString()}`);
 for (const [name, fn] of benches) {
-  if (!fn) continue;
+  if (!fn || (only.size > 0 && !only.has(name))) continue;
   console.log(`\n## ${name}`);
   printTable(await fn());
 }

@@ -8,6 +8,7 @@
 // Each worker's folder is checked on a timer of its own whose delay adapts: a quiet worker is
 // looked at every CHECK_MAX_MS (one stat per stream), a worker printing fast as often as needed
 // to reach about half the limit between checks, down to CHECK_MIN_MS. No busy polling when idle.
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { rotateLog } from "./rotate-log.js";
 
@@ -95,7 +96,10 @@ export class LogRotator {
       for (const name of STREAMS) {
         const live = join(dir, name);
         try {
-          const size = await rotateLog(live, this.maxBytes, this.keep);
+          // The common case, a file under the limit, is one stat, done synchronously: a few µs,
+          // where the async path costs thread-pool trips and promises on every idle check.
+          let size = statSync(live).size;
+          if (size > this.maxBytes) size = await rotateLog(live, this.maxBytes, this.keep);
           grew = Math.max(grew, size - Math.min(size, sizes.get(name) ?? 0));
           sizes.set(name, size > this.maxBytes ? 0 : size);
         } catch (err) {
