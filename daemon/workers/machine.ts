@@ -143,6 +143,8 @@ export function evolve(current: WorkerRecord | undefined, e: Pick<EventRecord, "
         nextStartAtMs: null,
         reason: null,
         stopGraceMs: null,
+        // A new run: a restart asked of an earlier one has been served (or overtaken).
+        restartRequested: false,
       };
     case "worker.started":
       return {
@@ -188,11 +190,12 @@ export function evolve(current: WorkerRecord | undefined, e: Pick<EventRecord, "
         restartTimesMs: p.counted === false ? current!.restartTimesMs : [...current!.restartTimesMs, atMs],
         attempt: num(p.attempt) ?? current!.attempt + 1,
         nextStartAtMs: atMs + (num(p.delayMs) ?? 0),
+        restartRequested: false,
       };
     case "worker.fatal":
-      return { ...current!, state: "fatal", reason: str(p.reason) };
+      return { ...current!, state: "fatal", reason: str(p.reason), restartRequested: false };
     case "worker.cancelled":
-      return { ...current!, state: "stopped", nextStartAtMs: null, reason: str(p.reason) };
+      return { ...current!, state: "stopped", nextStartAtMs: null, reason: str(p.reason), restartRequested: false };
     case "worker.removed":
       return null;
   }

@@ -48,9 +48,13 @@ export function decideAfterExit(w: WorkerRecord, nowMs: number, random: () => nu
   return { kind: "backoff", delayMs: backoffDelayMs(w.attempt, p.backoffBaseMs, p.backoffMaxMs, random), attempt: w.attempt + 1, counted: true };
 }
 
-/** The state an exit puts a worker in: cpwd's own stop and timeout are told apart from failures. */
+/**
+ * The state an exit puts a worker in: cpwd's own stop and timeout are told apart from failures.
+ * A user's stop wins over a deadline that passed during its grace: the user asked for the worker
+ * to end, and a `timed_out` would hand it to the restart policy (`timedOut` is still recorded).
+ */
 export function classifyExit(exit: { code: number | null; signal: string | null; timedOut: boolean }, stopping: boolean): WorkerState {
-  if (exit.timedOut) return "timed_out";
   if (stopping) return "stopped";
+  if (exit.timedOut) return "timed_out";
   return exit.code === 0 ? "exited" : "failed";
 }

@@ -135,3 +135,34 @@ describe("replay", () => {
     assert.equal(replayWorkers(events).workers.get("W7")!.state, "running");
   });
 });
+
+test("a restart asked of one run is served once: a later run's stop does not restart it", () => {
+  let w: WorkerRecord | null | undefined;
+  const apply = (type: string, payload: Record<string, unknown> = payloadFor[type] ?? {}) => (w = evolve(w ?? undefined, ev(type, payload, "W9")));
+  apply("worker.queued");
+  apply("worker.starting");
+  apply("worker.started");
+  apply("worker.stopping", { graceMs: 100, restart: true });
+  assert.equal(w!.restartRequested, true);
+  // The run ended by its deadline instead (recorded before the stop), and the policy restarted it.
+  apply("worker.exited", { state: "timed_out", code: null, signal: "SIGKILL", timedOut: true, runMs: 5, endedAtMs: 1_000_005 });
+  apply("worker.backoff");
+  assert.equal(w!.restartRequested, false, "served by the policy's restart");
+  apply("worker.starting");
+  apply("worker.started");
+  apply("worker.stopping", { graceMs: 100, restart: false });
+  assert.equal(w!.restartRequested, false, "a plain stop of the new run is only a stop");
+  for (const [end, extra] of [["worker.fatal", { reason: "loop" }], ["worker.cancelled", { reason: "stopped" }]] as const) {
+    w = undefined;
+    apply("worker.queued");
+    apply("worker.starting");
+    apply("worker.started");
+    apply("worker.stopping", { graceMs: 1, restart: true });
+    apply("worker.exited", { state: end === "worker.fatal" ? "failed" : "stopped", code: 1, signal: null, timedOut: false, runMs: 1, endedAtMs: 1_000_001 });
+    if (end === "worker.cancelled") {
+      apply("worker.queued");
+      apply("worker.cancelled", extra);
+    } else apply(end, extra);
+    assert.equal(w!.restartRequested, false, end);
+  }
+});

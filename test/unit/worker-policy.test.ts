@@ -78,4 +78,6 @@ test("an exit is classified by who ended it", () => {
   assert.equal(classifyExit({ code: null, signal: "SIGSEGV", timedOut: false }, false), "failed");
   assert.equal(classifyExit({ code: null, signal: "SIGTERM", timedOut: false }, true), "stopped");
   assert.equal(classifyExit({ code: null, signal: "SIGKILL", timedOut: true }, false), "timed_out");
+  // A deadline passing during a user's stop: the user's stop wins, so no restart policy applies.
+  assert.equal(classifyExit({ code: null, signal: "SIGKILL", timedOut: true }, true), "stopped");
 });
