@@ -39,3 +39,42 @@ export function processStartTime(pid: number): string | null {
     return null;
   }
 }
+
+/** How far a start time read from the OS may be off the clock a file's mtime comes from. */
+export const START_TOLERANCE_MS = 1_000;
+
+/**
+ * True if a process that started at `startedAtMs` can be the one that wrote (or was started before)
+ * a record written at `writtenAtMs`: it started no later, give or take `toleranceMs`. A pid reused
+ * by a process started after the record is not ours. (Wall-clock ms both.)
+ */
+export function startedNoLaterThan(startedAtMs: number, writtenAtMs: number, toleranceMs = START_TOLERANCE_MS): boolean {
+  return startedAtMs <= writtenAtMs + toleranceMs;
+}
+
+let clockTicksPerSecond: number | undefined;
+
+/**
+ * The process start time as wall-clock ms, for comparing with a file's mtime. Linux only: field 22
+ * of /proc/<pid>/stat (clock ticks since boot) plus the boot time (`btime` in /proc/stat, whole
+ * seconds, so this may read up to 1 s early). Null where it cannot be read.
+ */
+export function processStartedAtMs(pid: number): number | null {
+  if (process.platform !== "linux") return null;
+  const ticks = Number(linuxStat(pid)?.[19]);
+  let btime: number;
+  try {
+    btime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+  } catch {
+    return null;
+  }
+  if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return null;
+  if (clockTicksPerSecond === undefined) {
+    try {
+      clockTicksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      clockTicksPerSecond = 100; // USER_HZ on every common Linux architecture
+    }
+  }
+  return btime * 1000 + (ticks * 1000) / clockTicksPerSecond;
+}

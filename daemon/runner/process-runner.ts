@@ -4,9 +4,9 @@
 // catches a wrapper killed before it could write anything.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
-import { isAlive, processStartTime } from "./proc.js";
+import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "./proc.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { installWrapper } from "./wrapper-script.js";
 
@@ -15,6 +15,8 @@ export interface ProcessRunnerOptions {
   home: string;
   /** How often watched wrappers' pids are checked for a death without exit.json. @default 10000 */
   livenessCheckMs?: number;
+  /** The shell that runs the wrapper. @default dash where it is installed, else /bin/sh */
+  shell?: string;
   log?: { warn(obj: object, msg: string): void };
 }
 
@@ -31,25 +33,39 @@ export function readExit(dir: string): ExitStatus | null {
   }
 }
 
+interface RunRecord {
+  pid: number;
+  wrapperPid: number;
+  /** The separate timer's pid (TIMER proc, with a deadline); null otherwise. */
+  timerPid: number | null;
+  /** run.json's mtime: the wrapper, the worker and the timer all started before it was written. */
+  writtenAtMs: number;
+}
+
 /** Reads run.json; `writtenAtMs` (its mtime) stands in for the start time when none was recorded. */
-function readRun(dir: string): { pid: number; wrapperPid: number; writtenAtMs: number } | null {
+function readRun(dir: string): RunRecord | null {
   try {
     const file = join(dir, "run.json");
-    const r = JSON.parse(readFileSync(file, "utf8")) as { pid: number; wrapperPid: number };
-    return typeof r.pid === "number" && typeof r.wrapperPid === "number" ? { pid: r.pid, wrapperPid: r.wrapperPid, writtenAtMs: Math.round(statSync(file).mtimeMs) } : null;
+    const r = JSON.parse(readFileSync(file, "utf8")) as { pid: number; wrapperPid: number; timerPid?: number | null };
+    if (typeof r.pid !== "number" || typeof r.wrapperPid !== "number") return null;
+    return { pid: r.pid, wrapperPid: r.wrapperPid, timerPid: typeof r.timerPid === "number" ? r.timerPid : null, writtenAtMs: Math.round(statSync(file).mtimeMs) };
   } catch {
     return null;
   }
 }
 
 /**
- * A wrapper that died without writing exit.json leaves its worker running untracked (reparented to
- * init). SIGKILLs the worker's group, but only if the pid is still the worker we started: its start
- * time must match the recorded one (an unknown start time proves nothing, so nothing is killed).
+ * Whether `pid` may be the process run.json names: it started no later than run.json was written.
+ * True where start times cannot be read (no /proc): nothing better to go on.
  */
-export function killOrphan(handle: WorkerHandle): boolean {
-  if (handle.pidStartTime === null || processStartTime(handle.pid) !== handle.pidStartTime) return false;
-  for (const target of [-handle.pid, handle.pid]) {
+function startedBeforeRecord(pid: number, writtenAtMs: number): boolean {
+  const startedAtMs = processStartedAtMs(pid);
+  return startedAtMs === null || startedNoLaterThan(startedAtMs, writtenAtMs);
+}
+
+/** SIGKILLs process group `pgid`, or else the process itself. False if neither exists. */
+function killGroup(pgid: number): boolean {
+  for (const target of [-pgid, pgid]) {
     try {
       process.kill(target, "SIGKILL");
       return true;
@@ -60,8 +76,47 @@ export function killOrphan(handle: WorkerHandle): boolean {
   return false;
 }
 
+/**
+ * A wrapper that died without writing exit.json leaves its worker running untracked (reparented to
+ * init), and its deadline timer too. SIGKILLs the worker's group, but only if the pid is still the
+ * worker we started: its start time must match the recorded one (an unknown start time proves
+ * nothing, so nothing is killed). Then the timer: the wrapper's own group (TIMER chld: its `sleep`
+ * is in it), and the separate timer's session (TIMER proc) named in run.json.
+ */
+export function killOrphan(handle: WorkerHandle, dir: string): boolean {
+  const run = readRun(dir);
+  // The separate timer: only if it started before run.json was written (a reused pid did not). It
+  // is never killed on an unknown start time: unlike the worker, it ends by itself.
+  const timerStartedAtMs = run?.timerPid ? processStartedAtMs(run.timerPid) : null;
+  if (run?.timerPid && timerStartedAtMs !== null && startedNoLaterThan(timerStartedAtMs, run.writtenAtMs)) killGroup(run.timerPid);
+  if (handle.pidStartTime === null || processStartTime(handle.pid) !== handle.pidStartTime) return false;
+  const killed = killGroup(handle.pid);
+  // The wrapper led its own group. With its pid free (dead, or a zombie), whatever is left in that
+  // group is the wrapper's (a group number is not handed out while the group lives); a pid alive
+  // again belongs to someone else, whose group is left alone.
+  if (!isAlive(handle.wrapperPid)) {
+    try {
+      process.kill(-handle.wrapperPid, "SIGKILL");
+    } catch {
+      // no group left
+    }
+  }
+  return killed;
+}
+
+/**
+ * The wrapper's shell: dash where it is installed, with the CHLD-trap timer (one `sleep`, known
+ * right only there); otherwise /bin/sh (bash on Fedora, Arch, RHEL, older macOS), with the separate
+ * timer process, which `wait` never hears of. See wrapper-script.ts.
+ */
+function chooseShell(shell: string | undefined): { shell: string; timer: "chld" | "proc" } {
+  const chosen = shell ?? ["/bin/dash", "/usr/bin/dash"].find((p) => existsSync(p)) ?? "/bin/sh";
+  return { shell: chosen, timer: basename(chosen) === "dash" ? "chld" : "proc" };
+}
+
 export class ProcessRunner implements Runner {
   private readonly wrapper: string;
+  private readonly shell: { shell: string; timer: "chld" | "proc" };
   private readonly watches = new Set<() => void>();
   /** Liveness checks of every watched wrapper, run together by one timer. */
   private readonly checks = new Set<() => void>();
@@ -69,6 +124,7 @@ export class ProcessRunner implements Runner {
 
   constructor(private readonly opts: ProcessRunnerOptions) {
     this.wrapper = installWrapper(opts.home);
+    this.shell = chooseShell(opts.shell);
   }
 
   async launch(spec: LaunchSpec): Promise<WorkerHandle> {
@@ -78,7 +134,8 @@ export class ProcessRunner implements Runner {
     for (const f of ["exit.json", "run.json", "timed-out"]) rmSync(join(spec.dir, f), { force: true });
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     const wrapperLog = openSync(join(spec.dir, "wrapper.log"), "a", 0o600);
-    const child = spawn("/bin/sh", [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), "--", ...spec.argv], {
+    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, "--", ...spec.argv];
+    const child = spawn(this.shell.shell, args, {
       cwd: spec.cwd,
       env: spec.env,
       detached: true,
@@ -152,7 +209,7 @@ export class ProcessRunner implements Runner {
           onExit(late);
           return;
         }
-        killOrphan(handle);
+        killOrphan(handle, dir);
         onExit({ code: null, signal: null, timedOut: false, endedAtMs: Date.now(), lost: true });
       }
     };
@@ -193,13 +250,16 @@ export class ProcessRunner implements Runner {
       // The pid is alive, but is it still our wrapper? After a reboot or a long downtime the
       // number may belong to someone else: the start time must match what we recorded.
       const now = processStartTime(handle.wrapperPid);
-      if (handle.wrapperStartTime === null || now === handle.wrapperStartTime) {
-        // With no start times recorded (the daemon died before `worker.started`), take today's,
-        // so that the next adoption can tell a reused pid from ours.
-        return { kind: "running", handle: { ...handle, wrapperStartTime: now, pidStartTime: handle.pidStartTime ?? processStartTime(handle.pid) } };
+      // With no start times recorded (the daemon died before `worker.started`), a pid is ours only
+      // if its process started before run.json was written; then take today's start times, so
+      // that the next adoption can tell a reused pid from ours.
+      const ours = handle.wrapperStartTime === null ? startedBeforeRecord(handle.wrapperPid, run!.writtenAtMs) : now === handle.wrapperStartTime;
+      if (ours) {
+        const pidStartTime = handle.pidStartTime ?? (startedBeforeRecord(handle.pid, run!.writtenAtMs) ? processStartTime(handle.pid) : null);
+        return { kind: "running", handle: { ...handle, wrapperStartTime: now, pidStartTime } };
       }
     }
-    if (handle) killOrphan(handle);
+    if (handle) killOrphan(handle, dir);
     return { kind: "lost", handle };
   }
 

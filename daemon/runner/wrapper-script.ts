@@ -3,10 +3,14 @@
 // own (so a signal to the group reaches every grandchild but not the wrapper), enforces the
 // worker's deadline even while no daemon runs, and records how the worker ended, atomically, in
 // exit.json. A shell, not a second Node process: it costs ~1–2 MiB of RSS instead of ~40 (plus
-// one `sleep` while a deadline runs).
+// one `sleep`, or a timer shell and its `sleep`, while a deadline runs).
 //
-// Argument order: DIR TIMEOUT_MS GRACE_MS -- ARGV…  (TIMEOUT_MS 0 means no deadline)
-// Files in DIR: run.json {pid, wrapperPid}; exit.json {code, signal, timedOut, endedAt};
+// Argument order: DIR TIMEOUT_MS GRACE_MS TIMER -- ARGV…  (TIMEOUT_MS 0 means no deadline)
+// TIMER is how the deadline is kept (the runner chooses it with the interpreter):
+//   chld  — one `sleep` child and a CHLD trap. Only under dash: a CHLD trap cuts `wait` short, and
+//           bash in POSIX mode then keeps 145 as the worker's status (re-waiting does not help).
+//   proc  — a timer shell in a session of its own, which `wait` never hears of; any POSIX sh.
+// Files in DIR: run.json {pid, wrapperPid, timerPid}; exit.json {code, signal, timedOut, endedAt};
 // logs/stdout.log, logs/stderr.log opened O_APPEND (so copytruncate rotation is safe).
 //
 // What a shell cannot tell apart: a worker that exits with code 128+N and one killed by signal N
@@ -19,7 +23,7 @@ import { join } from "node:path";
 
 export const WRAPPER_SCRIPT = `#!/bin/sh
 # cpwd worker wrapper (generated; see daemon/runner/wrapper-script.ts)
-dir=$1; timeout_ms=$2; grace_ms=$3; shift 4
+dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; shift 5
 # A process group (and session) of its own: setsid(1) on Linux, perl where it is missing (macOS).
 if command -v setsid >/dev/null 2>&1; then
   setsid "$@" </dev/null >>"$dir/logs/stdout.log" 2>>"$dir/logs/stderr.log" &
@@ -27,15 +31,11 @@ else
   perl -e 'setpgrp(0,0); exec @ARGV or die "cpwd: cannot run $ARGV[0]: $!\\n"' -- "$@" </dev/null >>"$dir/logs/stdout.log" 2>>"$dir/logs/stderr.log" &
 fi
 child=$!
-printf '{"pid":%s,"wrapperPid":%s}\\n' "$child" "$$" >"$dir/run.json.tmp" && mv -f "$dir/run.json.tmp" "$dir/run.json"
-# Tell the daemon the pid, then let go of its pipe: a dead daemon must never SIGPIPE us.
-echo "$child"
-exec >/dev/null 2>&1
-# The deadline: one \`sleep\` child of the wrapper (no timer shell). Its end raises SIGCHLD, and
-# the CHLD trap does the work — mark timed-out, SIGTERM the group, sleep the grace, SIGKILL —
-# whether the shell is in \`wait\` then (dash, POSIX mode) or between commands. The trap, not the
+# The deadline. TIMER chld (dash only): one \`sleep\` child of the wrapper, no timer shell. Its end
+# raises SIGCHLD, and the CHLD trap does the work — mark timed-out, SIGTERM the group, sleep the
+# grace, SIGKILL — whether the shell is in \`wait\` then or between commands. The trap, not the
 # main loop, acts, so a timer ending just before \`wait\` is entered is never missed.
-timer=; phase=; chld_status=-1
+timer=; timer_group=; phase=; chld_status=-1
 # Alive and not a zombie (a shell reaps only when it waits; /proc tells where there is one).
 running() {
   kill -0 "$1" 2>/dev/null || return 1
@@ -50,7 +50,7 @@ on_chld() {
     : >"$dir/timed-out"
     kill -TERM -"$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null
     if [ "$grace_ms" -gt 0 ]; then
-      phase=grace; sleep "$g" </dev/null & timer=$!
+      phase=grace; sleep "$g" </dev/null >/dev/null & timer=$!
       return 0
     fi
   fi
@@ -60,25 +60,43 @@ on_chld() {
 if [ "$timeout_ms" -gt 0 ]; then
   t=$((timeout_ms / 1000)).$(printf %03d $((timeout_ms % 1000)))
   g=$((grace_ms / 1000)).$(printf %03d $((grace_ms % 1000)))
-  # Trapped before the sleep starts, so even a deadline that passes at once is seen.
-  # The status of a wait cut short by the CHLD trap (SIGCHLD is 17 on Linux, 20 on the BSDs).
-  for n in 17 20 18; do [ "$(kill -l $n 2>/dev/null)" = CHLD ] && { chld_status=$((128 + n)); break; }; done
-  trap on_chld CHLD
-  phase=deadline; sleep "$t" </dev/null & timer=$!
+  if [ "$timer_kind" = chld ]; then
+    # Trapped before the sleep starts, so even a deadline that passes at once is seen.
+    # The status of a wait cut short by the CHLD trap (SIGCHLD is 17 on Linux, 20 on the BSDs).
+    for n in 17 20 18; do [ "$(kill -l $n 2>/dev/null)" = CHLD ] && { chld_status=$((128 + n)); break; }; done
+    trap on_chld CHLD
+    phase=deadline; sleep "$t" </dev/null >/dev/null & timer=$!
+  else
+    # TIMER proc: a timer shell in a session (or group) of its own, so that killing its group takes
+    # its sleep along. Its pid goes into run.json: the daemon kills it if the wrapper is killed.
+    # (The worker is started, so "$@" is free to hold the timer's command.)
+    set -- sh -c 'sleep "$1"; : >"$2/timed-out"; kill -TERM -"$3" 2>/dev/null || kill -TERM "$3" 2>/dev/null; sleep "$4"; kill -KILL -"$3" 2>/dev/null' cpwd-timer "$t" "$dir" "$child" "$g"
+    if command -v setsid >/dev/null 2>&1; then
+      setsid "$@" </dev/null >/dev/null &
+    else
+      perl -e 'setpgrp(0,0); exec @ARGV or die' -- "$@" </dev/null >/dev/null &
+    fi
+    timer_group=$!
+  fi
 fi
+printf '{"pid":%s,"wrapperPid":%s,"timerPid":%s}\\n' "$child" "$$" "\${timer_group:-null}" >"$dir/run.json.tmp" && mv -f "$dir/run.json.tmp" "$dir/run.json"
+# Tell the daemon the pid, then let go of its pipe: a dead daemon must never SIGPIPE us.
+echo "$child"
+exec >/dev/null 2>&1
 # A signal sent to the wrapper itself (daemon stop of a worker it has not adopted yet) is passed on.
 trap 'kill -TERM -"$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null' TERM INT HUP
 while :; do
   wait "$child"; status=$?
   # wait returns early (status > 128) when a trapped signal arrives; the worker may still run.
   kill -0 "$child" 2>/dev/null && continue
-  # bash (as sh) may return for the CHLD trap of the worker's own end, reaped but not yet
-  # collected: collect its real status. (dash returns the real status itself.)
+  # A wait cut short by the CHLD trap just as the worker ended: collect its real status (dash keeps
+  # it for a second wait; bash does not, hence TIMER proc there).
   [ "$status" -eq "$chld_status" ] && { wait "$child"; status=$?; }
   break
 done
 trap - CHLD
 [ -n "$timer" ] && kill -TERM "$timer" 2>/dev/null
+[ -n "$timer_group" ] && kill -TERM -"$timer_group" 2>/dev/null
 # Whatever is left of the worker's group (grandchildren that ignored SIGTERM) goes too.
 kill -KILL -"$child" 2>/dev/null
 timed_out=false; [ -e "$dir/timed-out" ] && timed_out=true

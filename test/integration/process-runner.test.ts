@@ -2,31 +2,55 @@
 // deadlines that kill whole trees, and a wrapper that outlives the process that started it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ProcessRunner } from "../../daemon/runner/process-runner.js";
-import { isAlive } from "../../daemon/runner/proc.js";
+import { isAlive, processStartedAtMs, startedNoLaterThan } from "../../daemon/runner/proc.js";
 import type { ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
 import { waitFor } from "../helpers/daemon.js";
 import { nodeFixture } from "../helpers/fixtures.js";
 
 let home: string;
 let runner: ProcessRunner;
+/** The wrapper under bash as `sh` (POSIX mode), as where /bin/sh is bash: Fedora, Arch, RHEL. */
+let bashRunner: ProcessRunner;
+const hasBash = existsSync("/bin/bash");
 const started: WorkerHandle[] = [];
+/** Process groups (or lone pids) to SIGKILL at the end: timers in sessions of their own, stand-ins. */
+const extraGroups: number[] = [];
 let n = 0;
 
 before(() => {
   home = mkdtempSync(join(tmpdir(), "cpwd-runner-"));
   runner = new ProcessRunner({ home, livenessCheckMs: 500 });
+  mkdirSync(join(home, "bash-as-sh"));
+  symlinkSync("/bin/bash", join(home, "bash-as-sh", "sh"));
+  bashRunner = new ProcessRunner({ home, livenessCheckMs: 500, shell: join(home, "bash-as-sh", "sh") });
 });
 after(() => {
   runner.close();
+  bashRunner.close();
   for (const h of started) {
-    for (const pid of [h.pid, h.wrapperPid]) {
+    let timerPid: number | null = null;
+    try {
+      timerPid = readRunJson(join(home, "workers", h.workerId)).timerPid;
+    } catch {
+      // no run.json
+    }
+    for (const pid of [h.pid, h.wrapperPid, ...(timerPid ? [timerPid] : [])]) {
       try {
         process.kill(-pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
+  for (const pid of extraGroups) {
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, "SIGKILL");
       } catch {
         // gone
       }
@@ -40,11 +64,56 @@ function spec(argv: string[], over: Partial<LaunchSpec> = {}): LaunchSpec {
   return { workerId: id, argv, cwd: home, env: { PATH: process.env.PATH ?? "" }, dir: join(home, "workers", id), timeoutMs: null, graceMs: 500, ...over };
 }
 
-async function runToEnd(s: LaunchSpec): Promise<{ handle: WorkerHandle; exit: ExitStatus }> {
-  const handle = await runner.launch(s);
+async function runToEnd(s: LaunchSpec, r = runner): Promise<{ handle: WorkerHandle; exit: ExitStatus }> {
+  const handle = await r.launch(s);
   started.push(handle);
-  const exit = await new Promise<ExitStatus>((resolve) => runner.watchExit(handle, s.dir, resolve));
+  const exit = await new Promise<ExitStatus>((resolve) => r.watchExit(handle, s.dir, resolve));
   return { handle, exit };
+}
+
+function readRunJson(dir: string): { pid: number; wrapperPid: number; timerPid: number | null } {
+  return JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Field `index` (after the command name) of /proc/<pid>/stat: 2 is the process group, 3 the session. */
+function statField(pid: number, index: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[index]);
+}
+
+/**
+ * Many quick deadlines: the worker's own status must come through, whatever the shell. A worker
+ * trapping TERM (`exit 5`) ends with code 5, or SIGKILL if it outlived the grace, or SIGTERM if the
+ * deadline beat its shell to the `trap`; one that ignores TERM ends by SIGKILL. Never SIGCHLD (the
+ * status of a `wait` cut short by a CHLD trap, which bash in POSIX mode used to keep).
+ */
+async function quickDeadlines(r: ProcessRunner, runs: number): Promise<void> {
+  for (let i = 0; i < runs; i++) {
+    const traps = (await runToEnd(spec(["/bin/sh", "-c", 'trap "exit 5" TERM; sleep 3'], { timeoutMs: 20, graceMs: 20 }), r)).exit;
+    assert.equal(traps.timedOut, true);
+    assert.ok(
+      [`5/null`, `null/SIGKILL`, `null/SIGTERM`].includes(`${traps.code}/${traps.signal}`),
+      `run ${i}: a TERM-trapping worker ended with code ${traps.code}, signal ${traps.signal}`,
+    );
+    const ignores = (await runToEnd(spec(["env", "--ignore-signal=TERM", "sleep", "3"], { timeoutMs: 1, graceMs: 0 }), r)).exit;
+    assert.deepEqual([ignores.code, ignores.signal, ignores.timedOut], [null, "SIGKILL", true], `run ${i}: a worker ignoring TERM`);
+  }
 }
 
 describe("the process runner", () => {
@@ -195,5 +264,106 @@ describe("the process runner", () => {
     const total = [handle.wrapperPid, ...helpers].reduce((a, p) => a + rssKiB(p), 0);
     assert.ok(total > 0 && total <= 5 * 1024, `wrapper RSS ${total} KiB`);
     runner.signal(handle, "SIGKILL");
+  });
+  test("40 quick deadlines under dash: the worker's own status every time, never SIGCHLD", async () => {
+    await quickDeadlines(runner, 40);
+  });
+
+  test("40 quick deadlines under bash as sh: the worker's own status every time, never SIGCHLD", { skip: !hasBash }, async () => {
+    await quickDeadlines(bashRunner, 40);
+  });
+
+  test("under bash as sh the deadline is a timer in a session of its own, named in run.json and gone when the worker ends first", { skip: !hasBash }, async () => {
+    const s = spec(["/bin/sh", "-c", "sleep 0.5; exit 3"], { timeoutMs: 60_000, graceMs: 300 });
+    const handle = await bashRunner.launch(s);
+    started.push(handle);
+    const ended = new Promise<ExitStatus>((resolve) => bashRunner.watchExit(handle, s.dir, resolve));
+    const timerPid = readRunJson(s.dir).timerPid;
+    assert.ok(timerPid, "run.json names the timer");
+    assert.deepEqual([statField(timerPid, 2), statField(timerPid, 3)], [timerPid, timerPid], "the timer leads its own group and session");
+    const sleep = await waitFor("the timer's sleep", () => childrenOf(timerPid).find((p) => cmdline(p).startsWith("sleep\x0060.000")));
+    const exit = await ended;
+    assert.deepEqual([exit.code, exit.signal, exit.timedOut], [3, null, false]);
+    await waitFor("the timer and its sleep to be gone", () => !isAlive(timerPid) && !isAlive(sleep), 5_000);
+  });
+
+  test("a wrapper killed outright under dash takes its deadline's sleep along, not left for the whole timeout", async () => {
+    const s = spec(nodeFixture("forever.js"), { timeoutMs: 3_600_000 });
+    const handle = await runner.launch(s);
+    started.push(handle);
+    assert.equal(readRunJson(s.dir).timerPid, null, "no separate timer under dash");
+    const sleep = await waitFor("the deadline's sleep", () => childrenOf(handle.wrapperPid).find((p) => cmdline(p).startsWith("sleep\x003600.000")));
+    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+    const ended = new Promise<ExitStatus>((resolve) => runner.watchExit(handle, s.dir, resolve));
+    process.kill(handle.wrapperPid, "SIGKILL");
+    assert.equal((await ended).lost, true);
+    await waitFor("the worker and the deadline's sleep to be gone", () => !isAlive(handle.pid) && !isAlive(sleep), 5_000);
+  });
+
+  test("a wrapper killed outright under bash as sh takes its separate timer along", { skip: !hasBash }, async () => {
+    const s = spec(nodeFixture("forever.js"), { timeoutMs: 3_600_000 });
+    const handle = await bashRunner.launch(s);
+    started.push(handle);
+    const timerPid = readRunJson(s.dir).timerPid!;
+    const sleep = await waitFor("the timer's sleep", () => childrenOf(timerPid).find((p) => cmdline(p).startsWith("sleep\x003600.000")));
+    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+    process.kill(handle.wrapperPid, "SIGKILL");
+    await waitFor("the wrapper to die", () => !isAlive(handle.wrapperPid));
+    // Found dead at adoption this time (the live check takes the same path).
+    assert.equal((await bashRunner.adopt(s.workerId, s.dir, handle)).kind, "lost");
+    await waitFor("the worker, the timer and its sleep to be gone", () => [handle.pid, timerPid, sleep].every((p) => !isAlive(p)), 5_000);
+  });
+
+  test("adoption with no start times recorded takes a wrapper that started before run.json was written", async () => {
+    const s = spec(nodeFixture("forever.js"));
+    const handle = await runner.launch(s);
+    started.push(handle);
+    const adopted = await runner.adopt(s.workerId, s.dir, null);
+    assert.equal(adopted.kind, "running");
+    assert.equal(adopted.handle?.wrapperStartTime, handle.wrapperStartTime);
+    assert.equal(adopted.handle?.pidStartTime, handle.pidStartTime);
+    runner.signal(handle, "SIGKILL");
+  });
+
+  test("adoption with no start times recorded refuses a pid whose process started after run.json was written, and kills nothing", async () => {
+    const dir = join(home, "workers", "reused");
+    mkdirSync(dir, { recursive: true });
+    // run.json from a minute ago; its pids now belong to a process (leading a group of its own) started since.
+    const stranger = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
+    extraGroups.push(stranger.pid!);
+    await waitFor("the stranger to run", () => cmdline(stranger.pid!).startsWith("sleep"));
+    writeFileSync(join(dir, "run.json"), JSON.stringify({ pid: stranger.pid, wrapperPid: stranger.pid, timerPid: stranger.pid }));
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, "run.json"), aMinuteAgo, aMinuteAgo);
+    const adopted = await runner.adopt("reused", dir, null);
+    assert.equal(adopted.kind, "lost");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(isAlive(stranger.pid!), "the stranger was not killed");
+  });
+});
+
+describe("start times against a record's mtime", () => {
+  test("a process started no later than the record (within the tolerance) may be the one it names", () => {
+    const written = 1_700_000_000_000;
+    for (const [startedAt, tolerance, ours] of [
+      [written - 60_000, 1_000, true],
+      [written, 1_000, true],
+      [written + 999, 1_000, true],
+      [written + 1_000, 1_000, true],
+      [written + 1_001, 1_000, false],
+      [written + 3_600_000, 1_000, false],
+      [written + 1, 0, false],
+    ] as const) {
+      assert.equal(startedNoLaterThan(startedAt, written, tolerance), ours, `started ${startedAt - written} ms after, tolerance ${tolerance}`);
+    }
+    assert.equal(startedNoLaterThan(written + 500, written), true, "the default tolerance covers a start time read up to 1 s off");
+  });
+
+  test("this process's start time, read as wall-clock ms, agrees with its uptime", { skip: process.platform !== "linux" }, () => {
+    const startedAt = processStartedAtMs(process.pid);
+    assert.ok(startedAt !== null);
+    const expected = Date.now() - process.uptime() * 1000;
+    assert.ok(Math.abs(startedAt - expected) < 2_000, `off by ${startedAt - expected} ms`);
+    assert.equal(processStartedAtMs(2 ** 22 + 1), null, "no such pid");
   });
 });
