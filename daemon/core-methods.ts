@@ -1,6 +1,7 @@
 // Handlers of the daemon's own methods: ping, status, daemon.shutdown, events.read.
 import { coreMethods } from "../src/protocol/methods.js";
-import { readRange } from "../src/eventlog/read.js";
+import { readEventLines, typeMatches } from "../src/eventlog/read.js";
+import type { EventRecord } from "../src/protocol/events.js";
 import type { EventLog } from "../src/eventlog/append.js";
 import type { DaemonContext } from "./context.js";
 import type { MethodGroup } from "./methods.js";
@@ -15,7 +16,12 @@ export interface CoreDeps {
   statusExtras: () => Record<string, unknown>;
   /** Begins a graceful shutdown after the current reply is sent. */
   requestShutdown: (reason: string) => void;
+  /** `events.read` stops adding events once they would encode to more than this. @default 1 MiB */
+  maxReadBytes?: number;
 }
+
+/** The default byte bound of one `events.read` result (its events, as JSON). */
+export const EVENTS_READ_MAX_BYTES = 1024 * 1024;
 
 export function coreMethodGroup(d: CoreDeps): MethodGroup<typeof coreMethods> {
   const info = () => ({
@@ -51,18 +57,31 @@ export function coreMethodGroup(d: CoreDeps): MethodGroup<typeof coreMethods> {
         return { seq: rec!.seq };
       },
       "events.read": async (params) => {
-        const lastSeq = d.log.lastSeq;
-        const events = await readRange(d.ctx.paths.events, {
-          fromSeq: params.fromSeq,
-          limit: params.limit,
-          type: params.type,
-          startOffset: d.log.index.offsetFor(params.fromSeq),
-        });
         // Only what was durable when the read began: a line being written now may be half there.
-        const upTo = events.filter((e) => e.seq <= lastSeq);
-        const full = upTo.length >= params.limit;
-        const nextSeq = full ? upTo[upTo.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
-        return { events: upTo, nextSeq, lastSeq };
+        const lastSeq = d.log.lastSeq;
+        const maxBytes = d.maxReadBytes ?? EVENTS_READ_MAX_BYTES;
+        const events: EventRecord[] = [];
+        let bytes = 0;
+        let cut = false;
+        for await (const e of readEventLines(d.ctx.paths.events, d.log.index.offsetFor(params.fromSeq))) {
+          if (e.seq > lastSeq) break;
+          if (e.seq < params.fromSeq || !typeMatches(e.type, params.type)) continue;
+          // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small;
+          // always at least one event, so a read makes progress whatever an event's size.
+          const size = Buffer.byteLength(JSON.stringify(e)) + 1;
+          if (events.length > 0 && bytes + size > maxBytes) {
+            cut = true;
+            break;
+          }
+          events.push(e);
+          bytes += size;
+          if (events.length >= params.limit) {
+            cut = true;
+            break;
+          }
+        }
+        const nextSeq = cut ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
+        return { events, nextSeq, lastSeq };
       },
     },
   };

@@ -24,7 +24,7 @@ import lockfile from "proper-lockfile";
 import type { CpwdPaths } from "../src/paths.js";
 import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
 import { probeDaemon } from "../src/rpc/probe.js";
-import { isAlive, processStartTime } from "./runner/proc.js";
+import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "./runner/proc.js";
 
 /** The pid file's content. */
 export interface PidRecord {
@@ -80,43 +80,81 @@ function myOwnerRecord(): LockOwner {
   return { pid: process.pid, startTime: processStartTime(process.pid) };
 }
 
+/** Test hooks of `lockFs`: run between making the lock folder and writing our owner record. */
+export interface LockFsHooks {
+  afterMkdir?: () => void;
+}
+
+function lockConflict(lockDir: string, why: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`lock folder ${lockDir} ${why}`), { code: "ELOCKED", file: lockDir });
+}
+
 /**
- * The `fs` proper-lockfile uses, with the owner record kept inside the lock folder: written right
+ * The `fs` proper-lockfile uses, with the owner record kept inside the lock folder: created right
  * after the folder is made (before proper-lockfile notes the folder's mtime, so writing it does
  * not look like someone else touching the lock) and removed right before the folder is (its
  * `rmdir` needs it empty). Everything else is plain node:fs.
+ *
+ * A starter can stall between its `mkdir` and the record (SIGSTOP, a swapped-out laptop) for
+ * longer than other starters wait for an ownerless folder; by then its folder may have been
+ * removed and another daemon's made in its place. So the record is created exclusively (`wx`):
+ * if one is already there, or the folder is gone, the folder is not ours and we report a lock
+ * conflict (ELOCKED) without touching anything. Likewise `rmdir` removes the folder only while
+ * its record names us; a folder owned by someone else is left to them.
  */
-function lockFs(lockDir: string): typeof nodeFs {
+export function lockFs(lockDir: string, hooks: LockFsHooks = {}): typeof nodeFs {
   type Done = (err: NodeJS.ErrnoException | null) => void;
+  const ownedByUs = (): boolean => sameOwner(readLockOwner(lockDir), myOwnerRecord());
   return {
     ...nodeFs,
     mkdir: (path: string, done: Done) =>
       nodeFs.mkdir(path, (err) => {
         if (err || path !== lockDir) return done(err);
+        const madeIno = inodeOf(lockDir);
+        hooks.afterMkdir?.();
         try {
           writeOwner(lockDir);
         } catch (writeErr) {
-          nodeFs.rm(lockDir, { recursive: true, force: true }, () => done(writeErr as NodeJS.ErrnoException));
-          return;
+          const code = (writeErr as NodeJS.ErrnoException).code;
+          if (code === "EEXIST") return done(lockConflict(lockDir, "already has an owner (another starter took it)"));
+          if (code === "ENOENT") return done(lockConflict(lockDir, "was removed before we recorded ourselves in it"));
+          // No record was created (the open failed): the folder is still empty; remove it if it is
+          // still the one we made. Non-recursive, so a folder someone has filled meanwhile stays.
+          if (madeIno !== null && inodeOf(lockDir) === madeIno) {
+            try {
+              nodeFs.rmdirSync(lockDir);
+            } catch {
+              // not empty or gone: not ours to clean up
+            }
+          }
+          return done(writeErr as NodeJS.ErrnoException);
         }
         done(null);
       }),
     rmdir: (path: string, done: Done) => {
-      if (path === lockDir) rmSync(join(lockDir, OWNER_FILE), { force: true });
+      if (path === lockDir) {
+        if (!ownedByUs()) return done(null); // someone else's lock now: leave it
+        rmSync(join(lockDir, OWNER_FILE), { force: true });
+      }
       nodeFs.rmdir(path, done);
     },
     rmdirSync: (path: string) => {
-      if (path === lockDir) rmSync(join(lockDir, OWNER_FILE), { force: true });
+      if (path === lockDir) {
+        if (!ownedByUs()) return;
+        rmSync(join(lockDir, OWNER_FILE), { force: true });
+      }
       nodeFs.rmdirSync(path);
     },
   } as unknown as typeof nodeFs;
 }
 
-/** Writes our owner record into a lock folder, whole (rename) so a reader never sees half of it. */
+/**
+ * Creates our owner record in a lock folder; fails with EEXIST if the folder already has one and
+ * ENOENT if the folder is gone. One small write: a reader that catches it empty or half-written
+ * sees no owner, and waits (the starter grace) like for a folder just made.
+ */
 function writeOwner(lockDir: string): void {
-  const tmp = join(lockDir, `${OWNER_FILE}.tmp`);
-  writeFileSync(tmp, JSON.stringify(myOwnerRecord()), { mode: 0o600 });
-  renameSync(tmp, join(lockDir, OWNER_FILE));
+  writeFileSync(join(lockDir, OWNER_FILE), JSON.stringify(myOwnerRecord()), { mode: 0o600, flag: "wx" });
 }
 
 /** Creates a folder only its owner can enter; refuses one that is a symlink or someone else's. */
@@ -129,6 +167,22 @@ export function ensurePrivateDir(dir: string): void {
     throw new CpwdError(ErrorCode.PermissionDenied, `${dir} belongs to uid ${st.uid}, not to us`);
   }
   if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+/** How far apart daemon.pid's `startedAt` and the OS start time of its process may be. */
+const LEGACY_START_TOLERANCE_MS = 2_000;
+
+/**
+ * True while the process daemon.pid names runs and can be the daemon that wrote it: a process
+ * that started after `startedAt` (beyond the tolerance) is an unrelated one that got the pid,
+ * typically after a reboot. Where the start time cannot be read, a live pid counts as the daemon.
+ */
+export function legacyDaemonAlive(record: PidRecord): boolean {
+  if (!isAlive(record.pid)) return false;
+  const startedAtMs = processStartedAtMs(record.pid);
+  const writtenAtMs = Date.parse(record.startedAt);
+  if (startedAtMs === null || !Number.isFinite(writtenAtMs)) return true;
+  return startedNoLaterThan(startedAtMs, writtenAtMs, LEGACY_START_TOLERANCE_MS);
 }
 
 function alreadyRunning(paths: CpwdPaths, pid: number, answering = true): CpwdError {
@@ -227,7 +281,11 @@ export async function acquireInstance(
   closeSync(openSync(paths.events, "a", 0o600));
   const lockDir = `${resolve(paths.events)}.lock`; // as proper-lockfile names it
   const guardDir = `${lockDir}.takeover`;
-  const lockOpts = { stale: NEVER_STALE_MS, update: 2_000, realpath: false, retries: 0, onCompromised, fs: lockFs(lockDir) };
+  // Test hook: stop this starter (SIGSTOP) right after it makes the lock folder, so a test can
+  // replay a starter stalled there deterministically. Read per call; never set outside tests.
+  const hooks: LockFsHooks =
+    process.env.CPWD_TEST_STOP_AFTER_LOCK_MKDIR === "1" ? { afterMkdir: () => process.kill(process.pid, "SIGSTOP") } : {};
+  const lockOpts = { stale: NEVER_STALE_MS, update: 2_000, realpath: false, retries: 0, onCompromised, fs: lockFs(lockDir, hooks) };
   const starterGraceMs = opts.waitForStarterMs ?? 2_000;
   const ownerless = { ino: -1, sinceMs: 0 };
   let release: () => Promise<void>;
@@ -256,7 +314,7 @@ export async function acquireInstance(
     if (ownerless.ino !== ino) Object.assign(ownerless, { ino, sinceMs: Date.now() });
     if (Date.now() - ownerless.sinceMs >= starterGraceMs) {
       const legacy = readPidFile(paths.pidFile);
-      if (legacy && legacy.pid !== process.pid && isAlive(legacy.pid)) throw alreadyRunning(paths, legacy.pid, false);
+      if (legacy && legacy.pid !== process.pid && legacyDaemonAlive(legacy)) throw alreadyRunning(paths, legacy.pid, false);
       await withTakeoverGuard(guardDir, () => {
         if (inodeOf(lockDir) === ino && readLockOwner(lockDir) === null) removeDir(lockDir);
       });
@@ -264,6 +322,8 @@ export async function acquireInstance(
     await sleep(RETRY_MS);
   }
 
+  // Releasing goes through lockFs's rmdir, which removes the folder only while its owner record
+  // still names us: a lock that has become someone else's is left to them.
   const releaseLock = () => release().catch(() => {});
 
   // We hold the lock now; if a daemon still answers (one that lost its lock and has not exited

@@ -48,7 +48,7 @@ export const coreMethods = {
     result: z.object({ ok: z.literal(true), pid: z.number().int() }),
   },
   "events.read": {
-    summary: "Events with seq ≥ fromSeq, oldest first, at most `limit`; `nextSeq` continues the read.",
+    summary: "Events with seq ≥ fromSeq, oldest first, at most `limit` and about 1 MiB; `nextSeq` continues the read.",
     params: z
       .object({
         fromSeq: z.number().int().nonnegative().default(0),

@@ -8,6 +8,7 @@ import type { JSONRPCRequest, JSONRPCResponse, JSONRPCServer } from "json-rpc-2.
 import { ErrorCode, RpcCode } from "../protocol/errors.js";
 import { isRequestEnvelope, replyId } from "./envelope.js";
 import { frame, LineSplitter } from "./framing.js";
+import { PartialMessageDeadline } from "./partial-deadline.js";
 
 /** Per-connection facts passed to every method call. */
 export interface ConnectionInfo {
@@ -29,7 +30,20 @@ export interface RpcServerOptions {
   linesPerTurn?: number;
   /** Reading from a connection pauses while this many of its calls are unanswered. @default 256 */
   maxPendingCallsPerConnection?: number;
+  /** A batch's entries run this many at a time (never more than the pending-call limit). @default 64 */
+  batchSliceEntries?: number;
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+}
+
+/** Where a connection's replies go, and how much of them it may have waiting. */
+interface ReplySink {
+  /** Frames and writes one message. */
+  send(msg: unknown): void;
+  /** Writes an already framed message (ending in a newline). */
+  sendText(text: string): void;
+  /** The connection's unsent-bytes limit: no single reply may be larger. */
+  maxBytes: number;
+  closed(): boolean;
 }
 
 function errorResponse(id: string | number | null, code: number, message: string, data?: unknown): JSONRPCResponse {
@@ -90,21 +104,21 @@ export class RpcServer {
     const linesPerTurn = this.opts.linesPerTurn ?? 64;
     const maxPending = this.opts.maxPendingCallsPerConnection ?? 256;
     this.sockets.add(socket);
-    let partialTimer: NodeJS.Timeout | undefined;
-    const stopPartialTimer = (): void => {
-      clearTimeout(partialTimer);
-      partialTimer = undefined;
-    };
+    const partial = new PartialMessageDeadline(partialMs, () => {
+      this.opts.log.warn({ connectionId: info.connectionId, partialMs }, "rpc message left unfinished; closing");
+      socket.destroy();
+    });
 
-    const send = (msg: unknown): void => {
+    const sendText = (text: string): void => {
       if (socket.destroyed) return;
-      socket.write(frame(msg));
+      socket.write(text);
       // A client that never reads would make us buffer without end: drop it instead.
       if (socket.writableLength > maxUnsent) {
         this.opts.log.warn({ connectionId: info.connectionId }, "rpc client not reading its replies; closing");
         socket.destroy();
       }
     };
+    const out: ReplySink = { send: (msg) => sendText(frame(msg)), sendText, maxBytes: maxUnsent, closed: () => socket.destroyed };
 
     // Fairness: complete lines wait in `queue` and are handled at most `linesPerTurn` per
     // event-loop turn (setImmediate between slices, so other connections are read in between),
@@ -126,7 +140,7 @@ export class RpcServer {
         }
         const text = queue[head]!;
         queue[head++] = "";
-        pendingCalls += this.handleLine(text, info, send, (done) => {
+        pendingCalls += this.handleLine(text, info, out, (done) => {
           pendingCalls -= done;
           if (!sliceScheduled && head < queue.length && pendingCalls < maxPending) {
             sliceScheduled = true;
@@ -137,9 +151,14 @@ export class RpcServer {
       if (head === queue.length) {
         queue.length = 0;
         head = 0;
-        if (socket.isPaused()) socket.resume();
+        if (socket.isPaused()) {
+          socket.resume();
+          partial.resume();
+        }
       } else if (!socket.isPaused()) {
+        // While we are the ones not reading, the client's unfinished message is not its fault.
         socket.pause();
+        partial.pause();
       }
     };
 
@@ -150,7 +169,7 @@ export class RpcServer {
       },
       tooLarge: (bytes) => {
         this.opts.log.warn({ connectionId: info.connectionId, bytes }, "rpc message over the size limit; closing");
-        send(
+        out.send(
           errorResponse(null, RpcCode.InvalidRequest, `message larger than ${this.opts.maxMessageBytes} bytes`, {
             code: ErrorCode.MessageTooLarge,
             limit: this.opts.maxMessageBytes,
@@ -166,21 +185,13 @@ export class RpcServer {
       splitter.push(chunk);
       // A slow-loris client that starts a message and never ends it gets a deadline, counted
       // from the message's first byte: more bytes of the same message do not extend it.
-      if (splitter.pending === 0 || socket.destroyed) stopPartialTimer();
-      else if (linesSeen > linesBefore || partialTimer === undefined) {
-        // A new message began in this chunk.
-        stopPartialTimer();
-        partialTimer = setTimeout(() => {
-          this.opts.log.warn({ connectionId: info.connectionId, partialMs }, "rpc message left unfinished; closing");
-          socket.destroy();
-        }, partialMs);
-        partialTimer.unref();
-      }
+      if (splitter.pending === 0 || socket.destroyed) partial.stop();
+      else if (linesSeen > linesBefore || !partial.running) partial.start(); // a new message began in this chunk
       if (!sliceScheduled) pump();
     });
     socket.on("error", (err) => this.opts.log.debug({ connectionId: info.connectionId, err }, "rpc socket error"));
     socket.on("close", () => {
-      stopPartialTimer();
+      partial.stop();
       queue.length = 0;
       head = 0;
       this.sockets.delete(socket);
@@ -191,22 +202,22 @@ export class RpcServer {
    * Handles one line; returns how many calls it started, and calls `settled` with that number
    * once they are all answered.
    */
-  private handleLine(text: string, info: ConnectionInfo, send: (msg: unknown) => void, settled: (calls: number) => void): number {
+  private handleLine(text: string, info: ConnectionInfo, out: ReplySink, settled: (calls: number) => void): number {
     let msg: unknown;
     try {
       msg = JSON.parse(text);
     } catch {
-      send(errorResponse(null, RpcCode.ParseError, "Parse error: the line is not valid JSON"));
+      out.send(errorResponse(null, RpcCode.ParseError, "Parse error: the line is not valid JSON"));
       return 0;
     }
     if (Array.isArray(msg)) {
       const maxEntries = this.opts.maxBatchEntries ?? 1000;
       if (msg.length === 0) {
-        send(errorResponse(null, RpcCode.InvalidRequest, "Invalid Request: empty batch"));
+        out.send(errorResponse(null, RpcCode.InvalidRequest, "Invalid Request: empty batch"));
         return 0;
       }
       if (msg.length > maxEntries) {
-        send(
+        out.send(
           errorResponse(null, RpcCode.InvalidRequest, `Invalid Request: a batch of ${msg.length} entries; at most ${maxEntries} are allowed`, {
             code: ErrorCode.MessageTooLarge,
             limit: maxEntries,
@@ -215,25 +226,57 @@ export class RpcServer {
         );
         return 0;
       }
-      // Each element on its own, answered as one array (json-rpc-2.0 would answer a batch with
-      // one response as a bare object, which the spec does not allow).
       const calls = msg.length;
-      this.track(
-        Promise.all(msg.map((m) => this.handleOne(m, info))).then((replies) => {
-          const out = replies.filter((r): r is JSONRPCResponse => r !== null);
-          if (out.length > 0) send(out);
-        }),
-        () => settled(calls),
-      );
+      this.track(this.handleBatch(msg, info, out), () => settled(calls));
       return calls;
     }
     this.track(
       this.handleOne(msg, info).then((reply) => {
-        if (reply) send(reply);
+        if (reply) out.send(reply);
       }),
       () => settled(1),
     );
     return 1;
+  }
+
+  /**
+   * Runs a batch's entries in order, a slice at a time (at most `batchSliceEntries` at once, with
+   * an event-loop turn between slices), and answers them as one array (json-rpc-2.0 would answer
+   * a batch with one response as a bare object, which the spec does not allow). Each reply is
+   * encoded as soon as its slice is done and only the text is kept; if the text grows past the
+   * connection's unsent limit the rest of the batch is not run and the whole batch is answered
+   * with one MESSAGE_TOO_LARGE error saying how many entries ran. So a batch never holds more
+   * than one slice of results, nor builds a reply larger than the limit.
+   */
+  private async handleBatch(entries: unknown[], info: ConnectionInfo, out: ReplySink): Promise<void> {
+    const slice = Math.max(1, Math.min(this.opts.batchSliceEntries ?? 64, this.opts.maxPendingCallsPerConnection ?? 256));
+    const parts: string[] = [];
+    let bytes = 2; // "[" and "]\n", near enough
+    for (let start = 0; start < entries.length; start += slice) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (out.closed()) return;
+      const replies = await Promise.all(entries.slice(start, start + slice).map((m) => this.handleOne(m, info)));
+      for (const r of replies) {
+        if (r === null) continue;
+        const part = JSON.stringify(r);
+        bytes += Buffer.byteLength(part) + 1;
+        parts.push(part);
+      }
+      if (bytes > out.maxBytes) {
+        const ran = Math.min(entries.length, start + slice);
+        this.opts.log.warn({ connectionId: info.connectionId, entries: entries.length, ran, bytes }, "rpc batch reply over the unsent limit; answered with an error");
+        out.send(
+          errorResponse(
+            null,
+            RpcCode.InvalidRequest,
+            `Invalid Request: the batch's reply would exceed ${out.maxBytes} bytes and is not sent; its first ${ran} of ${entries.length} entries were run, the rest were not`,
+            { code: ErrorCode.MessageTooLarge, limit: out.maxBytes, entries: entries.length, ran },
+          ),
+        );
+        return;
+      }
+    }
+    if (parts.length > 0) out.sendText(`[${parts.join(",")}]\n`);
   }
 
   private async handleOne(msg: unknown, info: ConnectionInfo): Promise<JSONRPCResponse | null> {

@@ -1,14 +1,16 @@
 // One daemon per home, under stress: a stopped (hung) daemon keeps its lock however long it sleeps,
 // a daemon whose lock is taken from it exits at once without touching what is no longer its own,
-// and starters racing after a kill -9 leave exactly one daemon and a log whose seq never repeats.
+// starters racing after a kill -9 leave exactly one daemon and a log whose seq never repeats, a
+// starter stalled mid-lock never disturbs the daemon that took over, and a pid reused by a later
+// process does not keep an old-format lock held.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { probeDaemon } from "../../src/rpc/probe.js";
-import { CLI, cleanup, cpwd, pidAlive, startDaemon, testEnv, waitGone } from "../helpers/daemon.js";
+import { CLI, cleanup, cpwd, pathsFor, pidAlive, startDaemon, tempHome, testEnv, waitFor, waitGone } from "../helpers/daemon.js";
 
 function readLog(file: string) {
   return readFileSync(file, "utf8")
@@ -146,5 +148,79 @@ test("starters racing after a kill -9 leave exactly one daemon; the others exit 
       if ((await probeDaemon(paths.socket, 200))?.pid === p.pid) return "running";
       await sleep(50);
     }
+  }
+});
+
+/** True once the process is stopped (SIGSTOP): state T in ps. */
+function isStopped(pid: number): boolean {
+  try {
+    return execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("T");
+  } catch {
+    return false;
+  }
+}
+
+test("a starter stalled between making the lock folder and recording itself in it never disturbs the daemon that took over meanwhile", async () => {
+  const home = tempHome();
+  const paths = pathsFor(home);
+  let stalled: ChildProcess | undefined;
+  let d: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  try {
+    // Starter A stops itself right after its mkdir (the test hook), before writing owner.json.
+    stalled = spawn(process.execPath, [CLI, "daemon"], {
+      env: testEnv(home, { CPWD_TEST_STOP_AFTER_LOCK_MKDIR: "1" }),
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    stalled.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const stalledExit = new Promise<number | null>((resolve) => stalled!.once("exit", (code) => resolve(code)));
+    await waitFor("starter A to stop after its mkdir", () => isStopped(stalled!.pid!));
+
+    // Starter B waits out the grace for an ownerless folder, takes over and serves.
+    d = await startDaemon(home);
+    const lockDir = `${paths.events}.lock`;
+    const ownerBefore = readFileSync(join(lockDir, "owner.json"), "utf8");
+    assert.equal((JSON.parse(ownerBefore) as { pid: number }).pid, d.pid);
+
+    // A resumes: its record cannot be created in B's folder, so it backs off and removes nothing.
+    process.kill(stalled.pid!, "SIGCONT");
+    assert.equal(await stalledExit, 1);
+    assert.match(stderr, new RegExp(`already running.*pid ${d.pid}`));
+    assert.equal(readFileSync(join(lockDir, "owner.json"), "utf8"), ownerBefore, "B's owner record is untouched");
+
+    await sleep(2_500); // past B's lock update interval: B would notice a lock that is no longer its own
+    assert.ok(pidAlive(d.pid), "B still runs");
+    assert.equal((await probeDaemon(paths.socket, 2_000))?.pid, d.pid, "B still answers");
+    await d.stop();
+    assert.equal(await d.exited, 0);
+  } finally {
+    killQuietly(stalled?.pid);
+    await cleanup(d, home);
+  }
+});
+
+test("an old-format lock whose daemon.pid names a pid now used by a process started later does not block starting", { skip: process.platform !== "linux" }, async () => {
+  const home = tempHome();
+  const paths = pathsFor(home);
+  let d: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    writeFileSync(paths.events, "");
+    mkdirSync(`${paths.events}.lock`); // no owner.json: as a cpwd before owner records left it
+    // This test's own process stands in for whatever runs under the recorded pid.
+    const record = (startedAt: Date) => `${JSON.stringify({ pid: process.pid, startedAt: startedAt.toISOString(), socket: paths.socket })}\n`;
+
+    // Recorded after this process started: it may be that daemon, hung. Starting refuses.
+    writeFileSync(paths.pidFile, record(new Date()));
+    const refused = cpwd(home, ["daemon"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`already running.*pid ${process.pid}.*does not answer`));
+
+    // Recorded an hour before this process started: the pid has been reused. Starting succeeds.
+    writeFileSync(paths.pidFile, record(new Date(Date.now() - 3_600_000)));
+    d = await startDaemon(home);
+    assert.equal((await probeDaemon(paths.socket, 2_000))?.pid, d.pid);
+  } finally {
+    await cleanup(d, home);
   }
 });

@@ -1,6 +1,8 @@
 // The RPC server on a real Unix socket, in process, with short limits: the unfinished-message
-// deadline counts from a message's first byte, one connection's flood is handled a slice per
-// event-loop turn, and closing removes the socket file only while it is still the server's own.
+// deadline counts from a message's first byte and stands still while the server is not reading,
+// one connection's flood is handled a slice per event-loop turn, a batch runs a slice at a time
+// and never builds a reply past the unsent limit, and closing removes the socket file only while
+// it is still the server's own.
 import assert from "node:assert/strict";
 import { rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -113,6 +115,104 @@ describe("RpcServer on a real socket", () => {
       assert.ok(most <= 2 * linesPerTurn, `at most ${2 * linesPerTurn} calls in one turn (saw ${most})`);
     } finally {
       await s.close();
+    }
+  });
+
+  test("a batch runs a slice of entries at a time, and is still answered whole and in order", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>();
+    let active = 0;
+    let most = 0;
+    rpc.addMethod("work", async (p: { i: number }) => {
+      most = Math.max(most, ++active);
+      await sleep(1);
+      active--;
+      return p.i;
+    });
+    const socketPath = join(dir, "b.sock");
+    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, batchSliceEntries: 16 });
+    try {
+      const c = await rawConnect(socketPath);
+      const n = 300;
+      c.send(`[${Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"work","params":{"i":${i}}}`).join(",")}]\n`);
+      const replies = (await c.next()) as Array<{ id: number; result: number }>;
+      assert.equal(replies.length, n);
+      assert.deepEqual(
+        replies.map((r) => r.result),
+        Array.from({ length: n }, (_, i) => i),
+      );
+      assert.ok(most <= 16, `at most 16 entries ran at once (saw ${most})`);
+      c.close();
+    } finally {
+      await server.close(1_000);
+    }
+  });
+
+  test("a batch whose reply would pass the unsent limit stops running and is answered with one error; the connection goes on", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>();
+    let ran = 0;
+    rpc.addMethod("ping", () => ({ pong: true }));
+    rpc.addMethod("big", () => {
+      ran++;
+      return "x".repeat(4096);
+    });
+    const socketPath = join(dir, "big.sock");
+    const maxUnsentBytes = 64 * 1024;
+    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, maxUnsentBytes, batchSliceEntries: 8 });
+    try {
+      const c = await rawConnect(socketPath);
+      const n = 200; // 200 × 4 KiB: far more than 64 KiB
+      c.send(`[${Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"big"}`).join(",")}]\n`);
+      const r = (await c.next()) as { id: unknown; error?: { code: number; message: string; data: { code: string; limit: number; entries: number; ran: number } } };
+      assert.equal(r.id, null);
+      assert.equal(r.error?.code, -32600);
+      assert.equal(r.error?.data.code, "MESSAGE_TOO_LARGE");
+      assert.equal(r.error?.data.limit, maxUnsentBytes);
+      assert.equal(r.error?.data.entries, n);
+      assert.equal(r.error?.data.ran, ran, "the error says how many entries ran");
+      assert.ok(ran < n, `the rest of the batch was not run (${ran} of ${n})`);
+      c.send(PING);
+      assert.deepEqual(((await c.next()) as { result: unknown }).result, { pong: true });
+      c.close();
+    } finally {
+      await server.close(1_000);
+    }
+  });
+
+  test("the unfinished-message deadline stands still while the server has paused reading the connection", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    rpc.addMethod("ping", () => ({ pong: true }));
+    rpc.addMethod("slow", async () => {
+      await released;
+      return "done";
+    });
+    const socketPath = join(dir, "slow.sock");
+    const partialLineTimeoutMs = 200;
+    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, partialLineTimeoutMs, maxPendingCallsPerConnection: 2 });
+    try {
+      const c = await rawConnect(socketPath);
+      let closed = false;
+      void c.closed.then(() => (closed = true));
+      // Two slow calls fill the pending limit, so the server queues the ping and stops reading;
+      // the message after it is unfinished when the server stops.
+      const slow = (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"slow"}\n`;
+      c.send(`${slow(1)}${slow(2)}${PING}${PING.slice(0, 15)}`);
+      await sleep(5 * partialLineTimeoutMs);
+      assert.equal(closed, false, "not dropped while the server is the one not reading");
+      release();
+      const ids = [];
+      for (let i = 0; i < 3; i++) ids.push(((await c.next()) as { id: unknown }).id);
+      assert.deepEqual(ids.sort(), [1, 2, "p"].sort());
+      c.send(PING.slice(15));
+      assert.deepEqual(((await c.next()) as { result: unknown }).result, { pong: true });
+
+      // Once the server reads again, the deadline runs again: a message left unfinished now is cut off.
+      c.send(PING.slice(0, 15));
+      await c.closed;
+      c.close();
+    } finally {
+      await server.close(1_000);
     }
   });
 
