@@ -20,6 +20,13 @@ import { toView } from "./view.js";
 const LOST_LIVE = "lost: its wrapper died without recording an exit";
 const LOST_ADOPTED = "lost: its wrapper was gone when the daemon came back";
 
+/** The shell's codes for a command that could not be run: said in words, or `status` shows a bare 127. */
+function exitHint(id: string, code: number | null): string | undefined {
+  if (code === 127) return `exit 127: the command was not found, as a rule; see \`cpwd logs ${id} --stderr\``;
+  if (code === 126) return `exit 126: the command could not be executed, as a rule; see \`cpwd logs ${id} --stderr\``;
+  return undefined;
+}
+
 /** Things other areas want to hear about (the Claude tracker follows Claude workers' output). */
 export interface SupervisorHooks {
   /** May rewrite a new worker's spec once its id is known (e.g. create its git worktree). */
@@ -141,14 +148,23 @@ export class Supervisor {
     return this.lock.run(async () => {
       let spec = requested;
       if (spec.name && [...this.workers.values()].some((w) => w.name === spec.name)) {
-        throw new CpwdError(ErrorCode.InvalidArgument, `a worker named ${spec.name} exists already`);
+        throw new CpwdError(ErrorCode.InvalidArgument, `a worker named ${spec.name} exists already; \`cpwd rm ${spec.name}\` forgets it once it has ended`);
       }
       const id = `W${this.state.nextNumber}`;
       // Reserve the number now: even if the append below fails, it is never handed out twice.
       this.state.nextNumber++;
       const dir = this.dir(id);
       mkdirSync(join(dir, "logs"), { recursive: true, mode: 0o700 });
-      if (this.d.hooks?.prepare) spec = await this.d.hooks.prepare(id, spec, dir);
+      if (this.d.hooks?.prepare) {
+        try {
+          spec = await this.d.hooks.prepare(id, spec, dir);
+        } catch (err) {
+          // Refused before it was queued (no git repository for --worktree): nothing of it stays.
+          // Its number stays used: ids are never handed out twice.
+          rmSync(dir, { recursive: true, force: true });
+          throw err;
+        }
+      }
       // The environment may hold secrets: it stays in this 0600 file, not in the event log.
       writeFileSync(join(dir, "spec.json"), `${JSON.stringify({ id, ...spec })}\n`, { mode: 0o600 });
       const { env, ...rest } = spec;
@@ -255,14 +271,17 @@ export class Supervisor {
       this.rotator.remove(id);
       this.clearKillDeadline(id);
       const state = classifyExit(exit, w.state === "stopping");
-      const runMs = w.startedAtMs !== null ? Math.max(0, exit.endedAtMs - w.startedAtMs) : 0;
-      const why = reason ?? (exit.lost ? LOST_LIVE : undefined);
+      // The wrapper's clock reading of the end can precede the daemon's of the start by a few ms
+      // for a worker that ends at once: an end is never before its start.
+      const endedAtMs = w.startedAtMs !== null ? Math.max(exit.endedAtMs, w.startedAtMs) : exit.endedAtMs;
+      const runMs = w.startedAtMs !== null ? endedAtMs - w.startedAtMs : 0;
+      const why = reason ?? (exit.lost ? LOST_LIVE : exitHint(id, exit.code));
       const events: EventInput[] = [];
       if (exit.timedOut) events.push({ type: "worker.timeout", worker: id, payload: { timeoutMs: w.timeoutMs } });
       const exited: EventInput = {
         type: "worker.exited",
         worker: id,
-        payload: { state, code: exit.code, signal: exit.signal, timedOut: exit.timedOut, runMs, endedAtMs: exit.endedAtMs, ...(why ? { reason: why } : {}) },
+        payload: { state, code: exit.code, signal: exit.signal, timedOut: exit.timedOut, runMs, endedAtMs, ...(why ? { reason: why } : {}) },
       };
       events.push(exited);
       // The end and what follows it (backoff, fatal, a user's restart) go into the log in one

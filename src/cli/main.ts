@@ -3,28 +3,34 @@
 // `status` never pays for what another one imports (zod, pino, the daemon).
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { ErrorCode, isCpwdError } from "../protocol/errors.js";
+import { CLAUDE_USAGE, SPAWN_USAGE } from "./usage.js";
 import type { CliContext, Command } from "./context.js";
 
 type Loader = () => Promise<{ run: Command }>;
 
-/** Subcommand → its module. One line each; every module exports `run`. */
-const COMMANDS: Record<string, { load: Loader; summary: string }> = {
-  daemon: { load: () => import("./commands/daemon.js"), summary: "run the daemon in the foreground" },
-  start: { load: () => import("./commands/start.js"), summary: "start the daemon in the background" },
-  stop: { load: () => import("./commands/stop.js"), summary: "stop the daemon, or `stop W3|NAME|all` a worker" },
-  status: { load: () => import("./commands/status.js"), summary: "the daemon and its workers (--json)" },
-  spawn: { load: () => import("./commands/worker-spawn.js"), summary: "start a worker: spawn [options] -- COMMAND [ARGS…]" },
-  claude: { load: () => import("./commands/worker-claude.js"), summary: "start a Claude worker: claude [options] \"PROMPT\"" },
-  kill: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.kill })), summary: "SIGKILL a worker's process group" },
-  restart: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.restart })), summary: "restart a worker" },
-  rm: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.rm })), summary: "forget an ended worker (--force stops it first)" },
-  logs: { load: () => import("./commands/worker-logs.js"), summary: "a worker's output: logs W3 [-f] [--stderr|--both] [-n 100]" },
-  replay: { load: () => import("./commands/worker-replay.js"), summary: "the worker table at any seq, from events.jsonl alone" },
-  claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)" },
-  release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's" },
-  events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon" },
-  hooks: { load: () => import("./commands/hooks.js"), summary: "register cpwd with Claude Code: install|uninstall|status [--scope project|local|user]" },
-  service: { load: () => import("./commands/service.js"), summary: "start the daemon at login: install|uninstall|status [--dry-run]" },
+/**
+ * Subcommand → its module, a one-line summary and its usage. Every module exports `run`. `--help`
+ * (or `-h`) before any `--` prints the usage here, except for the commands that print a fuller help
+ * of their own (`own: true`).
+ */
+const COMMANDS: Record<string, { load: Loader; summary: string; usage: string; own?: boolean }> = {
+  daemon: { load: () => import("./commands/daemon.js"), summary: "run the daemon in the foreground", usage: "cpwd daemon" },
+  start: { load: () => import("./commands/start.js"), summary: "start the daemon in the background", usage: "cpwd start" },
+  stop: { load: () => import("./commands/stop.js"), summary: "stop the daemon, or `stop W3|NAME|all` a worker", usage: "cpwd stop               stop the daemon (workers keep running)\n       cpwd stop W3|NAME|all [--grace 10s]" },
+  status: { load: () => import("./commands/status.js"), summary: "the daemon and its workers (--json)", usage: "cpwd status [--json]    (exit 3 when the daemon is not running)" },
+  spawn: { load: () => import("./commands/worker-spawn.js"), summary: "start a worker: spawn [options] -- COMMAND [ARGS…]", usage: SPAWN_USAGE.replace(/^usage: /, "") },
+  claude: { load: () => import("./commands/worker-claude.js"), summary: "start a Claude worker: claude [options] \"PROMPT\"", usage: CLAUDE_USAGE.replace(/^usage: /, "") },
+  kill: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.kill })), summary: "SIGKILL a worker's process group", usage: "cpwd kill W3|NAME|all" },
+  restart: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.restart })), summary: "restart a worker", usage: "cpwd restart W3|NAME|all" },
+  rm: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.rm })), summary: "forget an ended worker (--force stops it first)", usage: "cpwd rm W3|NAME|all [--force|-f]" },
+  logs: { load: () => import("./commands/worker-logs.js"), summary: "a worker's output: logs W3 [-f] [--stderr|--both] [-n 100]", usage: "cpwd logs W3|NAME [--follow|-f] [--stderr|--both] [--lines|-n 100]" },
+  replay: { load: () => import("./commands/worker-replay.js"), summary: "the worker table at any seq, from events.jsonl alone", usage: "cpwd replay [--at SEQ] [--json]    (no daemon needed)" },
+  claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)", usage: "cpwd claims [--json]" },
+  release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's", usage: "cpwd release PATH|W3" },
+  events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon", usage: "cpwd events [--from SEQ] [--limit|-n 100] [--type TYPE|PREFIX.] [--json]" },
+  hooks: { load: () => import("./commands/hooks.js"), summary: "register cpwd with Claude Code: install|uninstall|status [--scope project|local|user]", usage: "cpwd hooks --help", own: true },
+  service: { load: () => import("./commands/service.js"), summary: "start the daemon at login: install|uninstall|status [--dry-run]", usage: "cpwd service --help", own: true },
 };
 
 function usage(): string {
@@ -50,8 +56,20 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`cpwd: unknown command '${name}'\n${usage()}`);
     return 2;
   }
+  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (!command.own && (options.includes("--help") || options.includes("-h"))) {
+    ctx.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);
+    return 0;
+  }
   const mod = await command.load();
-  return mod.run(rest, ctx);
+  try {
+    return await mod.run(rest, ctx);
+  } catch (err) {
+    // A bad argument found by a command's parser: say which command, exit 2 like other usage errors.
+    if (!isCpwdError(err, ErrorCode.InvalidArgument)) throw err;
+    ctx.stderr.write(`cpwd ${name}: ${err.message}\nusage: ${command.usage}\n`);
+    return 2;
+  }
 }
 
 function isEntryPoint(): boolean {

@@ -86,8 +86,14 @@ describe("workers under the real daemon", () => {
       const pidsFile = join(d.home, "tree.json");
       const id = await spawnWorker(c, nodeFixture("grandchildren.js", pidsFile), { graceMs: 300 });
       await until(c, id, (w) => w.state === "running", "to run");
-      await waitFor("the tree's pids", () => existsSync(pidsFile));
-      const tree = JSON.parse(readFileSync(pidsFile, "utf8")) as { self: number; kids: number[] };
+      // The fixture writes the file in one call, but a read can still land between its open and write.
+      const tree = await waitFor("the tree's pids", () => {
+        try {
+          return JSON.parse(readFileSync(pidsFile, "utf8")) as { self: number; kids: number[] };
+        } catch {
+          return null;
+        }
+      });
       const stop = cpwd(d.home, ["stop", id]);
       assert.equal(stop.code, 0, stop.stderr);
       const w = await until(c, id, (x) => x.state === "stopped", "to stop");

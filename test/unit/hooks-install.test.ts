@@ -218,6 +218,24 @@ describe("cpwd hooks (compiled CLI, real files)", () => {
     assert.equal(hooks(p, "status").code, 3);
   });
 
+  test("project and local share the skill: uninstalling one keeps it while the other has the hooks", () => {
+    const p = project();
+    assert.equal(hooks(p, "install").code, 0);
+    assert.equal(hooks(p, "install", "--scope", "local").code, 0);
+    const off = hooks(p, "uninstall", "--scope", "local");
+    assert.match(off.stdout, /kept .*SKILL\.md: .*settings\.json still has cpwd hooks/);
+    assert.equal(readFileSync(p.skill, "utf8"), SKILL_TEXT);
+    assert.equal(hooks(p, "status").code, 0);
+    // A skill gone from under an install is reported, and counts.
+    rmSync(p.skill);
+    const st = hooks(p, "status");
+    assert.equal(st.code, 3);
+    assert.match(st.stdout, /SKILL\.md: absent; run `cpwd hooks install`/);
+    assert.equal(hooks(p, "install").code, 0);
+    assert.equal(hooks(p, "status").code, 0);
+    assert.match(hooks(p, "uninstall").stdout, /skill removed/);
+  });
+
   test("a skill of the user's own named cpwd is never overwritten or removed", () => {
     const p = project();
     mkdirSync(join(p.dir, ".claude", "skills", "cpwd"), { recursive: true });

@@ -11,7 +11,10 @@ export const run: Command = async (argv, ctx) => {
   const { startDaemon } = await import("../../../daemon/main.js");
   const foreground = ctx.env.CPWD_SERVICE === "1" || process.stderr.isTTY === true;
   try {
-    const d = await startDaemon({ paths: cliPaths(ctx), env: ctx.env, logToStderr: foreground });
+    const paths = cliPaths(ctx);
+    const d = await startDaemon({ paths, env: ctx.env, logToStderr: foreground });
+    // One human line, so `npm start` shows it is up (the operational log is in daemon.log).
+    writeLine(ctx.stderr, `cpwd daemon running: pid ${process.pid}, home ${paths.home}, socket ${paths.socket}; Ctrl-C or \`cpwd stop\` stops it`);
     await d.done;
     return 0;
   } catch (err) {

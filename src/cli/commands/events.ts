@@ -1,4 +1,5 @@
-// `cpwd events [--from SEQ] [--limit N] [--type T] [--json]`: prints events from the daemon's log.
+// `cpwd events [--from SEQ] [--limit N] [--type T] [--json]`: prints events from the daemon's log,
+// 100 at a time by default, saying where to go on when there are more.
 import { parseArgs } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { withDaemon } from "../daemon-client.js";
@@ -28,6 +29,8 @@ export const run: Command = async (argv, ctx) => {
         writeLine(ctx.stdout, `${String(e.seq).padStart(6)} ${String(e.ts)} ${String(e.type).padEnd(18)} ${who} ${JSON.stringify(e.payload)}`);
       }
     }
+    // More in the log than one read returns: say how to go on (on stderr, so --json stays clean).
+    if (r.nextSeq <= r.lastSeq) writeLine(ctx.stderr, `… more events: cpwd events --from ${r.nextSeq}${typeof flags.type === "string" ? ` --type ${flags.type}` : ""} (last seq ${r.lastSeq})`);
     return 0;
   });
 };

@@ -36,7 +36,8 @@ and writes the cpwd skill (how to start workers and read their status) beside it
   install     merge cpwd's entries into the settings file: other hooks and settings are kept,
               an older cpwd entry is replaced in place, running it again changes nothing
   uninstall   remove cpwd's entries (and its skill), nothing else
-  status      whether cpwd's entries are there and current (exit ${EXIT_NOT_INSTALLED} when not)
+  status      whether cpwd's entries and skill are there and current (exit ${EXIT_NOT_INSTALLED} when
+              not, 1 when the settings file cannot be read)
 
 options:
   --scope S     project  DIR/.claude/settings.json (default; shared with the repository)
@@ -87,6 +88,8 @@ function realTarget(path: string): string {
 interface Plan {
   action: Action;
   files: { settings: string; skill: string };
+  /** The other scope's settings file that shares this skill (project ↔ local), if any. */
+  sharedWith?: string;
   hook: ShimHook;
   dryRun: boolean;
 }
@@ -131,7 +134,9 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   const after = uninstallHooks(current);
   const settingsChanged = before !== undefined && JSON.stringify(current) !== JSON.stringify(after);
   const skillBefore = (await readIfExists(files.skill))?.toString("utf8");
-  const removeSkill = skillBefore !== undefined && skillBefore.includes(SKILL_MARK);
+  // project and local scopes share one skill file: it stays while the other still has the hooks.
+  const stillUsed = plan.sharedWith !== undefined && (await hasCpwdHooks(plan.sharedWith));
+  const removeSkill = skillBefore !== undefined && skillBefore.includes(SKILL_MARK) && !stillUsed;
 
   if (plan.dryRun) {
     writeLine(ctx.stdout, `# ${files.settings}${settingsChanged ? "" : " (unchanged)"}`);
@@ -148,6 +153,7 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   }
   writeLine(ctx.stdout, settingsChanged ? `cpwd hooks removed from ${files.settings}` : `no cpwd hooks in ${files.settings}; nothing changed`);
   if (removeSkill) writeLine(ctx.stdout, `skill removed: ${files.skill}`);
+  else if (stillUsed) writeLine(ctx.stdout, `kept ${files.skill}: ${plan.sharedWith} still has cpwd hooks`);
   return 0;
 }
 
@@ -165,8 +171,21 @@ async function status(plan: Plan, ctx: CliContext): Promise<number> {
     if (outdated.length > 0) writeLine(ctx.stdout, `  different command or timeout: ${outdated.join(", ")}`);
     if (missing.length > 0) writeLine(ctx.stdout, `  missing: ${missing.join(", ")}`);
   }
-  writeLine(ctx.stdout, `skill ${files.skill}: ${skill === undefined ? "absent" : skill === SKILL_TEXT ? "current" : skill.includes(SKILL_MARK) ? "outdated" : "not cpwd's"}`);
-  return missing.length === 0 && outdated.length === 0 ? 0 : EXIT_NOT_INSTALLED;
+  // A skill of the user's own under that name is theirs to keep: not counted against the install.
+  const skillState = skill === undefined ? "absent" : skill === SKILL_TEXT ? "current" : skill.includes(SKILL_MARK) ? "outdated" : "not cpwd's";
+  writeLine(ctx.stdout, `skill ${files.skill}: ${skillState}${skillState === "absent" || skillState === "outdated" ? "; run `cpwd hooks install`" : ""}`);
+  const skillOk = skillState === "current" || skillState === "not cpwd's";
+  return missing.length === 0 && outdated.length === 0 && skillOk ? 0 : EXIT_NOT_INSTALLED;
+}
+
+/** Whether a settings file holds any cpwd hook; an absent or unreadable file holds none. */
+async function hasCpwdHooks(file: string): Promise<boolean> {
+  try {
+    const settings = parseSettings((await readIfExists(file))?.toString("utf8"), file);
+    return Object.values(inspectHooks(settings, { command: "", timeoutSec: 0 })).some((p) => p !== "missing");
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -220,9 +239,13 @@ export const run: Command = async (argv, ctx) => {
     return 1;
   }
   const budgetMs = readShimSettings(resolvePaths({ ...currentPathEnv(), env: ctx.env }).config, ctx.env).budgetMs;
+  const projectDir = resolve(ctx.cwd, (flags.dir as string | undefined) ?? ".");
+  const userHome = userHomeOf(ctx.env, process.platform === "win32" ? "win32" : "linux");
+  const other = scope === "project" ? "local" : scope === "local" ? "project" : undefined;
   const plan: Plan = {
     action: action as Action,
-    files: scopeFiles(scope as Scope, resolve(ctx.cwd, (flags.dir as string | undefined) ?? "."), userHomeOf(ctx.env, process.platform === "win32" ? "win32" : "linux")),
+    files: scopeFiles(scope as Scope, projectDir, userHome),
+    ...(other ? { sharedWith: scopeFiles(other, projectDir, userHome).settings } : {}),
     hook: { command, timeoutSec: hookTimeoutSec(budgetMs) },
     dryRun: flags["dry-run"] === true,
   };

@@ -1,15 +1,14 @@
 // `cpwd claude [options] "PROMPT"`: a worker running `claude -p PROMPT --output-format stream-json
 // --verbose …`, whose progress (session, turns, cost, result) the daemon reads from its output.
 // Called from inside Claude Code, the calling session is recorded as the worker's parent.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
+import { CLAUDE_USAGE as USAGE } from "../usage.js";
 import { SPAWN_FLAGS, spawnParams } from "./worker-spawn.js";
 
-const USAGE =
-  'usage: cpwd claude [--name N] [--cwd DIR] [--worktree] [--model M] [--max-turns N] [--permission-mode M] [--timeout 30m] [--env K=V]… "PROMPT"\n' +
-  "  and spawn's restart options: --restart, --max-restarts, --restart-window, --min-uptime, --backoff, --grace";
 const PERMISSION_MODES = ["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"];
 
 /** The claude binary: CPWD_CLAUDE_BIN, else config.json's claudeBin, else `claude` on PATH. */
@@ -22,6 +21,24 @@ function claudeBin(ctx: CliContext): string {
     // no config: the default
   }
   return "claude";
+}
+
+/**
+ * Whether `bin` would run with the worker's environment (the CLI's PATH): checked here because a
+ * worker whose command is missing only fails later, as a bare exit 127. Not checked on Windows,
+ * where PATHEXT makes the lookup the shell's business.
+ */
+function findsExecutable(bin: string, ctx: CliContext): boolean {
+  if (process.platform === "win32") return true;
+  const candidates = bin.includes("/") ? [resolve(ctx.cwd, bin)] : (ctx.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, bin));
+  return candidates.some((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return statSync(c).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 export const run: Command = async (argv, ctx) => {
@@ -56,7 +73,12 @@ export const run: Command = async (argv, ctx) => {
       ...(parent ? { parentSession: parent } : {}),
       ...(flags.worktree ? { worktreeFrom: true } : {}),
     };
-    params = spawnParams(flags, [claudeBin(ctx), "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
+    const bin = claudeBin(ctx);
+    if (!findsExecutable(bin, ctx)) {
+      writeLine(ctx.stderr, `cpwd claude: ${bin} not found${bin.includes("/") ? "" : " on PATH"}; install Claude Code, or point CPWD_CLAUDE_BIN (or claudeBin in config.json) at it`);
+      return 1;
+    }
+    params = spawnParams(flags, [bin, "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
   } catch (err) {
     writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}\n${USAGE}`);
     return 2;

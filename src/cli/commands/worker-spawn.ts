@@ -8,6 +8,7 @@ import { parseDuration, parseRange } from "../format/durations.js";
 import { CpwdError, ErrorCode } from "../../protocol/errors.js";
 import type { ParamsOf } from "../../protocol/methods.js";
 import { isReservedWorkerName } from "../../protocol/workers.js";
+import { SPAWN_USAGE } from "../usage.js";
 
 export const SPAWN_FLAGS: Record<string, FlagSpec> = {
   name: { kind: "string" },
@@ -23,8 +24,6 @@ export const SPAWN_FLAGS: Record<string, FlagSpec> = {
   json: { kind: "bool" },
 };
 
-export const SPAWN_USAGE =
-  "usage: cpwd spawn [--name N] [--cwd DIR] [--env K=V]… [--timeout 30m] [--restart never|on-failure|always] [--max-restarts 5] [--restart-window 10m] [--min-uptime 30s] [--backoff 1s..60s] [--grace 10s] -- COMMAND [ARGS…]";
 
 /** Builds the `worker.spawn` params from parsed flags and the command vector. */
 export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx: CliContext, meta: Record<string, unknown> = {}): ParamsOf<"worker.spawn"> {

@@ -1,0 +1,9 @@
+// The usage lines of the commands with many options, in a module of their own so that `cpwd`'s
+// entry point can print them for `--help` without loading the commands (and zod with them).
+
+export const SPAWN_USAGE =
+  "usage: cpwd spawn [--name N] [--cwd DIR] [--env K=V]… [--timeout 30m] [--restart never|on-failure|always] [--max-restarts 5] [--restart-window 10m] [--min-uptime 30s] [--backoff 1s..60s] [--grace 10s] -- COMMAND [ARGS…]";
+
+export const CLAUDE_USAGE =
+  'usage: cpwd claude [--name N] [--cwd DIR] [--worktree] [--model M] [--max-turns N] [--permission-mode M] [--timeout 30m] [--env K=V]… "PROMPT"\n' +
+  "  and spawn's restart options: --restart, --max-restarts, --restart-window, --min-uptime, --backoff, --grace";
