@@ -46,9 +46,9 @@ export function describeEnded(w: WorkerSummary): string {
           : w.state === "stopped"
             ? "was stopped"
             : w.state === "fatal"
-              ? `crash-looped and was given up on after ${w.restarts ?? 0} restarts`
+              ? `crash-looped: given up after ${w.restarts ?? 0} restarts`
               : `failed and is restarting (${w.signal ?? `exit ${w.exitCode}`})`;
-  const ran = w.startedAtMs && w.endedAtMs ? ` after ${duration(w.endedAtMs - w.startedAtMs)}` : "";
+  const ran = w.startedAtMs && w.endedAtMs ? (w.state === "fatal" ? ` (last run ${duration(w.endedAtMs - w.startedAtMs)})` : ` after ${duration(w.endedAtMs - w.startedAtMs)}`) : "";
   const c = w.claude;
   const cost = c && (c.costUsd != null || c.turns != null) ? ` (${[c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : "", c.turns != null ? `${c.turns} turns` : ""].filter(Boolean).join(", ")})` : "";
   const result = c?.result ? `: ${c.result.split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" / ").slice(0, 300)}` : "";
