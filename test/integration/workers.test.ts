@@ -150,8 +150,12 @@ describe("workers under the real daemon", () => {
     try {
       const id = await spawnWorker(c, ["/bin/sh", "-c", `i=0; while [ $i -lt 6 ]; do ${JSON.stringify(process.execPath)} ${JSON.stringify(fixture("chatty.js"))} 100; sleep 1; i=$((i+1)); done`]);
       await until(c, id, (w) => w.state === "exited", "to finish", 30_000);
-      const logs = readdirSync(join(d.paths.workers, id, "logs")).sort();
-      assert.deepEqual(logs, ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"]);
+      // The last check after the end runs in the background (a `.rotating` file while it copies):
+      // wait for the folder to settle on the live files and two copies.
+      const dir = join(d.paths.workers, id, "logs");
+      const expected = ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"];
+      await waitFor("the logs to settle", () => JSON.stringify(readdirSync(dir).sort()) === JSON.stringify(expected), 15_000);
+      const logs = readdirSync(dir).sort();
       for (const f of logs) assert.ok(readFileSync(join(d.paths.workers, id, "logs", f)).length <= 300 * 1024, `${f} is bounded`);
     } finally {
       c.close();
@@ -170,7 +174,15 @@ describe("workers under the real daemon", () => {
       const id = await spawnWorker(c, ["yes"], { timeoutMs: 1_500, graceMs: 200 });
       await until(c, id, (w) => w.state === "timed_out", "to time out", 30_000);
       const logs = join(d.paths.workers, id, "logs");
-      const total = () => readdirSync(logs).reduce((a, f) => a + statSync(join(logs, f)).size, 0);
+      // A copy may be renamed between the listing and its stat: count what is there.
+      const sizeOf = (f: string) => {
+        try {
+          return statSync(join(logs, f)).size;
+        } catch {
+          return 0;
+        }
+      };
+      const total = () => readdirSync(logs).reduce((a, f) => a + sizeOf(f), 0);
       // The last check after the end runs in the background. The bound: the live file within the
       // limit, and each of the 2 rotated copies within 2 × the limit (plus a line saying what was
       // dropped when the file had grown further).
