@@ -2,7 +2,7 @@
 // events to record; the hook handler appends them and applies them with `apply`, which is also
 // how replay rebuilds the table from the log.
 import { realpathSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
 
 export interface Claim {
@@ -34,7 +34,8 @@ export type Realpath = (path: string) => string;
  */
 export function claimPath(file: string, cwd: string | undefined, realpath: Realpath = realpathSync.native): string {
   let abs = normalize(isAbsolute(file) ? file : resolve(cwd ?? "/", file));
-  while (abs.length > 1 && /[\\/]$/.test(abs) && dirname(abs) !== abs) abs = abs.slice(0, -1);
+  // The platform's own separators only: on POSIX a trailing backslash is part of a file name.
+  while (abs.length > 1 && (abs.endsWith(sep) || abs.endsWith("/")) && dirname(abs) !== abs) abs = abs.slice(0, -1);
   const missing: string[] = [];
   for (let head = abs; ; head = dirname(head)) {
     try {

@@ -4,7 +4,7 @@
 // the commit it started from, and the checkout has no changes.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFile, lstat, mkdir, readFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
@@ -79,6 +79,9 @@ async function isPlainPath(root: string, rel: string): Promise<boolean> {
 async function copyClaudeSettings(repo: string, path: string): Promise<CopiedFile[]> {
   const copied: CopiedFile[] = [];
   for (const rel of CLAUDE_SETTINGS_FILES) {
+    // Regular files only: a FIFO or device there would block the read (and the spawn with it).
+    const kind = await stat(join(repo, rel)).catch(() => null);
+    if (!kind?.isFile()) continue;
     const source = await readIfExists(join(repo, rel));
     if (source === undefined || !(await isPlainPath(path, rel))) continue;
     const target = join(path, rel);
@@ -100,8 +103,15 @@ export async function createWorktree(cwd: string, workerId: string, path: string
   const baseCommit = await git(repo, ["rev-parse", "HEAD"]);
   const branch = `cpwd/${workerId}`;
   await git(repo, ["worktree", "add", "-b", branch, path, baseCommit]);
-  const copiedSettings = await copyClaudeSettings(repo, path);
-  return { repo, path, branch, baseCommit, copiedSettings };
+  try {
+    const copiedSettings = await copyClaudeSettings(repo, path);
+    return { repo, path, branch, baseCommit, copiedSettings };
+  } catch (err) {
+    // The worker is refused: its worktree and branch, still empty of work, go with it.
+    await git(repo, ["worktree", "remove", "--force", path]).catch(() => "");
+    await git(repo, ["branch", "-D", branch]).catch(() => "");
+    throw err;
+  }
 }
 
 /** Paths `git status --porcelain -z` reports changed (for a rename, the new path only). */

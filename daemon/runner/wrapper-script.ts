@@ -96,7 +96,8 @@ while :; do
 done
 trap - CHLD
 [ -n "$timer" ] && kill -TERM "$timer" 2>/dev/null
-[ -n "$timer_group" ] && kill -TERM -"$timer_group" 2>/dev/null
+# The timer's group, or the timer alone if it has not made its session yet (a worker that ended at once).
+[ -n "$timer_group" ] && { kill -TERM -"$timer_group" 2>/dev/null || kill -TERM "$timer_group" 2>/dev/null; }
 # Whatever is left of the worker's group (grandchildren that ignored SIGTERM) goes too.
 kill -KILL -"$child" 2>/dev/null
 timed_out=false; [ -e "$dir/timed-out" ] && timed_out=true

@@ -16,6 +16,18 @@ export interface Parsed {
   rest: string[];
 }
 
+/**
+ * A mistake in how a command was called: INVALID_ARGUMENT marked `usage`, so the entry point
+ * answers it with the command's usage and exit 2 (other INVALID_ARGUMENTs are not usage errors).
+ */
+export function usageError(message: string): CpwdError {
+  return new CpwdError(ErrorCode.InvalidArgument, message, { details: { usage: true } });
+}
+
+export function isUsageError(err: unknown): err is CpwdError {
+  return err instanceof CpwdError && err.code === ErrorCode.InvalidArgument && err.details?.usage === true;
+}
+
 /** Parses argv against `spec`; throws INVALID_ARGUMENT for an unknown flag or a missing value. */
 export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parsed {
   const flags: Parsed["flags"] = {};
@@ -36,18 +48,18 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
       inline = eq === -1 ? undefined : arg.slice(eq + 1);
     } else {
       const long = byShort.get(arg.slice(1));
-      if (!long) throw new CpwdError(ErrorCode.InvalidArgument, `unknown option ${arg}`);
+      if (!long) throw usageError(`unknown option ${arg}`);
       name = long;
     }
     const s = spec[name];
-    if (!s) throw new CpwdError(ErrorCode.InvalidArgument, `unknown option --${name}`);
+    if (!s) throw usageError(`unknown option --${name}`);
     if (s.kind === "bool") {
-      if (inline !== undefined) throw new CpwdError(ErrorCode.InvalidArgument, `--${name} takes no value`);
+      if (inline !== undefined) throw usageError(`--${name} takes no value`);
       flags[name] = true;
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new CpwdError(ErrorCode.InvalidArgument, `--${name} needs a value`);
+    if (value === undefined) throw usageError(`--${name} needs a value`);
     if (s.kind === "list") flags[name] = [...((flags[name] as string[] | undefined) ?? []), value];
     else flags[name] = value;
   }

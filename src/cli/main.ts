@@ -3,7 +3,7 @@
 // `status` never pays for what another one imports (zod, pino, the daemon).
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ErrorCode, isCpwdError } from "../protocol/errors.js";
+import { isUsageError } from "./args.js";
 import { CLAUDE_USAGE, SPAWN_USAGE } from "./usage.js";
 import type { CliContext, Command } from "./context.js";
 
@@ -66,7 +66,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     return await mod.run(rest, ctx);
   } catch (err) {
     // A bad argument found by a command's parser: say which command, exit 2 like other usage errors.
-    if (!isCpwdError(err, ErrorCode.InvalidArgument)) throw err;
+    if (!isUsageError(err)) throw err;
     ctx.stderr.write(`cpwd ${name}: ${err.message}\nusage: ${command.usage}\n`);
     return 2;
   }

@@ -57,6 +57,9 @@ export function summarizeHook(input: HookInput): Record<string, unknown> {
 
 /** Longest string the shim forwards as is; longer ones are cut, their length kept in `cpwd_chars`. */
 export const SLIM_STRING_CHARS = 4096;
+/** The fields that name files: never cut below this many characters. */
+const PATH_KEYS: ReadonlySet<string> = new Set(["file_path", "notebook_path", "cwd", "transcript_path"]);
+const PATH_CHARS = 64 * 1024;
 
 /**
  * The hook input as the shim forwards it: only what the daemon reads, so a `Write` of a 50 MiB
@@ -72,8 +75,11 @@ export function slimHookInput(input: HookInput): HookInput {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(from)) {
       if (typeof v === "string") {
-        if (v.length > SLIM_STRING_CHARS) chars[prefix + k] = v.length;
-        out[k] = v.length > SLIM_STRING_CHARS ? v.slice(0, SLIM_STRING_CHARS) : v;
+        // A cut path would name another file (its prefix): paths go whole, up to a bound no real
+        // path nears (padding such as "./" repeated can stretch one past 4,096 characters).
+        const max = PATH_KEYS.has(k) ? PATH_CHARS : SLIM_STRING_CHARS;
+        if (v.length > max) chars[prefix + k] = v.length;
+        out[k] = v.length > max ? v.slice(0, max) : v;
       } else if (typeof v === "number" || typeof v === "boolean" || v === null) out[k] = v;
     }
     return out;

@@ -2,8 +2,8 @@
 // command, a missing claude binary refused up front, a worker whose command does not exist
 // explained, a name in use, and `cpwd events` saying where to go on.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { test } from "node:test";
 import { cleanup, cpwd, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
 
@@ -26,6 +26,9 @@ test("every command answers --help (and -h) with its usage, exit 0, without a da
 
 test("a bad option is named with its command, exit 2, no error code or stack", () => {
   const home = tempHome();
+  const badValue = cpwd(home, ["events", "--from", "x"]);
+  assert.equal(badValue.code, 2);
+  assert.match(badValue.stderr, /^cpwd events: --from must be a whole number ≥ 0 \(got x\)\nusage: cpwd events/);
   for (const name of ["status", "claims", "events", "replay", "logs"]) {
     const r = cpwd(home, [name, "--bogus"]);
     assert.equal(r.code, 2, name);
@@ -44,6 +47,19 @@ test("cpwd claude refuses a claude binary it cannot find, before starting anythi
     assert.match(abs.stderr, /\/nonexistent\/claude not found;/);
     const c = await d.client();
     assert.equal((await c.call("worker.list")).workers.length, 0, "no worker was spawned");
+
+    // A relative CPWD_CLAUDE_BIN names a file from where cpwd was called, whatever --cwd says:
+    // the worker runs it by absolute path.
+    const binDir = tempHome("cpwd-fake-claude-");
+    const fake = join(binDir, "fakeclaude");
+    writeFileSync(fake, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const ok = cpwd(d.home, ["claude", "--cwd", "/", "hello"], { CPWD_CLAUDE_BIN: relative(process.cwd(), fake) });
+    assert.equal(ok.code, 0, ok.stderr);
+    const w = await waitFor("the fake claude to exit", async () => {
+      const v = (await c.call("worker.get", { target: ok.stdout.trim() })).workers[0];
+      return v?.state === "exited" ? v : null;
+    });
+    assert.equal((w.command as string[])[0], fake);
     c.close();
   } finally {
     await cleanup(d);
@@ -86,7 +102,7 @@ test("cpwd events prints 100 at a time and says where to go on", async () => {
     const lines = first.stdout.trim().split("\n");
     assert.equal(lines.length, 100);
     const next = Number(/^\s*(\d+)/.exec(lines.at(-1)!)![1]) + 1;
-    assert.equal(first.stderr, `… more events: cpwd events --from ${next} (last seq ${lastSeq})\n`);
+    assert.equal(first.stderr, `… more may follow: cpwd events --from ${next} (last seq ${lastSeq})\n`);
     const rest = cpwd(d.home, ["events", "--from", String(next), "--json"]);
     assert.equal(rest.stderr, "", "nothing more to say at the end");
     assert.equal(JSON.parse(rest.stdout.trim().split("\n").at(-1)!).seq, lastSeq);

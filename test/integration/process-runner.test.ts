@@ -280,7 +280,8 @@ describe("the process runner", () => {
     const ended = new Promise<ExitStatus>((resolve) => bashRunner.watchExit(handle, s.dir, resolve));
     const timerPid = readRunJson(s.dir).timerPid;
     assert.ok(timerPid, "run.json names the timer");
-    assert.deepEqual([statField(timerPid, 2), statField(timerPid, 3)], [timerPid, timerPid], "the timer leads its own group and session");
+    // `setsid` makes its session a moment after the wrapper forked it: wait for that, not for time.
+    await waitFor("the timer to lead its own group and session", () => statField(timerPid, 2) === timerPid && statField(timerPid, 3) === timerPid);
     const sleep = await waitFor("the timer's sleep", () => childrenOf(timerPid).find((p) => cmdline(p).startsWith("sleep\x0060.000")));
     const exit = await ended;
     assert.deepEqual([exit.code, exit.signal, exit.timedOut], [3, null, false]);

@@ -108,3 +108,12 @@ test("a committed symlink in the way is left alone: nothing is written through i
   assert.ok(lstatSync(join(wt.path, ".claude/settings.json")).isSymbolicLink());
   assert.equal(readFileSync(join(wt.path, "a.txt"), "utf8"), "a\n");
 });
+
+test("a settings path that is not a regular file (a FIFO) is skipped, never read", async () => {
+  mkdirSync(join(repo, ".claude"), { recursive: true });
+  execFileSync("mkfifo", [join(repo, ".claude", "settings.json")]);
+  const wt = await createWorktree(repo, "W8", join(dir, "wt-W8"));
+  assert.deepEqual(wt.copiedSettings, []);
+  assert.equal(existsSync(join(wt.path, ".claude", "settings.json")), false);
+  assert.deepEqual(await removeWorktreeIfClean(wt), { removed: true });
+});

@@ -65,3 +65,10 @@ test("a head without an event name salvages nothing", () => {
   assert.equal(salvageHookInput('{"session_id":"s","tool_input":{"content":"'), null);
   assert.equal(salvageHookInput(""), null);
 });
+
+test("paths are never cut at the string limit: a padded path still names its file", () => {
+  const padded = `/repo/${"./".repeat(2100)}src/b.ts`;
+  const slim = slimHookInput({ hook_event_name: "PreToolUse", tool_name: "Write", cwd: `/w/${"./".repeat(2100)}`, tool_input: { file_path: padded, content: "x" } });
+  assert.equal(editedFile(slim), padded);
+  assert.equal(slim.cwd, `/w/${"./".repeat(2100)}`);
+});

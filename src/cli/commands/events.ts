@@ -1,13 +1,13 @@
 // `cpwd events [--from SEQ] [--limit N] [--type T] [--json]`: prints events from the daemon's log,
 // 100 at a time by default, saying where to go on when there are more.
-import { parseArgs } from "../args.js";
+import { parseArgs, usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { withDaemon } from "../daemon-client.js";
 
 function toInt(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a whole number ≥ 0 (got ${String(value)})`);
+  if (!Number.isSafeInteger(n) || n < 0) throw usageError(`--${name} must be a whole number ≥ 0 (got ${String(value)})`);
   return n;
 }
 
@@ -30,7 +30,10 @@ export const run: Command = async (argv, ctx) => {
       }
     }
     // More in the log than one read returns: say how to go on (on stderr, so --json stays clean).
-    if (r.nextSeq <= r.lastSeq) writeLine(ctx.stderr, `… more events: cpwd events --from ${r.nextSeq}${typeof flags.type === "string" ? ` --type ${flags.type}` : ""} (last seq ${r.lastSeq})`);
+    if (r.nextSeq <= r.lastSeq) {
+      const same = [typeof flags.type === "string" ? ` --type ${flags.type}` : "", flags.limit !== undefined ? ` --limit ${limit}` : "", flags.json ? " --json" : ""].join("");
+      writeLine(ctx.stderr, `… more may follow: cpwd events --from ${r.nextSeq}${same} (last seq ${r.lastSeq})`);
+    }
     return 0;
   });
 };

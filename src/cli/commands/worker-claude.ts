@@ -2,7 +2,7 @@
 // --verbose …`, whose progress (session, turns, cost, result) the daemon reads from its output.
 // Called from inside Claude Code, the calling session is recorded as the worker's parent.
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
@@ -24,21 +24,26 @@ function claudeBin(ctx: CliContext): string {
 }
 
 /**
- * Whether `bin` would run with the worker's environment (the CLI's PATH): checked here because a
- * worker whose command is missing only fails later, as a bare exit 127. Not checked on Windows,
- * where PATHEXT makes the lookup the shell's business.
+ * The absolute path `bin` runs as for the worker: a path is taken relative to where the CLI was
+ * called (where the user typed it), a bare name is looked up in the worker's own PATH (the
+ * CLI's, or `--env PATH=…`). Found here and passed on as an absolute path, because a worker whose
+ * command is missing would otherwise only fail later, as a bare exit 127, and its cwd (`--cwd`, a
+ * worktree) is not the CLI's. Null when not found. On Windows the name is passed as given
+ * (PATHEXT makes the lookup the shell's business).
  */
-function findsExecutable(bin: string, ctx: CliContext): boolean {
-  if (process.platform === "win32") return true;
-  const candidates = bin.includes("/") ? [resolve(ctx.cwd, bin)] : (ctx.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, bin));
-  return candidates.some((c) => {
-    try {
-      accessSync(c, constants.X_OK);
-      return statSync(c).isFile();
-    } catch {
-      return false;
-    }
-  });
+function locateExecutable(bin: string, pathVar: string | undefined, ctx: CliContext): string | null {
+  if (process.platform === "win32") return bin;
+  const candidates = bin.includes("/") ? [resolve(ctx.cwd, bin)] : (pathVar ?? "").split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, bin));
+  return (
+    candidates.find((c) => {
+      try {
+        accessSync(c, constants.X_OK);
+        return statSync(c).isFile();
+      } catch {
+        return false;
+      }
+    }) ?? null
+  );
 }
 
 export const run: Command = async (argv, ctx) => {
@@ -74,15 +79,18 @@ export const run: Command = async (argv, ctx) => {
       ...(flags.worktree ? { worktreeFrom: true } : {}),
     };
     const bin = claudeBin(ctx);
-    if (!findsExecutable(bin, ctx)) {
-      writeLine(ctx.stderr, `cpwd claude: ${bin} not found${bin.includes("/") ? "" : " on PATH"}; install Claude Code, or point CPWD_CLAUDE_BIN (or claudeBin in config.json) at it`);
-      return 1;
-    }
     params = spawnParams(flags, [bin, "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
   } catch (err) {
     writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
+  const bin = params.argv[0]!;
+  const found = locateExecutable(bin, params.env.PATH, ctx);
+  if (found === null) {
+    writeLine(ctx.stderr, `cpwd claude: ${bin} not found${bin.includes("/") ? "" : " on PATH"}; install Claude Code, or point CPWD_CLAUDE_BIN (or claudeBin in config.json) at it`);
+    return 1;
+  }
+  params.argv[0] = found;
   return withDaemon(ctx, async (client) => {
     try {
       const { worker } = await client.call("worker.spawn", params);
