@@ -1,7 +1,6 @@
 // Handlers of the daemon's own methods: ping, status, daemon.shutdown, events.read.
 import { coreMethods } from "../src/protocol/methods.js";
-import { readEventLines, typeMatches } from "../src/eventlog/read.js";
-import type { EventRecord } from "../src/protocol/events.js";
+import { readPage } from "../src/eventlog/read.js";
 import type { EventLog } from "../src/eventlog/append.js";
 import type { DaemonContext } from "./context.js";
 import type { MethodGroup } from "./methods.js";
@@ -59,28 +58,16 @@ export function coreMethodGroup(d: CoreDeps): MethodGroup<typeof coreMethods> {
       "events.read": async (params) => {
         // Only what was durable when the read began: a line being written now may be half there.
         const lastSeq = d.log.lastSeq;
-        const maxBytes = d.maxReadBytes ?? EVENTS_READ_MAX_BYTES;
-        const events: EventRecord[] = [];
-        let bytes = 0;
-        let cut = false;
-        for await (const e of readEventLines(d.ctx.paths.events, d.log.index.offsetFor(params.fromSeq))) {
-          if (e.seq > lastSeq) break;
-          if (e.seq < params.fromSeq || !typeMatches(e.type, params.type)) continue;
-          // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small;
-          // always at least one event, so a read makes progress whatever an event's size.
-          const size = Buffer.byteLength(JSON.stringify(e)) + 1;
-          if (events.length > 0 && bytes + size > maxBytes) {
-            cut = true;
-            break;
-          }
-          events.push(e);
-          bytes += size;
-          if (events.length >= params.limit) {
-            cut = true;
-            break;
-          }
-        }
-        const nextSeq = cut ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
+        const { events, more } = await readPage(d.ctx.paths.events, {
+          fromSeq: params.fromSeq,
+          limit: params.limit,
+          type: params.type,
+          startOffset: d.log.index.offsetFor(params.fromSeq),
+          upToSeq: lastSeq,
+          // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small.
+          maxBytes: d.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
+        });
+        const nextSeq = more ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
         return { events, nextSeq, lastSeq };
       },
     },

@@ -26,8 +26,10 @@ function ago(ms: number): string {
 export interface HookAreaDeps {
   ctx: DaemonContext;
   log: EventLog;
-  /** The supervisor's current view of its workers. */
+  /** The supervisor's current view of its workers (for digests: it builds every worker's view). */
   workers: () => WorkerSummary[];
+  /** One worker's state and name by id, without building any view: what a hook call needs. */
+  worker: (id: string) => { state: string; name: string | null } | undefined;
 }
 
 export class HookArea {
@@ -59,9 +61,8 @@ export class HookArea {
   }
 
   private async releaseEnded(workers: Set<string>): Promise<void> {
-    const view = new Map(this.d.workers().map((w) => [w.id, w]));
     const events = [...workers].flatMap((id) => {
-      const w = view.get(id);
+      const w = this.d.worker(id);
       return !w || ENDED.has(w.state) ? this.claims.releaseWorker(id, w ? `worker ${w.state}` : "worker removed") : [];
     });
     await this.record(events).catch((err) => this.d.ctx.log.error({ err }, "releasing claims failed"));
@@ -76,8 +77,8 @@ export class HookArea {
   }
 
   private nameOf(worker: string): string {
-    const w = this.d.workers().find((x) => x.id === worker);
-    return w?.name ? `${worker} (${w.name})` : worker;
+    const name = this.d.worker(worker)?.name;
+    return name ? `${worker} (${name})` : worker;
   }
 
   /** Decides a hook call, records it durably, and returns what the shim prints. */
@@ -89,15 +90,16 @@ export class HookArea {
     // CPWD_WORKER_ID comes from a process environment: anything not shaped like an id is ignored.
     const worker = workerId !== undefined && WORKER_ID.test(workerId) ? workerId : undefined;
     if (worker && session) this.digests.bindSession(session, worker);
-    // Only a live worker claims files. A stale id (the worker ended, was removed, never existed)
-    // edits as a conductor would: denied where a worker holds the file, holding nothing itself.
-    const claimant = worker && this.d.workers().some((w) => w.id === worker && LIVE.has(w.state)) ? worker : undefined;
     const events: EventInput[] = [];
     let output: Record<string, unknown> | undefined;
     let decision = "allow";
 
     const file = event === "PreToolUse" ? editedFile(input) : undefined;
     if (file) {
+      // Only a live worker claims files. A stale id (the worker ended, was removed, never existed)
+      // edits as a conductor would: denied where a worker holds the file, holding nothing itself.
+      const state = worker ? this.d.worker(worker)?.state : undefined;
+      const claimant = state !== undefined && LIVE.has(state) ? worker : undefined;
       const path = claimPath(file, input.cwd);
       const d = this.claims.decide(path, { ...(claimant ? { worker: claimant } : {}), ...(session ? { session } : {}) }, now);
       events.push(...d.events);
@@ -138,11 +140,11 @@ export class HookArea {
           const now = this.d.ctx.clock.now();
           return {
             claims: this.claims.list(now).map((c) => {
-              const w = this.d.workers().find((x) => x.id === c.worker);
+              const name = this.d.worker(c.worker)?.name;
               return {
                 path: c.path,
                 worker: c.worker,
-                ...(w?.name ? { name: w.name } : {}),
+                ...(name ? { name } : {}),
                 ...(c.session ? { session: c.session } : {}),
                 acquiredAt: new Date(c.acquiredAtMs).toISOString(),
                 heldMs: Math.max(0, now - c.acquiredAtMs),

@@ -170,7 +170,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       claude: (w.claude as WorkerSummary["claude"]) ?? null,
     }));
   stopBuffering();
-  const hooks = new HookArea({ ctx, log: eventLog, workers: summaries }, (function* () {
+  const hooks = new HookArea({ ctx, log: eventLog, workers: summaries, worker: (id) => supervisor.record(id) }, (function* () {
     yield* history;
     yield* duringStart;
   })());

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { CpwdError, ErrorCode } from "./protocol/errors.js";
+import { HOOK_BUDGET_MS } from "./protocol/hooks.js";
 
 const MiB = 1024 * 1024;
 
@@ -21,7 +22,7 @@ export const ConfigSchema = z
     /** How long a graceful `daemon.shutdown` waits for in-flight requests. @default 5 s */
     shutdownTimeoutMs: z.number().int().min(0).default(5_000),
     /** Hook shim's total time budget, always under the hook timeout the installer writes. @default 1 s */
-    hookBudgetMs: z.number().int().min(50).max(30_000).default(1_000),
+    hookBudgetMs: z.number().int().min(HOOK_BUDGET_MS.min).max(HOOK_BUDGET_MS.max).default(HOOK_BUDGET_MS.default),
     /** Deny PreToolUse when the daemon cannot be reached (fail-closed), instead of allowing it. @default false */
     hookFailClosed: z.boolean().default(false),
     /** The shim starts the daemon (detached) when it cannot reach it. @default true */

@@ -93,12 +93,7 @@ export class Supervisor {
     // Once shutdown began the event log is closing: nothing more may be recorded (or applied).
     if (this.closed) throw new CpwdError(ErrorCode.ShuttingDown, "the daemon is shutting down");
     // Refuse before writing: an event the machine would reject must never reach the log.
-    const probe = new Map(this.workers);
-    for (const i of inputs) {
-      const next = evolve(probe.get(i.worker!), { ...i, seq: 0, ts: new Date(this.d.ctx.clock.now()).toISOString(), worker: i.worker });
-      if (next) probe.set(i.worker!, next);
-      else probe.delete(i.worker!);
-    }
+    this.preview(inputs);
     const written = await this.d.ctx.events.append(inputs);
     for (const e of written) applyWorkerEvent(this.state, e);
   }
@@ -278,17 +273,16 @@ export class Supervisor {
       const why = reason ?? (exit.lost ? LOST_LIVE : exitHint(id, exit.code));
       const events: EventInput[] = [];
       if (exit.timedOut) events.push({ type: "worker.timeout", worker: id, payload: { timeoutMs: w.timeoutMs } });
-      const exited: EventInput = {
+      events.push({
         type: "worker.exited",
         worker: id,
         payload: { state, code: exit.code, signal: exit.signal, timedOut: exit.timedOut, runMs, endedAtMs, ...(why ? { reason: why } : {}) },
-      };
-      events.push(exited);
+      });
       // The end and what follows it (backoff, fatal, a user's restart) go into the log in one
       // commit: no reader (`cpwd logs -f` polling worker.get) may see a worker that will restart
       // sitting in an ended state, and no crash can separate the two. The decision is taken on the
       // record as the exit leaves it.
-      const ended = this.simulate(w, events);
+      const ended = this.preview(events).get(id)!;
       const after = this.decideAfterExit(ended);
       await this.commit([...events, ...after.events]);
       this.d.hooks?.ended?.(ended);
@@ -297,12 +291,19 @@ export class Supervisor {
     this.schedule();
   }
 
-  /** The record `events` would leave (they are checked again, for real, by commit). */
-  private simulate(w: WorkerRecord, events: EventInput[]): WorkerRecord {
+  /**
+   * The workers as `inputs` would leave them, nothing applied; throws (TransitionError) on an event
+   * the state machine refuses.
+   */
+  private preview(inputs: EventInput[]): Map<string, WorkerRecord> {
+    const probe = new Map(this.workers);
     const ts = new Date(this.d.ctx.clock.now()).toISOString();
-    let r = w;
-    for (const e of events) r = evolve(r, { ...e, seq: 0, ts, worker: e.worker }) ?? r;
-    return r;
+    for (const i of inputs) {
+      const next = evolve(probe.get(i.worker!), { ...i, seq: 0, ts, worker: i.worker });
+      if (next) probe.set(i.worker!, next);
+      else probe.delete(i.worker!);
+    }
+    return probe;
   }
 
   /**

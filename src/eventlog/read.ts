@@ -13,6 +13,16 @@ export interface ReadRange {
   type?: string | undefined;
   /** Start reading at this byte offset (from the seq index); must be a line start. */
   startOffset?: number;
+  /** Stop before any event with a greater seq (what was durable when the read began). */
+  upToSeq?: number;
+  /** Stop once the events would encode to more than this many bytes (always at least one). */
+  maxBytes?: number;
+}
+
+/** A page of events, and whether it stopped at a bound (`limit`, `maxBytes`) with more to read. */
+export interface EventPage {
+  events: EventRecord[];
+  more: boolean;
 }
 
 /** Does `type` match the filter? */
@@ -40,13 +50,29 @@ export async function* readEventLines(file: string, startOffset = 0): AsyncGener
   }
 }
 
+/**
+ * Events with seq ≥ fromSeq (and matching type, and ≤ upToSeq), at most `limit` of them and at
+ * most about `maxBytes` of JSON, so that one page (and a batch of pages) stays small whatever the
+ * events' sizes; always at least one event, so a reader makes progress.
+ */
+export async function readPage(file: string, range: ReadRange): Promise<EventPage> {
+  const events: EventRecord[] = [];
+  let bytes = 0;
+  for await (const e of readEventLines(file, range.startOffset ?? 0)) {
+    if (range.upToSeq !== undefined && e.seq > range.upToSeq) break;
+    if (e.seq < range.fromSeq || !typeMatches(e.type, range.type)) continue;
+    if (range.maxBytes !== undefined) {
+      const size = Buffer.byteLength(JSON.stringify(e)) + 1;
+      if (events.length > 0 && bytes + size > range.maxBytes) return { events, more: true };
+      bytes += size;
+    }
+    events.push(e);
+    if (events.length >= range.limit) return { events, more: true };
+  }
+  return { events, more: false };
+}
+
 /** Events with seq ≥ fromSeq (and matching type), at most `limit`. */
 export async function readRange(file: string, range: ReadRange): Promise<EventRecord[]> {
-  const out: EventRecord[] = [];
-  for await (const e of readEventLines(file, range.startOffset ?? 0)) {
-    if (e.seq < range.fromSeq || !typeMatches(e.type, range.type)) continue;
-    out.push(e);
-    if (out.length >= range.limit) break;
-  }
-  return out;
+  return (await readPage(file, range)).events;
 }

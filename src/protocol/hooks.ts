@@ -26,6 +26,12 @@ export interface HookReply {
   output?: Record<string, unknown>;
 }
 
+/**
+ * Bounds of the hook shim's time budget (config `hookBudgetMs`, env `CPWD_HOOK_BUDGET_MS`), one
+ * place for the daemon's config check, the shim and the installer's hook timeout.
+ */
+export const HOOK_BUDGET_MS = { min: 50, max: 30_000, default: 1_000 } as const;
+
 /** The tools whose PreToolUse claims (and may be denied) a file. */
 export const FILE_EDIT_TOOLS = new Set(["Write", "Edit", "MultiEdit", "NotebookEdit"]);
 

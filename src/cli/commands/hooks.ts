@@ -18,6 +18,7 @@ import {
   parseSettings,
   shimCommand,
   uninstallHooks,
+  type Settings,
   type ShimHook,
 } from "../../../hooks/install.js";
 import { readShimSettings } from "../../../hooks/shim-settings.js";
@@ -94,27 +95,56 @@ interface Plan {
   dryRun: boolean;
 }
 
+/** A settings file as read and as `change` would leave it; it throws, touching nothing, on bad JSON. */
+interface SettingsEdit {
+  file: string;
+  /** The text read (undefined: no file). */
+  before: string | undefined;
+  /** The text to write. */
+  next: string;
+  changed: boolean;
+}
+
+async function readSettings(file: string): Promise<{ text: string | undefined; settings: Settings }> {
+  const text = (await readIfExists(file))?.toString("utf8");
+  return { text, settings: parseSettings(text, file) };
+}
+
+async function editSettings(file: string, change: (s: Settings) => Settings): Promise<SettingsEdit> {
+  const { text: before, settings: current } = await readSettings(file);
+  const after = change(current);
+  // Compared as data, so an equal result leaves the user's own formatting alone.
+  return { file, before, next: formatSettings(after), changed: JSON.stringify(after) !== JSON.stringify(current) };
+}
+
+/** `--dry-run`: the file as it would be. */
+function printEdit(edit: SettingsEdit, ctx: CliContext): void {
+  writeLine(ctx.stdout, `# ${edit.file}${edit.changed ? "" : " (unchanged)"}`);
+  ctx.stdout.write(edit.changed ? edit.next : (edit.before ?? ""));
+}
+
+/** Writes an edit that changes something, unless the file changed since it was read. */
+async function applyEdit(edit: SettingsEdit): Promise<void> {
+  if (edit.changed) await writeGuarded(edit.file, edit.before, edit.next);
+}
+
 async function install(plan: Plan, ctx: CliContext): Promise<number> {
   const { files, hook } = plan;
-  const before = (await readIfExists(files.settings))?.toString("utf8");
-  const current = parseSettings(before, files.settings);
-  const next = formatSettings(installHooks(current, hook));
-  const settingsChanged = before === undefined || JSON.stringify(current) !== JSON.stringify(JSON.parse(next));
+  const edit = await editSettings(files.settings, (s) => installHooks(s, hook));
   const skillBefore = (await readIfExists(files.skill))?.toString("utf8");
   const skillIsOurs = skillBefore === undefined || skillBefore.includes(SKILL_MARK);
   const skillChanged = skillIsOurs && skillBefore !== SKILL_TEXT;
 
   if (plan.dryRun) {
-    writeLine(ctx.stdout, `# ${files.settings}${settingsChanged ? "" : " (unchanged)"}`);
-    ctx.stdout.write(settingsChanged ? next : (before ?? ""));
+    printEdit(edit, ctx);
     writeLine(ctx.stdout, `# ${files.skill}: ${!skillIsOurs ? "kept (not written by cpwd)" : skillChanged ? "would be written" : "unchanged"}`);
     return 0;
   }
-  if (settingsChanged) await writeGuarded(files.settings, before, next);
+  await applyEdit(edit);
   if (skillChanged) await writeAtomically(files.skill, SKILL_TEXT);
   writeLine(
     ctx.stdout,
-    settingsChanged
+    edit.changed
       ? `cpwd hooks installed in ${files.settings} (${CPWD_HOOK_EVENTS.length} events, timeout ${hook.timeoutSec} s)`
       : `cpwd hooks already installed in ${files.settings}; nothing changed`,
   );
@@ -129,29 +159,25 @@ async function install(plan: Plan, ctx: CliContext): Promise<number> {
 
 async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   const { files } = plan;
-  const before = (await readIfExists(files.settings))?.toString("utf8");
-  const current = parseSettings(before, files.settings);
-  const after = uninstallHooks(current);
-  const settingsChanged = before !== undefined && JSON.stringify(current) !== JSON.stringify(after);
+  const edit = await editSettings(files.settings, uninstallHooks);
   const skillBefore = (await readIfExists(files.skill))?.toString("utf8");
   // project and local scopes share one skill file: it stays while the other still has the hooks.
   const stillUsed = plan.sharedWith !== undefined && (await hasCpwdHooks(plan.sharedWith));
   const removeSkill = skillBefore !== undefined && skillBefore.includes(SKILL_MARK) && !stillUsed;
 
   if (plan.dryRun) {
-    writeLine(ctx.stdout, `# ${files.settings}${settingsChanged ? "" : " (unchanged)"}`);
-    ctx.stdout.write(settingsChanged ? formatSettings(after) : (before ?? ""));
+    printEdit(edit, ctx);
     if (removeSkill) writeLine(ctx.stdout, `# ${files.skill}: would be removed`);
     return 0;
   }
-  if (settingsChanged) await writeGuarded(files.settings, before, formatSettings(after));
+  await applyEdit(edit);
   if (removeSkill) {
     await rm(files.skill, { force: true });
     // Its folders go when empty: rmdir refuses a folder that holds anything else.
     await rmdir(dirname(files.skill)).catch(() => undefined);
     await rmdir(dirname(dirname(files.skill))).catch(() => undefined);
   }
-  writeLine(ctx.stdout, settingsChanged ? `cpwd hooks removed from ${files.settings}` : `no cpwd hooks in ${files.settings}; nothing changed`);
+  writeLine(ctx.stdout, edit.changed ? `cpwd hooks removed from ${files.settings}` : `no cpwd hooks in ${files.settings}; nothing changed`);
   if (removeSkill) writeLine(ctx.stdout, `skill removed: ${files.skill}`);
   else if (stillUsed) writeLine(ctx.stdout, `kept ${files.skill}: ${plan.sharedWith} still has cpwd hooks`);
   return 0;
@@ -159,7 +185,7 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
 
 async function status(plan: Plan, ctx: CliContext): Promise<number> {
   const { files, hook } = plan;
-  const current = parseSettings((await readIfExists(files.settings))?.toString("utf8"), files.settings);
+  const { settings: current } = await readSettings(files.settings);
   const presence = inspectHooks(current, hook);
   const missing = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "missing");
   const outdated = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "outdated");
@@ -181,7 +207,7 @@ async function status(plan: Plan, ctx: CliContext): Promise<number> {
 /** Whether a settings file holds any cpwd hook; an absent or unreadable file holds none. */
 async function hasCpwdHooks(file: string): Promise<boolean> {
   try {
-    const settings = parseSettings((await readIfExists(file))?.toString("utf8"), file);
+    const { settings } = await readSettings(file);
     return Object.values(inspectHooks(settings, { command: "", timeoutSec: 0 })).some((p) => p !== "missing");
   } catch {
     return false;

@@ -1,28 +1,12 @@
 // `cpwd stop`: asks the daemon to shut down gracefully and waits until its process is gone.
 // With a target (`cpwd stop W3|NAME|all`) it stops workers instead.
 import { existsSync, readFileSync } from "node:fs";
+import { isAlive } from "../../../daemon/runner/proc.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
 
 /** How long a daemon that released its lock and socket may take to exit before we call it gone. */
 const RELEASED_GRACE_MS = 1_000;
-
-/** True while the process exists and is not a zombie (exited, waiting for a slow reaper). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  if (process.platform !== "linux") return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The state follows the parenthesised command name, which may itself contain spaces.
-    return stat[stat.lastIndexOf(")") + 2] !== "Z";
-  } catch {
-    return true; // no /proc to ask: kill(pid, 0) said it exists
-  }
-}
 
 /** The daemon `pid` let go of the home: its lock folder names someone else or is gone, and so is the socket. */
 function released(pid: number, lockDir: string, socket: string): boolean {
@@ -54,7 +38,7 @@ export const run: Command = async (argv, ctx) => {
       // its lock and socket (the last thing it does) a while ago.
       let releasedAtMs: number | null = null;
       const gone = (): boolean => {
-        if (!running(pid)) return true;
+        if (!isAlive(pid)) return true;
         if (!released(pid, `${paths.events}.lock`, paths.socket)) return false;
         releasedAtMs ??= Date.now();
         return Date.now() - releasedAtMs > RELEASED_GRACE_MS;
