@@ -1,6 +1,6 @@
 // `cpwd logs W3 [-f] [--stderr|--both] [-n 100]`: a worker's output from its log files. `-f`
 // follows the files (fs.watch, and from the start again after a rotation) across restarts of the
-// worker, until it stays in an ended state (two polls in a row) or Ctrl-C.
+// worker, until it reaches an ended state or Ctrl-C.
 import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
@@ -105,16 +105,11 @@ export const run: Command = async (argv, ctx) => {
     await new Promise<void>((resolve) => {
       const watcher = watch(dir, () => pumps.forEach((p) => p()));
       // The worker's state needs asking: the daemon has no push channel for the CLI yet. The
-      // daemon commits an end and its restart decision together, so an ended state is final; the
-      // end is still confirmed by a second poll (same state, same end time), which costs one poll
-      // and keeps `-f` right against a daemon that records them apart (an older version).
-      let endSeen: string | null = null;
+      // daemon commits an end and its restart decision together, so an ended state is final.
       const timer = setInterval(async () => {
         try {
-          const w = (await client.call("worker.get", { target: id })).workers[0];
-          const end = w && FINAL.has(String(w.state)) ? `${String(w.state)}@${String(w.endedAt)}` : null;
-          if (end !== null && end === endSeen) finish();
-          endSeen = end;
+          const r = await client.call("worker.get", { target: id });
+          if (FINAL.has(String(r.workers[0]?.state))) finish();
         } catch {
           finish();
         }
