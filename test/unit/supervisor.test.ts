@@ -211,11 +211,17 @@ async function restartOver(r: ScriptedRunner, config = {}): Promise<void> {
   sup = await Supervisor.start({ ctx: fakeContext(home, clock, log, config), runner: r, random: () => 0.5 }, [...log.records]);
 }
 
-test("kill of a worker still launching sends SIGKILL once its pid is known, not SIGTERM after the default grace", async () => {
+/** A scripted runner whose launches wait until the returned function is called. */
+function holdLaunches(): () => void {
   const r = new ScriptedRunner(clock);
   runner = r;
   let release!: () => void;
   r.gate = new Promise((res) => (release = res));
+  return release;
+}
+
+test("kill of a worker still launching sends SIGKILL once its pid is known, not SIGTERM after the default grace", async () => {
+  const release = holdLaunches();
   await make();
   await sup.spawn(spec({ graceMs: 5_000 }));
   await sup.spawn(spec({ graceMs: 5_000 }));
@@ -232,10 +238,7 @@ test("kill of a worker still launching sends SIGKILL once its pid is known, not 
 });
 
 test("a stop during the launch uses the grace it asked for", async () => {
-  const r = new ScriptedRunner(clock);
-  runner = r;
-  let release!: () => void;
-  r.gate = new Promise((res) => (release = res));
+  const release = holdLaunches();
   await make();
   await sup.spawn(spec({ graceMs: 5_000 }));
   await settle();
