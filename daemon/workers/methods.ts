@@ -1,8 +1,25 @@
 // The supervisor's RPC handlers: targets (id, name, all) resolved here, the work in supervisor.ts.
-import { ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
+import { stat } from "node:fs/promises";
+import { CpwdError, ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
 import { workerMethods } from "../../src/protocol/methods-workers.js";
 import type { MethodGroup } from "../methods.js";
 import type { Supervisor } from "./supervisor.js";
+
+/**
+ * Refuses a cwd the worker could not start in, before the worker is given an id or recorded:
+ * otherwise it would be queued and fail only at launch, with the OS's message.
+ */
+async function checkCwd(cwd: string): Promise<void> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(cwd)).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new CpwdError(ErrorCode.InvalidArgument, `cwd ${cwd} does not exist`);
+    throw new CpwdError(ErrorCode.InvalidArgument, `cwd ${cwd} cannot be used (${code ?? (err as Error).message})`, { cause: err });
+  }
+  if (!isDir) throw new CpwdError(ErrorCode.InvalidArgument, `cwd ${cwd} is not a directory`);
+}
 
 export function workerMethodGroup(sup: Supervisor): MethodGroup<typeof workerMethods> {
   const each = async (target: string, fn: (id: string) => Promise<unknown>) => {
@@ -13,7 +30,10 @@ export function workerMethodGroup(sup: Supervisor): MethodGroup<typeof workerMet
   return {
     specs: workerMethods,
     handlers: {
-      "worker.spawn": async (spec) => ({ worker: await sup.spawn(spec) }),
+      "worker.spawn": async (spec) => {
+        await checkCwd(spec.cwd);
+        return { worker: await sup.spawn(spec) };
+      },
       "worker.list": () => ({ workers: sup.list() }),
       "worker.get": (p) => ({ workers: sup.resolve(p.target).map((id) => sup.view(sup.record(id)!)) }),
       "worker.stop": (p) => each(p.target, (id) => sup.stop(id, p.graceMs)),

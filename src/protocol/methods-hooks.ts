@@ -1,6 +1,7 @@
 // RPC contracts of the Claude Code integration: `hook.handle` (the shim's one call), and claims.
 import { z } from "zod";
 import type { MethodSpec } from "./methods.js";
+import { AbsolutePathSchema } from "./workers.js";
 
 /** Hook stdin: the fields cpwd reads are checked; everything else is kept (Claude Code adds fields often). */
 export const HookInputSchema = z
@@ -44,7 +45,7 @@ export const hookMethods = {
   "claims.release": {
     summary: "Releases a file (`path`) or every file a worker holds (`worker`).",
     params: z
-      .object({ path: z.string().min(1).optional(), worker: z.string().min(1).optional() })
+      .object({ path: AbsolutePathSchema.optional(), worker: z.string().min(1).optional() })
       .strict()
       .refine((p) => (p.path === undefined) !== (p.worker === undefined), "give exactly one of path or worker"),
     result: z.object({ released: z.array(z.string()) }),

@@ -1,5 +1,6 @@
 // Worker data shared by the daemon, the CLI and the docs: states, the spawn spec, the restart
 // policy and the view `worker.list` returns. Types plus the zod schemas of what crosses the wire.
+import { isAbsolute } from "node:path";
 import { z } from "zod";
 
 export const WORKER_STATES = ["queued", "starting", "running", "stopping", "exited", "failed", "timed_out", "stopped", "backoff", "fatal"] as const;
@@ -36,10 +37,42 @@ export function isReservedWorkerName(name: string): boolean {
   return name === "all" || /^W\d+$/.test(name);
 }
 
+/** Why `p` cannot name a file or folder for the daemon, as the second half of "field: why"; null if it can. */
+function pathProblem(p: string): string | null {
+  if (p === "") return "is empty";
+  if (p.includes("\0")) return "contains a NUL byte";
+  // This platform's rule, not a union of both: on POSIX `C:/x` is a relative path, and a worker
+  // given it would only fail at launch.
+  if (!isAbsolute(p)) return "must be an absolute path";
+  return null;
+}
+
+/** An absolute path of this platform, without NUL bytes (the OS would refuse it only at use). */
+export const AbsolutePathSchema = z.string().superRefine((p, ctx) => {
+  const why = pathProblem(p);
+  if (why !== null) ctx.addIssue({ code: "custom", message: why });
+});
+
+/** A string the OS can take as an argument or a variable's value: no NUL byte. */
+const NulFree = z.string().refine((s) => !s.includes("\0"), "contains a NUL byte");
+
+/**
+ * Environment variables: names non-empty, without '=' or NUL (execve's `NAME=value` could not
+ * hold them), values without NUL. Names are shown JSON-quoted so a control byte is visible.
+ */
+const EnvSchema = z.record(z.string(), z.string()).superRefine((env, ctx) => {
+  for (const [k, v] of Object.entries(env)) {
+    if (k === "") ctx.addIssue({ code: "custom", message: "a variable has an empty name" });
+    else if (k.includes("\0")) ctx.addIssue({ code: "custom", message: `the name ${JSON.stringify(k)} contains a NUL byte` });
+    else if (k.includes("=")) ctx.addIssue({ code: "custom", message: `the name ${JSON.stringify(k)} contains '='` });
+    else if (v.includes("\0")) ctx.addIssue({ code: "custom", message: "contains a NUL byte", path: [k] });
+  }
+});
+
 /** What `worker.spawn` asks for. `env` is the caller's whole environment plus overrides. */
 export const WorkerSpecSchema = z
   .object({
-    argv: z.array(z.string().max(128 * 1024)).min(1).max(10_000),
+    argv: z.array(NulFree.max(128 * 1024)).min(1).max(10_000),
     name: z
       .string()
       .min(1)
@@ -47,8 +80,9 @@ export const WorkerSpecSchema = z
       .regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-'")
       .refine((n) => !isReservedWorkerName(n), "'all' and ids like W7 are reserved: they already name targets")
       .optional(),
-    cwd: z.string().min(1).refine((p) => p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p), "must be an absolute path"),
-    env: z.record(z.string(), z.string()),
+    /** Absolute; that it is an existing folder is checked by the daemon before the worker is queued. */
+    cwd: AbsolutePathSchema,
+    env: EnvSchema,
     timeoutMs: z.number().int().positive().nullable().default(null),
     graceMs: z.number().int().min(0).max(24 * 3600_000).optional(),
     restart: RestartPolicySchema.default({ mode: "never", maxRestarts: 5, windowMs: 600_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, minUptimeMs: 30_000 }),

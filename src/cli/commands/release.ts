@@ -9,6 +9,11 @@ export const run: Command = async (argv, ctx) => {
     return 2;
   }
   const target = argv[0]!;
+  // resolve() would read an empty PATH as the current folder.
+  if (target === "") {
+    writeLine(ctx.stderr, "cpwd release: PATH is empty\nusage: cpwd release PATH|W<N>");
+    return 2;
+  }
   const params = /^W\d+$/.test(target) ? { worker: target } : { path: resolve(ctx.cwd, target) };
   return withDaemon(ctx, async (client) => {
     try {

@@ -1,5 +1,6 @@
 // `cpwd spawn [options] -- COMMAND [ARGS…]`: queues a worker and prints its id at once. The
 // command runs with this shell's environment plus `--env` overrides, never through a shell.
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs, type FlagSpec } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
@@ -24,6 +25,24 @@ export const SPAWN_FLAGS: Record<string, FlagSpec> = {
   json: { kind: "bool" },
 };
 
+/**
+ * The worker's folder: `--cwd` taken from where the CLI was called (default: that folder), which
+ * must be an existing folder. An empty `--cwd` is refused rather than read as ".".
+ */
+function workerCwd(flag: unknown, ctx: CliContext): string {
+  if (flag === undefined) return resolve(ctx.cwd);
+  if (flag === "") throw new CpwdError(ErrorCode.InvalidArgument, "--cwd is empty");
+  const cwd = resolve(ctx.cwd, flag as string);
+  let isDir: boolean;
+  try {
+    isDir = statSync(cwd).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CpwdError(ErrorCode.InvalidArgument, code === "ENOENT" || code === "ENOTDIR" ? `--cwd ${cwd} does not exist` : `--cwd ${cwd} cannot be used (${code})`);
+  }
+  if (!isDir) throw new CpwdError(ErrorCode.InvalidArgument, `--cwd ${cwd} is not a directory`);
+  return cwd;
+}
 
 /** Builds the `worker.spawn` params from parsed flags and the command vector. */
 export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx: CliContext, meta: Record<string, unknown> = {}): ParamsOf<"worker.spawn"> {
@@ -32,7 +51,9 @@ export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx:
     throw new CpwdError(ErrorCode.InvalidArgument, `--name: '${flags.name}' is reserved ('all' and ids like W7 already name targets)`);
   }
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) env[k] = v;
+  // Names with '=' cannot be passed on (the daemon refuses them). Windows lists each drive's
+  // current folder as such a variable (`=C:`); it means nothing to a worker.
+  for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined && k !== "" && !k.includes("=")) env[k] = v;
   for (const kv of (flags.env as string[] | undefined) ?? []) {
     const eq = kv.indexOf("=");
     if (eq <= 0) throw new CpwdError(ErrorCode.InvalidArgument, `--env: '${kv}' is not KEY=VALUE`);
@@ -46,7 +67,7 @@ export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx:
   return {
     argv,
     ...(flags.name !== undefined ? { name: flags.name as string } : {}),
-    cwd: resolve(ctx.cwd, (flags.cwd as string | undefined) ?? "."),
+    cwd: workerCwd(flags.cwd, ctx),
     env,
     timeoutMs: flags.timeout === undefined ? null : parseDuration("timeout", flags.timeout as string),
     ...(flags.grace !== undefined ? { graceMs: parseDuration("grace", flags.grace as string) } : {}),
