@@ -112,9 +112,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const ingest = (): Promise<void> =>
     (ingesting = ingesting.then(async () => {
       try {
-        const r = await ingestFallback(paths.fallback, fallbackOffset, seenFallback, (inputs) => eventLog.append(inputs));
+        const r = await ingestFallback(paths.fallback, fallbackOffset, paths.quarantine, seenFallback, (inputs) => eventLog.append(inputs));
         if (r.count > 0 || r.badLines > 0) {
-          await eventLog.append([{ type: "fallback.ingested", payload: { count: r.count, skippedDuplicates: r.skippedDuplicates, badLines: r.badLines } }]);
+          const { count, skippedDuplicates, badLines, quarantined } = r;
+          await eventLog.append([{ type: "fallback.ingested", payload: { count, skippedDuplicates, badLines, quarantined } }]);
           logger.info(r, "fallback log ingested");
         }
       } catch (err) {
@@ -181,7 +182,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       log: eventLog,
       startedAtMs,
       workers,
-      statusExtras: () => hooks.statusExtras(),
+      statusExtras: () => ({ ...hooks.statusExtras(), eventLogFailure: describeWriteFailure(eventLog) }),
       requestShutdown: (reason) => setImmediate(() => void shutdownRef.fn(reason)),
     }),
     hooks.methodGroup(),
@@ -245,6 +246,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection (daemon keeps running)"));
   }
   return { ctx, done, shutdown };
+}
+
+/** The event log's write failure for `status`: null while it writes, else what and since when. */
+function describeWriteFailure(log: EventLog): { errno: string; message: string; since: string } | null {
+  const f = log.writeFailure;
+  return f && { errno: f.errno, message: f.message, since: new Date(f.sinceMs).toISOString() };
 }
 
 export type { Logger };

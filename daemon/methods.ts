@@ -4,12 +4,18 @@ import { JSONRPCErrorException, JSONRPCServer } from "json-rpc-2.0";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { APP_RPC_CODE, CpwdError, ErrorCode, RpcCode } from "../src/protocol/errors.js";
+import { exceedsDepth, MAX_JSON_DEPTH } from "../src/protocol/json-bounds.js";
 import type { MethodSpec } from "../src/protocol/methods.js";
 
 /** Per-call facts a handler may use. */
 export interface CallInfo {
   /** Which connection sent the request (for logs and per-client state). */
   connectionId: number;
+  /**
+   * Runs heavy work (a large read) on the connection's turn: see `ConnectionInfo.runHeavy` in
+   * src/rpc/server.ts. Absent when a handler is called directly.
+   */
+  runHeavy?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** A handler gets validated params and returns a value its result schema accepts. */
@@ -59,6 +65,14 @@ export function buildRpcServer(groups: MethodGroup[], log: Logger): JSONRPCServe
       const handler = (group.handlers as Record<string, Handler<MethodSpec>>)[name];
       if (!handler) throw new Error(`RPC method ${name} has no handler`);
       server.addMethod(name, async (rawParams, call) => {
+        // Before anything walks the params: a value nested thousands deep overflows the stack of
+        // whatever serialises it next (the event log's writer, a reply).
+        if (exceedsDepth(rawParams, MAX_JSON_DEPTH - 1)) {
+          throw new JSONRPCErrorException(`invalid params: nested too deeply (a message may nest at most ${MAX_JSON_DEPTH} levels)`, RpcCode.InvalidParams, {
+            code: ErrorCode.InvalidParams,
+            maxDepth: MAX_JSON_DEPTH,
+          });
+        }
         const parsed = spec.params.safeParse(rawParams ?? undefined);
         if (!parsed.success) {
           throw new JSONRPCErrorException(`invalid params: ${describeZodError(parsed.error)}`, RpcCode.InvalidParams, {

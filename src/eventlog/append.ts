@@ -1,15 +1,48 @@
 // The writer of events.jsonl. Appends are group-committed: everything handed in while the previous
 // batch is being written goes out as one write() and one fdatasync(), and each caller's promise
 // resolves only once its events are durable. seq is assigned at write time, in file order.
-import { open, type FileHandle } from "node:fs/promises";
+//
+// No input can wedge the writer: each payload is checked and serialised when it is handed in, so a
+// value that cannot become a line (nested too deep, too large, a BigInt, a cycle) is refused to its
+// own caller and never reaches a batch; and a failed write (a full disk) rejects only that batch,
+// with an IO error, and leaves the log as it was for the next one.
+import { open, statfs, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import { CpwdError, ErrorCode } from "../protocol/errors.js";
 import { checkEventPayload, EVENT_VERSION, type EventInput, type EventRecord } from "../protocol/events.js";
-import { serializeEvent } from "./record.js";
+import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
+import { eventLine } from "./record.js";
 import { SeqIndex } from "./seq-index.js";
 
+/** The largest payload one event may carry, serialised. */
+export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
+
+/**
+ * After a failed write, writing resumes only once the file system has this much free: a disk that
+ * is full stays "full" until space is really freed, rather than taking a small line now and
+ * refusing the next large one.
+ */
+const RESUME_FREE_BYTES = 1024 * 1024;
+
+/** An input checked and with its payload already serialised (the expensive part, done once). */
+export interface Prepared {
+  input: EventInput;
+  payloadJson: string;
+}
+
 interface Pending {
-  inputs: EventInput[];
+  inputs: Prepared[];
   resolve: (records: EventRecord[]) => void;
   reject: (err: unknown) => void;
+}
+
+/** Why the log cannot be written, while that lasts: shown by `status`, cleared by the next good write. */
+export interface WriteFailure {
+  /** The errno code (ENOSPC, EDQUOT, EIO, …). */
+  errno: string;
+  message: string;
+  /** ms since the epoch of the first failure in this run of failures. */
+  sinceMs: number;
 }
 
 export interface EventLogStats {
@@ -33,8 +66,10 @@ export class EventLog {
   private closed = false;
   private readonly listeners = new Set<(records: EventRecord[]) => void>();
   private commits = 0;
+  private failure: WriteFailure | null = null;
 
   private constructor(
+    private readonly file: string,
     private readonly fh: FileHandle,
     private lastSeqValue: number,
     private eventCountValue: number,
@@ -50,7 +85,7 @@ export class EventLog {
     opts: EventLogOptions = {},
   ): Promise<EventLog> {
     const fh = await open(file, "a", 0o600);
-    return new EventLog(fh, state.lastSeq, state.eventCount, state.sizeBytes, state.index, {
+    return new EventLog(file, fh, state.lastSeq, state.eventCount, state.sizeBytes, state.index, {
       durable: opts.durable ?? true,
       now: opts.now ?? (() => new Date()),
     });
@@ -60,24 +95,31 @@ export class EventLog {
     return this.lastSeqValue;
   }
 
+  /** The current write failure (disk full…), or null while appends succeed. */
+  get writeFailure(): WriteFailure | null {
+    return this.failure;
+  }
+
   stats(): EventLogStats {
     return { lastSeq: this.lastSeqValue, eventCount: this.eventCountValue, sizeBytes: this.sizeBytes, commits: this.commits };
   }
 
   /**
    * Queues events for the next group commit. Rejects at once (nothing written) if a payload does
-   * not match its type's schema; rejects if the write or fdatasync fails.
+   * not match its type's schema or cannot be serialised within bounds; rejects with an IO
+   * CpwdError if the write or fdatasync fails.
    */
   append(inputs: EventInput[]): Promise<EventRecord[]> {
     if (this.closed) return Promise.reject(new Error("event log is closed"));
     if (inputs.length === 0) return Promise.resolve([]);
+    let prepared: Prepared[];
     try {
-      for (const input of inputs) checkEventPayload(input);
+      prepared = inputs.map(prepareEvent);
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ inputs, resolve, reject });
+      this.pending.push({ inputs: prepared, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         // Let producers running in this turn of the event loop join the batch.
@@ -93,63 +135,93 @@ export class EventLog {
   }
 
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      const firstSeq = this.lastSeqValue + 1;
-      const records: EventRecord[][] = [];
-      const lines: string[] = [];
-      const offsets: number[] = [];
-      let seq = this.lastSeqValue;
-      let offset = this.sizeBytes;
-      const ts = this.opts.now().toISOString();
-      for (const p of batch) {
-        const out: EventRecord[] = [];
-        for (const input of p.inputs) {
-          const rec: EventRecord = {
-            v: EVENT_VERSION,
-            seq: ++seq,
-            ts: input.ts ?? ts,
-            type: input.type,
-            source: input.source ?? "daemon",
-            ...(input.worker !== undefined ? { worker: input.worker } : {}),
-            ...(input.session !== undefined ? { session: input.session } : {}),
-            payload: input.payload,
-          };
-          const line = serializeEvent(rec);
-          out.push(rec);
-          lines.push(line);
-          offsets.push(offset);
-          offset += Buffer.byteLength(line);
-        }
-        records.push(out);
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        await this.commit(batch).catch((err: unknown) => {
+          for (const p of batch) p.reject(err);
+        });
       }
-      const buf = Buffer.from(lines.join(""));
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Writes one batch as one write + fdatasync; resolves its callers, or throws for them all. */
+  private async commit(batch: Pending[]): Promise<void> {
+    const firstSeq = this.lastSeqValue + 1;
+    const records: EventRecord[][] = [];
+    const lines: string[] = [];
+    const offsets: number[] = [];
+    let seq = this.lastSeqValue;
+    let offset = this.sizeBytes;
+    const ts = this.opts.now().toISOString();
+    for (const p of batch) {
+      const out: EventRecord[] = [];
+      for (const { input, payloadJson } of p.inputs) {
+        const rec: EventRecord = {
+          v: EVENT_VERSION,
+          seq: ++seq,
+          ts: input.ts ?? ts,
+          type: input.type,
+          source: input.source ?? "daemon",
+          ...(input.worker !== undefined ? { worker: input.worker } : {}),
+          ...(input.session !== undefined ? { session: input.session } : {}),
+          payload: input.payload,
+        };
+        const line = eventLine(rec, payloadJson);
+        out.push(rec);
+        lines.push(line);
+        offsets.push(offset);
+        offset += Buffer.byteLength(line);
+      }
+      records.push(out);
+    }
+    const buf = Buffer.from(lines.join(""));
+    if (this.failure?.errno === "ENOSPC" && !(await this.hasRoom())) throw this.failureError(this.failure.errno);
+    try {
+      await this.writeAll(buf);
+      if (this.opts.durable) await this.fh.datasync();
+    } catch (err) {
+      // A partial write would leave a torn line that later appends land after: cut it now.
+      await this.fh.truncate(this.sizeBytes).catch(() => {});
+      const errno = (err as NodeJS.ErrnoException).code ?? "EIO";
+      this.failure ??= { errno, message: (err as Error).message, sinceMs: Date.now() };
+      throw this.failureError(errno, err);
+    }
+    this.failure = null;
+    this.commits++;
+    this.lastSeqValue = seq;
+    this.eventCountValue += lines.length;
+    this.sizeBytes = offset;
+    for (let i = 0; i < lines.length; i++) this.index.note(firstSeq + i, offsets[i]!);
+    const all = records.flat();
+    batch.forEach((p, i) => p.resolve(records[i]!));
+    for (const l of this.listeners) {
       try {
-        await this.writeAll(buf);
-        if (this.opts.durable) await this.fh.datasync();
-      } catch (err) {
-        // A partial write would leave a torn line that later appends land after: cut it now.
-        await this.fh.truncate(this.sizeBytes).catch(() => {});
-        for (const p of batch) p.reject(err);
-        continue;
-      }
-      this.commits++;
-      this.lastSeqValue = seq;
-      this.eventCountValue += lines.length;
-      this.sizeBytes = offset;
-      for (let i = 0; i < lines.length; i++) this.index.note(firstSeq + i, offsets[i]!);
-      const all = records.flat();
-      batch.forEach((p, i) => p.resolve(records[i]!));
-      for (const l of this.listeners) {
-        try {
-          l(all);
-        } catch {
-          // a listener's bug must not break the writer
-        }
+        l(all);
+      } catch {
+        // a listener's bug must not break the writer
       }
     }
-    this.flushing = false;
+  }
+
+  /** Whether the log's file system has RESUME_FREE_BYTES free (true when that cannot be told). */
+  private async hasRoom(): Promise<boolean> {
+    try {
+      const st = await statfs(dirname(this.file));
+      return st.bavail * st.bsize >= RESUME_FREE_BYTES;
+    } catch {
+      return true;
+    }
+  }
+
+  private failureError(errno: string, cause?: unknown): CpwdError {
+    return new CpwdError(ErrorCode.Io, `the event log cannot be written (${describeErrno(errno)}); nothing was recorded`, {
+      ...(cause === undefined ? {} : { cause }),
+      details: { errno },
+    });
   }
 
   private async writeAll(buf: Buffer): Promise<void> {
@@ -167,4 +239,38 @@ export class EventLog {
     this.closed = true;
     await this.fh.close();
   }
+}
+
+/**
+ * Checks one input and serialises its payload; throws a ZodError for a payload that fails its
+ * type's schema, else a CpwdError naming what is wrong.
+ */
+export function prepareEvent(input: EventInput): Prepared {
+  checkEventPayload(input);
+  // The payload sits one level inside its line, and a line is bounded like any message.
+  if (exceedsDepth(input.payload, MAX_JSON_DEPTH - 1)) {
+    throw new CpwdError(ErrorCode.InvalidArgument, `${input.type} payload is nested too deeply (a record may nest at most ${MAX_JSON_DEPTH} levels)`);
+  }
+  let payloadJson: string;
+  try {
+    payloadJson = JSON.stringify(input.payload);
+  } catch (err) {
+    throw new CpwdError(ErrorCode.InvalidArgument, `${input.type} payload cannot be serialised as JSON: ${(err as Error).message}`);
+  }
+  if (payloadJson.length > MAX_EVENT_PAYLOAD_BYTES) {
+    throw new CpwdError(ErrorCode.MessageTooLarge, `${input.type} payload is larger than ${MAX_EVENT_PAYLOAD_BYTES} bytes`);
+  }
+  return { input, payloadJson };
+}
+
+const ERRNO_MEANING: Record<string, string> = {
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  EIO: "an I/O error",
+  EROFS: "the file system is read-only",
+  EFBIG: "the file is too large",
+};
+
+function describeErrno(errno: string): string {
+  return ERRNO_MEANING[errno] ? `${errno}: ${ERRNO_MEANING[errno]}` : errno;
 }

@@ -2,14 +2,18 @@
 // (a shim may be appending to it at any moment); instead the byte offset ingested so far is kept in
 // a sidecar file, written atomically after the events are durable. A crash between the two
 // re-reads some lines on the next start, and their `fid`s, already in the log, are skipped.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
-import { checkEventPayload, type EventInput } from "../protocol/events.js";
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
+import type { EventInput } from "../protocol/events.js";
+import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
+import { prepareEvent } from "./append.js";
 import type { FallbackRecord } from "./fallback.js";
 
 export interface IngestResult {
   count: number;
   skippedDuplicates: number;
   badLines: number;
+  /** Lines that parse but cannot become events (nested too deep, too large): set aside whole. */
+  quarantined: number;
   offsetBytes: number;
 }
 
@@ -44,15 +48,21 @@ function parseFallbackLine(line: string): FallbackRecord | null {
  * Ingests complete lines after the saved offset: events are appended (with `source: "fallback"`
  * and the record's `fid` in the payload as `fallbackId`) through `append`, which must resolve only
  * once they are durable; then the offset moves. `seen` holds fids already in the log.
+ *
+ * No line can stop the ingest (and so the daemon's start): one that is not a record is counted
+ * and skipped; one whose payload fails its schema is kept as `fallback.rejected` with the reason;
+ * one that cannot be an event at all (nested deeper than the bound, too large) is appended whole
+ * to `quarantine` and recorded as `fallback.rejected` without its content.
  */
 export async function ingestFallback(
   file: string,
   offsetFile: string,
+  quarantine: string,
   seen: Set<string>,
   append: (inputs: EventInput[]) => Promise<unknown>,
 ): Promise<IngestResult> {
   const start = readOffset(offsetFile);
-  if (!existsSync(file)) return { count: 0, skippedDuplicates: 0, badLines: 0, offsetBytes: start };
+  if (!existsSync(file)) return { count: 0, skippedDuplicates: 0, badLines: 0, quarantined: 0, offsetBytes: start };
   const fd = openSync(file, "r");
   let buf: Buffer;
   try {
@@ -70,9 +80,10 @@ export async function ingestFallback(
     // Only complete lines: a shim may be mid-write on the last one.
     const lastNl = buf.lastIndexOf(10);
     buf = lastNl === -1 ? buf.subarray(0, 0) : buf.subarray(0, lastNl + 1);
-    const result: IngestResult = { count: 0, skippedDuplicates: 0, badLines: 0, offsetBytes: from + buf.length };
+    const result: IngestResult = { count: 0, skippedDuplicates: 0, badLines: 0, quarantined: 0, offsetBytes: from + buf.length };
     if (buf.length === 0) return result;
     const inputs: EventInput[] = [];
+    const setAside: string[] = [];
     for (const line of buf.toString("utf8").split("\n")) {
       if (line.trim() === "") continue;
       const rec = parseFallbackLine(line);
@@ -85,6 +96,12 @@ export async function ingestFallback(
         continue;
       }
       seen.add(rec.fid);
+      // Checked before anything walks or serialises the payload: that would overflow the stack.
+      if (exceedsDepth(rec.payload, MAX_JSON_DEPTH - 1)) {
+        setAside.push(line);
+        inputs.push(quarantinedInput(line, rec.type, `the payload is nested too deeply (a record may nest at most ${MAX_JSON_DEPTH} levels)`, rec.fid));
+        continue;
+      }
       const input: EventInput = {
         type: rec.type,
         source: "fallback",
@@ -94,19 +111,29 @@ export async function ingestFallback(
         payload: { ...rec.payload, fallbackId: rec.fid },
       };
       try {
-        checkEventPayload(input);
+        prepareEvent(input);
       } catch (err) {
-        // Kept, not dropped: recorded under its own type with the reason, so nothing is lost.
-        input.payload = { originalType: rec.type, reason: (err as Error).message.slice(0, 500), record: rec.payload, fallbackId: rec.fid };
-        input.type = "fallback.rejected";
+        const reason = (err as Error).message.slice(0, 500);
+        if (isSchemaFailure(err)) {
+          // Kept, not dropped: recorded under its own type with the reason, so nothing is lost.
+          input.payload = { originalType: rec.type, reason, record: rec.payload, fallbackId: rec.fid };
+          input.type = "fallback.rejected";
+        } else {
+          setAside.push(line);
+          inputs.push(quarantinedInput(line, rec.type, reason, rec.fid));
+          continue;
+        }
       }
       inputs.push(input);
     }
+    result.quarantined = setAside.length;
     result.count = inputs.length;
     try {
+      // Set aside first: once the events saying so are durable, the lines must already be there.
+      if (setAside.length > 0) appendFileSync(quarantine, `${setAside.join("\n")}\n`, { mode: 0o600 });
       if (inputs.length > 0) await append(inputs);
     } catch (err) {
-      for (const i of inputs) seen.delete(String(i.payload.fallbackId));
+      for (const i of inputs) if (typeof i.payload.fallbackId === "string") seen.delete(i.payload.fallbackId);
       throw err;
     }
     writeOffset(offsetFile, result.offsetBytes);
@@ -114,4 +141,18 @@ export async function ingestFallback(
   } finally {
     closeSync(fd);
   }
+}
+
+/** A zod schema failure (the payload's shape), as opposed to a value that cannot be an event. */
+function isSchemaFailure(err: unknown): boolean {
+  return (err as Error).name === "ZodError";
+}
+
+/** The event standing for a line set aside in the quarantine file: what it was, why, how long. */
+function quarantinedInput(line: string, originalType: string, reason: string, fid?: string): EventInput {
+  return {
+    type: "fallback.rejected",
+    source: "fallback",
+    payload: { originalType, reason, quarantined: true, bytes: Buffer.byteLength(line), ...(fid ? { fallbackId: fid } : {}) },
+  };
 }

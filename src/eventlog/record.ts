@@ -22,3 +22,15 @@ export function parseEventLine(line: string): EventRecord | null {
 export function serializeEvent(e: EventRecord): string {
   return `${JSON.stringify(e)}\n`;
 }
+
+/**
+ * The same line as `serializeEvent`, byte for byte, from a payload serialised beforehand: the
+ * writer serialises payloads when they are handed in (where a bad one can be refused to its
+ * sender) and only the small envelope at commit time.
+ */
+export function eventLine(e: EventRecord, payloadJson: string): string {
+  let line = `{"v":${e.v},"seq":${e.seq},"ts":${JSON.stringify(e.ts)},"type":${JSON.stringify(e.type)},"source":${JSON.stringify(e.source)}`;
+  if (e.worker !== undefined) line += `,"worker":${JSON.stringify(e.worker)}`;
+  if (e.session !== undefined) line += `,"session":${JSON.stringify(e.session)}`;
+  return `${line},"payload":${payloadJson}}\n`;
+}

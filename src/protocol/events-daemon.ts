@@ -26,6 +26,8 @@ export const FallbackIngested = z.object({
   count: z.number().int().nonnegative(),
   skippedDuplicates: z.number().int().nonnegative(),
   badLines: z.number().int().nonnegative(),
+  /** Lines set aside whole in the quarantine file (each also recorded as fallback.rejected). */
+  quarantined: z.number().int().nonnegative().optional(),
 });
 
 export const daemonEventPayloads = {

@@ -133,3 +133,57 @@ test("the seq index finds the last indexed offset at or before a seq", () => {
   assert.equal(idx.offsetFor(1000), 9100);
   writeFileSync(join(dir, "x"), "");
 });
+
+/** A JSON value nested `depth` arrays deep: ~2 bytes a level, far under any size limit. */
+function nested(depth: number): unknown {
+  let v: unknown = 0;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+describe("values that cannot become a line", () => {
+  test("a payload nested 5,000 deep is refused to its caller, and the writer goes on", async () => {
+    const file = join(dir, "events.jsonl");
+    const log = await openFresh(file);
+    await assert.rejects(log.append([{ type: "ext.deep", payload: { v: nested(5_000) } }]), (err: Error & { code?: string }) => {
+      assert.equal(err.code, "INVALID_ARGUMENT");
+      assert.match(err.message, /nested too deeply/);
+      return true;
+    });
+    // Neither the batch it would have joined nor the next one is held up.
+    const [a, b] = await Promise.all([log.append([{ type: "ext.ok", payload: { n: 1 } }]), log.append([{ type: "ext.ok", payload: { n: 2 } }])]);
+    assert.deepEqual([a[0]!.seq, b[0]!.seq], [1, 2]);
+    await log.close();
+    assert.equal(readFileSync(file, "utf8").trim().split("\n").length, 2);
+  });
+
+  test("a payload JSON cannot serialise (a BigInt) or too large is refused, not written", async () => {
+    const log = await openFresh(join(dir, "events.jsonl"));
+    await assert.rejects(log.append([{ type: "ext.big", payload: { n: 10n } }]), /cannot be serialised/);
+    await assert.rejects(log.append([{ type: "ext.huge", payload: { s: "x".repeat(2 * 1024 * 1024) } }]), /larger than/);
+    assert.equal((await log.append([{ type: "ext.ok", payload: {} }]))[0]!.seq, 1);
+    await log.close();
+  });
+
+  test("a line built from a pre-serialised payload is byte for byte JSON.stringify of the record", async () => {
+    const file = join(dir, "events.jsonl");
+    const log = await openFresh(file);
+    const [rec] = await log.append([{ type: "ext.x", worker: "W1", session: 's"1', payload: { a: [1, "ü\n"], b: null } }]);
+    await log.close();
+    assert.equal(readFileSync(file, "utf8"), `${JSON.stringify(rec)}\n`);
+  });
+
+  test("a write that fails (the disk is full) rejects with IO and is reported while it lasts", async () => {
+    // /dev/full fails every write with ENOSPC: the writer must answer IO, not hang or crash.
+    const log = await EventLog.open("/dev/full", { lastSeq: 0, eventCount: 0, sizeBytes: 0, index: new SeqIndex() });
+    await assert.rejects(log.append([{ type: "ext.a", payload: {} }]), (err: Error & { code?: string }) => {
+      assert.equal(err.code, "IO");
+      assert.match(err.message, /ENOSPC/);
+      return true;
+    });
+    assert.equal(log.writeFailure?.errno, "ENOSPC");
+    await assert.rejects(log.append([{ type: "ext.b", payload: {} }]), /ENOSPC/);
+    assert.equal(log.lastSeq, 0, "no seq is used up by a failed write");
+    await log.close();
+  });
+});

@@ -1,7 +1,7 @@
 // The fallback log: concurrent writers never tear lines; ingestion is exactly-once across crashes.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
@@ -36,13 +36,13 @@ test("ingest takes each record once, even when the offset was lost after a crash
   const written: EventInput[] = [];
   const append = async (inputs: EventInput[]) => void written.push(...inputs);
   const seen = new Set<string>();
-  const first = await ingestFallback(file, offsetFile, seen, append);
+  const first = await ingestFallback(file, offsetFile, join(dir, "q.jsonl"), seen, append);
   assert.equal(first.count, 5);
   assert.ok(written.every((e) => e.source === "fallback" && typeof e.payload.fallbackId === "string"));
   // Crash between "events durable" and "offset saved": the offset file is gone.
   rmSync(offsetFile);
   appendFallback(file, { type: "hook.Stop", payload: { i: 5 } });
-  const second = await ingestFallback(file, offsetFile, seen, append);
+  const second = await ingestFallback(file, offsetFile, join(dir, "q.jsonl"), seen, append);
   assert.equal(second.count, 1);
   assert.equal(second.skippedDuplicates, 5);
   assert.equal(written.length, 6);
@@ -54,7 +54,7 @@ test("a half-written last line waits for the next ingest; garbage lines are coun
   appendFallback(file, { type: "hook.Stop", payload: {} });
   writeFileSync(file, readFileSync(file, "utf8") + "not json\n" + '{"fid":"x","type":"hook.Stop","pay', { flag: "w" });
   const written: EventInput[] = [];
-  const r = await ingestFallback(file, `${file}.offset`, new Set(), async (i) => void written.push(...i));
+  const r = await ingestFallback(file, `${file}.offset`, join(dir, "q.jsonl"), new Set(), async (i) => void written.push(...i));
   assert.equal(r.count, 1);
   assert.equal(r.badLines, 1);
   assert.ok(r.offsetBytes < readFileSync(file).length, "the partial line is left for later");
@@ -64,9 +64,32 @@ test("a failed append leaves the offset where it was, so nothing is lost", async
   const file = join(dir, "fb.jsonl");
   appendFallback(file, { type: "hook.Stop", payload: {} });
   const seen = new Set<string>();
-  await assert.rejects(ingestFallback(file, `${file}.offset`, seen, async () => Promise.reject(new Error("disk full"))));
+  await assert.rejects(ingestFallback(file, `${file}.offset`, join(dir, "q.jsonl"), seen, async () => Promise.reject(new Error("disk full"))));
   assert.equal(readOffset(`${file}.offset`), 0);
   const written: EventInput[] = [];
-  const r = await ingestFallback(file, `${file}.offset`, seen, async (i) => void written.push(...i));
+  const r = await ingestFallback(file, `${file}.offset`, join(dir, "q.jsonl"), seen, async (i) => void written.push(...i));
   assert.equal(r.count, 1);
+});
+
+test("a record nested 5,000 deep is set aside in quarantine, recorded as such, and the rest go in", async () => {
+  const file = join(dir, "fb.jsonl");
+  const quarantine = join(dir, "q.jsonl");
+  appendFallback(file, { type: "hook.Stop", payload: { n: 1 } });
+  const deep = `{"fid":"deep-1","type":"hook.PreToolUse","payload":{"x":${"[".repeat(5_000)}${"]".repeat(5_000)}}}`;
+  appendFileSync(file, `${deep}\n`);
+  appendFallback(file, { type: "hook.Stop", payload: { n: 2 } });
+  const written: EventInput[] = [];
+  const r = await ingestFallback(file, `${file}.offset`, quarantine, new Set(), async (i) => void written.push(...i));
+  assert.equal(r.count, 3);
+  assert.equal(r.quarantined, 1);
+  assert.deepEqual(
+    written.map((w) => w.type),
+    ["hook.Stop", "fallback.rejected", "hook.Stop"],
+  );
+  assert.equal(written[1]!.payload.quarantined, true);
+  assert.equal(written[1]!.payload.fallbackId, "deep-1");
+  assert.equal(written[1]!.payload.originalType, "hook.PreToolUse");
+  assert.equal(readFileSync(quarantine, "utf8"), `${deep}\n`, "the line is kept whole");
+  // Every event can be written: none of them is deep any more.
+  for (const w of written) assert.doesNotThrow(() => JSON.stringify(w));
 });

@@ -16,6 +16,9 @@ export const run: Command = async (argv, ctx) => {
     // One human line, so `npm start` shows it is up (the operational log is in daemon.log).
     writeLine(ctx.stderr, `cpwd daemon running: pid ${process.pid}, home ${paths.home}, socket ${paths.socket}; Ctrl-C or \`cpwd stop\` stops it`);
     await d.done;
+    // Shut down means gone: nothing left over (a log write waiting on a full disk, a stray
+    // handle) may keep the process alive after `cpwd stop` was told it stopped.
+    setTimeout(() => process.exit(0), 1000).unref();
     return 0;
   } catch (err) {
     const e = err as { code?: string; message?: string };

@@ -34,6 +34,10 @@ export const run: Command = async (argv, ctx) => {
       writeLine(ctx.stdout, `  home     ${d.home}`);
       writeLine(ctx.stdout, `  socket   ${d.socket}`);
       writeLine(ctx.stdout, `  events   ${status.eventCount} (last seq ${status.lastSeq})`);
+      const failure = status.eventLogFailure as { errno: string; since: string } | null | undefined;
+      if (failure) {
+        writeLine(ctx.stdout, `  WARNING  the event log cannot be written since ${failure.since} (${failure.errno}${failure.errno === "ENOSPC" ? ": the disk is full" : ""}); requests that must be recorded are refused until it can`);
+      }
       writeLine(ctx.stdout, "");
       writeLine(ctx.stdout, renderWorkers(status, ctx));
       return 0;

@@ -1,0 +1,24 @@
+// Bounds on the shape of JSON cpwd accepts from outside (RPC params, fallback lines, event
+// payloads). JSON.parse copes with any depth, but JSON.stringify and every recursive walk do not:
+// a value nested a few thousand levels deep throws RangeError (stack overflow) wherever it is
+// serialised next. So depth is checked once, at the boundary, by a walk that cannot overflow.
+// No zod, no I/O: the hook shim may import this.
+
+/** The deepest nesting of objects and arrays accepted from any boundary. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `value` nests objects/arrays more than `maxDepth` levels deep. Iterative (an explicit
+ * stack), so it is safe on any input; it stops at the first level past the limit.
+ */
+export function exceedsDepth(value: unknown, maxDepth = MAX_JSON_DEPTH): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(v) ? v : Object.values(v as object);
+    for (const c of children) if (typeof c === "object" && c !== null) stack.push([c, depth + 1]);
+  }
+  return false;
+}
