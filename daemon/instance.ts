@@ -107,8 +107,9 @@ export function lockFs(lockDir: string, hooks: LockFsHooks = {}): typeof nodeFs 
   const ownedByUs = (): boolean => sameOwner(readLockOwner(lockDir), myOwnerRecord());
   return {
     ...nodeFs,
+    // 0700 like the rest of CPWD_HOME: proper-lockfile's own mkdir would leave it to the umask.
     mkdir: (path: string, done: Done) =>
-      nodeFs.mkdir(path, (err) => {
+      nodeFs.mkdir(path, { mode: 0o700 }, (err) => {
         if (err || path !== lockDir) return done(err);
         const madeIno = inodeOf(lockDir);
         hooks.afterMkdir?.();

@@ -3,7 +3,7 @@
 // exit.json the wrapper writes — by fs.watch, never by polling, plus a slow liveness check that
 // catches a wrapper killed before it could write anything.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from "node:fs";
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from "node:fs";
 import { basename, join } from "node:path";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "./proc.js";
@@ -104,6 +104,18 @@ export function killOrphan(handle: WorkerHandle, dir: string): boolean {
   return killed;
 }
 
+/** Opens `file` for appending, creating it if needed, with mode 0600 whatever it had. */
+function openPrivate(file: string): number {
+  const fd = openSync(file, "a", 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
 /**
  * The wrapper's shell: dash where it is installed, with the CHLD-trap timer (one `sleep`, known
  * right only there); otherwise /bin/sh (bash on Fedora, Arch, RHEL, older macOS), with the separate
@@ -133,7 +145,11 @@ export class ProcessRunner implements Runner {
     // A restart reuses the folder: the previous run's records must not be mistaken for this one's.
     for (const f of ["exit.json", "run.json", "timed-out"]) rmSync(join(spec.dir, f), { force: true });
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
-    const wrapperLog = openSync(join(spec.dir, "wrapper.log"), "a", 0o600);
+    // The logs are made here, private to the user, because the wrapper opens them for the worker
+    // with the user's umask (which the worker must keep). chmod too: a log left by an older cpwd
+    // may be 0644.
+    for (const name of ["stdout.log", "stderr.log"]) closeSync(openPrivate(join(logs, name)));
+    const wrapperLog = openPrivate(join(spec.dir, "wrapper.log"));
     const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, "--", ...spec.argv];
     const child = spawn(this.shell.shell, args, {
       cwd: spec.cwd,

@@ -11,7 +11,9 @@
 //           bash in POSIX mode then keeps 145 as the worker's status (re-waiting does not help).
 //   proc  — a timer shell in a session of its own, which `wait` never hears of; any POSIX sh.
 // Files in DIR: run.json {pid, wrapperPid, timerPid}; exit.json {code, signal, timedOut, endedAt};
-// logs/stdout.log, logs/stderr.log opened O_APPEND (so copytruncate rotation is safe).
+// timed-out (the deadline passed); all 0600 (umask 077 once the worker is started: only the worker
+// runs with the user's umask). logs/stdout.log, logs/stderr.log opened O_APPEND (so copytruncate
+// rotation is safe); the runner creates them 0600 beforehand.
 //
 // What a shell cannot tell apart: a worker that exits with code 128+N and one killed by signal N
 // both give `wait` the status 128+N. The wrapper reports a signal when the status is 129…159 and
@@ -31,6 +33,10 @@ else
   perl -e 'setpgrp(0,0); exec @ARGV or die "cpwd: cannot run $ARGV[0]: $!\\n"' -- "$@" </dev/null >>"$dir/logs/stdout.log" 2>>"$dir/logs/stderr.log" &
 fi
 child=$!
+# Everything the wrapper (and its timer) writes from here on is cpwd's own: run.json, exit.json,
+# timed-out, private to the user. The worker was forked above, so it keeps the user's umask for the
+# files it makes; its logs were made 0600 by the runner before the launch.
+umask 077
 # The deadline. TIMER chld (dash only): one \`sleep\` child of the wrapper, no timer shell. Its end
 # raises SIGCHLD, and the CHLD trap does the work — mark timed-out, SIGTERM the group, sleep the
 # grace, SIGKILL — whether the shell is in \`wait\` then or between commands. The trap, not the

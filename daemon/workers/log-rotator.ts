@@ -1,9 +1,9 @@
 // Size-based rotation of running workers' logs. The worker writes through its own O_APPEND file
 // descriptors (the daemon never sits in the pipe), so rotation is copytruncate-style (rotate-log.ts):
-// the tail of the live file goes to `.1` (shifting older ones), then it is truncated; the worker's
-// next write lands at the new end. Bytes written between the copy and the truncate can be lost —
-// the price of not piping output through the daemon, and the same trade logrotate's copytruncate
-// makes.
+// the live file is copied into `.1`, `.2`… (pieces of at most the limit, shifting older ones), then
+// truncated; the worker's next write lands at the new end. Bytes written between the copy and the
+// truncate can be lost — the price of not piping output through the daemon, and the same trade
+// logrotate's copytruncate makes.
 //
 // Each worker's folder is checked on a timer of its own whose delay adapts: a quiet worker is
 // looked at every CHECK_MAX_MS (one stat per stream), a worker printing fast as often as needed

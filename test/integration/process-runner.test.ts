@@ -2,7 +2,7 @@
 // deadlines that kill whole trees, and a wrapper that outlives the process that started it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -189,6 +189,38 @@ describe("the process runner", () => {
     const exit = await ended;
     assert.equal(exit.signal, "SIGTERM");
     assert.equal(exit.timedOut, false);
+  });
+
+  for (const [shell, r] of [["dash", () => runner], ["bash as sh", () => bashRunner]] as const) {
+    test(`under ${shell}, cpwd's files are private to the user while a file the worker makes keeps the user's umask`, { skip: shell !== "dash" && !hasBash }, async () => {
+      const modeOf = (p: string) => (statSync(p).mode & 0o777).toString(8);
+      const before = process.umask(0o022);
+      try {
+        const project = mkdtempSync(join(home, "project-"));
+        // Ended by its deadline, so the timed-out marker (the wrapper's, or the timer shell's) is written too.
+        const s = spec(["/bin/sh", "-c", "echo out; echo err >&2; umask >umask.txt; : >made-by-worker; sleep 30"], { cwd: project, timeoutMs: 1_000, graceMs: 200 });
+        const { exit } = await runToEnd(s, r());
+        assert.equal(exit.timedOut, true);
+        assert.equal(readFileSync(join(project, "umask.txt"), "utf8").trim(), "0022", "the worker runs with the user's umask");
+        assert.equal(modeOf(join(project, "made-by-worker")), "644");
+        for (const f of ["logs/stdout.log", "logs/stderr.log", "run.json", "exit.json", "timed-out", "wrapper.log"]) {
+          assert.equal(modeOf(join(s.dir, f)), "600", f);
+        }
+        assert.equal(modeOf(join(s.dir, "logs")), "700");
+        assert.equal(readFileSync(join(s.dir, "logs", "stdout.log"), "utf8"), "out\n");
+      } finally {
+        process.umask(before);
+      }
+    });
+  }
+
+  test("logs left by an earlier run with a wider mode are made private at the next launch", async () => {
+    const s = spec(["true"]);
+    mkdirSync(join(s.dir, "logs"), { recursive: true, mode: 0o700 });
+    writeFileSync(join(s.dir, "logs", "stdout.log"), "earlier\n", { mode: 0o644 });
+    await runToEnd(s);
+    assert.equal(statSync(join(s.dir, "logs", "stdout.log")).mode & 0o777, 0o600);
+    assert.equal(readFileSync(join(s.dir, "logs", "stdout.log"), "utf8"), "earlier\n", "appended to, not replaced");
   });
 
   test("a missing working directory is refused before anything starts", async () => {

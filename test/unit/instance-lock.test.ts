@@ -2,12 +2,12 @@
 // that has none (a starter that stalled after its mkdir backs off and removes nothing), a folder
 // is removed only while its record names us, and daemon.pid is judged by its process's start time.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { legacyDaemonAlive, lockFs, readLockOwner } from "../../daemon/instance.js";
+import { acquireInstance, legacyDaemonAlive, lockFs, readLockOwner } from "../../daemon/instance.js";
 import { processStartTime } from "../../daemon/runner/proc.js";
-import { tempHome } from "../helpers/daemon.js";
+import { pathsFor, tempHome } from "../helpers/daemon.js";
 
 const OTHER = JSON.stringify({ pid: 1, startTime: "12345" });
 
@@ -70,6 +70,41 @@ describe("the lock folder's fs", () => {
     assert.equal(await mkdirVia(fs, lockDir), null);
     assert.equal(await rmdirVia(fs, lockDir), null);
     assert.equal(existsSync(lockDir), false, "ours: removed");
+  });
+});
+
+describe("the lock folder's modes", () => {
+  const modeOf = (p: string) => (statSync(p).mode & 0o777).toString(8);
+  let umaskBefore: number;
+  before(() => {
+    umaskBefore = process.umask(0o022);
+  });
+  after(() => process.umask(umaskBefore));
+
+  test("the lock folder is private to its user (0700) and its owner record 0600, under a umask of 022", async () => {
+    const dir = tempHome("cpwd-lock-mode-");
+    try {
+      const lockDir = join(dir, "events.jsonl.lock");
+      assert.equal(await mkdirVia(lockFs(lockDir), lockDir), null);
+      assert.equal(modeOf(lockDir), "700");
+      assert.equal(modeOf(join(lockDir, "owner.json")), "600");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a daemon's lock, taken through proper-lockfile, is 0700 with a 0600 owner record", async () => {
+    const paths = pathsFor(tempHome("cpwd-lock-mode-"));
+    const lock = await acquireInstance(paths, () => {});
+    try {
+      assert.equal(modeOf(`${paths.events}.lock`), "700");
+      assert.equal(modeOf(join(`${paths.events}.lock`, "owner.json")), "600");
+      assert.equal(modeOf(paths.events), "600");
+      assert.equal(modeOf(paths.pidFile), "600");
+    } finally {
+      await lock.release();
+      rmSync(paths.home, { recursive: true, force: true }); // the socket's folder too: a short home keeps it inside
+    }
   });
 });
 
