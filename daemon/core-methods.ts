@@ -55,20 +55,25 @@ export function coreMethodGroup(d: CoreDeps): MethodGroup<typeof coreMethods> {
         ]);
         return { seq: rec!.seq };
       },
-      "events.read": async (params) => {
-        // Only what was durable when the read began: a line being written now may be half there.
-        const lastSeq = d.log.lastSeq;
-        const { events, more } = await readPage(d.ctx.paths.events, {
-          fromSeq: params.fromSeq,
-          limit: params.limit,
-          type: params.type,
-          startOffset: d.log.index.offsetFor(params.fromSeq),
-          upToSeq: lastSeq,
-          // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small.
-          maxBytes: d.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
-        });
-        const nextSeq = more ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
-        return { events, nextSeq, lastSeq };
+      "events.read": (params, call) => {
+        const read = async () => {
+          // Only what was durable when the read began: a line being written now may be half there.
+          const lastSeq = d.log.lastSeq;
+          const { events, more } = await readPage(d.ctx.paths.events, {
+            fromSeq: params.fromSeq,
+            limit: params.limit,
+            type: params.type,
+            startOffset: d.log.index.offsetFor(params.fromSeq),
+            upToSeq: lastSeq,
+            // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small.
+            maxBytes: d.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
+          });
+          const nextSeq = more ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
+          return { events, nextSeq, lastSeq };
+        };
+        // A page is up to 1 MiB: reads take turns at the server's gate, so a client pipelining
+        // hundreds of them (and not reading the answers) never has them all in memory at once.
+        return call.runHeavy ? call.runHeavy(read) : read();
       },
     },
   };

@@ -1,27 +1,47 @@
 // The RPC endpoint: a Unix socket (named pipe on Windows) speaking newline-delimited JSON-RPC 2.0.
-// Owns connections, framing, batches, the message-size limit and slow-client protection; the
-// method logic is a json-rpc-2.0 server handed in, so this file never sees a method name.
+// Owns connections, framing, batches, the message-size limit and slow-client protection (a
+// connection not reading its replies gets no new calls started; heavy work goes through one gate
+// for all connections); the method logic is a json-rpc-2.0 server handed in, so this file never
+// sees a method name.
 import { chmodSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
-import type { JSONRPCRequest, JSONRPCResponse, JSONRPCServer } from "json-rpc-2.0";
+import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
 import { ErrorCode, RpcCode } from "../protocol/errors.js";
 import { isRequestEnvelope, replyId } from "./envelope.js";
 import { frame, LineSplitter } from "./framing.js";
+import { HeavyWorkGate } from "./heavy-work-gate.js";
 import { PartialMessageDeadline } from "./partial-deadline.js";
 
 /** Per-connection facts passed to every method call. */
 export interface ConnectionInfo {
   connectionId: number;
+  /**
+   * Runs heavy work (a large read) on this connection's turn at the server's gate: a few such
+   * jobs run at once over all connections, connections take turns, and a connection's jobs wait
+   * while it is not reading its replies. Rejects without running `work` if the connection closes
+   * first (CONNECTION_CLOSED), or if the server closes while the connection is not reading
+   * (SHUTTING_DOWN).
+   */
+  runHeavy<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface RpcServerOptions {
   socketPath: string;
-  rpc: JSONRPCServer<ConnectionInfo>;
+  /** The method logic: a json-rpc-2.0 server whose methods get the ConnectionInfo (or part of it). */
+  rpc: { receive(request: JSONRPCRequest, info: ConnectionInfo): PromiseLike<JSONRPCResponse | null> };
   /** Largest message (line) accepted; larger closes the connection. */
   maxMessageBytes: number;
   /** A client that does not read its replies is dropped past this much unsent output. @default 16 MiB */
   maxUnsentBytes?: number;
+  /**
+   * While more than this of a connection's replies is unsent, no new call of it is started and
+   * none of its heavy work is run (reading from it pauses); both go on once the replies drain.
+   * @default 1 MiB
+   */
+  replyHighWaterBytes?: number;
+  /** Heavy work (`ConnectionInfo.runHeavy`) running at once, all connections together. @default 2 */
+  heavyJobsAtOnce?: number;
   /** A message still unfinished this long after its first byte closes the connection. @default 30 s */
   partialLineTimeoutMs?: number;
   /** A batch with more entries is refused with -32600 (the connection stays open). @default 1000 */
@@ -54,6 +74,7 @@ function errorResponse(id: string | number | null, code: number, message: string
 export class RpcServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly heavy: HeavyWorkGate;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private nextConnectionId = 1;
@@ -62,6 +83,7 @@ export class RpcServer {
 
   private constructor(private readonly opts: RpcServerOptions) {
     this.server = createServer((socket) => this.accept(socket));
+    this.heavy = new HeavyWorkGate(Math.max(1, opts.heavyJobsAtOnce ?? 2));
   }
 
   /**
@@ -98,8 +120,12 @@ export class RpcServer {
   }
 
   private accept(socket: Socket): void {
-    const info: ConnectionInfo = { connectionId: this.nextConnectionId++ };
     const maxUnsent = this.opts.maxUnsentBytes ?? 16 * 1024 * 1024;
+    const highWater = this.opts.replyHighWaterBytes ?? 1024 * 1024;
+    /** Too much of its replies waits unsent: the client is not keeping up (or not reading at all). */
+    const backlogged = (): boolean => socket.writableLength > highWater;
+    const lane = this.heavy.lane(() => !backlogged() && !socket.destroyed);
+    const info: ConnectionInfo = { connectionId: this.nextConnectionId++, runHeavy: (work) => lane.run(work) };
     const partialMs = this.opts.partialLineTimeoutMs ?? 30_000;
     const linesPerTurn = this.opts.linesPerTurn ?? 64;
     const maxPending = this.opts.maxPendingCallsPerConnection ?? 256;
@@ -122,8 +148,10 @@ export class RpcServer {
 
     // Fairness: complete lines wait in `queue` and are handled at most `linesPerTurn` per
     // event-loop turn (setImmediate between slices, so other connections are read in between),
-    // and reading pauses while the queue is not empty or too many of this connection's calls
-    // are unanswered. One client's megabyte of pipelined requests never holds up another's ping.
+    // and reading pauses while the queue is not empty, too many of this connection's calls are
+    // unanswered, or its replies back up past `highWater` (it goes on at 'drain'). One client's
+    // megabyte of pipelined requests never holds up another's ping, and one that does not read
+    // its replies is paused instead of buffered for.
     const queue: string[] = [];
     let head = 0;
     let pendingCalls = 0;
@@ -132,7 +160,7 @@ export class RpcServer {
     const pump = (): void => {
       sliceScheduled = false;
       let n = 0;
-      while (head < queue.length && pendingCalls < maxPending && !socket.destroyed) {
+      while (head < queue.length && pendingCalls < maxPending && !backlogged() && !socket.destroyed) {
         if (n++ === linesPerTurn) {
           sliceScheduled = true;
           setImmediate(pump);
@@ -189,8 +217,13 @@ export class RpcServer {
       else if (linesSeen > linesBefore || !partial.running) partial.start(); // a new message began in this chunk
       if (!sliceScheduled) pump();
     });
+    socket.on("drain", () => {
+      lane.wake();
+      if (!sliceScheduled) pump();
+    });
     socket.on("error", (err) => this.opts.log.debug({ connectionId: info.connectionId, err }, "rpc socket error"));
     socket.on("close", () => {
+      lane.close();
       partial.stop();
       queue.length = 0;
       head = 0;
@@ -243,7 +276,7 @@ export class RpcServer {
    * Runs a batch's entries in order, a slice at a time (at most `batchSliceEntries` at once, with
    * an event-loop turn between slices), and answers them as one array (json-rpc-2.0 would answer
    * a batch with one response as a bare object, which the spec does not allow). Each reply is
-   * encoded as soon as its slice is done and only the text is kept; if the text grows past the
+   * encoded as soon as it is ready and only the text is kept; if the text grows past the
    * connection's unsent limit the rest of the batch is not run and the whole batch is answered
    * with one MESSAGE_TOO_LARGE error saying how many entries ran. So a batch never holds more
    * than one slice of results, nor builds a reply larger than the limit.
@@ -255,10 +288,11 @@ export class RpcServer {
     for (let start = 0; start < entries.length; start += slice) {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (out.closed()) return;
-      const replies = await Promise.all(entries.slice(start, start + slice).map((m) => this.handleOne(m, info)));
-      for (const r of replies) {
-        if (r === null) continue;
-        const part = JSON.stringify(r);
+      const encoded = await Promise.all(
+        entries.slice(start, start + slice).map((m) => this.handleOne(m, info).then((r) => (r === null ? null : JSON.stringify(r)))),
+      );
+      for (const part of encoded) {
+        if (part === null) continue;
         bytes += Buffer.byteLength(part) + 1;
         parts.push(part);
       }
@@ -303,12 +337,15 @@ export class RpcServer {
   /** Stops accepting connections, waits up to `timeoutMs` for in-flight calls, then closes all. */
   async close(timeoutMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.heavy.close();
     if (this.inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
         // Not unref'd: during shutdown these timers are what keeps the process alive.
-        new Promise<void>((resolve) => setTimeout(resolve, timeoutMs)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
       ]);
+      clearTimeout(timer); // nor, once the calls are done, keeps it alive for nothing
     }
     for (const s of this.sockets) s.end();
     // Give replies already written a moment to flush before forcing the sockets shut.

@@ -2,7 +2,9 @@
 // deadline counts from a message's first byte and stands still while the server is not reading,
 // one connection's flood is handled a slice per event-loop turn, a batch runs a slice at a time
 // and never builds a reply past the unsent limit, and closing removes the socket file only while
-// it is still the server's own.
+// it is still the server's own. A connection that does not read its replies gets no new calls
+// started, and heavy work (`runHeavy`) runs a few jobs at a time with connections taking turns,
+// never for a connection that closed before its turn.
 import assert from "node:assert/strict";
 import { rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -10,12 +12,56 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { JSONRPCServer } from "json-rpc-2.0";
 import { RpcServer, type ConnectionInfo, type RpcServerOptions } from "../../src/rpc/server.js";
-import { tempHome } from "../helpers/daemon.js";
+import { tempHome, waitFor } from "../helpers/daemon.js";
 import { rawConnect } from "../helpers/raw-socket.js";
 
 const quiet = { warn: () => {}, debug: () => {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PING = '{"jsonrpc":"2.0","id":"p","method":"ping"}\n';
+
+/** Waits until `count()` has not changed for `quietMs`, and returns it. */
+async function settled(count: () => number, quietMs = 300): Promise<number> {
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const now = count();
+    if (now !== last) [last, since] = [now, Date.now()];
+    else if (Date.now() - since >= quietMs) return now;
+    await sleep(25);
+  }
+}
+
+/** A connection that writes and does not read until `readAll` (its socket is paused). */
+async function nonReadingConnect(path: string) {
+  const socket = connect(path);
+  socket.pause();
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  socket.on("error", () => {});
+  let closed = false;
+  socket.once("close", () => (closed = true));
+  return {
+    socket,
+    closed: () => closed,
+    /** Reads until `n` reply lines have come; returns their ids. */
+    readAll: (n: number) =>
+      new Promise<unknown[]>((resolve, reject) => {
+        const ids: unknown[] = [];
+        let buf = "";
+        socket.on("data", (c: Buffer) => {
+          buf += c.toString("utf8");
+          const lines = buf.split("\n");
+          buf = lines.pop()!;
+          for (const l of lines) ids.push((JSON.parse(l) as { id: unknown }).id);
+          if (ids.length === n) resolve(ids);
+        });
+        socket.once("close", () => reject(new Error(`closed after ${ids.length} of ${n} replies`)));
+        socket.resume();
+      }),
+  };
+}
 
 /** A server answering `ping` and `turn` (which event-loop turn the call ran in). */
 async function listen(dir: string, extra: Partial<RpcServerOptions> = {}) {
@@ -213,6 +259,149 @@ describe("RpcServer on a real socket", () => {
       c.close();
     } finally {
       await server.close(1_000);
+    }
+  });
+
+  test("a connection that does not read its replies gets no new calls started, and is paused rather than dropped", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>();
+    let ran = 0;
+    const reply = "x".repeat(32 * 1024);
+    rpc.addMethod("big", () => {
+      ran++;
+      return reply;
+    });
+    const socketPath = join(dir, "backlog.sock");
+    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, replyHighWaterBytes: 256 * 1024 });
+    try {
+      const c = await nonReadingConnect(socketPath);
+      const n = 2_000; // 2,000 × 32 KiB = 64 MiB of replies, four times the 16 MiB at which a client is dropped
+      c.socket.write(Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"big"}\n`).join(""));
+      const started = await settled(() => ran);
+      assert.ok(started < n / 4, `calls stopped being started while the replies were not read (${started} of ${n})`);
+      assert.equal(c.closed(), false, "paused, not dropped");
+      const ids = (await c.readAll(n)) as number[];
+      assert.deepEqual(
+        ids.sort((x, y) => x - y),
+        Array.from({ length: n }, (_, i) => i),
+        "once it reads, every call is answered once",
+      );
+      c.socket.destroy();
+    } finally {
+      await server.close(1_000);
+    }
+  });
+
+  test("heavy work runs a few jobs at a time, never more, and none while its connection is not reading", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
+    let ran = 0;
+    let active = 0;
+    let most = 0;
+    const page = "x".repeat(32 * 1024);
+    rpc.addMethod("page", (_p, info) =>
+      info.runHeavy(async () => {
+        ran++;
+        most = Math.max(most, ++active);
+        await sleep(1);
+        active--;
+        return page;
+      }),
+    );
+    const socketPath = join(dir, "heavy.sock");
+    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, replyHighWaterBytes: 256 * 1024, heavyJobsAtOnce: 2 });
+    try {
+      const c = await nonReadingConnect(socketPath);
+      const n = 2_000;
+      c.socket.write(Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"page"}\n`).join(""));
+      const started = await settled(() => ran);
+      assert.ok(started < n / 4, `jobs stopped being run while the replies were not read (${started} of ${n})`);
+      assert.equal(c.closed(), false, "paused, not dropped");
+      const ids = (await c.readAll(n)) as number[];
+      assert.deepEqual(
+        ids.sort((x, y) => x - y),
+        Array.from({ length: n }, (_, i) => i),
+        "once it reads, every call is answered once",
+      );
+      assert.equal(ran, n);
+      assert.ok(most <= 2, `at most 2 jobs at once (saw ${most})`);
+      c.socket.destroy();
+    } finally {
+      await server.close(1_000);
+    }
+  });
+
+  test("connections take turns at the heavy-work gate, and a job whose connection closed before its turn is not run", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let queued = 0;
+    const order: string[] = [];
+    rpc.addMethod("ping", () => ({ pong: true }));
+    rpc.addMethod("hold", (_p, info) => info.runHeavy(() => released));
+    rpc.addMethod("job", (p: { who: string }, info) => {
+      queued++;
+      return info.runHeavy(async () => {
+        order.push(p.who);
+        return p.who;
+      });
+    });
+    const socketPath = join(dir, "turns.sock");
+    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, heavyJobsAtOnce: 1 });
+    try {
+      const job = (id: number, who: string) => `{"jsonrpc":"2.0","id":${id},"method":"job","params":{"who":"${who}"}}\n`;
+      const a = await rawConnect(socketPath);
+      const b = await rawConnect(socketPath);
+      const gone = await rawConnect(socketPath);
+      a.send(`{"jsonrpc":"2.0","id":"h","method":"hold"}\n`); // holds the only slot
+      a.send(Array.from({ length: 100 }, (_, i) => job(i, "a")).join(""));
+      await waitFor("a's jobs to queue", () => queued === 100);
+      gone.send(Array.from({ length: 10 }, (_, i) => job(i, "gone")).join(""));
+      await waitFor("the jobs of the connection that will go to queue", () => queued === 110);
+      gone.close();
+      await waitFor("the server to see the connection close", () => server.connections === 2);
+      b.send(job(0, "b"));
+      await waitFor("b's job to queue", () => queued === 111);
+      release();
+      for (let i = 0; i < 101; i++) await a.next();
+      assert.equal(((await b.next()) as { result: unknown }).result, "b");
+      assert.equal(order.length, 101, "every job ran but those of the closed connection");
+      assert.ok(!order.includes("gone"), "a job whose connection closed before its turn was not run");
+      assert.ok(order.indexOf("b") <= 1, `b's one job waited for at most one of a's hundred (it ran ${order.indexOf("b") + 1}th)`);
+      a.close();
+      b.close();
+    } finally {
+      await server.close(1_000);
+    }
+  });
+
+  test("closing the server does not wait for the heavy work of a connection that is not reading: that work is not run", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
+    let ran = 0;
+    const page = "x".repeat(256 * 1024);
+    rpc.addMethod("page", (_p, info) =>
+      info.runHeavy(async () => {
+        ran++;
+        return page;
+      }),
+    );
+    const socketPath = join(dir, "closing.sock");
+    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, replyHighWaterBytes: 256 * 1024 });
+    const c = await nonReadingConnect(socketPath);
+    try {
+      c.socket.write(Array.from({ length: 200 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"page"}\n`).join(""));
+      const started = await settled(() => ran);
+      assert.ok(started < 200, `the connection's work was held back (${started} of 200 ran)`);
+      // A generous guard, not a timing assertion: without it a hang would only show as a stuck test.
+      let guard: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        server.close(120_000).then(() => "closed"),
+        new Promise((resolve) => (guard = setTimeout(() => resolve("still waiting"), 30_000))),
+      ]);
+      clearTimeout(guard);
+      assert.equal(outcome, "closed", "close did not wait on work that could never be answered");
+      assert.equal(ran, started, "the held-back work was not run");
+    } finally {
+      c.socket.destroy();
+      await server.close(1_000).catch(() => {});
     }
   });
 
