@@ -1,8 +1,8 @@
 // What the daemon's parts share: paths, config, the operational log, the event log's append and
 // the clock. Built once in main.ts and passed down; nothing here reads globals.
 import type { Logger } from "pino";
-import type { Config } from "../src/config.js";
-import type { CpwdPaths } from "../src/paths.js";
+import type { Config } from "../src/platform/config.js";
+import type { CpwdPaths } from "../src/platform/paths.js";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
 
 /** Appends events durably (group commit): resolves with the written records once fdatasync'd. */

@@ -21,10 +21,10 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import lockfile from "proper-lockfile";
-import type { CpwdPaths } from "../src/paths.js";
+import type { CpwdPaths } from "../src/platform/paths.js";
 import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
 import { probeDaemon } from "../src/rpc/probe.js";
-import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "./runner/proc.js";
+import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "../src/platform/proc.js";
 
 /** The pid file's content. */
 export interface PidRecord {

@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appendFallback } from "../src/eventlog/fallback.js";
-import { currentPathEnv, resolvePaths, type CpwdPaths } from "../src/paths.js";
+import { currentPathEnv, resolvePaths, type CpwdPaths } from "../src/platform/paths.js";
 import { isHookInput, salvageHookInput, slimHookInput, summarizeHook, type HookInput, type HookReply } from "../src/protocol/hooks.js";
 import { oneshot } from "../src/rpc/oneshot.js";
 import { readShimSettings, type ShimSettings } from "./shim-settings.js";
@@ -89,8 +89,8 @@ async function autostart(paths: CpwdPaths): Promise<void> {
   }
   try {
     writeFileSync(stamp, String(process.pid), { mode: 0o600 });
-    // dist/hooks/shim.js → dist/src/cli/main.js
-    const cli = join(dirname(dirname(fileURLToPath(import.meta.url))), "src", "cli", "main.js");
+    // dist/hooks/shim.js → dist/cli/main.js
+    const cli = join(dirname(dirname(fileURLToPath(import.meta.url))), "cli", "main.js");
     const { spawn } = await import("node:child_process");
     const log = openSync(paths.daemonLog, "a", 0o600);
     const child = spawn(process.execPath, [cli, "daemon"], {

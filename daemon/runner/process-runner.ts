@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from "node:fs";
 import { basename, join } from "node:path";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
-import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "./proc.js";
+import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "../../src/platform/proc.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { installWrapper } from "./wrapper-script.js";
 

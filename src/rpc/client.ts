@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type * as JsonRpc from "json-rpc-2.0";
 import { CpwdError, ErrorCode, type ErrorCode as ErrorCodeT } from "../protocol/errors.js";
-import type { MethodName, ParamsOf, ResultOf } from "../protocol/methods.js";
+import type { MethodName, ParamsOf, ResultOf } from "../protocol/rpc-methods.js";
 import { openSocket } from "./connect.js";
 import { frame, LineSplitter } from "./framing.js";
 

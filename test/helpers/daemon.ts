@@ -4,13 +4,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { resolvePaths, type CpwdPaths } from "../../src/paths.js";
+import { resolvePaths, type CpwdPaths } from "../../src/platform/paths.js";
 import { connect, type RpcClient } from "../../src/rpc/client.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 /** The compiled CLI: tests run what users run (npm test builds first). */
-export const CLI = join(REPO, "dist", "src", "cli", "main.js");
+export const CLI = join(REPO, "dist", "cli", "main.js");
 
 export function tempHome(prefix = "cpwd-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -3,8 +3,8 @@
 import type { Logger } from "pino";
 import type { Clock, DaemonContext, EventAppender } from "../../daemon/context.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "../../daemon/runner/runner.js";
-import { defaultConfig, type Config } from "../../src/config.js";
-import { resolvePaths } from "../../src/paths.js";
+import { defaultConfig, type Config } from "../../src/platform/config.js";
+import { resolvePaths } from "../../src/platform/paths.js";
 import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 
 export class FakeClock implements Clock {

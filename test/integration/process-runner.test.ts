@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ProcessRunner } from "../../daemon/runner/process-runner.js";
-import { isAlive, processStartedAtMs, startedNoLaterThan } from "../../daemon/runner/proc.js";
+import { isAlive, processStartedAtMs, startedNoLaterThan } from "../../src/platform/proc.js";
 import type { ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
 import { waitFor } from "../helpers/daemon.js";
 import { nodeFixture } from "../helpers/fixtures.js";

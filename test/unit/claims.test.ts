@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { claimPath, ClaimTable } from "../../daemon/claims.js";
+import { claimPath, ClaimTable } from "../../daemon/coordination/claims.js";
 import type { EventInput } from "../../src/protocol/events.js";
 
 function run(t: ClaimTable, events: EventInput[], now: number): void {

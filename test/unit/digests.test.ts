@@ -1,7 +1,7 @@
 // Digests: what a session is told about the workers, and when it is told nothing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DIGEST_MAX_CHARS, DigestBook, type WorkerSummary } from "../../daemon/digests.js";
+import { DIGEST_MAX_CHARS, DigestBook, type WorkerSummary } from "../../daemon/coordination/digests.js";
 import type { EventRecord } from "../../src/protocol/events.js";
 
 let seq = 0;

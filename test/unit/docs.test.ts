@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { methodSpecs } from "../../src/protocol/methods.js";
+import { methodSpecs } from "../../src/protocol/rpc-methods.js";
 import { REPO } from "../helpers/daemon.js";
 
 test("every RPC method is documented", () => {

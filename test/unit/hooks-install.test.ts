@@ -16,8 +16,8 @@ import {
   shimCommand,
   uninstallHooks,
   type Settings,
-} from "../../hooks/install.js";
-import { SKILL_MARK, SKILL_TEXT } from "../../hooks/skill.js";
+} from "../../cli/hooks-install/install.js";
+import { SKILL_MARK, SKILL_TEXT } from "../../cli/hooks-install/skill.js";
 import { cpwd, tempHome } from "../helpers/daemon.js";
 
 const HOOK = { command: '"/usr/bin/node" "/opt/cpwd/dist/hooks/cpwd-hook.cjs"', timeoutSec: 5 };

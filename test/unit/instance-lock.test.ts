@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { acquireInstance, legacyDaemonAlive, lockFs, readLockOwner } from "../../daemon/instance.js";
-import { processStartTime } from "../../daemon/runner/proc.js";
+import { processStartTime } from "../../src/platform/proc.js";
 import { pathsFor, tempHome } from "../helpers/daemon.js";
 
 const OTHER = JSON.stringify({ pid: 1, startTime: "12345" });

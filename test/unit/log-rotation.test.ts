@@ -6,8 +6,8 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
-import { CHECK_MAX_MS, CHECK_MIN_MS, LogRotator, nextCheckDelayMs } from "../../daemon/workers/log-rotator.js";
-import { rotateLog } from "../../daemon/workers/rotate-log.js";
+import { CHECK_MAX_MS, CHECK_MIN_MS, LogRotator, nextCheckDelayMs } from "../../daemon/supervisor/log-rotation-scheduler.js";
+import { rotateLog } from "../../daemon/supervisor/rotate-log-file.js";
 
 let dir: string;
 beforeEach(() => {

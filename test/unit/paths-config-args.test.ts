@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parseArgs } from "../../src/cli/args.js";
-import { defaultConfig, loadConfig } from "../../src/config.js";
-import { resolveHome, resolvePaths, socketLocation } from "../../src/paths.js";
+import { parseArgs } from "../../cli/args.js";
+import { defaultConfig, loadConfig } from "../../src/platform/config.js";
+import { resolveHome, resolvePaths, socketLocation } from "../../src/platform/paths.js";
 import { CpwdError } from "../../src/protocol/errors.js";
 
 const linux = (env: NodeJS.ProcessEnv = {}) => ({ env, platform: "linux" as const, home: "/home/u", uid: 1000 });

@@ -8,13 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { test, type TestContext } from "node:test";
-import { run as serviceCommand, runService } from "../../src/cli/commands/service.js";
-import type { CliContext } from "../../src/cli/context.js";
-import { renderLaunchdPlist } from "../../src/service/launchd.js";
-import { installService, serviceStatus, serviceTarget, uninstallService, type RunResult } from "../../src/service/manager.js";
-import { buildServiceSpec, type ServicePlatform, type ServiceSpec } from "../../src/service/spec.js";
-import { quoteExecArg, renderSystemdUnit } from "../../src/service/systemd.js";
-import { encodeTaskXml, renderTaskXml } from "../../src/service/windows-task.js";
+import { run as serviceCommand, runService } from "../../cli/commands/service.js";
+import type { CliContext } from "../../cli/context.js";
+import { renderLaunchdPlist } from "../../cli/service/launchd.js";
+import { installService, serviceStatus, serviceTarget, uninstallService, type RunResult } from "../../cli/service/manager.js";
+import { buildServiceSpec, type ServicePlatform, type ServiceSpec } from "../../cli/service/spec.js";
+import { quoteExecArg, renderSystemdUnit } from "../../cli/service/systemd.js";
+import { encodeTaskXml, renderTaskXml } from "../../cli/service/windows-task.js";
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -28,7 +28,7 @@ function tempDir(t: TestContext, prefix = "cpwd service "): string {
 function awkwardSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
   return {
     nodePath: "/opt/node js/bin/node",
-    cliScript: "/home/ann/my tools/cpwd & co/dist/src/cli/main.js",
+    cliScript: "/home/ann/my tools/cpwd & co/dist/cli/main.js",
     home: `/home/ann/state dir/100% "cpwd" \\ O'Brien <x>`,
     label: "cpwd",
     env: { PATH: "/home/ann/.local/bin:/usr/bin", CPWD_LOG_LEVEL: "debug" },
@@ -76,7 +76,7 @@ function hasBinary(name: string): boolean {
 
 test("the systemd unit quotes paths with spaces and escapes %, $, \\ and quotes", () => {
   const unit = renderSystemdUnit(awkwardSpec({ nodePath: "/opt/node js/bin/node$1" }));
-  assert.match(unit, /^ExecStart="\/opt\/node js\/bin\/node\$\$1" "\/home\/ann\/my tools\/cpwd & co\/dist\/src\/cli\/main\.js" daemon$/m);
+  assert.match(unit, /^ExecStart="\/opt\/node js\/bin\/node\$\$1" "\/home\/ann\/my tools\/cpwd & co\/dist\/cli\/main\.js" daemon$/m);
   assert.ok(unit.includes(`Environment="CPWD_HOME=/home/ann/state dir/100%% \\"cpwd\\" \\\\ O'Brien <x>"\n`), unit);
   assert.match(unit, /^Environment="CPWD_SERVICE=1"$/m);
   assert.match(unit, /^Environment="PATH=\/home\/ann\/\.local\/bin:\/usr\/bin"$/m);
@@ -369,14 +369,14 @@ test("dry runs write, remove and run nothing", async (t) => {
 // ---- the CLI command -------------------------------------------------------------------------
 
 function cliContext(env: NodeJS.ProcessEnv): CliContext & { stdout: Capture; stderr: Capture } {
-  return { env, cwd: tmpdir(), stdout: new Capture(), stderr: new Capture(), cliScript: "/opt/cpwd app/dist/src/cli/main.js", nodePath: "/usr/bin/node" };
+  return { env, cwd: tmpdir(), stdout: new Capture(), stderr: new Capture(), cliScript: "/opt/cpwd app/dist/cli/main.js", nodePath: "/usr/bin/node" };
 }
 
 test("`cpwd service install --dry-run` prints each platform's file and writes nothing", async (t) => {
   const dir = tempDir(t);
   const serviceDir = join(dir, "service files");
   const expected: Record<ServicePlatform, RegExp> = {
-    linux: /would write .*cpwd\.service:\n[\s\S]*ExecStart=\/usr\/bin\/node "\/opt\/cpwd app\/dist\/src\/cli\/main\.js" daemon[\s\S]*systemctl --user enable --now/,
+    linux: /would write .*cpwd\.service:\n[\s\S]*ExecStart=\/usr\/bin\/node "\/opt\/cpwd app\/dist\/cli\/main\.js" daemon[\s\S]*systemctl --user enable --now/,
     darwin: /would write .*dev\.cpwd\.daemon\.plist:\n[\s\S]*<key>RunAtLoad<\/key>[\s\S]*launchctl bootstrap gui\//,
     win32: /would write .*cpwd-task\.xml \(UTF-16LE with BOM[\s\S]*<LogonTrigger>[\s\S]*schtasks \/Create \/TN cpwd \/XML/,
   };

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import type { AdoptResult, ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
-import { workerMethodGroup } from "../../daemon/workers/methods.js";
-import { Supervisor } from "../../daemon/workers/supervisor.js";
+import { workerMethodGroup } from "../../daemon/supervisor/worker-handlers.js";
+import { Supervisor } from "../../daemon/supervisor/supervisor.js";
 import type { EventInput } from "../../src/protocol/events.js";
-import { workerDir } from "../../src/paths.js";
+import { workerDir } from "../../src/platform/paths.js";
 import type { WorkerSpec } from "../../src/protocol/workers.js";
 import { FakeClock, FakeRunner, fakeContext, MemoryLog, settle } from "../helpers/fakes.js";
 

@@ -2,8 +2,8 @@
 // allowed transition or refused, and replay rebuilds the same state from the same events.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { allowed, evolve, TRANSITIONS, TransitionError, type WorkerRecord } from "../../daemon/workers/machine.js";
-import { replayWorkers } from "../../daemon/workers/replay.js";
+import { allowed, evolve, TRANSITIONS, TransitionError, type WorkerRecord } from "../../src/workers/machine.js";
+import { replayWorkers } from "../../src/workers/replay.js";
 import { WORKER_STATES, type WorkerState } from "../../src/protocol/workers.js";
 import type { EventRecord } from "../../src/protocol/events.js";
 

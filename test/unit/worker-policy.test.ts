@@ -1,8 +1,8 @@
 // Restart policy and backoff arithmetic, with a fixed random source and explicit times.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { backoffDelayMs, classifyExit, decideAfterExit, wantsRestart } from "../../daemon/workers/policy.js";
-import type { WorkerRecord } from "../../daemon/workers/machine.js";
+import { backoffDelayMs, classifyExit, decideAfterExit, wantsRestart } from "../../src/workers/policy.js";
+import type { WorkerRecord } from "../../src/workers/machine.js";
 
 function worker(over: Partial<WorkerRecord>): WorkerRecord {
   return {

@@ -1,0 +1,286 @@
+// `cpwd hooks install|uninstall|status`: registers the hook shim in a Claude Code settings file,
+// merged with what is there, and writes the cpwd skill beside it. The merge rules live in
+// hooks/install.ts; this file finds the files, reads them, and writes them atomically.
+import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
+import { rm, rmdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { readIfExists, writeAtomically } from "../../src/platform/atomic-file.js";
+import { currentPathEnv, resolvePaths } from "../../src/platform/paths.js";
+import { isCpwdError } from "../../src/protocol/errors.js";
+import { userHomeOf } from "../service/spec.js";
+import {
+  CPWD_COMMAND_MARK,
+  CPWD_HOOK_EVENTS,
+  formatSettings,
+  hookTimeoutSec,
+  inspectHooks,
+  installHooks,
+  parseSettings,
+  shimCommand,
+  uninstallHooks,
+  type Settings,
+  type ShimHook,
+} from "../hooks-install/install.js";
+import { readShimSettings } from "../../hooks/shim-settings.js";
+import { SKILL_MARK, SKILL_TEXT } from "../hooks-install/skill.js";
+import { parseArgs } from "../args.js";
+import { writeLine, type CliContext, type Command } from "../context.js";
+
+/** Exit code of `status` when cpwd's hooks are missing or not current (as `cpwd service status`). */
+export const EXIT_NOT_INSTALLED = 3;
+
+const HELP = `usage: cpwd hooks install|uninstall|status [--scope project|local|user] [--dir DIR] [--dry-run]
+
+Registers cpwd's hook shim with Claude Code for ${CPWD_HOOK_EVENTS.join(", ")},
+and writes the cpwd skill (how to start workers and read their status) beside it.
+
+  install     merge cpwd's entries into the settings file: other hooks and settings are kept,
+              an older cpwd entry is replaced in place, running it again changes nothing
+  uninstall   remove cpwd's entries (and its skill), nothing else
+  status      whether cpwd's entries and skill are there and current (exit ${EXIT_NOT_INSTALLED} when
+              not, 1 when the settings file cannot be read)
+
+options:
+  --scope S     project  DIR/.claude/settings.json (default; shared with the repository)
+                local    DIR/.claude/settings.local.json (yours only)
+                user     ~/.claude/settings.json (every project)
+  --dir DIR     the project folder (default: the current directory)
+  --command C   the hook command to write (default: this node and this cpwd's compiled shim, by
+                absolute path; pass \`cpwd-hook\` for a settings file shared with others)
+  --dry-run     print the resulting settings file; write nothing
+  --help        this text
+
+A settings file that is not valid JSON is left untouched: fix it and run again.
+`;
+
+const SCOPES = ["project", "local", "user"] as const;
+type Scope = (typeof SCOPES)[number];
+const ACTIONS = ["install", "uninstall", "status"] as const;
+type Action = (typeof ACTIONS)[number];
+
+/** Where one scope's settings and skill live. */
+export function scopeFiles(scope: Scope, projectDir: string, userHome: string): { settings: string; skill: string } {
+  const base = scope === "user" ? join(userHome, ".claude") : join(projectDir, ".claude");
+  const name = scope === "local" ? "settings.local.json" : "settings.json";
+  return { settings: join(base, name), skill: join(base, "skills", "cpwd", "SKILL.md") };
+}
+
+/** The compiled shim beside this CLI: dist/cli/main.js → dist/hooks/cpwd-hook.cjs. */
+function builtShim(ctx: CliContext): string {
+  return resolve(dirname(ctx.cliScript), "..", "hooks", "cpwd-hook.cjs");
+}
+
+/**
+ * A settings file reached through a symlink (dotfiles managers) is written at its target, even
+ * when the target does not exist yet: the link is never replaced by a regular file.
+ */
+function realTarget(path: string): string {
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      if (!lstatSync(path).isSymbolicLink()) return path;
+    } catch {
+      return path; // absent: written here
+    }
+    path = resolve(dirname(path), readlinkSync(path));
+  }
+  return realpathSync(path); // a loop: let realpath report ELOOP
+}
+
+interface Plan {
+  action: Action;
+  files: { settings: string; skill: string };
+  /** The other scope's settings file that shares this skill (project ↔ local), if any. */
+  sharedWith?: string;
+  hook: ShimHook;
+  dryRun: boolean;
+}
+
+/** A settings file as read and as `change` would leave it; it throws, touching nothing, on bad JSON. */
+interface SettingsEdit {
+  file: string;
+  /** The text read (undefined: no file). */
+  before: string | undefined;
+  /** The text to write. */
+  next: string;
+  changed: boolean;
+}
+
+async function readSettings(file: string): Promise<{ text: string | undefined; settings: Settings }> {
+  const text = (await readIfExists(file))?.toString("utf8");
+  return { text, settings: parseSettings(text, file) };
+}
+
+async function editSettings(file: string, change: (s: Settings) => Settings): Promise<SettingsEdit> {
+  const { text: before, settings: current } = await readSettings(file);
+  const after = change(current);
+  // Compared as data, so an equal result leaves the user's own formatting alone.
+  return { file, before, next: formatSettings(after), changed: JSON.stringify(after) !== JSON.stringify(current) };
+}
+
+/** `--dry-run`: the file as it would be. */
+function printEdit(edit: SettingsEdit, ctx: CliContext): void {
+  writeLine(ctx.stdout, `# ${edit.file}${edit.changed ? "" : " (unchanged)"}`);
+  ctx.stdout.write(edit.changed ? edit.next : (edit.before ?? ""));
+}
+
+/** Writes an edit that changes something, unless the file changed since it was read. */
+async function applyEdit(edit: SettingsEdit): Promise<void> {
+  if (edit.changed) await writeGuarded(edit.file, edit.before, edit.next);
+}
+
+async function install(plan: Plan, ctx: CliContext): Promise<number> {
+  const { files, hook } = plan;
+  const edit = await editSettings(files.settings, (s) => installHooks(s, hook));
+  const skillBefore = (await readIfExists(files.skill))?.toString("utf8");
+  const skillIsOurs = skillBefore === undefined || skillBefore.includes(SKILL_MARK);
+  const skillChanged = skillIsOurs && skillBefore !== SKILL_TEXT;
+
+  if (plan.dryRun) {
+    printEdit(edit, ctx);
+    writeLine(ctx.stdout, `# ${files.skill}: ${!skillIsOurs ? "kept (not written by cpwd)" : skillChanged ? "would be written" : "unchanged"}`);
+    return 0;
+  }
+  await applyEdit(edit);
+  if (skillChanged) await writeAtomically(files.skill, SKILL_TEXT);
+  writeLine(
+    ctx.stdout,
+    edit.changed
+      ? `cpwd hooks installed in ${files.settings} (${CPWD_HOOK_EVENTS.length} events, timeout ${hook.timeoutSec} s)`
+      : `cpwd hooks already installed in ${files.settings}; nothing changed`,
+  );
+  if (!skillIsOurs) writeLine(ctx.stdout, `kept ${files.skill}: it was not written by cpwd`);
+  else if (skillChanged) writeLine(ctx.stdout, `skill written to ${files.skill}`);
+  if (/^cpwd-hook(\s|$)/.test(hook.command)) {
+    // A bare name must be on the PATH Claude Code runs hooks with.
+    writeLine(ctx.stdout, "note: cpwd-hook must be on PATH where Claude Code runs (`npm link` in the cpwd folder puts it there)");
+  }
+  return 0;
+}
+
+async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
+  const { files } = plan;
+  const edit = await editSettings(files.settings, uninstallHooks);
+  const skillBefore = (await readIfExists(files.skill))?.toString("utf8");
+  // project and local scopes share one skill file: it stays while the other still has the hooks.
+  const stillUsed = plan.sharedWith !== undefined && (await hasCpwdHooks(plan.sharedWith));
+  const removeSkill = skillBefore !== undefined && skillBefore.includes(SKILL_MARK) && !stillUsed;
+
+  if (plan.dryRun) {
+    printEdit(edit, ctx);
+    if (removeSkill) writeLine(ctx.stdout, `# ${files.skill}: would be removed`);
+    return 0;
+  }
+  await applyEdit(edit);
+  if (removeSkill) {
+    await rm(files.skill, { force: true });
+    // Its folders go when empty: rmdir refuses a folder that holds anything else.
+    await rmdir(dirname(files.skill)).catch(() => undefined);
+    await rmdir(dirname(dirname(files.skill))).catch(() => undefined);
+  }
+  writeLine(ctx.stdout, edit.changed ? `cpwd hooks removed from ${files.settings}` : `no cpwd hooks in ${files.settings}; nothing changed`);
+  if (removeSkill) writeLine(ctx.stdout, `skill removed: ${files.skill}`);
+  else if (stillUsed) writeLine(ctx.stdout, `kept ${files.skill}: ${plan.sharedWith} still has cpwd hooks`);
+  return 0;
+}
+
+async function status(plan: Plan, ctx: CliContext): Promise<number> {
+  const { files, hook } = plan;
+  const { settings: current } = await readSettings(files.settings);
+  const presence = inspectHooks(current, hook);
+  const missing = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "missing");
+  const outdated = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "outdated");
+  const skill = (await readIfExists(files.skill))?.toString("utf8");
+  if (missing.length === CPWD_HOOK_EVENTS.length) writeLine(ctx.stdout, `not installed in ${files.settings}`);
+  else if (missing.length === 0 && outdated.length === 0) writeLine(ctx.stdout, `installed in ${files.settings}: ${hook.command} (timeout ${hook.timeoutSec} s)`);
+  else {
+    writeLine(ctx.stdout, `installed in ${files.settings}, not current; run \`cpwd hooks install\``);
+    if (outdated.length > 0) writeLine(ctx.stdout, `  different command or timeout: ${outdated.join(", ")}`);
+    if (missing.length > 0) writeLine(ctx.stdout, `  missing: ${missing.join(", ")}`);
+  }
+  // A skill of the user's own under that name is theirs to keep: not counted against the install.
+  const skillState = skill === undefined ? "absent" : skill === SKILL_TEXT ? "current" : skill.includes(SKILL_MARK) ? "outdated" : "not cpwd's";
+  writeLine(ctx.stdout, `skill ${files.skill}: ${skillState}${skillState === "absent" || skillState === "outdated" ? "; run `cpwd hooks install`" : ""}`);
+  const skillOk = skillState === "current" || skillState === "not cpwd's";
+  return missing.length === 0 && outdated.length === 0 && skillOk ? 0 : EXIT_NOT_INSTALLED;
+}
+
+/** Whether a settings file holds any cpwd hook; an absent or unreadable file holds none. */
+async function hasCpwdHooks(file: string): Promise<boolean> {
+  try {
+    const { settings } = await readSettings(file);
+    return Object.values(inspectHooks(settings, { command: "", timeoutSec: 0 })).some((p) => p !== "missing");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes the new settings unless the file changed since we read it: Claude Code itself writes
+ * settings files (permissions it was granted), and its change must not be lost to ours.
+ */
+async function writeGuarded(file: string, readText: string | undefined, text: string): Promise<void> {
+  const target = realTarget(file);
+  const now = (await readIfExists(target))?.toString("utf8");
+  if (now !== readText) throw new Error(`${file} changed while cpwd was editing it; nothing written, run again`);
+  await writeAtomically(target, text);
+}
+
+export const run: Command = async (argv, ctx) => {
+  let parsed;
+  try {
+    parsed = parseArgs(argv, {
+      scope: { kind: "string" },
+      dir: { kind: "string" },
+      command: { kind: "string" },
+      "dry-run": { kind: "bool" },
+      help: { kind: "bool", short: "h" },
+    });
+  } catch (err) {
+    writeLine(ctx.stderr, `cpwd hooks: ${(err as Error).message} (see cpwd hooks --help)`);
+    return 2;
+  }
+  const { flags } = parsed;
+  if (flags.help) {
+    ctx.stdout.write(HELP);
+    return 0;
+  }
+  const [action, ...extra] = [...parsed.positionals, ...parsed.rest];
+  const scope = (flags.scope as string | undefined) ?? "project";
+  const usageError =
+    action === undefined ? "needs install, uninstall or status"
+    : !(ACTIONS as readonly string[]).includes(action) ? `unknown action ${action}`
+    : extra.length > 0 ? `unexpected argument ${extra[0]}`
+    : !(SCOPES as readonly string[]).includes(scope) ? `--scope must be project, local or user (got ${scope})`
+    : flags.command !== undefined && !(flags.command as string).includes(CPWD_COMMAND_MARK) ? `--command must run ${CPWD_COMMAND_MARK}: that name is how cpwd finds its entries again`
+    : undefined;
+  if (usageError) {
+    writeLine(ctx.stderr, `cpwd hooks: ${usageError} (see cpwd hooks --help)`);
+    return 2;
+  }
+
+  const shim = builtShim(ctx);
+  const command = (flags.command as string | undefined) ?? shimCommand(ctx.nodePath, shim);
+  if (flags.command === undefined && action === "install" && !existsSync(shim)) {
+    writeLine(ctx.stderr, `cpwd hooks: the shim is not built (${shim}); run \`npm run build\` first`);
+    return 1;
+  }
+  const budgetMs = readShimSettings(resolvePaths({ ...currentPathEnv(), env: ctx.env }).config, ctx.env).budgetMs;
+  const projectDir = resolve(ctx.cwd, (flags.dir as string | undefined) ?? ".");
+  const userHome = userHomeOf(ctx.env, process.platform === "win32" ? "win32" : "linux");
+  const other = scope === "project" ? "local" : scope === "local" ? "project" : undefined;
+  const plan: Plan = {
+    action: action as Action,
+    files: scopeFiles(scope as Scope, projectDir, userHome),
+    ...(other ? { sharedWith: scopeFiles(other, projectDir, userHome).settings } : {}),
+    hook: { command, timeoutSec: hookTimeoutSec(budgetMs) },
+    dryRun: flags["dry-run"] === true,
+  };
+  try {
+    return await { install, uninstall, status }[plan.action](plan, ctx);
+  } catch (err) {
+    // Bad JSON, a changed file, a read-only folder: one line, and the file as it was.
+    const e = err as NodeJS.ErrnoException;
+    writeLine(ctx.stderr, `cpwd hooks ${action}: ${e.message}${isCpwdError(err) || !e.code ? "" : ` (${e.code})`}`);
+    return 1;
+  }
+};

@@ -1,0 +1,63 @@
+// `cpwd start`: starts the daemon detached (its own session, stdio to daemon.log) and returns once
+// it answers `ping`; a no-op with exit 0 when one already runs.
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { probeDaemon } from "../../src/rpc/probe.js";
+import { writeLine, type Command } from "../context.js";
+import { cliPaths } from "../daemon-client.js";
+
+export const run: Command = async (argv, ctx) => {
+  const timeoutMs = Number(ctx.env.CPWD_START_TIMEOUT_MS ?? 10_000);
+  if (argv.length > 0) {
+    writeLine(ctx.stderr, `cpwd start: takes no arguments (got ${argv.join(" ")})`);
+    return 2;
+  }
+  const paths = cliPaths(ctx);
+  const running = await probeDaemon(paths.socket);
+  if (running) {
+    writeLine(ctx.stdout, `cpwd daemon already running (pid ${running.pid})`);
+    return 0;
+  }
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const out = openSync(paths.daemonLog, "a", 0o600);
+  const child = spawn(ctx.nodePath, [ctx.cliScript, "daemon"], {
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: { ...ctx.env, CPWD_HOME: paths.home },
+    cwd: paths.home,
+  });
+  closeSync(out);
+  let exited: number | null = null;
+  child.once("exit", (code) => (exited = code ?? 1));
+  child.unref();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = await probeDaemon(paths.socket, 200);
+    if (r) {
+      writeLine(ctx.stdout, `cpwd daemon started (pid ${r.pid})`);
+      return 0;
+    }
+    if (exited !== null) {
+      // It refused (another starter won the race) or failed: show why from its log.
+      const again = await probeDaemon(paths.socket, 200);
+      if (again) {
+        writeLine(ctx.stdout, `cpwd daemon already running (pid ${again.pid})`);
+        return 0;
+      }
+      writeLine(ctx.stderr, `cpwd start: the daemon exited with code ${exited}; last lines of ${paths.daemonLog}:`);
+      writeLine(ctx.stderr, tail(paths.daemonLog, 10));
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  writeLine(ctx.stderr, `cpwd start: the daemon did not answer within ${timeoutMs} ms (see ${paths.daemonLog})`);
+  return 1;
+};
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}

@@ -1,0 +1,53 @@
+// `cpwd status`: the daemon (pid, uptime, version, socket, home, events) and its worker table.
+// On the fast path: imports only the client and types, never zod or pino.
+import type { ResultOf } from "../../src/protocol/rpc-methods.js";
+import { parseArgs } from "../args.js";
+import { writeLine, type CliContext, type Command } from "../context.js";
+import { cliPaths, EXIT_NOT_RUNNING, withDaemon } from "../daemon-client.js";
+import { formatDuration } from "../format/durations.js";
+import { outputColumns } from "../format/columns.js";
+import { formatWorkerTable } from "../format/worker-table.js";
+import type { WorkerView } from "../../src/protocol/workers.js";
+
+type Status = ResultOf<"status">;
+
+function renderWorkers(status: Status, ctx: CliContext): string {
+  return formatWorkerTable(status.workers as unknown as WorkerView[], outputColumns(ctx.stdout, ctx.env), Date.now());
+}
+
+export const run: Command = async (argv, ctx) => {
+  const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" } });
+  if (positionals.length > 0) {
+    writeLine(ctx.stderr, `cpwd status: unexpected argument ${positionals[0]}`);
+    return 2;
+  }
+  const code = await withDaemon(
+    ctx,
+    async (client) => {
+      const status = await client.call("status");
+      if (flags.json) {
+        writeLine(ctx.stdout, JSON.stringify(status));
+        return 0;
+      }
+      const d = status.daemon;
+      writeLine(ctx.stdout, `cpwd daemon ${d.version}: running, pid ${d.pid}, up ${formatDuration(d.uptimeMs)}`);
+      writeLine(ctx.stdout, `  home     ${d.home}`);
+      writeLine(ctx.stdout, `  socket   ${d.socket}`);
+      writeLine(ctx.stdout, `  events   ${status.eventCount} (last seq ${status.lastSeq})`);
+      const failure = status.eventLogFailure as { errno: string; since: string } | null | undefined;
+      if (failure) {
+        writeLine(ctx.stdout, `  WARNING  the event log cannot be written since ${failure.since} (${failure.errno}${failure.errno === "ENOSPC" ? ": the disk is full" : ""}); requests that must be recorded are refused until it can`);
+      }
+      writeLine(ctx.stdout, "");
+      writeLine(ctx.stdout, renderWorkers(status, ctx));
+      return 0;
+    },
+    { quietWhenDown: true },
+  );
+  if (code === EXIT_NOT_RUNNING) {
+    const paths = cliPaths(ctx);
+    if (flags.json) writeLine(ctx.stdout, JSON.stringify({ daemon: null, home: paths.home, socket: paths.socket, workers: [], lastSeq: null }));
+    else writeLine(ctx.stdout, `cpwd daemon is not running (home ${paths.home})`);
+  }
+  return code;
+};

@@ -1,0 +1,42 @@
+// How CLI commands reach the daemon: resolve paths from the command's env, connect with a short
+// deadline, and say plainly when the daemon is not running (exit 3, like `systemctl status`).
+import { resolvePaths, type CpwdPaths } from "../src/platform/paths.js";
+import { ErrorCode, isCpwdError } from "../src/protocol/errors.js";
+import { connect, type RpcClient } from "../src/rpc/client.js";
+import { writeLine, type CliContext } from "./context.js";
+
+/** Exit code when the daemon is not running. */
+export const EXIT_NOT_RUNNING = 3;
+
+export function cliPaths(ctx: CliContext): CpwdPaths {
+  return resolvePaths({
+    env: ctx.env,
+    platform: process.platform,
+    home: ctx.env.HOME ?? ctx.env.USERPROFILE ?? "",
+    uid: typeof process.getuid === "function" ? process.getuid() : 0,
+  });
+}
+
+/** Connects, runs `fn`, closes. Not running → a one-line message and EXIT_NOT_RUNNING. */
+export async function withDaemon(
+  ctx: CliContext,
+  fn: (client: RpcClient, paths: CpwdPaths) => Promise<number>,
+  opts: { quietWhenDown?: boolean } = {},
+): Promise<number> {
+  const paths = cliPaths(ctx);
+  let client: RpcClient;
+  try {
+    client = await connect(paths.socket, { connectTimeoutMs: 1_000 });
+  } catch (err) {
+    if (isCpwdError(err, ErrorCode.DaemonNotRunning, ErrorCode.ConnectTimeout)) {
+      if (!opts.quietWhenDown) writeLine(ctx.stderr, `cpwd: the daemon is not running (home ${paths.home}); start it with \`cpwd start\``);
+      return EXIT_NOT_RUNNING;
+    }
+    throw err;
+  }
+  try {
+    return await fn(client, paths);
+  } finally {
+    client.close();
+  }
+}

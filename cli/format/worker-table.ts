@@ -1,0 +1,53 @@
+// The worker table of `cpwd status` and `cpwd replay`: one row a worker, the command cut to fit
+// the terminal. Types only from the protocol: no zod on this path.
+import type { WorkerView } from "../../src/protocol/workers.js";
+import { formatDuration } from "./durations.js";
+
+function exitText(w: WorkerView): string {
+  if (w.signal) return w.signal;
+  if (w.exitCode !== null) return String(w.exitCode);
+  return "-";
+}
+
+function stateText(w: WorkerView, nowMs: number): string {
+  if (w.state === "backoff" && w.nextStartAt) return `backoff ${formatDuration(Math.max(0, Date.parse(w.nextStartAt) - nowMs))}`;
+  return w.state;
+}
+
+/** Renders the table for a terminal `columns` wide. */
+export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs: number): string {
+  if (workers.length === 0) return "workers: none";
+  const head = ["ID", "NAME", "STATE", "PID", "TIME", "RESTARTS", "EXIT", "COMMAND"];
+  const rows = workers.map((w) => [
+    w.id,
+    w.name ?? "-",
+    stateText(w, nowMs),
+    w.pid === null ? "-" : String(w.pid),
+    w.runMs === null ? "-" : formatDuration(w.runMs),
+    String(w.restarts),
+    exitText(w),
+    w.command.map((a) => (/[\s"'$`\\]/.test(a) ? JSON.stringify(a) : a)).join(" "),
+  ]);
+  const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const lineOf = (cells: string[]) => {
+    const fixed = cells.slice(0, -1).map((c, i) => c.padEnd(widths[i]!)).join("  ");
+    const room = Math.max(10, columns - fixed.length - 2);
+    const cmd = cells[cells.length - 1]!;
+    return `${fixed}  ${cmd.length > room ? `${cmd.slice(0, room - 1)}…` : cmd}`.trimEnd();
+  };
+  const lines = [lineOf(head), ...rows.map(lineOf)];
+  // A fatal or lost worker gets its reason under the table, where it cannot be missed; a Claude
+  // worker its session's cost, turns and the first line of its result.
+  for (const w of workers) {
+    if (w.reason && (w.state === "fatal" || w.state === "failed")) lines.push(`${w.id}: ${w.reason}`);
+    const c = w.claude as { costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } | null | undefined;
+    if (c && (c.costUsd != null || c.result)) {
+      const parts = [c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : null, c.turns != null ? `${c.turns} turn${c.turns === 1 ? "" : "s"}` : null, c.isError ? "error" : null];
+      const first = c.result?.split("\n").find((l) => l.trim() !== "") ?? "";
+      const head = `${w.id} claude: ${parts.filter(Boolean).join(", ")}`;
+      const room = Math.max(10, columns - head.length - 3);
+      lines.push(first ? `${head}: ${first.length > room ? `${first.slice(0, room - 1)}…` : first}` : head);
+    }
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// The `cpwd` command: picks the subcommand and loads only its module, so a fast command such as
+// `status` never pays for what another one imports (zod, pino, the daemon).
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { isUsageError } from "./args.js";
+import { CLAUDE_USAGE, SPAWN_USAGE } from "./usage.js";
+import type { CliContext, Command } from "./context.js";
+
+type Loader = () => Promise<{ run: Command }>;
+
+/**
+ * Subcommand → its module, a one-line summary and its usage. Every module exports `run`. `--help`
+ * (or `-h`) before any `--` prints the usage here, except for the commands that print a fuller help
+ * of their own (`own: true`).
+ */
+const COMMANDS: Record<string, { load: Loader; summary: string; usage: string; own?: boolean }> = {
+  daemon: { load: () => import("./commands/daemon.js"), summary: "run the daemon in the foreground", usage: "cpwd daemon" },
+  start: { load: () => import("./commands/start.js"), summary: "start the daemon in the background", usage: "cpwd start" },
+  stop: { load: () => import("./commands/stop.js"), summary: "stop the daemon, or `stop W3|NAME|all` a worker", usage: "cpwd stop               stop the daemon (workers keep running)\n       cpwd stop W3|NAME|all [--grace 10s]" },
+  status: { load: () => import("./commands/status.js"), summary: "the daemon and its workers (--json)", usage: "cpwd status [--json]    (exit 3 when the daemon is not running)" },
+  spawn: { load: () => import("./commands/worker-spawn.js"), summary: "start a worker: spawn [options] -- COMMAND [ARGS…]", usage: SPAWN_USAGE.replace(/^usage: /, "") },
+  claude: { load: () => import("./commands/worker-claude.js"), summary: "start a Claude worker: claude [options] \"PROMPT\"", usage: CLAUDE_USAGE.replace(/^usage: /, "") },
+  kill: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.kill })), summary: "SIGKILL a worker's process group", usage: "cpwd kill W3|NAME|all" },
+  restart: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.restart })), summary: "restart a worker", usage: "cpwd restart W3|NAME|all" },
+  rm: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.rm })), summary: "forget an ended worker (--force stops it first)", usage: "cpwd rm W3|NAME|all [--force|-f]" },
+  logs: { load: () => import("./commands/worker-logs.js"), summary: "a worker's output: logs W3 [-f] [--stderr|--both] [-n 100]", usage: "cpwd logs W3|NAME [--follow|-f] [--stderr|--both] [--lines|-n 100]" },
+  replay: { load: () => import("./commands/worker-replay.js"), summary: "the worker table at any seq, from events.jsonl alone", usage: "cpwd replay [--at SEQ] [--json]    (no daemon needed)" },
+  claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)", usage: "cpwd claims [--json]" },
+  release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's", usage: "cpwd release PATH|W3" },
+  events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon", usage: "cpwd events [--from SEQ] [--limit|-n 100] [--type TYPE|PREFIX.] [--json]" },
+  hooks: { load: () => import("./commands/hooks.js"), summary: "register cpwd with Claude Code: install|uninstall|status [--scope project|local|user]", usage: "cpwd hooks --help", own: true },
+  service: { load: () => import("./commands/service.js"), summary: "start the daemon at login: install|uninstall|status [--dry-run]", usage: "cpwd service --help", own: true },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: cpwd <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+}
+
+/** Runs one CLI invocation and resolves with its exit code. */
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    (name === undefined ? ctx.stderr : ctx.stdout).write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    const { readVersion } = await import("../src/platform/version.js");
+    ctx.stdout.write(`${readVersion()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    ctx.stderr.write(`cpwd: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (!command.own && (options.includes("--help") || options.includes("-h"))) {
+    ctx.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);
+    return 0;
+  }
+  const mod = await command.load();
+  try {
+    return await mod.run(rest, ctx);
+  } catch (err) {
+    // A bad argument found by a command's parser: say which command, exit 2 like other usage errors.
+    if (!isUsageError(err)) throw err;
+    ctx.stderr.write(`cpwd ${name}: ${err.message}\nusage: ${command.usage}\n`);
+    return 2;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  // A reader that goes away early (`cpwd replay | head -1`) is not an error: stop quietly, as a
+  // Unix tool killed by SIGPIPE would (Node ignores SIGPIPE and reports EPIPE instead).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(0);
+      throw err;
+    });
+  }
+  const ctx: CliContext = {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cliScript: fileURLToPath(import.meta.url),
+    nodePath: process.execPath,
+  };
+  main(process.argv.slice(2), ctx).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const e = err as { code?: string; message?: string };
+      process.stderr.write(`cpwd: ${e.message ?? String(err)}${e.code ? ` (${e.code})` : ""}\n`);
+      if (process.env.CPWD_DEBUG) process.stderr.write(`${(err as Error).stack ?? ""}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

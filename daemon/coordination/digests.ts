@@ -1,0 +1,149 @@
+// Status injection: what each Claude Code session has not yet heard about the workers. Each
+// session has a cursor (a seq); a digest lists workers whose state changed to an ended one after
+// the cursor, and delivering it moves the cursor (recorded as `digest.delivered`, so cursors
+// survive a daemon restart). Pure apart from the clock value passed in.
+import type { EventInput, EventRecord } from "../../src/protocol/events.js";
+
+/** What a digest needs to know of a worker, from the supervisor's current view. */
+export interface WorkerSummary {
+  id: string;
+  name?: string | undefined;
+  state: string;
+  pid?: number | null | undefined;
+  exitCode?: number | null | undefined;
+  signal?: string | null | undefined;
+  startedAtMs?: number | null | undefined;
+  endedAtMs?: number | null | undefined;
+  restarts?: number | undefined;
+  claude?: { costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } | null | undefined;
+}
+
+/** States worth telling a session about. */
+const ENDED = new Set(["exited", "failed", "timed_out", "stopped", "fatal", "backoff"]);
+const RUNNING = new Set(["starting", "running", "stopping"]);
+export const DIGEST_MAX_CHARS = 2_000;
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+function label(w: WorkerSummary): string {
+  return w.name ? `${w.id} "${w.name}"` : w.id;
+}
+
+/** One line about a worker that ended. */
+export function describeEnded(w: WorkerSummary): string {
+  const how =
+    w.state === "exited"
+      ? `exited 0`
+      : w.state === "failed"
+        ? `failed (${w.signal ? w.signal : `exit ${w.exitCode}`})`
+        : w.state === "timed_out"
+          ? "timed out"
+          : w.state === "stopped"
+            ? "was stopped"
+            : w.state === "fatal"
+              ? `crash-looped: given up after ${w.restarts ?? 0} restarts`
+              : `failed and is restarting (${w.signal ?? `exit ${w.exitCode}`})`;
+  const ran = w.startedAtMs && w.endedAtMs ? (w.state === "fatal" ? ` (last run ${duration(w.endedAtMs - w.startedAtMs)})` : ` after ${duration(w.endedAtMs - w.startedAtMs)}`) : "";
+  const c = w.claude;
+  const cost = c && (c.costUsd != null || c.turns != null) ? ` (${[c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : "", c.turns != null ? `${c.turns} turns` : ""].filter(Boolean).join(", ")})` : "";
+  const result = c?.result ? `: ${c.result.split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" / ").slice(0, 300)}` : "";
+  return `- ${label(w)} ${how}${ran}${cost}${result}`;
+}
+
+const FOOTER = "Run `cpwd status` for every worker and `cpwd logs <id>` for output.";
+
+/**
+ * Head, as many whole lines as fit in DIGEST_MAX_CHARS, and the footer. Lines that do not fit are
+ * counted in an "…and N more" line rather than cut off mid-way: the cursor moves past them, so
+ * the session must at least learn that they exist and where to look.
+ */
+export function fitDigest(head: string, lines: string[]): string {
+  const out = [head];
+  let used = head.length + 1 + FOOTER.length;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const rest = lines.length - i - 1;
+    // Keep room for the "more" line whenever lines remain after this one.
+    const reserve = rest > 0 ? 60 : 0;
+    if (used + line.length + 1 + reserve > DIGEST_MAX_CHARS) {
+      out.push(`- …and ${lines.length - i} more, not shown here: see \`cpwd status\``);
+      break;
+    }
+    out.push(line);
+    used += line.length + 1;
+  }
+  out.push(FOOTER);
+  return out.join("\n");
+}
+
+export class DigestBook {
+  private readonly cursors = new Map<string, number>();
+  /** session → the worker it belongs to (a worker is not told about itself). */
+  private readonly sessionWorker = new Map<string, string>();
+  /** worker → seq of its latest worker.* event. */
+  private readonly lastChange = new Map<string, number>();
+
+  constructor(private readonly recentMs: number) {}
+
+  /** Feeds every durable event (live and in replay). */
+  observe(e: EventRecord): void {
+    if (e.type.startsWith("worker.") && e.worker) this.lastChange.set(e.worker, e.seq);
+    else if (e.type === "digest.delivered" && e.session && typeof e.payload.uptoSeq === "number") this.cursors.set(e.session, e.payload.uptoSeq);
+    if (e.type.startsWith("hook.") && e.session) {
+      if (e.worker) this.sessionWorker.set(e.session, e.worker);
+      // A session's first call starts its cursor (live, digest() does it before this); in replay
+      // that call is how a daemon restarted later knows the session listens from there, so
+      // workers that ended while the daemon was down are news to it, not lost.
+      if (!this.cursors.has(e.session)) this.cursors.set(e.session, e.seq - 1);
+    }
+  }
+
+  /** Remembers that a session is a worker's own (from a hook call carrying CPWD_WORKER_ID). */
+  bindSession(session: string, worker: string): void {
+    this.sessionWorker.set(session, worker);
+  }
+
+  knows(session: string): boolean {
+    return this.cursors.has(session);
+  }
+
+  /**
+   * The digest for a session at `lastSeq`, or null when there is no news. `overview` (SessionStart)
+   * lists running workers and those that ended within `recentMs`; otherwise only what changed to
+   * an ended state after the session's cursor. A session never seen before starts at `lastSeq`.
+   */
+  digest(session: string, workers: WorkerSummary[], lastSeq: number, nowMs: number, overview: boolean): { text: string; event: EventInput } | null {
+    const own = this.sessionWorker.get(session);
+    const others = workers.filter((w) => w.id !== own);
+    const cursor = this.cursors.get(session);
+    let lines: string[];
+    let head: string;
+    if (overview || cursor === undefined) {
+      if (!overview) {
+        // First contact after a daemon restart, say: start listening from now, no flood.
+        this.cursors.set(session, lastSeq);
+        return null;
+      }
+      const running = others.filter((w) => RUNNING.has(w.state) || w.state === "queued");
+      const recent = others.filter((w) => ENDED.has(w.state) && w.endedAtMs != null && nowMs - w.endedAtMs <= this.recentMs);
+      lines = [
+        ...running.map((w) => `- ${label(w)} ${w.state}${w.startedAtMs ? ` for ${duration(nowMs - w.startedAtMs)}` : ""}${w.pid ? ` (pid ${w.pid})` : ""}`),
+        ...recent.map(describeEnded),
+      ];
+      head = `cpwd: ${running.length} worker${running.length === 1 ? "" : "s"} running or queued, ${recent.length} ended recently:`;
+    } else {
+      const news = others.filter((w) => ENDED.has(w.state) && (this.lastChange.get(w.id) ?? 0) > cursor);
+      lines = news.map(describeEnded);
+      head = `cpwd: ${news.length} worker${news.length === 1 ? "" : "s"} finished since you last heard:`;
+    }
+    this.cursors.set(session, lastSeq);
+    if (lines.length === 0) return null;
+    const text = fitDigest(head, lines);
+    return { text, event: { type: "digest.delivered", session, payload: { uptoSeq: lastSeq, workers: lines.length, overview } } };
+  }
+}

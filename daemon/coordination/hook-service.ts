@@ -1,0 +1,173 @@
+// The Claude Code integration inside the daemon: answers `hook.handle` (claims that block,
+// digests that inform), records every hook call, and releases a worker's claims when it ends.
+import type { EventLog } from "../../src/eventlog/append.js";
+import { editedFile, summarizeHook, type HookInput, type HookReply } from "../../src/protocol/hooks.js";
+import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import type { EventInput, EventRecord } from "../../src/protocol/events.js";
+import { hookMethods } from "../../src/protocol/rpc-hooks.js";
+import { claimPath, ClaimTable, type Claim } from "./claims.js";
+import type { DaemonContext } from "../context.js";
+import { DigestBook, type WorkerSummary } from "./digests.js";
+import type { MethodGroup } from "../rpc-table.js";
+
+/** Events whose reply may carry a digest as additionalContext. */
+const DIGEST_EVENTS = new Set(["SessionStart", "UserPromptSubmit", "PostToolUse"]);
+/** Worker states after which its claims are released. */
+const ENDED = new Set(["exited", "failed", "timed_out", "stopped", "fatal", "backoff"]);
+/** Worker states in which a worker's edits claim files: its process may be running. */
+const LIVE = new Set(["starting", "running", "stopping"]);
+const WORKER_ID = /^W\d+$/;
+
+function ago(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+export interface HookAreaDeps {
+  ctx: DaemonContext;
+  log: EventLog;
+  /** The supervisor's current view of its workers (for digests: it builds every worker's view). */
+  workers: () => WorkerSummary[];
+  /** One worker's state and name by id, without building any view: what a hook call needs. */
+  worker: (id: string) => { state: string; name: string | null } | undefined;
+}
+
+export class HookArea {
+  readonly claims: ClaimTable;
+  readonly digests: DigestBook;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly d: HookAreaDeps, history: Iterable<EventRecord>) {
+    this.claims = new ClaimTable(d.ctx.config.claimTtlMs);
+    this.digests = new DigestBook(d.ctx.config.digestRecentMs);
+    for (const e of history) this.observe(e);
+    const now = d.ctx.clock.now();
+    // While the daemon was down nobody could refresh a claim: each TTL counts from now.
+    this.claims.touchAll(now);
+    // Claims whose worker ended while the daemon was down (or whose release was lost) go now.
+    const holders = new Set(this.claims.list(now).map((c) => c.worker));
+    if (holders.size > 0) void this.releaseEnded(holders);
+    this.unsubscribe = d.log.subscribe((records) => {
+      for (const e of records) this.digests.observe(e);
+      const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
+      // The supervisor applies its events right after they are durable, i.e. after this callback.
+      if (touched.size > 0) setImmediate(() => void this.releaseEnded(touched));
+    });
+  }
+
+  private observe(e: EventRecord): void {
+    this.claims.apply(e, Date.parse(e.ts) || 0);
+    this.digests.observe(e);
+  }
+
+  private async releaseEnded(workers: Set<string>): Promise<void> {
+    const events = [...workers].flatMap((id) => {
+      const w = this.d.worker(id);
+      return !w || ENDED.has(w.state) ? this.claims.releaseWorker(id, w ? `worker ${w.state}` : "worker removed") : [];
+    });
+    await this.record(events).catch((err) => this.d.ctx.log.error({ err }, "releasing claims failed"));
+  }
+
+  private async record(events: EventInput[]): Promise<EventRecord[]> {
+    if (events.length === 0) return [];
+    const written = await this.d.log.append(events);
+    const now = this.d.ctx.clock.now();
+    for (const e of written) this.claims.apply(e, now);
+    return written;
+  }
+
+  private nameOf(worker: string): string {
+    const name = this.d.worker(worker)?.name;
+    return name ? `${worker} (${name})` : worker;
+  }
+
+  /** Decides a hook call, records it durably, and returns what the shim prints. */
+  async handle(input: HookInput, workerId: string | undefined): Promise<HookReply> {
+    const t0 = performance.now();
+    const now = this.d.ctx.clock.now();
+    const session = typeof input.session_id === "string" ? input.session_id : undefined;
+    const event = input.hook_event_name;
+    // CPWD_WORKER_ID comes from a process environment: anything not shaped like an id is ignored.
+    const worker = workerId !== undefined && WORKER_ID.test(workerId) ? workerId : undefined;
+    if (worker && session) this.digests.bindSession(session, worker);
+    const events: EventInput[] = [];
+    let output: Record<string, unknown> | undefined;
+    let decision = "allow";
+
+    const file = event === "PreToolUse" ? editedFile(input) : undefined;
+    if (file) {
+      // Only a live worker claims files. A stale id (the worker ended, was removed, never existed)
+      // edits as a conductor would: denied where a worker holds the file, holding nothing itself.
+      const state = worker ? this.d.worker(worker)?.state : undefined;
+      const claimant = state !== undefined && LIVE.has(state) ? worker : undefined;
+      const path = claimPath(file, input.cwd);
+      const d = this.claims.decide(path, { ...(claimant ? { worker: claimant } : {}), ...(session ? { session } : {}) }, now);
+      events.push(...d.events);
+      if (d.kind === "deny") {
+        decision = "deny";
+        output = { hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: this.denyReason(d.holder, now) } };
+      }
+    }
+    if (session && DIGEST_EVENTS.has(event)) {
+      const digest = this.digests.digest(session, this.d.workers(), this.d.log.lastSeq, now, event === "SessionStart");
+      if (digest) {
+        events.push(digest.event);
+        output = { hookSpecificOutput: { hookEventName: event, additionalContext: digest.text } };
+        decision = "inform";
+      }
+    }
+    events.push({
+      type: `hook.${event}`,
+      source: "hook",
+      ...(worker ? { worker } : {}),
+      ...(session ? { session } : {}),
+      payload: { ...summarizeHook(input), decision, durationMs: Math.round((performance.now() - t0) * 1000) / 1000 },
+    });
+    await this.record(events);
+    return output ? { output } : {};
+  }
+
+  private denyReason(holder: Claim, now: number): string {
+    return `${this.nameOf(holder.worker)} holds ${holder.path} since ${ago(now - holder.acquiredAtMs)} ago (a cpwd worker is editing it). Wait for it to finish or pick another file; see \`cpwd status\` and \`cpwd claims\`.`;
+  }
+
+  methodGroup(): MethodGroup<typeof hookMethods> {
+    return {
+      specs: hookMethods,
+      handlers: {
+        "hook.handle": (p) => this.handle(p.event as HookInput, p.workerId),
+        "claims.list": () => {
+          const now = this.d.ctx.clock.now();
+          return {
+            claims: this.claims.list(now).map((c) => {
+              const name = this.d.worker(c.worker)?.name;
+              return {
+                path: c.path,
+                worker: c.worker,
+                ...(name ? { name } : {}),
+                ...(c.session ? { session: c.session } : {}),
+                acquiredAt: new Date(c.acquiredAtMs).toISOString(),
+                heldMs: Math.max(0, now - c.acquiredAtMs),
+              };
+            }),
+          };
+        },
+        "claims.release": async (p) => {
+          const events = p.worker ? this.claims.releaseWorker(p.worker, "cpwd release") : this.claims.releasePath(claimPath(p.path!, "/"), "cpwd release");
+          if (events.length === 0) throw new CpwdError(ErrorCode.NotFound, p.worker ? `${p.worker} holds no files` : `${p.path} is not claimed`);
+          const written = await this.record(events);
+          return { released: written.map((e) => String(e.payload.path)) };
+        },
+      },
+    };
+  }
+
+  /** Claims for `cpwd status`. */
+  statusExtras(): Record<string, unknown> {
+    return { claims: this.claims.list(this.d.ctx.clock.now()).length };
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

@@ -1,0 +1,80 @@
+// Handlers of the daemon's own methods: ping, status, daemon.shutdown, events.read.
+import { coreMethods } from "../src/protocol/rpc-core.js";
+import { readPage } from "../src/eventlog/read.js";
+import type { EventLog } from "../src/eventlog/append.js";
+import type { DaemonContext } from "./context.js";
+import type { MethodGroup } from "./rpc-table.js";
+
+export interface CoreDeps {
+  ctx: DaemonContext;
+  log: EventLog;
+  startedAtMs: number;
+  /** Rows for the worker table (empty until the supervisor is wired in). */
+  workers: () => Array<Record<string, unknown>>;
+  /** Extra top-level fields for `status` from other areas (claims, sessions…). */
+  statusExtras: () => Record<string, unknown>;
+  /** Begins a graceful shutdown after the current reply is sent. */
+  requestShutdown: (reason: string) => void;
+  /** `events.read` stops adding events once they would encode to more than this. @default 1 MiB */
+  maxReadBytes?: number;
+}
+
+/** The default byte bound of one `events.read` result (its events, as JSON). */
+export const EVENTS_READ_MAX_BYTES = 1024 * 1024;
+
+export function coreMethodGroup(d: CoreDeps): MethodGroup<typeof coreMethods> {
+  const info = () => ({
+    pid: process.pid,
+    version: d.ctx.version,
+    socket: d.ctx.paths.socket,
+    home: d.ctx.paths.home,
+    startedAt: new Date(d.startedAtMs).toISOString(),
+    uptimeMs: Math.max(0, d.ctx.clock.now() - d.startedAtMs),
+  });
+  return {
+    specs: coreMethods,
+    handlers: {
+      ping: () => ({ pong: true as const, pid: process.pid, version: d.ctx.version }),
+      status: () => {
+        const s = d.log.stats();
+        return { ...d.statusExtras(), daemon: info(), lastSeq: s.lastSeq, eventCount: s.eventCount, workers: d.workers() };
+      },
+      "daemon.shutdown": (params) => {
+        d.requestShutdown(params?.reason ?? "requested over rpc");
+        return { ok: true as const, pid: process.pid };
+      },
+      "events.append": async (params) => {
+        const [rec] = await d.log.append([
+          {
+            type: params.type,
+            source: "cli",
+            payload: params.payload,
+            ...(params.worker !== undefined ? { worker: params.worker } : {}),
+            ...(params.session !== undefined ? { session: params.session } : {}),
+          },
+        ]);
+        return { seq: rec!.seq };
+      },
+      "events.read": (params, call) => {
+        const read = async () => {
+          // Only what was durable when the read began: a line being written now may be half there.
+          const lastSeq = d.log.lastSeq;
+          const { events, more } = await readPage(d.ctx.paths.events, {
+            fromSeq: params.fromSeq,
+            limit: params.limit,
+            type: params.type,
+            startOffset: d.log.index.offsetFor(params.fromSeq),
+            upToSeq: lastSeq,
+            // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small.
+            maxBytes: d.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
+          });
+          const nextSeq = more ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
+          return { events, nextSeq, lastSeq };
+        };
+        // A page is up to 1 MiB: reads take turns at the server's gate, so a client pipelining
+        // hundreds of them (and not reading the answers) never has them all in memory at once.
+        return call.runHeavy ? call.runHeavy(read) : read();
+      },
+    },
+  };
+}

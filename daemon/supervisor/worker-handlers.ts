@@ -1,0 +1,63 @@
+// The supervisor's RPC handlers: targets (id, name, all) resolved here, the work in supervisor.ts.
+import { stat } from "node:fs/promises";
+import { CpwdError, ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
+import { workerMethods } from "../../src/protocol/rpc-workers.js";
+import type { MethodGroup } from "../rpc-table.js";
+import type { Supervisor } from "./supervisor.js";
+
+/**
+ * Refuses a cwd the worker could not start in, before the worker is given an id or recorded:
+ * otherwise it would be queued and fail only at launch, with the OS's message.
+ */
+async function checkCwd(cwd: string): Promise<void> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(cwd)).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new CpwdError(ErrorCode.InvalidArgument, `cwd ${cwd} does not exist`);
+    throw new CpwdError(ErrorCode.InvalidArgument, `cwd ${cwd} cannot be used (${code ?? (err as Error).message})`, { cause: err });
+  }
+  if (!isDir) throw new CpwdError(ErrorCode.InvalidArgument, `cwd ${cwd} is not a directory`);
+}
+
+export function workerMethodGroup(sup: Supervisor): MethodGroup<typeof workerMethods> {
+  const each = async (target: string, fn: (id: string) => Promise<unknown>) => {
+    const ids = sup.resolve(target);
+    for (const id of ids) await fn(id);
+    return { workers: ids.map((id) => sup.record(id)).filter((w) => w !== undefined).map((w) => sup.view(w)) };
+  };
+  return {
+    specs: workerMethods,
+    handlers: {
+      "worker.spawn": async (spec) => {
+        await checkCwd(spec.cwd);
+        return { worker: await sup.spawn(spec) };
+      },
+      "worker.list": () => ({ workers: sup.list() }),
+      "worker.get": (p) => ({ workers: sup.resolve(p.target).map((id) => sup.view(sup.record(id)!)) }),
+      "worker.stop": (p) => each(p.target, (id) => sup.stop(id, p.graceMs)),
+      "worker.kill": (p) => each(p.target, (id) => sup.kill(id)),
+      "worker.restart": (p) => each(p.target, (id) => sup.restart(id)),
+      "worker.remove": async (p) => {
+        const ids = sup.resolve(p.target);
+        const removed: string[] = [];
+        const notes: string[] = [];
+        const failed: Array<{ id: string; code: string; message: string }> = [];
+        for (const id of ids) {
+          try {
+            const r = await sup.remove(id, p.force);
+            removed.push(r.id);
+            notes.push(...r.notes);
+          } catch (err) {
+            // One worker that cannot go (running, without force) must not keep the others: each
+            // is tried and each failure reported. A target naming one worker fails as that one did.
+            if (ids.length === 1) throw err;
+            failed.push({ id, code: isCpwdError(err) ? err.code : ErrorCode.Internal, message: (err as Error).message });
+          }
+        }
+        return { removed, notes, failed };
+      },
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Configuration: `$CPWD_HOME/config.json`, validated, with defaults for every field. Loaded by the
+// daemon and the CLI commands that need it; never by the hook shim (zod costs start-up time).
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { CpwdError, ErrorCode } from "../protocol/errors.js";
+import { HOOK_BUDGET_MS } from "../protocol/hooks.js";
+
+const MiB = 1024 * 1024;
+
+export const ConfigSchema = z
+  .object({
+    /** Largest JSON-RPC message (one line) accepted; a larger one closes the connection. @default 1 MiB */
+    maxMessageBytes: z.number().int().min(1024).default(MiB),
+    /** Workers running at once; the rest wait queued, FIFO. @default 4 */
+    maxParallel: z.number().int().min(1).max(1024).default(4),
+    /** A worker log file is rotated past this size. @default 10 MiB */
+    logMaxBytes: z.number().int().min(1024).default(10 * MiB),
+    /** Rotated log files kept per stream (stdout.log.1 … .N). @default 3 */
+    logFiles: z.number().int().min(1).max(100).default(3),
+    /** SIGTERM → SIGKILL grace for stops and timeouts when the spawn does not say. @default 10 s */
+    defaultGraceMs: z.number().int().min(0).default(10_000),
+    /** How long a graceful `daemon.shutdown` waits for in-flight requests. @default 5 s */
+    shutdownTimeoutMs: z.number().int().min(0).default(5_000),
+    /** Hook shim's total time budget, always under the hook timeout the installer writes. @default 1 s */
+    hookBudgetMs: z.number().int().min(HOOK_BUDGET_MS.min).max(HOOK_BUDGET_MS.max).default(HOOK_BUDGET_MS.default),
+    /** Deny PreToolUse when the daemon cannot be reached (fail-closed), instead of allowing it. @default false */
+    hookFailClosed: z.boolean().default(false),
+    /** The shim starts the daemon (detached) when it cannot reach it. @default true */
+    autostart: z.boolean().default(true),
+    /** A file claim lapses after this long without the holder touching it. @default 30 min */
+    claimTtlMs: z.number().int().min(1_000).default(30 * 60_000),
+    /** A session's first digest lists workers that ended this recently. @default 1 h */
+    digestRecentMs: z.number().int().min(0).default(60 * 60_000),
+    /** The claude binary for `cpwd claude` (CPWD_CLAUDE_BIN overrides). @default "claude" */
+    claudeBin: z.string().min(1).default("claude"),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** The defaults alone, as if config.json were absent. */
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}
+
+/**
+ * Reads and validates config.json. Absent → defaults. Present but unreadable or invalid → a
+ * CpwdError naming the file and the field, so a typo never silently falls back to defaults.
+ */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return defaultConfig();
+    throw new CpwdError(ErrorCode.InvalidConfig, `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new CpwdError(ErrorCode.InvalidConfig, `${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    throw new CpwdError(ErrorCode.InvalidConfig, `${file}: ${where}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data;
+}
