@@ -20,7 +20,7 @@ import { systemClock, type DaemonContext } from "./context.js";
 import { coreMethodGroup } from "./core-handlers.js";
 import { ClaudeTracker } from "./claude/tracker.js";
 import { createWorktree, removeWorktreeIfClean, type Worktree } from "./claude/worktree.js";
-import { HookArea } from "./coordination/hook-service.js";
+import { HookService } from "./coordination/hook-service.js";
 import { ProcessRunner } from "./runner/process-runner.js";
 import { workerMethodGroup } from "./supervisor/worker-handlers.js";
 import { Supervisor } from "./supervisor/supervisor.js";
@@ -127,7 +127,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const claude = new ClaudeTracker(eventLog, (err) => logger.warn({ err }, "recording Claude progress failed"));
   for (const e of history) claude.observe(e);
   // What the supervisor records while it starts (adopted workers' exits, lost decisions) must
-  // reach the hook area too, which subscribes only once the supervisor's view exists.
+  // reach the hook service too, which subscribes only once the supervisor's view exists.
   const duringStart: EventRecord[] = [];
   const stopBuffering = eventLog.subscribe((records) => void duringStart.push(...records));
   const supervisor = await Supervisor.start(
@@ -171,7 +171,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       claude: (w.claude as WorkerSummary["claude"]) ?? null,
     }));
   stopBuffering();
-  const hooks = new HookArea({ ctx, log: eventLog, workers: summaries, worker: (id) => supervisor.record(id) }, (function* () {
+  const hooks = new HookService({ ctx, log: eventLog, workers: summaries, worker: (id) => supervisor.record(id) }, (function* () {
     yield* history;
     yield* duringStart;
   })());

@@ -23,7 +23,7 @@ function ago(ms: number): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
-export interface HookAreaDeps {
+export interface HookServiceDeps {
   ctx: DaemonContext;
   log: EventLog;
   /** The supervisor's current view of its workers (for digests: it builds every worker's view). */
@@ -32,12 +32,12 @@ export interface HookAreaDeps {
   worker: (id: string) => { state: string; name: string | null } | undefined;
 }
 
-export class HookArea {
+export class HookService {
   readonly claims: ClaimTable;
   readonly digests: DigestBook;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly d: HookAreaDeps, history: Iterable<EventRecord>) {
+  constructor(private readonly d: HookServiceDeps, history: Iterable<EventRecord>) {
     this.claims = new ClaimTable(d.ctx.config.claimTtlMs);
     this.digests = new DigestBook(d.ctx.config.digestRecentMs);
     for (const e of history) this.observe(e);

@@ -38,7 +38,7 @@ interface Watched {
   removed: boolean;
 }
 
-export class LogRotator {
+export class LogRotationScheduler {
   private readonly watched = new Map<string, Watched>();
   /** The check in progress per folder: checks of one folder never overlap, even across a restart. */
   private readonly chains = new Map<string, Promise<void>>();

@@ -10,7 +10,7 @@ import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 import { ACTIVE_STATES, FINAL_STATES, type WorkerSpec, type WorkerView } from "../../src/protocol/workers.js";
 import type { DaemonContext } from "../context.js";
 import type { ExitStatus, Runner, WorkerHandle } from "../runner/runner.js";
-import { LogRotator } from "./log-rotation-scheduler.js";
+import { LogRotationScheduler } from "./log-rotation-scheduler.js";
 import { evolve, type WorkerRecord } from "../../src/workers/machine.js";
 import { classifyExit, decideAfterExit } from "../../src/workers/policy.js";
 import { applyWorkerEvent, emptyWorkersState, type WorkersState } from "../../src/workers/replay.js";
@@ -64,11 +64,11 @@ export class Supervisor {
   private readonly timers = new Map<string, unknown>();
   /** Each stopping worker's SIGKILL deadline (absolute, clock ms) and its timer. */
   private readonly killDeadlines = new Map<string, { atMs: number; timer: unknown }>();
-  private readonly rotator: LogRotator;
+  private readonly rotator: LogRotationScheduler;
   private closed = false;
 
   private constructor(private readonly d: SupervisorDeps) {
-    this.rotator = new LogRotator(d.ctx.config.logMaxBytes, d.ctx.config.logFiles, (err) => d.ctx.log.warn({ err }, "log rotation failed"));
+    this.rotator = new LogRotationScheduler(d.ctx.config.logMaxBytes, d.ctx.config.logFiles, (err) => d.ctx.log.warn({ err }, "log rotation failed"));
   }
 
   /** Replays history, re-adopts workers that were running, and resumes the queue and backoffs. */

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
-import { CHECK_MAX_MS, CHECK_MIN_MS, LogRotator, nextCheckDelayMs } from "../../daemon/supervisor/log-rotation-scheduler.js";
+import { CHECK_MAX_MS, CHECK_MIN_MS, LogRotationScheduler, nextCheckDelayMs } from "../../daemon/supervisor/log-rotation-scheduler.js";
 import { rotateLog } from "../../daemon/supervisor/rotate-log-file.js";
 
 let dir: string;
@@ -152,7 +152,7 @@ test("bytes written during the copy go into the newest pieces, each within the l
 
 test("a removed worker's logs get one last check, and idle() waits for it", async () => {
   const errors: unknown[] = [];
-  const r = new LogRotator(100, 1, (e) => errors.push(e));
+  const r = new LogRotationScheduler(100, 1, (e) => errors.push(e));
   writeFileSync(join(dir, "stderr.log"), "e".repeat(1000));
   r.add("W1", dir);
   r.remove("W1");
