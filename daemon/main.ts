@@ -134,7 +134,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     {
       ctx,
       runner: new ProcessRunner({ home: paths.home, log: logger }),
-      hooks: {
+      lifecycle: {
         prepare: async (id, spec) => {
           if (spec.meta.worktreeFrom !== true) return spec;
           const { worktreeFrom: _, ...meta } = spec.meta;

@@ -27,8 +27,11 @@ function exitHint(id: string, code: number | null): string | undefined {
   return undefined;
 }
 
-/** Things other areas want to hear about (the Claude tracker follows Claude workers' output). */
-export interface SupervisorHooks {
+/**
+ * Callbacks at points of a worker's life, for other areas (the Claude lifecycle makes worktrees
+ * and follows Claude workers' output). Not Claude Code hooks: those are the hook service's.
+ */
+export interface WorkerLifecycle {
   /** May rewrite a new worker's spec once its id is known (e.g. create its git worktree). */
   prepare?(id: string, spec: WorkerSpec, dir: string): Promise<WorkerSpec>;
   started?(w: WorkerRecord, dir: string): void;
@@ -41,7 +44,7 @@ export interface SupervisorDeps {
   ctx: DaemonContext;
   runner: Runner;
   random?: () => number;
-  hooks?: SupervisorHooks;
+  lifecycle?: WorkerLifecycle;
 }
 
 /** A simple async mutex: state changes run one at a time, in arrival order. */
@@ -61,27 +64,28 @@ export class Supervisor {
   private ready: string[] = [];
   private readonly handles = new Map<string, WorkerHandle>();
   private readonly unwatch = new Map<string, () => void>();
-  private readonly timers = new Map<string, unknown>();
+  /** Each worker in backoff: the timer that starts it again. */
+  private readonly backoffTimers = new Map<string, unknown>();
   /** Each stopping worker's SIGKILL deadline (absolute, clock ms) and its timer. */
   private readonly killDeadlines = new Map<string, { atMs: number; timer: unknown }>();
   private readonly rotator: LogRotationScheduler;
   private closed = false;
 
-  private constructor(private readonly d: SupervisorDeps) {
-    this.rotator = new LogRotationScheduler(d.ctx.config.logMaxBytes, d.ctx.config.logFiles, (err) => d.ctx.log.warn({ err }, "log rotation failed"));
+  private constructor(private readonly deps: SupervisorDeps) {
+    this.rotator = new LogRotationScheduler(deps.ctx.config.logMaxBytes, deps.ctx.config.logFiles, (err) => deps.ctx.log.warn({ err }, "log rotation failed"));
   }
 
   /** Replays history, re-adopts workers that were running, and resumes the queue and backoffs. */
-  static async start(d: SupervisorDeps, history: Iterable<EventRecord>): Promise<Supervisor> {
-    const s = new Supervisor(d);
+  static async start(deps: SupervisorDeps, history: Iterable<EventRecord>): Promise<Supervisor> {
+    const s = new Supervisor(deps);
     for (const e of history) applyWorkerEvent(s.state, e);
-    if (s.state.anomalies > 0) d.ctx.log.warn({ anomalies: s.state.anomalies }, "replay skipped events the state machine refused");
+    if (s.state.anomalies > 0) deps.ctx.log.warn({ anomalies: s.state.anomalies }, "replay skipped events the state machine refused");
     await s.resume();
     return s;
   }
 
   private dir(id: string): string {
-    return workerDir(this.d.ctx.paths, id);
+    return workerDir(this.deps.ctx.paths, id);
   }
 
   private get workers(): Map<string, WorkerRecord> {
@@ -94,12 +98,12 @@ export class Supervisor {
     if (this.closed) throw new CpwdError(ErrorCode.ShuttingDown, "the daemon is shutting down");
     // Refuse before writing: an event the machine would reject must never reach the log.
     this.preview(inputs);
-    const written = await this.d.ctx.events.append(inputs);
+    const written = await this.deps.ctx.events.append(inputs);
     for (const e of written) applyWorkerEvent(this.state, e);
   }
 
   private async resume(): Promise<void> {
-    const now = this.d.ctx.clock.now();
+    const now = this.deps.ctx.clock.now();
     const queued = [...this.workers.values()].filter((w) => w.state === "queued").sort((a, b) => a.queuedSeq - b.queuedSeq);
     this.ready = queued.map((w) => w.id);
     for (const w of this.workers.values()) {
@@ -115,8 +119,8 @@ export class Supervisor {
       const known: WorkerHandle | null = w.pid && w.wrapperPid
         ? { workerId: w.id, pid: w.pid, wrapperPid: w.wrapperPid, pidStartTime: w.pidStartTime, wrapperStartTime: w.wrapperStartTime, startedAtMs: w.startedAtMs ?? 0 }
         : null;
-      const r = await this.d.runner.adopt(w.id, this.dir(w.id), known);
-      this.d.ctx.log.info({ worker: w.id, found: r.kind }, "adopting worker after restart");
+      const r = await this.deps.runner.adopt(w.id, this.dir(w.id), known);
+      this.deps.ctx.log.info({ worker: w.id, found: r.kind }, "adopting worker after restart");
       if (r.kind === "running") {
         await this.lock.run(async () => {
           // The daemon died after `worker.starting` but before `worker.started`: the worker runs,
@@ -150,9 +154,9 @@ export class Supervisor {
       this.state.nextNumber++;
       const dir = this.dir(id);
       mkdirSync(join(dir, "logs"), { recursive: true, mode: 0o700 });
-      if (this.d.hooks?.prepare) {
+      if (this.deps.lifecycle?.prepare) {
         try {
-          spec = await this.d.hooks.prepare(id, spec, dir);
+          spec = await this.deps.lifecycle.prepare(id, spec, dir);
         } catch (err) {
           // Refused before it was queued (no git repository for --worktree): nothing of it stays.
           // Its number stays used: ids are never handed out twice.
@@ -164,7 +168,7 @@ export class Supervisor {
       writeFileSync(join(dir, "spec.json"), `${JSON.stringify({ id, ...spec })}\n`, { mode: 0o600 });
       const { env, ...rest } = spec;
       await this.commit([
-        { type: "worker.queued", worker: id, payload: { spec: { ...rest, graceMs: spec.graceMs ?? this.d.ctx.config.defaultGraceMs }, envKeys: Object.keys(env).length } },
+        { type: "worker.queued", worker: id, payload: { spec: { ...rest, graceMs: spec.graceMs ?? this.deps.ctx.config.defaultGraceMs }, envKeys: Object.keys(env).length } },
       ]);
       this.ready.push(id);
       this.schedule();
@@ -183,7 +187,7 @@ export class Supervisor {
     if (this.closed) return;
     this.background("scheduling", () =>
       this.lock.run(async () => {
-        while (this.ready.length > 0 && this.activeCount() < this.d.ctx.config.maxParallel) {
+        while (this.ready.length > 0 && this.activeCount() < this.deps.ctx.config.maxParallel) {
           const id = this.ready.shift()!;
           const w = this.workers.get(id);
           if (!w || (w.state !== "queued" && w.state !== "backoff")) continue;
@@ -205,12 +209,12 @@ export class Supervisor {
   /** Launches outside the lock (it takes a few ms), then records the start under it. */
   private async launch(id: string): Promise<void> {
     const w = this.workers.get(id)!;
-    const env = { ...this.readSpecEnv(id), CPWD_WORKER_ID: id, CPWD_HOME: this.d.ctx.paths.home };
+    const env = { ...this.readSpecEnv(id), CPWD_WORKER_ID: id, CPWD_HOME: this.deps.ctx.paths.home };
     let handle: WorkerHandle;
     try {
-      handle = await this.d.runner.launch({ workerId: id, argv: w.argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs });
+      handle = await this.deps.runner.launch({ workerId: id, argv: w.argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs });
     } catch (err) {
-      const now = this.d.ctx.clock.now();
+      const now = this.deps.ctx.clock.now();
       await this.onExit(id, { code: null, signal: null, timedOut: false, endedAtMs: now }, `could not start: ${(err as Error).message}`);
       return;
     }
@@ -238,10 +242,10 @@ export class Supervisor {
     this.unwatch.get(id)?.();
     this.unwatch.set(
       id,
-      this.d.runner.watchExit(handle, this.dir(id), (exit) => this.background("recording an exit", () => this.onExit(id, exit))),
+      this.deps.runner.watchExit(handle, this.dir(id), (exit) => this.background("recording an exit", () => this.onExit(id, exit))),
     );
     this.rotator.add(id, join(this.dir(id), "logs"));
-    this.d.hooks?.started?.(this.workers.get(id)!, this.dir(id));
+    this.deps.lifecycle?.started?.(this.workers.get(id)!, this.dir(id));
   }
 
   /**
@@ -250,7 +254,7 @@ export class Supervisor {
    */
   private background(what: string, fn: () => Promise<void>): void {
     fn().catch((err: unknown) => {
-      if (!isCpwdError(err, ErrorCode.ShuttingDown)) this.d.ctx.log.error({ err }, `${what} failed`);
+      if (!isCpwdError(err, ErrorCode.ShuttingDown)) this.deps.ctx.log.error({ err }, `${what} failed`);
     });
   }
 
@@ -285,7 +289,7 @@ export class Supervisor {
       const ended = this.preview(events).get(id)!;
       const after = this.decideAfterExit(ended);
       await this.commit([...events, ...after.events]);
-      this.d.hooks?.ended?.(ended);
+      this.deps.lifecycle?.ended?.(ended);
       after.apply();
     });
     this.schedule();
@@ -297,7 +301,7 @@ export class Supervisor {
    */
   private preview(inputs: EventInput[]): Map<string, WorkerRecord> {
     const probe = new Map(this.workers);
-    const ts = new Date(this.d.ctx.clock.now()).toISOString();
+    const ts = new Date(this.deps.ctx.clock.now()).toISOString();
     for (const i of inputs) {
       const next = evolve(probe.get(i.worker!), { ...i, seq: 0, ts, worker: i.worker });
       if (next) probe.set(i.worker!, next);
@@ -315,7 +319,7 @@ export class Supervisor {
     if (ended.restartRequested && ended.state === "stopped") {
       return { events: [{ type: "worker.queued", worker: id, payload: { spec: this.specOf(ended), by: "user restart" } }], apply: () => this.ready.push(id) };
     }
-    const next = decideAfterExit(ended, this.d.ctx.clock.now(), this.d.random ?? Math.random);
+    const next = decideAfterExit(ended, this.deps.ctx.clock.now(), this.deps.random ?? Math.random);
     if (next.kind === "backoff") {
       return {
         events: [{ type: "worker.backoff", worker: id, payload: { delayMs: next.delayMs, attempt: next.attempt, counted: next.counted } }],
@@ -335,18 +339,18 @@ export class Supervisor {
   }
 
   private armBackoff(id: string, delayMs: number): void {
-    const t = this.d.ctx.clock.setTimeout(() => {
-      this.timers.delete(id);
+    const t = this.deps.ctx.clock.setTimeout(() => {
+      this.backoffTimers.delete(id);
       this.ready.push(id);
       this.schedule();
     }, delayMs);
-    this.timers.set(id, t);
+    this.backoffTimers.set(id, t);
   }
 
   private clearBackoff(id: string): void {
-    const t = this.timers.get(id);
-    if (t !== undefined) this.d.ctx.clock.clearTimeout(t);
-    this.timers.delete(id);
+    const t = this.backoffTimers.get(id);
+    if (t !== undefined) this.deps.ctx.clock.clearTimeout(t);
+    this.backoffTimers.delete(id);
   }
 
   // ---- user actions -----------------------------------------------------------------------------
@@ -361,25 +365,25 @@ export class Supervisor {
     if (!handle) return; // the launch is in flight; launch() calls us again once the pid is known, with stopGraceMs
     if (graceMs <= 0) {
       this.clearKillDeadline(id);
-      this.d.runner.signal(handle, "SIGKILL");
+      this.deps.runner.signal(handle, "SIGKILL");
       return;
     }
-    this.d.runner.signal(handle, "SIGTERM");
-    const atMs = this.d.ctx.clock.now() + graceMs;
+    this.deps.runner.signal(handle, "SIGTERM");
+    const atMs = this.deps.ctx.clock.now() + graceMs;
     const previous = this.killDeadlines.get(id);
     if (previous && previous.atMs <= atMs) return;
     this.clearKillDeadline(id);
-    const timer = this.d.ctx.clock.setTimeout(() => {
+    const timer = this.deps.ctx.clock.setTimeout(() => {
       this.killDeadlines.delete(id);
       const h = this.handles.get(id);
-      if (h) this.d.runner.signal(h, "SIGKILL");
+      if (h) this.deps.runner.signal(h, "SIGKILL");
     }, graceMs);
     this.killDeadlines.set(id, { atMs, timer });
   }
 
   private clearKillDeadline(id: string): void {
     const k = this.killDeadlines.get(id);
-    if (k) this.d.ctx.clock.clearTimeout(k.timer);
+    if (k) this.deps.ctx.clock.clearTimeout(k.timer);
     this.killDeadlines.delete(id);
   }
 
@@ -426,7 +430,7 @@ export class Supervisor {
     return this.lock.run(async () => {
       const current = this.require(id);
       if (!FINAL_STATES.has(current.state)) throw new CpwdError(ErrorCode.InvalidState, `${id} is ${current.state}`);
-      const notes = (await this.d.hooks?.removed?.(current)) ?? [];
+      const notes = (await this.deps.lifecycle?.removed?.(current)) ?? [];
       await this.commit([{ type: "worker.removed", worker: id, payload: {} }]);
       rmSync(this.dir(id), { recursive: true, force: true });
       return { id, notes };
@@ -467,7 +471,7 @@ export class Supervisor {
   }
 
   view(w: WorkerRecord): WorkerView {
-    return { ...toView(w, this.d.ctx.clock.now()), ...this.d.hooks?.view?.(w) };
+    return { ...toView(w, this.deps.ctx.clock.now()), ...this.deps.lifecycle?.view?.(w) };
   }
 
   list(): WorkerView[] {
@@ -480,10 +484,10 @@ export class Supervisor {
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of [...this.timers.values(), ...[...this.killDeadlines.values()].map((k) => k.timer)]) this.d.ctx.clock.clearTimeout(t);
+    for (const t of [...this.backoffTimers.values(), ...[...this.killDeadlines.values()].map((k) => k.timer)]) this.deps.ctx.clock.clearTimeout(t);
     for (const u of this.unwatch.values()) u();
     this.rotator.close();
-    this.d.runner.close();
+    this.deps.runner.close();
     await this.lock.run(async () => {}).catch(() => {});
   }
 }
