@@ -22,29 +22,29 @@ export interface CoreDeps {
 /** The default byte bound of one `events.read` result (its events, as JSON). */
 export const EVENTS_READ_MAX_BYTES = 1024 * 1024;
 
-export function coreMethodGroup(d: CoreDeps): MethodGroup<typeof coreMethods> {
+export function coreMethodGroup(deps: CoreDeps): MethodGroup<typeof coreMethods> {
   const info = () => ({
     pid: process.pid,
-    version: d.ctx.version,
-    socket: d.ctx.paths.socket,
-    home: d.ctx.paths.home,
-    startedAt: new Date(d.startedAtMs).toISOString(),
-    uptimeMs: Math.max(0, d.ctx.clock.now() - d.startedAtMs),
+    version: deps.ctx.version,
+    socket: deps.ctx.paths.socket,
+    home: deps.ctx.paths.home,
+    startedAt: new Date(deps.startedAtMs).toISOString(),
+    uptimeMs: Math.max(0, deps.ctx.clock.now() - deps.startedAtMs),
   });
   return {
     specs: coreMethods,
     handlers: {
-      ping: () => ({ pong: true as const, pid: process.pid, version: d.ctx.version }),
+      ping: () => ({ pong: true as const, pid: process.pid, version: deps.ctx.version }),
       status: () => {
-        const s = d.log.stats();
-        return { ...d.statusExtras(), daemon: info(), lastSeq: s.lastSeq, eventCount: s.eventCount, workers: d.workers() };
+        const s = deps.log.stats();
+        return { ...deps.statusExtras(), daemon: info(), lastSeq: s.lastSeq, eventCount: s.eventCount, workers: deps.workers() };
       },
       "daemon.shutdown": (params) => {
-        d.requestShutdown(params?.reason ?? "requested over rpc");
+        deps.requestShutdown(params?.reason ?? "requested over rpc");
         return { ok: true as const, pid: process.pid };
       },
       "events.append": async (params) => {
-        const [rec] = await d.log.append([
+        const [rec] = await deps.log.append([
           {
             type: params.type,
             source: "cli",
@@ -58,15 +58,15 @@ export function coreMethodGroup(d: CoreDeps): MethodGroup<typeof coreMethods> {
       "events.read": (params, call) => {
         const read = async () => {
           // Only what was durable when the read began: a line being written now may be half there.
-          const lastSeq = d.log.lastSeq;
-          const { events, more } = await readPage(d.ctx.paths.events, {
+          const lastSeq = deps.log.lastSeq;
+          const { events, more } = await readPage(deps.ctx.paths.events, {
             fromSeq: params.fromSeq,
             limit: params.limit,
             type: params.type,
-            startOffset: d.log.index.offsetFor(params.fromSeq),
+            startOffset: deps.log.index.offsetFor(params.fromSeq),
             upToSeq: lastSeq,
             // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small.
-            maxBytes: d.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
+            maxBytes: deps.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
           });
           const nextSeq = more ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
           return { events, nextSeq, lastSeq };

@@ -37,7 +37,7 @@ export class HookService {
   readonly digests: DigestBook;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly d: HookServiceDeps, history: Iterable<EventRecord>) {
+  constructor(private readonly deps: HookServiceDeps, history: Iterable<EventRecord>) {
     this.claims = new ClaimTable(d.ctx.config.claimTtlMs);
     this.digests = new DigestBook(d.ctx.config.digestRecentMs);
     for (const e of history) this.observe(e);
@@ -62,29 +62,29 @@ export class HookService {
 
   private async releaseEnded(workers: Set<string>): Promise<void> {
     const events = [...workers].flatMap((id) => {
-      const w = this.d.worker(id);
+      const w = this.deps.worker(id);
       return !w || ENDED.has(w.state) ? this.claims.releaseWorker(id, w ? `worker ${w.state}` : "worker removed") : [];
     });
-    await this.record(events).catch((err) => this.d.ctx.log.error({ err }, "releasing claims failed"));
+    await this.record(events).catch((err) => this.deps.ctx.log.error({ err }, "releasing claims failed"));
   }
 
   private async record(events: EventInput[]): Promise<EventRecord[]> {
     if (events.length === 0) return [];
-    const written = await this.d.log.append(events);
-    const now = this.d.ctx.clock.now();
+    const written = await this.deps.log.append(events);
+    const now = this.deps.ctx.clock.now();
     for (const e of written) this.claims.apply(e, now);
     return written;
   }
 
   private nameOf(worker: string): string {
-    const name = this.d.worker(worker)?.name;
+    const name = this.deps.worker(worker)?.name;
     return name ? `${worker} (${name})` : worker;
   }
 
   /** Decides a hook call, records it durably, and returns what the shim prints. */
   async handle(input: HookInput, workerId: string | undefined): Promise<HookReply> {
     const t0 = performance.now();
-    const now = this.d.ctx.clock.now();
+    const now = this.deps.ctx.clock.now();
     const session = typeof input.session_id === "string" ? input.session_id : undefined;
     const event = input.hook_event_name;
     // CPWD_WORKER_ID comes from a process environment: anything not shaped like an id is ignored.
@@ -98,7 +98,7 @@ export class HookService {
     if (file) {
       // Only a live worker claims files. A stale id (the worker ended, was removed, never existed)
       // edits as a conductor would: denied where a worker holds the file, holding nothing itself.
-      const state = worker ? this.d.worker(worker)?.state : undefined;
+      const state = worker ? this.deps.worker(worker)?.state : undefined;
       const claimant = state !== undefined && LIVE.has(state) ? worker : undefined;
       const path = claimPath(file, input.cwd);
       const d = this.claims.decide(path, { ...(claimant ? { worker: claimant } : {}), ...(session ? { session } : {}) }, now);
@@ -109,7 +109,7 @@ export class HookService {
       }
     }
     if (session && DIGEST_EVENTS.has(event)) {
-      const digest = this.digests.digest(session, this.d.workers(), this.d.log.lastSeq, now, event === "SessionStart");
+      const digest = this.digests.digest(session, this.deps.workers(), this.deps.log.lastSeq, now, event === "SessionStart");
       if (digest) {
         events.push(digest.event);
         output = { hookSpecificOutput: { hookEventName: event, additionalContext: digest.text } };
@@ -137,10 +137,10 @@ export class HookService {
       handlers: {
         "hook.handle": (p) => this.handle(p.event as HookInput, p.workerId),
         "claims.list": () => {
-          const now = this.d.ctx.clock.now();
+          const now = this.deps.ctx.clock.now();
           return {
             claims: this.claims.list(now).map((c) => {
-              const name = this.d.worker(c.worker)?.name;
+              const name = this.deps.worker(c.worker)?.name;
               return {
                 path: c.path,
                 worker: c.worker,
@@ -164,7 +164,7 @@ export class HookService {
 
   /** Claims for `cpwd status`. */
   statusExtras(): Record<string, unknown> {
-    return { claims: this.claims.list(this.d.ctx.clock.now()).length };
+    return { claims: this.claims.list(this.deps.ctx.clock.now()).length };
   }
 
   close(): void {
