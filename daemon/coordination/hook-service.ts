@@ -38,16 +38,16 @@ export class HookService {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: HookServiceDeps, history: Iterable<EventRecord>) {
-    this.claims = new ClaimTable(d.ctx.config.claimTtlMs);
-    this.digests = new DigestBook(d.ctx.config.digestRecentMs);
+    this.claims = new ClaimTable(deps.ctx.config.claimTtlMs);
+    this.digests = new DigestBook(deps.ctx.config.digestRecentMs);
     for (const e of history) this.observe(e);
-    const now = d.ctx.clock.now();
+    const now = deps.ctx.clock.now();
     // While the daemon was down nobody could refresh a claim: each TTL counts from now.
     this.claims.touchAll(now);
     // Claims whose worker ended while the daemon was down (or whose release was lost) go now.
     const holders = new Set(this.claims.list(now).map((c) => c.worker));
     if (holders.size > 0) void this.releaseEnded(holders);
-    this.unsubscribe = d.log.subscribe((records) => {
+    this.unsubscribe = deps.log.subscribe((records) => {
       for (const e of records) this.digests.observe(e);
       const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
       // The supervisor applies its events right after they are durable, i.e. after this callback.
