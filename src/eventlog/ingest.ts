@@ -61,85 +61,90 @@ export async function ingestFallback(
   seen: Set<string>,
   append: (inputs: EventInput[]) => Promise<unknown>,
 ): Promise<IngestResult> {
-  const start = readOffset(offsetFile);
-  if (!existsSync(file)) return { count: 0, skippedDuplicates: 0, badLines: 0, quarantined: 0, offsetBytes: start };
+  const { text, offsetBytes } = readCompleteLines(file, readOffset(offsetFile));
+  const result: IngestResult = { count: 0, skippedDuplicates: 0, badLines: 0, quarantined: 0, offsetBytes };
+  if (text === "") return result;
+  const inputs: EventInput[] = [];
+  const setAside: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const rec = parseFallbackLine(line);
+    if (!rec) result.badLines++;
+    else if (seen.has(rec.fid)) result.skippedDuplicates++;
+    else {
+      seen.add(rec.fid);
+      const { input, quarantine: aside } = toEventInput(rec, line);
+      if (aside) setAside.push(line);
+      inputs.push(input);
+    }
+  }
+  result.quarantined = setAside.length;
+  result.count = inputs.length;
+  try {
+    // Set aside first: once the events saying so are durable, the lines must already be there.
+    if (setAside.length > 0) appendFileSync(quarantine, `${setAside.join("\n")}\n`, { mode: 0o600 });
+    if (inputs.length > 0) await append(inputs);
+  } catch (err) {
+    for (const i of inputs) if (typeof i.payload.fallbackId === "string") seen.delete(i.payload.fallbackId);
+    throw err;
+  }
+  writeOffset(offsetFile, result.offsetBytes);
+  return result;
+}
+
+/**
+ * The complete lines of `file` after byte `start`, and the offset just past them. A file that
+ * shrank was replaced by hand: it is read from its start (fids still dedupe). A last line without
+ * its newline is left for later: a shim may be writing it now.
+ */
+function readCompleteLines(file: string, start: number): { text: string; offsetBytes: number } {
+  if (!existsSync(file)) return { text: "", offsetBytes: start };
   const fd = openSync(file, "r");
-  let buf: Buffer;
   try {
     const size = fstatSync(fd).size;
-    // A fallback file that shrank was replaced by hand: start it over (fids still dedupe).
     const from = start > size ? 0 : start;
-    buf = Buffer.alloc(size - from);
+    const buf = Buffer.alloc(size - from);
     let off = 0;
     while (off < buf.length) {
       const n = readSync(fd, buf, off, buf.length - off, from + off);
       if (n === 0) break;
       off += n;
     }
-    buf = buf.subarray(0, off);
-    // Only complete lines: a shim may be mid-write on the last one.
-    const lastNl = buf.lastIndexOf(10);
-    buf = lastNl === -1 ? buf.subarray(0, 0) : buf.subarray(0, lastNl + 1);
-    const result: IngestResult = { count: 0, skippedDuplicates: 0, badLines: 0, quarantined: 0, offsetBytes: from + buf.length };
-    if (buf.length === 0) return result;
-    const inputs: EventInput[] = [];
-    const setAside: string[] = [];
-    for (const line of buf.toString("utf8").split("\n")) {
-      if (line.trim() === "") continue;
-      const rec = parseFallbackLine(line);
-      if (!rec) {
-        result.badLines++;
-        continue;
-      }
-      if (seen.has(rec.fid)) {
-        result.skippedDuplicates++;
-        continue;
-      }
-      seen.add(rec.fid);
-      // Checked before anything walks or serialises the payload: that would overflow the stack.
-      if (exceedsDepth(rec.payload, MAX_JSON_DEPTH - 1)) {
-        setAside.push(line);
-        inputs.push(quarantinedInput(line, rec.type, `the payload is nested too deeply (a record may nest at most ${MAX_JSON_DEPTH} levels)`, rec.fid));
-        continue;
-      }
-      const input: EventInput = {
-        type: rec.type,
-        source: "fallback",
-        ts: typeof rec.ts === "string" ? rec.ts : new Date().toISOString(),
-        ...(typeof rec.worker === "string" ? { worker: rec.worker } : {}),
-        ...(typeof rec.session === "string" ? { session: rec.session } : {}),
-        payload: { ...rec.payload, fallbackId: rec.fid },
-      };
-      try {
-        prepareEvent(input);
-      } catch (err) {
-        const reason = (err as Error).message.slice(0, 500);
-        if (isSchemaFailure(err)) {
-          // Kept, not dropped: recorded under its own type with the reason, so nothing is lost.
-          input.payload = { originalType: rec.type, reason, record: rec.payload, fallbackId: rec.fid };
-          input.type = "fallback.rejected";
-        } else {
-          setAside.push(line);
-          inputs.push(quarantinedInput(line, rec.type, reason, rec.fid));
-          continue;
-        }
-      }
-      inputs.push(input);
-    }
-    result.quarantined = setAside.length;
-    result.count = inputs.length;
-    try {
-      // Set aside first: once the events saying so are durable, the lines must already be there.
-      if (setAside.length > 0) appendFileSync(quarantine, `${setAside.join("\n")}\n`, { mode: 0o600 });
-      if (inputs.length > 0) await append(inputs);
-    } catch (err) {
-      for (const i of inputs) if (typeof i.payload.fallbackId === "string") seen.delete(i.payload.fallbackId);
-      throw err;
-    }
-    writeOffset(offsetFile, result.offsetBytes);
-    return result;
+    const end = buf.subarray(0, off).lastIndexOf(10) + 1;
+    return { text: buf.toString("utf8", 0, end), offsetBytes: from + end };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The event a fallback record becomes: itself (`source: "fallback"`, its fid as `fallbackId`);
+ * `fallback.rejected` with the record and the reason when its payload fails its type's schema; or
+ * `fallback.rejected` with `quarantined: true` and no content when it cannot be an event at all.
+ */
+function toEventInput(rec: FallbackRecord, line: string): { input: EventInput; quarantine: boolean } {
+  // Checked before anything walks or serialises the payload: that would overflow the stack.
+  if (exceedsDepth(rec.payload, MAX_JSON_DEPTH - 1)) {
+    const reason = `the payload is nested too deeply (a record may nest at most ${MAX_JSON_DEPTH} levels)`;
+    return { input: quarantinedInput(line, rec.type, reason, rec.fid), quarantine: true };
+  }
+  const input: EventInput = {
+    type: rec.type,
+    source: "fallback",
+    ts: typeof rec.ts === "string" ? rec.ts : new Date().toISOString(),
+    ...(typeof rec.worker === "string" ? { worker: rec.worker } : {}),
+    ...(typeof rec.session === "string" ? { session: rec.session } : {}),
+    payload: { ...rec.payload, fallbackId: rec.fid },
+  };
+  try {
+    prepareEvent(input);
+    return { input, quarantine: false };
+  } catch (err) {
+    const reason = (err as Error).message.slice(0, 500);
+    if (!isSchemaFailure(err)) return { input: quarantinedInput(line, rec.type, reason, rec.fid), quarantine: true };
+    // Kept, not dropped: recorded under its own type with the reason, so nothing is lost.
+    const payload = { originalType: rec.type, reason, record: rec.payload, fallbackId: rec.fid };
+    return { input: { ...input, type: "fallback.rejected", payload }, quarantine: false };
   }
 }
 
