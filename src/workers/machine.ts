@@ -83,121 +83,131 @@ export function allowed(type: string, from: WorkerState | "none"): boolean {
 const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
+/** The parts of an event the machine reads. */
+type WorkerEvent = Pick<EventRecord, "type" | "seq" | "ts" | "payload" | "worker">;
+
+/** What a reducer gets: the worker (undefined only for worker.queued), the event, its facts. */
+interface Step {
+  w: WorkerRecord | undefined;
+  e: WorkerEvent;
+  id: string;
+  from: WorkerState | "none";
+  /** The event's time, ms. */
+  atMs: number;
+}
+
 /**
  * Applies one event. `current` is undefined for a worker not seen yet. Returns the new record, or
  * null when the event removed the worker. Throws TransitionError for a forbidden transition.
  */
-export function evolve(current: WorkerRecord | undefined, e: Pick<EventRecord, "type" | "seq" | "ts" | "payload" | "worker">): WorkerRecord | null {
+export function evolve(current: WorkerRecord | undefined, e: WorkerEvent): WorkerRecord | null {
   const from: WorkerState | "none" = current?.state ?? "none";
-  const t = TRANSITIONS[e.type];
   const id = e.worker ?? current?.id ?? "?";
-  if (!t || !t.from.includes(from)) throw new TransitionError(e.type, from, id);
-  const p = e.payload;
-  const atMs = Date.parse(e.ts);
-  switch (e.type) {
-    case "worker.queued": {
-      const spec = p.spec as Partial<WorkerRecord> & { restart: WorkerRecord["restart"] };
-      const base: WorkerRecord = current ?? {
-        id,
-        name: spec.name ?? null,
-        argv: spec.argv ?? [],
-        cwd: spec.cwd ?? "/",
-        timeoutMs: spec.timeoutMs ?? null,
-        graceMs: spec.graceMs ?? 10_000,
-        restart: spec.restart,
-        meta: spec.meta ?? {},
-        state: "queued",
-        queuedSeq: e.seq,
-        pid: null,
-        wrapperPid: null,
-        pidStartTime: null,
-        wrapperStartTime: null,
-        startedAtMs: null,
-        endedAtMs: null,
-        exitCode: null,
-        signal: null,
-        timedOut: false,
-        stopGraceMs: null,
-        restarts: 0,
-        restartTimesMs: [],
-        attempt: 0,
-        nextStartAtMs: null,
-        reason: null,
-        restartRequested: false,
-      };
-      // A user restart of an ended worker: a clean slate for the crash-loop counters.
-      return { ...base, state: "queued", queuedSeq: e.seq, restartTimesMs: [], attempt: 0, reason: null, nextStartAtMs: null, restartRequested: false, stopGraceMs: null };
-    }
-    case "worker.starting":
-      // The previous run's times go: a launch that fails must not show (or be judged by) them.
-      return {
-        ...current!,
-        state: "starting",
-        pid: null,
-        wrapperPid: null,
-        startedAtMs: null,
-        endedAtMs: null,
-        exitCode: null,
-        signal: null,
-        timedOut: false,
-        nextStartAtMs: null,
-        reason: null,
-        stopGraceMs: null,
-        // A new run: a restart asked of an earlier one has been served (or overtaken).
-        restartRequested: false,
-      };
-    case "worker.started":
-      return {
-        ...current!,
-        state: current!.state === "stopping" ? "stopping" : "running",
-        pid: num(p.pid),
-        wrapperPid: num(p.wrapperPid),
-        pidStartTime: str(p.pidStartTime),
-        wrapperStartTime: str(p.wrapperStartTime),
-        startedAtMs: num(p.startedAtMs) ?? atMs,
-        endedAtMs: null,
-      };
-    case "worker.stopping": {
-      const graceMs = num(p.graceMs);
-      const stopGraceMs = graceMs === null ? current!.stopGraceMs : Math.min(graceMs, current!.stopGraceMs ?? graceMs);
-      return { ...current!, state: "stopping", stopGraceMs, restartRequested: p.restart === true || current!.restartRequested };
-    }
-    case "worker.timeout":
-      return { ...current!, timedOut: true };
-    case "worker.exited": {
-      const state = p.state as WorkerState;
-      if (!EXIT_STATES.has(state)) throw new TransitionError(`${e.type}(${String(p.state)})`, from, id);
-      return {
-        ...current!,
-        state,
-        exitCode: num(p.code),
-        signal: str(p.signal),
-        timedOut: p.timedOut === true || current!.timedOut,
-        endedAtMs: num(p.endedAtMs) ?? atMs,
-        // Stays null for a run that never started (a failed launch, a worker lost while starting).
-        startedAtMs: current!.startedAtMs,
-        reason: str(p.reason),
-        pid: null,
-        stopGraceMs: null,
-      };
-    }
-    case "worker.backoff":
-      return {
-        ...current!,
-        state: "backoff",
-        restarts: current!.restarts + 1,
-        // A restart after a healthy run (`counted: false`) does not count toward the crash loop.
-        restartTimesMs: p.counted === false ? current!.restartTimesMs : [...current!.restartTimesMs, atMs],
-        attempt: num(p.attempt) ?? current!.attempt + 1,
-        nextStartAtMs: atMs + (num(p.delayMs) ?? 0),
-        restartRequested: false,
-      };
-    case "worker.fatal":
-      return { ...current!, state: "fatal", reason: str(p.reason), restartRequested: false };
-    case "worker.cancelled":
-      return { ...current!, state: "stopped", nextStartAtMs: null, reason: str(p.reason), restartRequested: false };
-    case "worker.removed":
-      return null;
-  }
-  throw new TransitionError(e.type, from, id);
+  const reduce = REDUCERS[e.type];
+  if (!reduce || !allowed(e.type, from)) throw new TransitionError(e.type, from, id);
+  return reduce({ w: current, e, id, from, atMs: Date.parse(e.ts) });
 }
+
+/** A new worker's record from its queued spec: nothing run yet. */
+function newRecord(id: string, seq: number, spec: Partial<WorkerRecord> & { restart: WorkerRecord["restart"] }): WorkerRecord {
+  return {
+    id,
+    name: spec.name ?? null,
+    argv: spec.argv ?? [],
+    cwd: spec.cwd ?? "/",
+    timeoutMs: spec.timeoutMs ?? null,
+    graceMs: spec.graceMs ?? 10_000,
+    restart: spec.restart,
+    meta: spec.meta ?? {},
+    state: "queued",
+    queuedSeq: seq,
+    pid: null,
+    wrapperPid: null,
+    pidStartTime: null,
+    wrapperStartTime: null,
+    startedAtMs: null,
+    endedAtMs: null,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    stopGraceMs: null,
+    restarts: 0,
+    restartTimesMs: [],
+    attempt: 0,
+    nextStartAtMs: null,
+    reason: null,
+    restartRequested: false,
+  };
+}
+
+/** One reducer per transition type; `allowed` has already checked the state it comes from. */
+const REDUCERS: Record<keyof typeof TRANSITIONS, (s: Step) => WorkerRecord | null> = {
+  "worker.queued": ({ w, e, id }) => {
+    const base = w ?? newRecord(id, e.seq, e.payload.spec as Partial<WorkerRecord> & { restart: WorkerRecord["restart"] });
+    // A user restart of an ended worker: a clean slate for the crash-loop counters.
+    return { ...base, state: "queued", queuedSeq: e.seq, restartTimesMs: [], attempt: 0, reason: null, nextStartAtMs: null, restartRequested: false, stopGraceMs: null };
+  },
+  // The previous run's times go: a launch that fails must not show (or be judged by) them.
+  "worker.starting": ({ w }) => ({
+    ...w!,
+    state: "starting",
+    pid: null,
+    wrapperPid: null,
+    startedAtMs: null,
+    endedAtMs: null,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    nextStartAtMs: null,
+    reason: null,
+    stopGraceMs: null,
+    // A new run: a restart asked of an earlier one has been served (or overtaken).
+    restartRequested: false,
+  }),
+  "worker.started": ({ w, e, atMs }) => ({
+    ...w!,
+    state: w!.state === "stopping" ? "stopping" : "running",
+    pid: num(e.payload.pid),
+    wrapperPid: num(e.payload.wrapperPid),
+    pidStartTime: str(e.payload.pidStartTime),
+    wrapperStartTime: str(e.payload.wrapperStartTime),
+    startedAtMs: num(e.payload.startedAtMs) ?? atMs,
+    endedAtMs: null,
+  }),
+  "worker.stopping": ({ w, e }) => {
+    const graceMs = num(e.payload.graceMs);
+    const stopGraceMs = graceMs === null ? w!.stopGraceMs : Math.min(graceMs, w!.stopGraceMs ?? graceMs);
+    return { ...w!, state: "stopping", stopGraceMs, restartRequested: e.payload.restart === true || w!.restartRequested };
+  },
+  "worker.timeout": ({ w }) => ({ ...w!, timedOut: true }),
+  "worker.exited": ({ w, e, id, from, atMs }) => {
+    const p = e.payload;
+    const state = p.state as WorkerState;
+    if (!EXIT_STATES.has(state)) throw new TransitionError(`${e.type}(${String(p.state)})`, from, id);
+    return {
+      ...w!,
+      state,
+      exitCode: num(p.code),
+      signal: str(p.signal),
+      timedOut: p.timedOut === true || w!.timedOut,
+      endedAtMs: num(p.endedAtMs) ?? atMs,
+      // startedAtMs stays null for a run that never started (a failed launch, lost while starting).
+      reason: str(p.reason),
+      pid: null,
+      stopGraceMs: null,
+    };
+  },
+  "worker.backoff": ({ w, e, atMs }) => ({
+    ...w!,
+    state: "backoff",
+    restarts: w!.restarts + 1,
+    // A restart after a healthy run (`counted: false`) does not count toward the crash loop.
+    restartTimesMs: e.payload.counted === false ? w!.restartTimesMs : [...w!.restartTimesMs, atMs],
+    attempt: num(e.payload.attempt) ?? w!.attempt + 1,
+    nextStartAtMs: atMs + (num(e.payload.delayMs) ?? 0),
+    restartRequested: false,
+  }),
+  "worker.fatal": ({ w, e }) => ({ ...w!, state: "fatal", reason: str(e.payload.reason), restartRequested: false }),
+  "worker.cancelled": ({ w, e }) => ({ ...w!, state: "stopped", nextStartAtMs: null, reason: str(e.payload.reason), restartRequested: false }),
+  "worker.removed": () => null,
+};
