@@ -27,9 +27,18 @@ export type Handler<S extends MethodSpec> = (
 export type Handlers<T extends Record<string, MethodSpec>> = { [K in keyof T]: Handler<T[K]> };
 
 /** One area's methods: the specs and the handlers for them. */
-export interface MethodGroup<T extends Record<string, MethodSpec> = Record<string, MethodSpec>> {
+export interface MethodGroup<T extends Record<string, MethodSpec>> {
   specs: T;
   handlers: Handlers<T>;
+}
+
+/**
+ * A method ready to serve. Its handler's types are erased here, safely: `handle` checks the raw
+ * params against the method's schema before the handler sees them.
+ */
+export interface BoundMethod {
+  name: string;
+  handle(rawParams: unknown, call: CallInfo): Promise<unknown>;
 }
 
 /** Formats a zod error as "field: why; field: why" for a -32602 message. */
@@ -53,40 +62,54 @@ function toWireError(err: unknown, log: Logger, method: string): JSONRPCErrorExc
   });
 }
 
+/** Binds one handler to its spec: rejects params that are too deep or that the schema refuses. */
+function bindMethod<S extends MethodSpec>(name: string, spec: S, handler: Handler<S>): BoundMethod {
+  if (typeof handler !== "function") throw new Error(`RPC method ${name} has no handler`);
+  const handle = async (rawParams: unknown, call: CallInfo): Promise<unknown> => {
+    // Before anything walks the params: a value nested thousands deep overflows the stack of
+    // whatever serialises it next (the event log's writer, a reply).
+    if (exceedsDepth(rawParams, MAX_JSON_DEPTH - 1)) {
+      throw new JSONRPCErrorException(`invalid params: nested too deeply (a message may nest at most ${MAX_JSON_DEPTH} levels)`, RpcCode.InvalidParams, {
+        code: ErrorCode.InvalidParams,
+        maxDepth: MAX_JSON_DEPTH,
+      });
+    }
+    // The schema's type named, not inferred: inference widens it to ZodType and the data to unknown.
+    const parsed = z.safeParse<S["params"]>(spec.params, rawParams ?? undefined);
+    if (!parsed.success) {
+      throw new JSONRPCErrorException(`invalid params: ${describeZodError(parsed.error)}`, RpcCode.InvalidParams, {
+        code: ErrorCode.InvalidParams,
+        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+      });
+    }
+    return handler(parsed.data, call);
+  };
+  return { name, handle };
+}
+
+/** Binds each method of a group to its handler, so groups of different methods can be served together. */
+export function bindGroup<T extends Record<string, MethodSpec>>(group: MethodGroup<T>): BoundMethod[] {
+  const methods: BoundMethod[] = [];
+  for (const name in group.specs) methods.push(bindMethod(name, group.specs[name], group.handlers[name]));
+  return methods;
+}
+
 /** Builds a json-rpc-2.0 server serving the given groups. Method names must not collide. */
-export function buildRpcServer(groups: MethodGroup[], log: Logger): JSONRPCServer<CallInfo> {
+export function buildRpcServer(groups: BoundMethod[][], log: Logger): JSONRPCServer<CallInfo> {
   const server = new JSONRPCServer<CallInfo>({
     // The library logs unexpected errors with console.warn by default; ours are mapped above.
     errorListener: () => {},
   });
-  for (const group of groups) {
-    for (const [name, spec] of Object.entries(group.specs)) {
-      if (server.hasMethod(name)) throw new Error(`duplicate RPC method ${name}`);
-      const handler = (group.handlers as Record<string, Handler<MethodSpec>>)[name];
-      if (!handler) throw new Error(`RPC method ${name} has no handler`);
-      server.addMethod(name, async (rawParams, call) => {
-        // Before anything walks the params: a value nested thousands deep overflows the stack of
-        // whatever serialises it next (the event log's writer, a reply).
-        if (exceedsDepth(rawParams, MAX_JSON_DEPTH - 1)) {
-          throw new JSONRPCErrorException(`invalid params: nested too deeply (a message may nest at most ${MAX_JSON_DEPTH} levels)`, RpcCode.InvalidParams, {
-            code: ErrorCode.InvalidParams,
-            maxDepth: MAX_JSON_DEPTH,
-          });
-        }
-        const parsed = spec.params.safeParse(rawParams ?? undefined);
-        if (!parsed.success) {
-          throw new JSONRPCErrorException(`invalid params: ${describeZodError(parsed.error)}`, RpcCode.InvalidParams, {
-            code: ErrorCode.InvalidParams,
-            issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-          });
-        }
-        try {
-          return await handler(parsed.data, call);
-        } catch (err) {
-          throw toWireError(err, log, name);
-        }
-      });
-    }
+  for (const { name, handle } of groups.flat()) {
+    if (server.hasMethod(name)) throw new Error(`duplicate RPC method ${name}`);
+    server.addMethod(name, async (rawParams, call) => {
+      try {
+        return await handle(rawParams, call);
+      } catch (err) {
+        // A params error is a JSONRPCErrorException already and passes through unchanged.
+        throw toWireError(err, log, name);
+      }
+    });
   }
   return server;
 }

@@ -6,7 +6,8 @@ import type { EventRecord } from "../../src/protocol/events.js";
 import { FileFollower } from "./file-follower.js";
 import { StreamParser, type ClaudeProgress } from "./stream-parser.js";
 
-export interface ClaudeInfo {
+/** A Claude worker's progress as status shows it. (A type, not an interface, so it fits Record<string, unknown>.) */
+export type ClaudeInfo = {
   sessionId: string | null;
   model: string | null;
   turns: number | null;
@@ -15,7 +16,7 @@ export interface ClaudeInfo {
   subtype: string | null;
   result: string | null;
   done: boolean;
-}
+};
 
 /** The payload recorded for a worker's Claude progress. Result capped for the record's sake. */
 function toPayload(p: ClaudeProgress): Record<string, unknown> {

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { copyFile, lstat, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { z } from "zod";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 
 const run = promisify(execFile);
@@ -41,6 +42,20 @@ export interface Worktree {
 export interface CopiedFile {
   path: string;
   sha256: string;
+}
+
+const WorktreeSchema: z.ZodType<Worktree> = z.object({
+  repo: z.string(),
+  path: z.string(),
+  branch: z.string(),
+  baseCommit: z.string(),
+  copiedSettings: z.array(z.object({ path: z.string(), sha256: z.string() })).optional(),
+});
+
+/** The worktree a worker's meta records, if it records one: meta is replayed from disk, so checked. */
+export function recordedWorktree(meta: Record<string, unknown>): Worktree | undefined {
+  const parsed = WorktreeSchema.safeParse(meta.worktree);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /**
