@@ -3,66 +3,22 @@
 // stale only when the process that holds it is dead. proper-lockfile's own staleness test (an old
 // mtime) is switched off with a huge `stale`: a stopped or hung holder keeps an old mtime yet is
 // alive, and taking its lock would give the log two writers. Instead the holder records its pid
-// and start time in `events.jsonl.lock/owner.json`, and cpwd checks them itself.
+// and start time in `events.jsonl.lock/owner.json` (named, written and read by
+// src/records/instance-lock.ts), and cpwd checks them itself.
 import { randomBytes } from "node:crypto";
 import * as nodeFs from "node:fs";
-import {
-  chmodSync,
-  closeSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import lockfile from "proper-lockfile";
 import type { CpwdPaths } from "../src/platform/paths.js";
-import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
-import { probeDaemon } from "../src/rpc/probe.js";
 import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "../src/platform/proc.js";
-
-/** The pid file's content. */
-export interface PidRecord {
-  pid: number;
-  startedAt: string;
-  socket: string;
-}
-
-/** Who holds a lock folder: written inside it, so it lives and dies with the folder. */
-export interface LockOwner {
-  pid: number;
-  /** The OS start time of `pid` (see `processStartTime`), null where it cannot be read. */
-  startTime: string | null;
-}
+import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
+import { readPidFile, removePidFile, writePidFile, type PidRecord } from "../src/records/daemon-pid.js";
+import { instanceLockDir, readLockOwner, removeLockOwner, sameOwner, takeoverGuardDir, writeLockOwner, type LockOwner } from "../src/records/instance-lock.js";
+import { probeDaemon } from "../src/rpc/probe.js";
 
 /** proper-lockfile never calls our lock stale by age (about 31 years); liveness decides. */
 const NEVER_STALE_MS = 1_000_000_000_000;
-const OWNER_FILE = "owner.json";
 const RETRY_MS = 20;
-
-export function readPidFile(file: string): PidRecord | null {
-  try {
-    const r = JSON.parse(readFileSync(file, "utf8")) as PidRecord;
-    return typeof r.pid === "number" ? r : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The owner recorded in a lock folder; null when the folder or the record is missing. */
-export function readLockOwner(lockDir: string): LockOwner | null {
-  try {
-    const r = JSON.parse(readFileSync(join(lockDir, OWNER_FILE), "utf8")) as LockOwner;
-    return typeof r.pid === "number" ? { pid: r.pid, startTime: r.startTime ?? null } : null;
-  } catch {
-    return null;
-  }
-}
 
 /** True while the recorded process runs (stopped counts as running), and is the same process. */
 export function ownerAlive(owner: LockOwner): boolean {
@@ -70,10 +26,6 @@ export function ownerAlive(owner: LockOwner): boolean {
   if (owner.startTime === null) return true;
   const now = processStartTime(owner.pid);
   return now === null || now === owner.startTime;
-}
-
-function sameOwner(a: LockOwner | null, b: LockOwner | null): boolean {
-  return a !== null && b !== null && a.pid === b.pid && a.startTime === b.startTime;
 }
 
 function myOwnerRecord(): LockOwner {
@@ -114,7 +66,8 @@ export function lockFs(lockDir: string, hooks: LockFsHooks = {}): typeof nodeFs 
         const madeIno = inodeOf(lockDir);
         hooks.afterMkdir?.();
         try {
-          writeOwner(lockDir);
+          // A reader that catches it half-written sees no owner and waits, as for a folder just made.
+          writeLockOwner(lockDir, myOwnerRecord(), { exclusive: true });
         } catch (writeErr) {
           const code = (writeErr as NodeJS.ErrnoException).code;
           if (code === "EEXIST") return done(lockConflict(lockDir, "already has an owner (another starter took it)"));
@@ -135,27 +88,18 @@ export function lockFs(lockDir: string, hooks: LockFsHooks = {}): typeof nodeFs 
     rmdir: (path: string, done: Done) => {
       if (path === lockDir) {
         if (!ownedByUs()) return done(null); // someone else's lock now: leave it
-        rmSync(join(lockDir, OWNER_FILE), { force: true });
+        removeLockOwner(lockDir);
       }
       nodeFs.rmdir(path, done);
     },
     rmdirSync: (path: string) => {
       if (path === lockDir) {
         if (!ownedByUs()) return;
-        rmSync(join(lockDir, OWNER_FILE), { force: true });
+        removeLockOwner(lockDir);
       }
       nodeFs.rmdirSync(path);
     },
   } as unknown as typeof nodeFs;
-}
-
-/**
- * Creates our owner record in a lock folder; fails with EEXIST if the folder already has one and
- * ENOENT if the folder is gone. One small write: a reader that catches it empty or half-written
- * sees no owner, and waits (the starter grace) like for a folder just made.
- */
-function writeOwner(lockDir: string): void {
-  writeFileSync(join(lockDir, OWNER_FILE), JSON.stringify(myOwnerRecord()), { mode: 0o600, flag: "wx" });
 }
 
 /** Creates a folder only its owner can enter; refuses one that is a symlink or someone else's. */
@@ -188,9 +132,7 @@ export function legacyDaemonAlive(record: PidRecord): boolean {
 
 function alreadyRunning(paths: CpwdPaths, pid: number, answering = true): CpwdError {
   const how = answering ? "" : " but does not answer on its socket (stopped or hung?)";
-  return new CpwdError(ErrorCode.AlreadyRunning, `a cpwd daemon is already running for ${paths.home} (pid ${pid})${how}`, {
-    details: { pid },
-  });
+  return new CpwdError(ErrorCode.AlreadyRunning, `a cpwd daemon is already running for ${paths.home} (pid ${pid})${how}`, { details: { pid } });
 }
 
 function inodeOf(path: string): number | null {
@@ -229,7 +171,7 @@ function removeDir(dir: string): boolean {
 async function withTakeoverGuard(guardDir: string, fn: () => void): Promise<boolean> {
   const mine = `${guardDir}.new-${uniqueSuffix()}`;
   mkdirSync(mine, { mode: 0o700 });
-  writeFileSync(join(mine, OWNER_FILE), JSON.stringify(myOwnerRecord()), { mode: 0o600 });
+  writeLockOwner(mine, myOwnerRecord(), { exclusive: false });
   try {
     renameSync(mine, guardDir);
   } catch (err) {
@@ -259,41 +201,25 @@ async function withTakeoverGuard(guardDir: string, fn: () => void): Promise<bool
   return true;
 }
 
-export interface InstanceLock {
-  release(): Promise<void>;
-}
-
 /**
- * Becomes the one daemon for `paths.home`, or throws ALREADY_RUNNING naming the running one's pid.
- * On success the lock is held (its owner record and the pid file written) and any stale socket
- * file removed. `onCompromised` is called if the lock folder is later removed or replaced.
+ * Takes the proper-lockfile lock on the event log and returns its release, or throws
+ * ALREADY_RUNNING naming a live holder. A dead holder's lock is removed (under the takeover
+ * guard); an ownerless one is waited on for `starterGraceMs`, then judged by daemon.pid.
  */
-export async function acquireInstance(
-  paths: CpwdPaths,
-  onCompromised: (err: Error) => void,
-  opts: { waitForStarterMs?: number } = {},
-): Promise<InstanceLock> {
-  ensurePrivateDir(paths.home);
-  ensurePrivateDir(paths.socketDir);
-  const live = await probeDaemon(paths.socket);
-  if (live) throw alreadyRunning(paths, live.pid);
-
+async function takeLock(paths: CpwdPaths, onCompromised: (err: Error) => void, starterGraceMs: number): Promise<() => Promise<void>> {
   // proper-lockfile with realpath needs the file; we lock by path, so just make sure it exists.
   closeSync(openSync(paths.events, "a", 0o600));
-  const lockDir = `${resolve(paths.events)}.lock`; // as proper-lockfile names it
-  const guardDir = `${lockDir}.takeover`;
+  const lockDir = instanceLockDir(paths.events);
+  const guardDir = takeoverGuardDir(lockDir);
   // Test hook: stop this starter (SIGSTOP) right after it makes the lock folder, so a test can
   // replay a starter stalled there deterministically. Read per call; never set outside tests.
   const hooks: LockFsHooks =
     process.env.CPWD_TEST_STOP_AFTER_LOCK_MKDIR === "1" ? { afterMkdir: () => process.kill(process.pid, "SIGSTOP") } : {};
   const lockOpts = { stale: NEVER_STALE_MS, update: 2_000, realpath: false, retries: 0, onCompromised, fs: lockFs(lockDir, hooks) };
-  const starterGraceMs = opts.waitForStarterMs ?? 2_000;
   const ownerless = { ino: -1, sinceMs: 0 };
-  let release: () => Promise<void>;
   for (;;) {
     try {
-      release = await lockfile.lock(paths.events, lockOpts);
-      break;
+      return await lockfile.lock(paths.events, lockOpts);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
     }
@@ -322,7 +248,28 @@ export async function acquireInstance(
     }
     await sleep(RETRY_MS);
   }
+}
 
+export interface InstanceLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Becomes the one daemon for `paths.home`, or throws ALREADY_RUNNING naming the running one's pid.
+ * On success the lock is held (its owner record and the pid file written) and any stale socket
+ * file removed. `onCompromised` is called if the lock folder is later removed or replaced.
+ */
+export async function acquireInstance(
+  paths: CpwdPaths,
+  onCompromised: (err: Error) => void,
+  opts: { waitForStarterMs?: number } = {},
+): Promise<InstanceLock> {
+  ensurePrivateDir(paths.home);
+  ensurePrivateDir(paths.socketDir);
+  const live = await probeDaemon(paths.socket);
+  if (live) throw alreadyRunning(paths, live.pid);
+
+  const release = await takeLock(paths, onCompromised, opts.waitForStarterMs ?? 2_000);
   // Releasing goes through lockFs's rmdir, which removes the folder only while its owner record
   // still names us: a lock that has become someone else's is left to them.
   const releaseLock = () => release().catch(() => {});
@@ -334,8 +281,7 @@ export async function acquireInstance(
     await releaseLock();
     throw alreadyRunning(paths, stillLive.pid);
   }
-  const record: PidRecord = { pid: process.pid, startedAt: new Date().toISOString(), socket: paths.socket };
-  writeFileSync(paths.pidFile, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  writePidFile(paths.pidFile, { pid: process.pid, startedAt: new Date().toISOString(), socket: paths.socket });
   // Nobody answered the probe and we hold the lock: a socket file left here is stale.
   if (process.platform !== "win32") {
     try {
@@ -346,8 +292,7 @@ export async function acquireInstance(
   }
   return {
     release: async () => {
-      const current = readPidFile(paths.pidFile);
-      if (current?.pid === process.pid) rmSync(paths.pidFile, { force: true });
+      removePidFile(paths.pidFile, process.pid);
       await releaseLock();
     },
   };

@@ -1,7 +1,8 @@
 // `cpwd stop`: asks the daemon to shut down gracefully and waits until its process is gone.
 // With a target (`cpwd stop W3|NAME|all`) it stops workers instead.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { isAlive } from "../../src/platform/proc.js";
+import { instanceLockDir, readLockOwner } from "../../src/records/instance-lock.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
 
@@ -11,11 +12,8 @@ const RELEASED_GRACE_MS = 1_000;
 /** The daemon `pid` let go of the home: its lock folder names someone else or is gone, and so is the socket. */
 function released(pid: number, lockDir: string, socket: string): boolean {
   if (process.platform !== "win32" && existsSync(socket)) return false;
-  try {
-    return (JSON.parse(readFileSync(`${lockDir}/owner.json`, "utf8")) as { pid?: unknown }).pid !== pid;
-  } catch {
-    return !existsSync(lockDir);
-  }
+  const owner = readLockOwner(lockDir);
+  return owner !== null ? owner.pid !== pid : !existsSync(lockDir);
 }
 
 export const run: Command = async (argv, ctx) => {
@@ -39,7 +37,7 @@ export const run: Command = async (argv, ctx) => {
       let releasedAtMs: number | null = null;
       const gone = (): boolean => {
         if (!isAlive(pid)) return true;
-        if (!released(pid, `${paths.events}.lock`, paths.socket)) return false;
+        if (!released(pid, instanceLockDir(paths.events), paths.socket)) return false;
         releasedAtMs ??= Date.now();
         return Date.now() - releasedAtMs > RELEASED_GRACE_MS;
       };

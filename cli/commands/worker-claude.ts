@@ -1,8 +1,10 @@
 // `cpwd claude [options] "PROMPT"`: a worker running `claude -p PROMPT --output-format stream-json
 // --verbose …`, whose progress (session, turns, cost, result) the daemon reads from its output.
 // Called from inside Claude Code, the calling session is recorded as the worker's parent.
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { loadConfig } from "../../src/platform/config.js";
+import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
@@ -11,16 +13,12 @@ import { SPAWN_FLAGS, spawnParams } from "./worker-spawn.js";
 
 const PERMISSION_MODES = ["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"];
 
-/** The claude binary: CPWD_CLAUDE_BIN, else config.json's claudeBin, else `claude` on PATH. */
+/**
+ * The claude binary: CPWD_CLAUDE_BIN, else config.json's claudeBin (whose default is `claude`, on
+ * PATH). The config is read as the daemon reads it: an invalid one throws INVALID_CONFIG.
+ */
 function claudeBin(ctx: CliContext): string {
-  if (ctx.env.CPWD_CLAUDE_BIN) return ctx.env.CPWD_CLAUDE_BIN;
-  try {
-    const raw = JSON.parse(readFileSync(cliPaths(ctx).config, "utf8")) as { claudeBin?: unknown };
-    if (typeof raw.claudeBin === "string" && raw.claudeBin !== "") return raw.claudeBin;
-  } catch {
-    // no config: the default
-  }
-  return "claude";
+  return ctx.env.CPWD_CLAUDE_BIN || loadConfig(cliPaths(ctx).config).claudeBin;
 }
 
 /**
@@ -81,6 +79,11 @@ export const run: Command = async (argv, ctx) => {
     const bin = claudeBin(ctx);
     params = spawnParams(flags, [bin, "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
   } catch (err) {
+    // A bad config.json is not a usage error: name the file and field, without the usage text.
+    if (err instanceof CpwdError && err.code === ErrorCode.InvalidConfig) {
+      writeLine(ctx.stderr, `cpwd claude: ${err.message}`);
+      return 1;
+    }
     writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }

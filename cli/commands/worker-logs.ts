@@ -2,9 +2,9 @@
 // follows the files (fs.watch, and from the start again after a rotation) across restarts of the
 // worker, until it reaches an ended state or Ctrl-C.
 import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
-import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { workerDir } from "../../src/platform/paths.js";
+import { workerLogFile, workerLogsDir } from "../../src/records/worker-files.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { withDaemon } from "../daemon-client.js";
@@ -89,21 +89,21 @@ export const run: Command = async (argv, ctx) => {
       return 1;
     }
     const id = String(worker.id);
-    const dir = join(workerDir(paths, id), "logs");
-    const streams: Array<[string, Writable]> = flags.both
-      ? [["stdout.log", ctx.stdout], ["stderr.log", ctx.stderr]]
+    const dir = workerDir(paths, id);
+    const streams: Array<["stdout" | "stderr", Writable]> = flags.both
+      ? [["stdout", ctx.stdout], ["stderr", ctx.stderr]]
       : flags.stderr
-        ? [["stderr.log", ctx.stderr]]
-        : [["stdout.log", ctx.stdout]];
-    const pumps = streams.map(([name, out]) => {
-      const file = join(dir, name);
+        ? [["stderr", ctx.stderr]]
+        : [["stdout", ctx.stdout]];
+    const pumps = streams.map(([stream, out]) => {
+      const file = workerLogFile(dir, stream);
       const t = tail(file, lines);
       if (t.text) out.write(t.text.endsWith("\n") ? t.text : `${t.text}\n`);
       return follower(file, t.size, out);
     });
     if (!flags.follow || FINAL.has(String(worker.state))) return 0;
     await new Promise<void>((resolve) => {
-      const watcher = watch(dir, () => pumps.forEach((p) => p()));
+      const watcher = watch(workerLogsDir(dir), () => pumps.forEach((p) => p()));
       // The worker's state needs asking: the daemon has no push channel for the CLI yet. The
       // daemon commits an end and its restart decision together, so an ended state is final.
       const timer = setInterval(async () => {

@@ -3,10 +3,11 @@
 // exit.json the wrapper writes — by fs.watch, never by polling, plus a slow liveness check that
 // catches a wrapper killed before it could write anything.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from "node:fs";
+import { closeSync, existsSync, watch, type FSWatcher } from "node:fs";
 import { basename, join } from "node:path";
-import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "../../src/platform/proc.js";
+import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { installWrapper } from "./wrapper-script.js";
 
@@ -18,40 +19,6 @@ export interface ProcessRunnerOptions {
   /** The shell that runs the wrapper. @default dash where it is installed, else /bin/sh */
   shell?: string;
   log?: { warn(obj: object, msg: string): void };
-}
-
-/** Reads exit.json; null while it is absent or half-written. */
-export function readExit(dir: string): ExitStatus | null {
-  const file = join(dir, "exit.json");
-  try {
-    const raw = JSON.parse(readFileSync(file, "utf8")) as { code: number | null; signal: string | null; timedOut: boolean; endedAt?: number };
-    // The file's mtime has ms precision; the wrapper's `date +%s` only seconds.
-    const endedAtMs = Math.round(statSync(file).mtimeMs);
-    return { code: raw.code ?? null, signal: raw.signal ?? null, timedOut: raw.timedOut === true, endedAtMs };
-  } catch {
-    return null;
-  }
-}
-
-interface RunRecord {
-  pid: number;
-  wrapperPid: number;
-  /** The separate timer's pid (TIMER proc, with a deadline); null otherwise. */
-  timerPid: number | null;
-  /** run.json's mtime: the wrapper, the worker and the timer all started before it was written. */
-  writtenAtMs: number;
-}
-
-/** Reads run.json; `writtenAtMs` (its mtime) stands in for the start time when none was recorded. */
-function readRun(dir: string): RunRecord | null {
-  try {
-    const file = join(dir, "run.json");
-    const r = JSON.parse(readFileSync(file, "utf8")) as { pid: number; wrapperPid: number; timerPid?: number | null };
-    if (typeof r.pid !== "number" || typeof r.wrapperPid !== "number") return null;
-    return { pid: r.pid, wrapperPid: r.wrapperPid, timerPid: typeof r.timerPid === "number" ? r.timerPid : null, writtenAtMs: Math.round(statSync(file).mtimeMs) };
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -84,7 +51,7 @@ function killGroup(pgid: number): boolean {
  * is in it), and the separate timer's session (TIMER proc) named in run.json.
  */
 export function killOrphan(handle: WorkerHandle, dir: string): boolean {
-  const run = readRun(dir);
+  const run = readRunRecord(dir);
   // The separate timer: only if it started before run.json was written (a reused pid did not). It
   // is never killed on an unknown start time: unlike the worker, it ends by itself.
   const timerStartedAtMs = run?.timerPid ? processStartedAtMs(run.timerPid) : null;
@@ -102,18 +69,6 @@ export function killOrphan(handle: WorkerHandle, dir: string): boolean {
     }
   }
   return killed;
-}
-
-/** Opens `file` for appending, creating it if needed, with mode 0600 whatever it had. */
-function openPrivate(file: string): number {
-  const fd = openSync(file, "a", 0o600);
-  try {
-    fchmodSync(fd, 0o600);
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-  return fd;
 }
 
 /**
@@ -140,16 +95,10 @@ export class ProcessRunner implements Runner {
   }
 
   async launch(spec: LaunchSpec): Promise<WorkerHandle> {
-    const logs = join(spec.dir, "logs");
-    mkdirSync(logs, { recursive: true, mode: 0o700 });
-    // A restart reuses the folder: the previous run's records must not be mistaken for this one's.
-    for (const f of ["exit.json", "run.json", "timed-out"]) rmSync(join(spec.dir, f), { force: true });
+    clearRunRecords(spec.dir);
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
-    // The logs are made here, private to the user, because the wrapper opens them for the worker
-    // with the user's umask (which the worker must keep). chmod too: a log left by an older cpwd
-    // may be 0644.
-    for (const name of ["stdout.log", "stderr.log"]) closeSync(openPrivate(join(logs, name)));
-    const wrapperLog = openPrivate(join(spec.dir, "wrapper.log"));
+    prepareWorkerLogs(spec.dir);
+    const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
     const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, "--", ...spec.argv];
     const child = spawn(this.shell.shell, args, {
       cwd: spec.cwd,
@@ -211,7 +160,7 @@ export class ProcessRunner implements Runner {
     };
     const check = () => {
       if (done) return;
-      const exit = existsSync(join(dir, "exit.json")) ? readExit(dir) : null;
+      const exit = readExitRecord(dir);
       if (exit) {
         stop();
         onExit(exit);
@@ -219,7 +168,7 @@ export class ProcessRunner implements Runner {
       }
       if (!isAlive(handle.wrapperPid)) {
         // The wrapper may have written exit.json between our read and its death: read once more.
-        const late = readExit(dir);
+        const late = readExitRecord(dir);
         stop();
         if (late) {
           onExit(late);
@@ -231,7 +180,7 @@ export class ProcessRunner implements Runner {
     };
     try {
       watcher = watch(dir, (_event, name) => {
-        if (name === "exit.json") check();
+        if (name === WORKER_FILES.exit) check();
       });
       watcher.on("error", () => {});
     } catch {
@@ -249,8 +198,8 @@ export class ProcessRunner implements Runner {
   }
 
   async adopt(workerId: string, dir: string, known: WorkerHandle | null): Promise<AdoptResult> {
-    const run = readRun(dir);
-    const exit = readExit(dir);
+    const run = readRunRecord(dir);
+    const exit = readExitRecord(dir);
     const handle: WorkerHandle | null = run
       ? {
           workerId,

@@ -13,7 +13,8 @@
 // Files in DIR: run.json {pid, wrapperPid, timerPid}; exit.json {code, signal, timedOut, endedAt};
 // timed-out (the deadline passed); all 0600 (umask 077 once the worker is started: only the worker
 // runs with the user's umask). logs/stdout.log, logs/stderr.log opened O_APPEND (so copytruncate
-// rotation is safe); the runner creates them 0600 beforehand.
+// rotation is safe); the runner creates them 0600 beforehand. Their names come from WORKER_FILES
+// (src/records/worker-files.ts), interpolated into the text; their readers live there too.
 //
 // What a shell cannot tell apart: a worker that exits with code 128+N and one killed by signal N
 // both give `wait` the status 128+N. The wrapper reports a signal when the status is 129…159 and
@@ -22,15 +23,16 @@
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { WORKER_FILES } from "../../src/records/worker-files.js";
 
 export const WRAPPER_SCRIPT = `#!/bin/sh
 # cpwd worker wrapper (generated; see daemon/runner/wrapper-script.ts)
 dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; shift 5
 # A process group (and session) of its own: setsid(1) on Linux, perl where it is missing (macOS).
 if command -v setsid >/dev/null 2>&1; then
-  setsid "$@" </dev/null >>"$dir/logs/stdout.log" 2>>"$dir/logs/stderr.log" &
+  setsid "$@" </dev/null >>"$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}" 2>>"$dir/${WORKER_FILES.logs}/${WORKER_FILES.stderr}" &
 else
-  perl -e 'setpgrp(0,0); exec @ARGV or die "cpwd: cannot run $ARGV[0]: $!\\n"' -- "$@" </dev/null >>"$dir/logs/stdout.log" 2>>"$dir/logs/stderr.log" &
+  perl -e 'setpgrp(0,0); exec @ARGV or die "cpwd: cannot run $ARGV[0]: $!\\n"' -- "$@" </dev/null >>"$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}" 2>>"$dir/${WORKER_FILES.logs}/${WORKER_FILES.stderr}" &
 fi
 child=$!
 # Everything the wrapper (and its timer) writes from here on is cpwd's own: run.json, exit.json,
@@ -53,7 +55,7 @@ on_chld() {
   [ -n "$timer" ] && ! running "$timer" || return 0
   timer=
   if [ "$phase" = deadline ]; then
-    : >"$dir/timed-out"
+    : >"$dir/${WORKER_FILES.timedOut}"
     kill -TERM -"$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null
     if [ "$grace_ms" -gt 0 ]; then
       phase=grace; sleep "$g" </dev/null >/dev/null & timer=$!
@@ -76,7 +78,7 @@ if [ "$timeout_ms" -gt 0 ]; then
     # TIMER proc: a timer shell in a session (or group) of its own, so that killing its group takes
     # its sleep along. Its pid goes into run.json: the daemon kills it if the wrapper is killed.
     # (The worker is started, so "$@" is free to hold the timer's command.)
-    set -- sh -c 'sleep "$1"; : >"$2/timed-out"; kill -TERM -"$3" 2>/dev/null || kill -TERM "$3" 2>/dev/null; sleep "$4"; kill -KILL -"$3" 2>/dev/null' cpwd-timer "$t" "$dir" "$child" "$g"
+    set -- sh -c 'sleep "$1"; : >"$2/${WORKER_FILES.timedOut}"; kill -TERM -"$3" 2>/dev/null || kill -TERM "$3" 2>/dev/null; sleep "$4"; kill -KILL -"$3" 2>/dev/null' cpwd-timer "$t" "$dir" "$child" "$g"
     if command -v setsid >/dev/null 2>&1; then
       setsid "$@" </dev/null >/dev/null &
     else
@@ -85,7 +87,7 @@ if [ "$timeout_ms" -gt 0 ]; then
     timer_group=$!
   fi
 fi
-printf '{"pid":%s,"wrapperPid":%s,"timerPid":%s}\\n' "$child" "$$" "\${timer_group:-null}" >"$dir/run.json.tmp" && mv -f "$dir/run.json.tmp" "$dir/run.json"
+printf '{"pid":%s,"wrapperPid":%s,"timerPid":%s}\\n' "$child" "$$" "\${timer_group:-null}" >"$dir/${WORKER_FILES.run}.tmp" && mv -f "$dir/${WORKER_FILES.run}.tmp" "$dir/${WORKER_FILES.run}"
 # Tell the daemon the pid, then let go of its pipe: a dead daemon must never SIGPIPE us.
 echo "$child"
 exec >/dev/null 2>&1
@@ -106,14 +108,14 @@ trap - CHLD
 [ -n "$timer_group" ] && { kill -TERM -"$timer_group" 2>/dev/null || kill -TERM "$timer_group" 2>/dev/null; }
 # Whatever is left of the worker's group (grandchildren that ignored SIGTERM) goes too.
 kill -KILL -"$child" 2>/dev/null
-timed_out=false; [ -e "$dir/timed-out" ] && timed_out=true
+timed_out=false; [ -e "$dir/${WORKER_FILES.timedOut}" ] && timed_out=true
 code=$status; signal=null
 if [ "$status" -gt 128 ] && [ "$status" -lt 160 ]; then
   name=$(kill -l $((status - 128)) 2>/dev/null)
   if [ -n "$name" ]; then code=null; signal="\\"SIG$name\\""; fi
 fi
-printf '{"code":%s,"signal":%s,"timedOut":%s,"endedAt":%s}\\n' "$code" "$signal" "$timed_out" "$(date +%s)" >"$dir/exit.json.tmp"
-mv -f "$dir/exit.json.tmp" "$dir/exit.json"
+printf '{"code":%s,"signal":%s,"timedOut":%s,"endedAt":%s}\\n' "$code" "$signal" "$timed_out" "$(date +%s)" >"$dir/${WORKER_FILES.exit}.tmp"
+mv -f "$dir/${WORKER_FILES.exit}.tmp" "$dir/${WORKER_FILES.exit}"
 `;
 
 /**

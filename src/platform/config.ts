@@ -1,5 +1,6 @@
 // Configuration: `$CPWD_HOME/config.json`, validated, with defaults for every field. Loaded by the
-// daemon and the CLI commands that need it; never by the hook shim (zod costs start-up time).
+// daemon and the CLI commands that need it; never by the hook shim (zod costs start-up time), which
+// reads its three fields by hand (hooks/shim-settings.ts), kept in step by its test.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
@@ -7,6 +8,7 @@ import { HOOK_BUDGET_MS } from "../protocol/hooks.js";
 
 const MiB = 1024 * 1024;
 
+/** config.json's fields, each with its default; an unknown field is refused (a typo, not a guess). */
 export const ConfigSchema = z
   .object({
     /** Largest JSON-RPC message (one line) accepted; a larger one closes the connection. @default 1 MiB */

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { acquireInstance, legacyDaemonAlive, lockFs, readLockOwner } from "../../daemon/instance.js";
+import { acquireInstance, legacyDaemonAlive, lockFs } from "../../daemon/instance.js";
+import { instanceLockDir, readLockOwner } from "../../src/records/instance-lock.js";
 import { processStartTime } from "../../src/platform/proc.js";
 import { pathsFor, tempHome } from "../helpers/daemon.js";
 
@@ -70,6 +71,32 @@ describe("the lock folder's fs", () => {
     assert.equal(await mkdirVia(fs, lockDir), null);
     assert.equal(await rmdirVia(fs, lockDir), null);
     assert.equal(existsSync(lockDir), false, "ours: removed");
+  });
+});
+
+describe("the owner record", () => {
+  let dir: string;
+  before(() => {
+    dir = tempHome("cpwd-owner-");
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const ownerOf = (text: string) => {
+    writeFileSync(join(dir, "owner.json"), text);
+    return readLockOwner(dir);
+  };
+
+  test("the lock folder is named as proper-lockfile names it, beside the event log", () => {
+    assert.equal(instanceLockDir("/h/events.jsonl"), "/h/events.jsonl.lock");
+  });
+
+  test("a record without a start time reads as one whose start time is unknown", () => {
+    assert.deepEqual(ownerOf(JSON.stringify({ pid: 42 })), { pid: 42, startTime: null });
+  });
+
+  test("a record that is half-written or not an owner record reads as no owner", () => {
+    for (const text of ["", '{"pid":4', "null", "[42]", '{"pid":"42"}', '{"pid":0}', '{"pid":4.5}', '{"pid":42,"startTime":7}']) {
+      assert.equal(ownerOf(text), null, text);
+    }
   });
 });
 
