@@ -16,10 +16,12 @@ export interface WorkerSummary {
   endedAtMs?: number | null | undefined;
   restarts?: number | undefined;
   claude?: { costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } | null | undefined;
+  /** For a `--worktree` worker: how many files it changed since it started (null: not counted yet). */
+  worktreeChanges?: number | null | undefined;
 }
 
 /** States worth telling a session about. */
-const ENDED = new Set(["exited", "failed", "timed_out", "stopped", "fatal", "backoff"]);
+export const ENDED = new Set(["exited", "failed", "timed_out", "stopped", "fatal", "backoff"]);
 const RUNNING = new Set(["starting", "running", "stopping"]);
 export const DIGEST_MAX_CHARS = 2_000;
 
@@ -32,6 +34,15 @@ function duration(ms: number): string {
 
 function label(w: WorkerSummary): string {
   return w.name ? `${w.id} "${w.name}"` : w.id;
+}
+
+/** What a `--worktree` worker changed, and the command that shows it ("" for other workers). */
+function worktreeNote(w: WorkerSummary): string {
+  const n = w.worktreeChanges;
+  if (n === undefined) return "";
+  if (n === 0) return ", no files changed in its worktree";
+  const what = n === null ? "changes in its worktree" : `${n} file${n === 1 ? "" : "s"} changed in its worktree`;
+  return `, ${what}: see \`cpwd diff ${w.id}\``;
 }
 
 /** One line about a worker that ended. */
@@ -52,7 +63,7 @@ export function describeEnded(w: WorkerSummary): string {
   const c = w.claude;
   const cost = c && (c.costUsd != null || c.turns != null) ? ` (${[c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : "", c.turns != null ? `${c.turns} turns` : ""].filter(Boolean).join(", ")})` : "";
   const result = c?.result ? `: ${c.result.split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" / ").slice(0, 300)}` : "";
-  return `- ${label(w)} ${how}${ran}${cost}${result}`;
+  return `- ${label(w)} ${how}${ran}${cost}${worktreeNote(w)}${result}`;
 }
 
 const FOOTER = "Run `cpwd status` for every worker and `cpwd logs <id>` for output.";

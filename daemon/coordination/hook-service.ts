@@ -7,13 +7,15 @@ import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 import { hookMethods } from "../../src/protocol/rpc-hooks.js";
 import { claimPath, ClaimTable, type Claim } from "./claims.js";
 import type { DaemonContext } from "../context.js";
-import { DigestBook, type WorkerSummary } from "./digests.js";
+import { DigestBook, ENDED, type WorkerSummary } from "./digests.js";
 import type { MethodGroup } from "../rpc-table.js";
+import { WorktreeCounts } from "./worktree-counts.js";
+import { recordedWorktree } from "../claude/worktree.js";
 
 /** Events whose reply may carry a digest as additionalContext. */
 const DIGEST_EVENTS = new Set(["SessionStart", "UserPromptSubmit", "PostToolUse"]);
-/** Worker states after which its claims are released. */
-const ENDED = new Set(["exited", "failed", "timed_out", "stopped", "fatal", "backoff"]);
+/** Longest a digest waits for a `--worktree` worker's count of changed files (then says "see `cpwd diff`"). */
+const COUNT_WAIT_MS = 250;
 /** Worker states in which a worker's edits claim files: its process may be running. */
 const LIVE = new Set(["starting", "running", "stopping"]);
 const WORKER_ID = /^W\d+$/;
@@ -28,13 +30,14 @@ export interface HookServiceDeps {
   log: EventLog;
   /** The supervisor's current view of its workers (for digests: it builds every worker's view). */
   workers: () => WorkerSummary[];
-  /** One worker's state and name by id, without building any view: what a hook call needs. */
-  worker: (id: string) => { state: string; name: string | null } | undefined;
+  /** One worker's record by id, without building any view: what a hook call needs (meta: its worktree). */
+  worker: (id: string) => { state: string; name: string | null; meta: Record<string, unknown>; endedAtMs: number | null } | undefined;
 }
 
 export class HookService {
   readonly claims: ClaimTable;
   readonly digests: DigestBook;
+  private readonly worktreeCounts = new WorktreeCounts();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: HookServiceDeps, history: Iterable<EventRecord>) {
@@ -51,7 +54,10 @@ export class HookService {
       for (const e of records) this.digests.observe(e);
       const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
       // The supervisor applies its events right after they are durable, i.e. after this callback.
-      if (touched.size > 0) setImmediate(() => void this.releaseEnded(touched));
+      if (touched.size > 0) setImmediate(() => {
+        void this.releaseEnded(touched);
+        this.countWorktrees(touched);
+      });
     });
   }
 
@@ -66,6 +72,21 @@ export class HookService {
       return !w || ENDED.has(w.state) ? this.claims.releaseWorker(id, w ? `worker ${w.state}` : "worker removed") : [];
     });
     await this.record(events).catch((err) => this.deps.ctx.log.error({ err }, "releasing claims failed"));
+  }
+
+  /** Starts counting what ended `--worktree` workers changed, so their digest need not wait for git. */
+  private countWorktrees(workers: Set<string>): void {
+    for (const id of workers) {
+      const w = this.deps.worker(id);
+      const wt = w && ENDED.has(w.state) && w.endedAtMs !== null ? recordedWorktree(w.meta) : undefined;
+      if (wt) void this.worktreeCounts.count(id, w!.endedAtMs!, wt);
+    }
+  }
+
+  /** The supervisor's workers, each ended `--worktree` worker with how many files it changed. */
+  private summaries(now: number): Promise<WorkerSummary[]> {
+    const worktree = (id: string) => recordedWorktree(this.deps.worker(id)?.meta ?? {});
+    return this.worktreeCounts.annotate(this.deps.workers(), worktree, now - this.deps.ctx.config.digestRecentMs, COUNT_WAIT_MS);
   }
 
   private async record(events: EventInput[]): Promise<EventRecord[]> {
@@ -109,7 +130,10 @@ export class HookService {
       }
     }
     if (session && DIGEST_EVENTS.has(event)) {
-      const digest = this.digests.digest(session, this.deps.workers(), this.deps.log.lastSeq, now, event === "SessionStart");
+      // The seq and the workers are read in the same tick (the counts are awaited after): a worker
+      // that ends while we wait is news for the next digest, not skipped by this one.
+      const lastSeq = this.deps.log.lastSeq;
+      const digest = this.digests.digest(session, await this.summaries(now), lastSeq, now, event === "SessionStart");
       if (digest) {
         events.push(digest.event);
         output = { hookSpecificOutput: { hookEventName: event, additionalContext: digest.text } };
