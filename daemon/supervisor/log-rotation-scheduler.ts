@@ -10,9 +10,11 @@
 // to reach about half the limit between checks, down to CHECK_MIN_MS. No busy polling when idle.
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { WORKER_FILES } from "../../src/records/worker-files.js";
 import { rotateLog } from "./rotate-log-file.js";
 
-const STREAMS = ["stdout.log", "stderr.log"];
+/** The live log files of a worker's log folder. */
+const STREAMS = [WORKER_FILES.stdout, WORKER_FILES.stderr];
 /** The slowest check, for workers that print little or nothing. */
 export const CHECK_MAX_MS = 2_000;
 /** The fastest check, for a worker printing at disk speed. */

@@ -1,0 +1,42 @@
+// Coming back after a daemon restart: what the replayed log leaves to do (the queue, backoffs to
+// re-arm, decisions lost in a crash, workers to re-adopt) and asking the runner about each worker
+// that was running. The supervisor carries the plan out under its lock (`Supervisor.resume`).
+import type { Logger } from "pino";
+import { ACTIVE_STATES, FINAL_STATES } from "../../src/protocol/workers.js";
+import type { WorkerRecord } from "../../src/workers/machine.js";
+import type { AdoptResult, Runner, WorkerHandle } from "../runner/runner.js";
+
+/** What the replayed workers leave to do, in the order the supervisor does it. */
+export interface ResumePlan {
+  /** Queued workers, oldest first (FIFO across the restart). */
+  ready: string[];
+  /** Workers in backoff and the time left before each starts again (0 if already due). */
+  backoffs: Array<{ id: string; delayMs: number }>;
+  /**
+   * Ended workers whose follow-up (backoff, fatal, a user's restart) may have been lost: the daemon
+   * may have died between a `worker.exited` and its decision. For most the policy says "none".
+   */
+  undecided: string[];
+  /** Workers the log says run (starting, running, stopping): the runner is asked about each. */
+  active: WorkerRecord[];
+}
+
+export function planResume(workers: ReadonlyMap<string, WorkerRecord>, nowMs: number): ResumePlan {
+  const all = [...workers.values()];
+  return {
+    ready: all.filter((w) => w.state === "queued").sort((a, b) => a.queuedSeq - b.queuedSeq).map((w) => w.id),
+    backoffs: all.filter((w) => w.state === "backoff").map((w) => ({ id: w.id, delayMs: Math.max(0, (w.nextStartAtMs ?? nowMs) - nowMs) })),
+    undecided: all.filter((w) => FINAL_STATES.has(w.state) && w.state !== "fatal").map((w) => w.id),
+    active: all.filter((w) => ACTIVE_STATES.has(w.state)),
+  };
+}
+
+/** Asks the runner whether a worker the log says runs still does, with the handle recorded at its start. */
+export async function adoptWorker(runner: Runner, log: Logger, w: WorkerRecord, dir: string): Promise<AdoptResult> {
+  const known: WorkerHandle | null = w.pid && w.wrapperPid
+    ? { workerId: w.id, pid: w.pid, wrapperPid: w.wrapperPid, pidStartTime: w.pidStartTime, wrapperStartTime: w.wrapperStartTime, startedAtMs: w.startedAtMs ?? 0 }
+    : null;
+  const r = await runner.adopt(w.id, dir, known);
+  log.info({ worker: w.id, found: r.kind }, "adopting worker after restart");
+  return r;
+}

@@ -1,0 +1,41 @@
+// A new worker's folder, made at queue time: the folder and its log folder, and its spec.json,
+// which keeps the environment (it may hold secrets) out of the event log.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { WorkerSpec } from "../../src/protocol/workers.js";
+import { WORKER_FILES, workerLogsDir } from "../../src/records/worker-files.js";
+
+/**
+ * Makes a new worker's folder (private to the user) and writes its spec.json (0600), environment
+ * included. `prepare` may rewrite the spec first, knowing the id and folder; if it throws, the
+ * folder is deleted again and the error passed on.
+ */
+export async function makeWorkerFolder(
+  dir: string,
+  id: string,
+  requested: WorkerSpec,
+  prepare?: (id: string, spec: WorkerSpec, dir: string) => Promise<WorkerSpec>,
+): Promise<WorkerSpec> {
+  mkdirSync(workerLogsDir(dir), { recursive: true, mode: 0o700 });
+  let spec = requested;
+  if (prepare) {
+    try {
+      spec = await prepare(id, spec, dir);
+    } catch (err) {
+      // Refused before it was queued (no git repository for --worktree): nothing of it stays.
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  writeFileSync(join(dir, WORKER_FILES.spec), `${JSON.stringify({ id, ...spec })}\n`, { mode: 0o600 });
+  return spec;
+}
+
+/** The environment a worker was spawned with; none if its spec.json is missing or unreadable. */
+export function readSpecEnv(dir: string): Record<string, string> {
+  try {
+    return (JSON.parse(readFileSync(join(dir, WORKER_FILES.spec), "utf8")) as { env?: Record<string, string> }).env ?? {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,16 @@
+// The callbacks another area may give the supervisor, called at points of a worker's life.
+import type { WorkerSpec, WorkerView } from "../../src/protocol/workers.js";
+import type { WorkerRecord } from "../../src/workers/machine.js";
+
+/**
+ * Callbacks at points of a worker's life, for other areas (the Claude lifecycle makes worktrees
+ * and follows Claude workers' output). Not Claude Code hooks: those are the hook service's.
+ */
+export interface WorkerLifecycle {
+  /** May rewrite a new worker's spec once its id is known (e.g. create its git worktree). */
+  prepare?(id: string, spec: WorkerSpec, dir: string): Promise<WorkerSpec>;
+  started?(w: WorkerRecord, dir: string): void;
+  ended?(w: WorkerRecord): void;
+  removed?(w: WorkerRecord): Promise<string[]>;
+  view?(w: WorkerRecord): Partial<WorkerView>;
+}
