@@ -9,7 +9,7 @@ import { cleanup, cpwd, pathsFor, startDaemon, tempHome, waitFor, type TestDaemo
 import { CLAUDE_BIN, claudeEnv, hookSettings, makeProject, runClaude } from "../helpers/claude.js";
 import { allText, startFakeApi, toolResults, toolThenText } from "../helpers/fake-messages-api.js";
 import { SHIM } from "../helpers/shim.js";
-import { liveWorker, nodeFixture } from "../helpers/fixtures.js";
+import { liveWorker } from "../helpers/fixtures.js";
 
 const shimCommand = `${JSON.stringify(process.execPath)} ${JSON.stringify(SHIM)}`;
 
@@ -53,10 +53,16 @@ describe("Claude Code with cpwd's hooks", () => {
   test("a worker's news reaches the model inside the conductor's next request", async () => {
     const d = await startDaemon();
     const p = makeProject(hookSettings(shimCommand));
-    const api = await startFakeApi(toolThenText({ name: "Bash", input: { command: "sleep 2", description: "wait" } }));
+    // The order is made, not timed: the builder runs until the conductor's Bash call releases it,
+    // and that call returns only once the builder's exit is in the record.
+    const release = join(p.dir, "release");
+    const command = `touch ${release}; while ! grep -q '"type":"worker.exited"' ${d.paths.events}; do sleep 0.05; done`;
+    const api = await startFakeApi(toolThenText({ name: "Bash", input: { command, description: "wait" } }));
     try {
       const c = await d.client();
-      const { worker } = await c.call("worker.spawn", { argv: nodeFixture("sleep.js", "800"), name: "builder", cwd: p.project, env: { PATH: process.env.PATH ?? "" } } as never);
+      const argv = ["/bin/sh", "-c", `while [ ! -e ${release} ]; do sleep 0.05; done`];
+      const { worker } = await c.call("worker.spawn", { argv, name: "builder", cwd: p.project, env: { PATH: process.env.PATH ?? "" } } as never);
+      await waitFor("the builder to run", async () => (await c.call("worker.get", { target: String(worker.id) })).workers[0]?.state === "running");
       c.close();
       const run = await runClaude({
         cwd: p.project,
