@@ -24,7 +24,7 @@ const COMMANDS: Record<string, { load: Loader; summary: string; usage: string; o
   kill: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.kill })), summary: "SIGKILL a worker's process group", usage: "cpwd kill W3|NAME|all" },
   restart: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.restart })), summary: "restart a worker", usage: "cpwd restart W3|NAME|all" },
   rm: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.rm })), summary: "forget an ended worker (--force stops it first)", usage: "cpwd rm W3|NAME|all [--force|-f]" },
-  logs: { load: () => import("./commands/worker-logs.js"), summary: "a worker's output: logs W3 [-f] [--stderr|--both] [-n 100]", usage: "cpwd logs W3|NAME [--follow|-f] [--stderr|--both] [--lines|-n 100]" },
+  logs: { load: () => import("./commands/worker-logs.js"), summary: "a worker's output (a Claude worker's as a transcript): logs W3 [-f] [-n 100] [--raw] [-t]", usage: "cpwd logs W3|NAME [--follow|-f] [--stderr|--both] [--lines|-n 100] [--raw] [--timestamps|-t]" },
   diff: { load: () => import("./commands/worker-diff.js"), summary: "a --worktree worker's changes since it started (--stat)", usage: "cpwd diff W3|NAME [--stat]    (no daemon needed)" },
   merge: { load: () => import("./commands/worker-merge.js"), summary: "merge a --worktree worker's branch into your checkout", usage: "cpwd merge W3|NAME [--commit]    (--commit: commit what it left uncommitted first)" },
   replay: { load: () => import("./commands/worker-replay.js"), summary: "the worker table at any seq, from events.jsonl alone", usage: "cpwd replay [--at SEQ] [--json]    (no daemon needed)" },
