@@ -21,8 +21,8 @@ import { LiveWorkers } from "./live-workers.js";
 import { LogRotationScheduler } from "./log-rotation-scheduler.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { signalStop } from "./stop-signals.js";
-import { exitEvents, followUp, LOST_ADOPTED, queuedEvent, requeuedByUser, startedEvent, type FollowUp } from "./worker-events.js";
-import { makeWorkerFolder, readSpecEnv } from "./worker-folder.js";
+import { exitEvents, followUp, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, type FollowUp } from "./worker-events.js";
+import { makeWorkerFolder, readSpecEnv, rewriteSpecCommand } from "./worker-folder.js";
 import type { WorkerLifecycle } from "./worker-lifecycle.js";
 
 export type { WorkerLifecycle } from "./worker-lifecycle.js";
@@ -113,6 +113,25 @@ export class Supervisor {
       const id = this.ledger.reserveId();
       const spec = await makeWorkerFolder(this.dir(id), id, requested, this.deps.lifecycle?.prepare?.bind(this.deps.lifecycle));
       await this.ledger.commit([queuedEvent(id, spec, this.deps.ctx.config.defaultGraceMs)]);
+      this.queue.push(id);
+      this.queue.schedule();
+      return this.view(this.workers.get(id)!);
+    });
+  }
+
+  /**
+   * A new run of an ended worker with a new command (and meta, if given): recorded as `worker.queued`
+   * of the same worker, which keeps its name, folder, environment and policies.
+   */
+  rerun(id: string, argv: string[], meta?: Record<string, unknown>): Promise<WorkerView> {
+    return this.ledger.locked(async () => {
+      const w = this.require(id);
+      if (!FINAL_STATES.has(w.state)) {
+        throw new CpwdError(ErrorCode.InvalidState, `${id} is ${w.state}: a new run can start once it has ended (\`cpwd stop ${id}\` ends it now)`);
+      }
+      const queued = rerunEvent(w, argv, meta);
+      await this.ledger.commit([queued]);
+      rewriteSpecCommand(this.dir(id), argv, this.workers.get(id)!.meta);
       this.queue.push(id);
       this.queue.schedule();
       return this.view(this.workers.get(id)!);

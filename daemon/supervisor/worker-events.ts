@@ -1,5 +1,5 @@
-// The events the supervisor writes about a worker's runs: queued, started, its end, and the decision
-// that follows an end (a user's restart, a policy backoff, fatal). Pure: the supervisor commits them.
+// The events the supervisor writes about a worker's runs: queued (new, or a rerun), started, its end,
+// and the decision that follows an end (a user's restart, a policy backoff, fatal). Pure: the supervisor commits them.
 import type { EventInput } from "../../src/protocol/events.js";
 import type { WorkerSpec } from "../../src/protocol/workers.js";
 import type { WorkerRecord } from "../../src/workers/machine.js";
@@ -56,6 +56,12 @@ export function exitEvents(w: WorkerRecord, exit: ExitStatus, reason?: string): 
 export function requeuedByUser(w: WorkerRecord): EventInput {
   const spec = { name: w.name, argv: w.argv, cwd: w.cwd, timeoutMs: w.timeoutMs, graceMs: w.graceMs, restart: w.restart, meta: w.meta };
   return { type: "worker.queued", worker: w.id, payload: { spec, by: "user restart" } };
+}
+
+/** `worker.queued` for a new run of an ended worker with a new command, and new meta if given. */
+export function rerunEvent(w: WorkerRecord, argv: string[], meta?: Record<string, unknown>): EventInput {
+  const spec = { name: w.name, argv, cwd: w.cwd, timeoutMs: w.timeoutMs, graceMs: w.graceMs, restart: w.restart, meta: meta ?? w.meta };
+  return { type: "worker.queued", worker: w.id, payload: { spec, by: "rerun" } };
 }
 
 /** What follows an end: the events to record, then what to do once they are durable. */

@@ -1,5 +1,5 @@
 // A new worker's folder, made at queue time: the folder and its log folder, and its spec.json,
-// which keeps the environment (it may hold secrets) out of the event log.
+// which keeps the environment (it may hold secrets) out of the event log; a rerun's new command.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { WorkerSpec } from "../../src/protocol/workers.js";
@@ -29,6 +29,21 @@ export async function makeWorkerFolder(
   }
   writeFileSync(join(dir, WORKER_FILES.spec), `${JSON.stringify({ id, ...spec })}\n`, { mode: 0o600 });
   return spec;
+}
+
+/**
+ * Records a rerun's command (and meta) in spec.json beside the environment, which stays. A file
+ * missing or unreadable is left as it is: the event log is the record, spec.json keeps the env.
+ */
+export function rewriteSpecCommand(dir: string, argv: string[], meta: Record<string, unknown>): void {
+  const file = join(dir, WORKER_FILES.spec);
+  let spec: Record<string, unknown>;
+  try {
+    spec = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  writeFileSync(file, `${JSON.stringify({ ...spec, argv, meta })}\n`, { mode: 0o600 });
 }
 
 /** The environment a worker was spawned with; none if its spec.json is missing or unreadable. */

@@ -39,6 +39,11 @@ export function workerMethodGroup(sup: Supervisor): MethodGroup<typeof workerMet
       "worker.stop": (p) => each(p.target, (id) => sup.stop(id, p.graceMs)),
       "worker.kill": (p) => each(p.target, (id) => sup.kill(id)),
       "worker.restart": (p) => each(p.target, (id) => sup.restart(id)),
+      "worker.rerun": async (p) => {
+        const ids = p.target === "all" ? [] : sup.resolve(p.target);
+        if (ids.length !== 1) throw new CpwdError(ErrorCode.InvalidArgument, `a rerun names one worker (an id like W3 or a name), not ${p.target}`);
+        return { worker: await sup.rerun(ids[0]!, p.argv, p.meta) };
+      },
       "worker.remove": async (p) => {
         const ids = sup.resolve(p.target);
         const removed: string[] = [];

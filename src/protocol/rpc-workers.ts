@@ -1,4 +1,4 @@
-// RPC contracts of the supervisor: spawn, list, get, stop, kill, restart, remove.
+// RPC contracts of the supervisor: spawn, list, get, stop, kill, restart, rerun, remove.
 import { z } from "zod";
 import type { MethodSpec } from "./rpc-method-spec.js";
 import { WorkerSpecSchema } from "./workers.js";
@@ -37,6 +37,12 @@ export const workerMethods = {
     summary: "Stops the worker if it runs, then queues it again (a user restart does not count towards the crash-loop limit).",
     params: z.object({ target: Target }).strict(),
     result: Views,
+  },
+  "worker.rerun": {
+    summary:
+      "Starts a new run of an ended worker with a new command (`argv`) and, if given, new `meta` (replacing it whole); name, folder, environment and policies stay. Refused while the worker has not ended.",
+    params: z.object({ target: Target, argv: WorkerSpecSchema.shape.argv, meta: z.record(z.string(), z.unknown()).optional() }).strict(),
+    result: z.object({ worker: z.record(z.string(), z.unknown()) }),
   },
   "worker.remove": {
     summary:

@@ -82,6 +82,7 @@ export function allowed(type: string, from: WorkerState | "none"): boolean {
 
 const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The parts of an event the machine reads. */
 type WorkerEvent = Pick<EventRecord, "type" | "seq" | "ts" | "payload" | "worker">;
@@ -143,7 +144,10 @@ function newRecord(id: string, seq: number, spec: Partial<WorkerRecord> & { rest
 /** One reducer per transition type; `allowed` has already checked the state it comes from. */
 const REDUCERS: Record<keyof typeof TRANSITIONS, (s: Step) => WorkerRecord | null> = {
   "worker.queued": ({ w, e, id }) => {
-    const base = w ?? newRecord(id, e.seq, e.payload.spec as Partial<WorkerRecord> & { restart: WorkerRecord["restart"] });
+    const spec = e.payload.spec as Partial<WorkerRecord> & { restart: WorkerRecord["restart"] };
+    // A known worker queued again (a user restart, a rerun) takes its command and meta from the
+    // payload: a rerun changes them; everything else stays as it was spawned.
+    const base = w ? { ...w, argv: Array.isArray(spec.argv) ? spec.argv : w.argv, meta: isObject(spec.meta) ? spec.meta : w.meta } : newRecord(id, e.seq, spec);
     // A user restart of an ended worker: a clean slate for the crash-loop counters.
     return { ...base, state: "queued", queuedSeq: e.seq, restartTimesMs: [], attempt: 0, reason: null, nextStartAtMs: null, restartRequested: false, stopGraceMs: null };
   },
