@@ -1,7 +1,7 @@
-// Checks the JSON-RPC 2.0 request envelope before a message reaches json-rpc-2.0, whose own check
-// accepts a non-string method and throws on `null` (see docs/protocol.md). No zod: this is the
-// hot path of every call.
-import type { JSONRPCRequest } from "json-rpc-2.0";
+// The JSON-RPC 2.0 envelope: checks a request before it reaches json-rpc-2.0, whose own check
+// accepts a non-string method and throws on `null` (see docs/protocol.md), and builds the error
+// replies the server sends itself. No zod: this is the hot path of every call.
+import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
 
 /** True when `msg` is a well-formed request or notification. */
 export function isRequestEnvelope(msg: unknown): msg is JSONRPCRequest {
@@ -18,4 +18,9 @@ export function replyId(msg: unknown): string | number | null {
   if (typeof msg !== "object" || msg === null) return null;
   const id = (msg as { id?: unknown }).id;
   return typeof id === "string" || typeof id === "number" ? id : null;
+}
+
+/** An error reply; `data` is left out when undefined, as the spec makes it optional. */
+export function errorResponse(id: string | number | null, code: number, message: string, data?: unknown): JSONRPCResponse {
+  return { jsonrpc: "2.0", id, error: data === undefined ? { code, message } : { code, message, data } };
 }

@@ -1,31 +1,21 @@
 // The RPC endpoint: a Unix socket (named pipe on Windows) speaking newline-delimited JSON-RPC 2.0.
-// Owns connections, framing, batches, the message-size limit and slow-client protection (a
-// connection not reading its replies gets no new calls started; heavy work goes through one gate
-// for all connections); the method logic is a json-rpc-2.0 server handed in, so this file never
-// sees a method name.
+// Owns listening, accepting, batches, the in-flight count and close; each connection's own state
+// (its queue, pausing, the unfinished-message deadline, its reply backlog) is a `Connection`, and
+// heavy work goes through one gate for all connections. The method logic is a json-rpc-2.0 server
+// handed in, so this file never sees a method name.
 import { chmodSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
 import { ErrorCode, RpcCode } from "../protocol/errors.js";
-import { isRequestEnvelope, replyId } from "./envelope.js";
-import { frame, LineSplitter } from "./framing.js";
+import { Connection, type ConnectionInfo, type ConnectionLimits, type ReplySink, type RpcLog } from "./connection.js";
+import { errorResponse, isRequestEnvelope, replyId } from "./envelope.js";
 import { HeavyWorkGate } from "./heavy-work-gate.js";
-import { PartialMessageDeadline } from "./partial-deadline.js";
 
-/** Per-connection facts passed to every method call. */
-export interface ConnectionInfo {
-  connectionId: number;
-  /**
-   * Runs heavy work (a large read) on this connection's turn at the server's gate: a few such
-   * jobs run at once over all connections, connections take turns, and a connection's jobs wait
-   * while it is not reading its replies. Rejects without running `work` if the connection closes
-   * first (CONNECTION_CLOSED), or if the server closes while the connection is not reading
-   * (SHUTTING_DOWN).
-   */
-  runHeavy<T>(work: () => Promise<T>): Promise<T>;
-}
+// What method handlers receive is part of the server's contract, so it is offered here too.
+export type { ConnectionInfo } from "./connection.js";
 
+/** How the server listens, and its limits; the defaults suit the daemon. */
 export interface RpcServerOptions {
   socketPath: string;
   /** The method logic: a json-rpc-2.0 server whose methods get the ConnectionInfo (or part of it). */
@@ -52,29 +42,15 @@ export interface RpcServerOptions {
   maxPendingCallsPerConnection?: number;
   /** A batch's entries run this many at a time (never more than the pending-call limit). @default 64 */
   batchSliceEntries?: number;
-  log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
-}
-
-/** Where a connection's replies go, and how much of them it may have waiting. */
-interface ReplySink {
-  /** Frames and writes one message. */
-  send(msg: unknown): void;
-  /** Writes an already framed message (ending in a newline). */
-  sendText(text: string): void;
-  /** The connection's unsent-bytes limit: no single reply may be larger. */
-  maxBytes: number;
-  closed(): boolean;
-}
-
-function errorResponse(id: string | number | null, code: number, message: string, data?: unknown): JSONRPCResponse {
-  return { jsonrpc: "2.0", id, error: data === undefined ? { code, message } : { code, message, data } };
+  log: RpcLog;
 }
 
 /** A listening RPC server; `close` stops accepting and waits for in-flight calls. */
 export class RpcServer {
   private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly live = new Set<Connection>();
   private readonly heavy: HeavyWorkGate;
+  private readonly limits: ConnectionLimits;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private nextConnectionId = 1;
@@ -84,6 +60,14 @@ export class RpcServer {
   private constructor(private readonly opts: RpcServerOptions) {
     this.server = createServer((socket) => this.accept(socket));
     this.heavy = new HeavyWorkGate(Math.max(1, opts.heavyJobsAtOnce ?? 2));
+    this.limits = {
+      maxMessageBytes: opts.maxMessageBytes,
+      maxUnsentBytes: opts.maxUnsentBytes ?? 16 * 1024 * 1024,
+      replyHighWaterBytes: opts.replyHighWaterBytes ?? 1024 * 1024,
+      partialLineTimeoutMs: opts.partialLineTimeoutMs ?? 30_000,
+      linesPerTurn: opts.linesPerTurn ?? 64,
+      maxPendingCalls: opts.maxPendingCallsPerConnection ?? 256,
+    };
   }
 
   /**
@@ -115,120 +99,22 @@ export class RpcServer {
     return s;
   }
 
+  /** Connections open now. */
   get connections(): number {
-    return this.sockets.size;
+    return this.live.size;
   }
 
+  /** Each accepted socket becomes a Connection that hands its complete lines to `handleLine`. */
   private accept(socket: Socket): void {
-    const maxUnsent = this.opts.maxUnsentBytes ?? 16 * 1024 * 1024;
-    const highWater = this.opts.replyHighWaterBytes ?? 1024 * 1024;
-    /** Too much of its replies waits unsent: the client is not keeping up (or not reading at all). */
-    const backlogged = (): boolean => socket.writableLength > highWater;
-    const lane = this.heavy.lane(() => !backlogged() && !socket.destroyed);
-    const info: ConnectionInfo = { connectionId: this.nextConnectionId++, runHeavy: (work) => lane.run(work) };
-    const partialMs = this.opts.partialLineTimeoutMs ?? 30_000;
-    const linesPerTurn = this.opts.linesPerTurn ?? 64;
-    const maxPending = this.opts.maxPendingCallsPerConnection ?? 256;
-    this.sockets.add(socket);
-    const partial = new PartialMessageDeadline(partialMs, () => {
-      this.opts.log.warn({ connectionId: info.connectionId, partialMs }, "rpc message left unfinished; closing");
-      socket.destroy();
+    const conn = new Connection(socket, {
+      connectionId: this.nextConnectionId++,
+      limits: this.limits,
+      gate: this.heavy,
+      handleLine: (text, info, out, settled) => this.handleLine(text, info, out, settled),
+      log: this.opts.log,
+      onClose: () => this.live.delete(conn),
     });
-
-    const sendText = (text: string): void => {
-      if (socket.destroyed) return;
-      socket.write(text);
-      // A client that never reads would make us buffer without end: drop it instead.
-      if (socket.writableLength > maxUnsent) {
-        this.opts.log.warn({ connectionId: info.connectionId }, "rpc client not reading its replies; closing");
-        socket.destroy();
-      }
-    };
-    const out: ReplySink = { send: (msg) => sendText(frame(msg)), sendText, maxBytes: maxUnsent, closed: () => socket.destroyed };
-
-    // Fairness: complete lines wait in `queue` and are handled at most `linesPerTurn` per
-    // event-loop turn (setImmediate between slices, so other connections are read in between),
-    // and reading pauses while the queue is not empty, too many of this connection's calls are
-    // unanswered, or its replies back up past `highWater` (it goes on at 'drain'). One client's
-    // megabyte of pipelined requests never holds up another's ping, and one that does not read
-    // its replies is paused instead of buffered for.
-    const queue: string[] = [];
-    let head = 0;
-    let pendingCalls = 0;
-    let sliceScheduled = false;
-    let linesSeen = 0;
-    const pump = (): void => {
-      sliceScheduled = false;
-      let n = 0;
-      while (head < queue.length && pendingCalls < maxPending && !backlogged() && !socket.destroyed) {
-        if (n++ === linesPerTurn) {
-          sliceScheduled = true;
-          setImmediate(pump);
-          break;
-        }
-        const text = queue[head]!;
-        queue[head++] = "";
-        pendingCalls += this.handleLine(text, info, out, (done) => {
-          pendingCalls -= done;
-          if (!sliceScheduled && head < queue.length && pendingCalls < maxPending) {
-            sliceScheduled = true;
-            setImmediate(pump);
-          }
-        });
-      }
-      if (head === queue.length) {
-        queue.length = 0;
-        head = 0;
-        if (socket.isPaused()) {
-          socket.resume();
-          partial.resume();
-        }
-      } else if (!socket.isPaused()) {
-        // While we are the ones not reading, the client's unfinished message is not its fault.
-        socket.pause();
-        partial.pause();
-      }
-    };
-
-    const splitter = new LineSplitter(this.opts.maxMessageBytes, {
-      line: (text) => {
-        linesSeen++;
-        queue.push(text);
-      },
-      tooLarge: (bytes) => {
-        this.opts.log.warn({ connectionId: info.connectionId, bytes }, "rpc message over the size limit; closing");
-        out.send(
-          errorResponse(null, RpcCode.InvalidRequest, `message larger than ${this.opts.maxMessageBytes} bytes`, {
-            code: ErrorCode.MessageTooLarge,
-            limit: this.opts.maxMessageBytes,
-          }),
-        );
-        socket.end();
-        socket.destroySoon();
-      },
-    });
-
-    socket.on("data", (chunk: Buffer) => {
-      const linesBefore = linesSeen;
-      splitter.push(chunk);
-      // A slow-loris client that starts a message and never ends it gets a deadline, counted
-      // from the message's first byte: more bytes of the same message do not extend it.
-      if (splitter.pending === 0 || socket.destroyed) partial.stop();
-      else if (linesSeen > linesBefore || !partial.running) partial.start(); // a new message began in this chunk
-      if (!sliceScheduled) pump();
-    });
-    socket.on("drain", () => {
-      lane.wake();
-      if (!sliceScheduled) pump();
-    });
-    socket.on("error", (err) => this.opts.log.debug({ connectionId: info.connectionId, err }, "rpc socket error"));
-    socket.on("close", () => {
-      lane.close();
-      partial.stop();
-      queue.length = 0;
-      head = 0;
-      this.sockets.delete(socket);
-    });
+    this.live.add(conn);
   }
 
   /**
@@ -282,7 +168,7 @@ export class RpcServer {
    * than one slice of results, nor builds a reply larger than the limit.
    */
   private async handleBatch(entries: unknown[], info: ConnectionInfo, out: ReplySink): Promise<void> {
-    const slice = Math.max(1, Math.min(this.opts.batchSliceEntries ?? 64, this.opts.maxPendingCallsPerConnection ?? 256));
+    const slice = Math.max(1, Math.min(this.opts.batchSliceEntries ?? 64, this.limits.maxPendingCalls));
     const parts: string[] = [];
     let bytes = 2; // "[" and "]\n", near enough
     for (let start = 0; start < entries.length; start += slice) {
@@ -313,6 +199,7 @@ export class RpcServer {
     if (parts.length > 0) out.sendText(`[${parts.join(",")}]\n`);
   }
 
+  /** One request or notification: its reply, or null when none is due (a notification). */
   private async handleOne(msg: unknown, info: ConnectionInfo): Promise<JSONRPCResponse | null> {
     if (!isRequestEnvelope(msg)) {
       return errorResponse(replyId(msg), RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 request object");
@@ -325,6 +212,7 @@ export class RpcServer {
     }
   }
 
+  /** Counts the work in flight until `p` settles, so that `close` can wait for it. */
   private track(p: Promise<void>, settled: () => void): void {
     this.inFlight++;
     void p.finally(() => {
@@ -347,10 +235,10 @@ export class RpcServer {
       ]);
       clearTimeout(timer); // nor, once the calls are done, keeps it alive for nothing
     }
-    for (const s of this.sockets) s.end();
+    for (const c of this.live) c.end();
     // Give replies already written a moment to flush before forcing the sockets shut.
     await new Promise<void>((resolve) => setTimeout(resolve, 20));
-    for (const s of this.sockets) s.destroy();
+    for (const c of this.live) c.destroy();
     await closed;
     this.removeSocketFile();
   }
