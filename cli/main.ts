@@ -4,7 +4,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { isUsageError } from "./args.js";
-import { CLAUDE_USAGE, SPAWN_USAGE } from "./usage.js";
+import { CLAUDE_USAGE, MCP_USAGE, SPAWN_USAGE } from "./usage.js";
 import type { CliContext, Command } from "./context.js";
 
 type Loader = () => Promise<{ run: Command }>;
@@ -31,6 +31,7 @@ const COMMANDS: Record<string, { load: Loader; summary: string; usage: string; o
   claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)", usage: "cpwd claims [--json]" },
   release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's", usage: "cpwd release PATH|W3" },
   events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon", usage: "cpwd events [--from SEQ] [--limit|-n 100] [--type TYPE|PREFIX.] [--json]" },
+  mcp: { load: () => import("./commands/mcp.js"), summary: "serve cpwd's tools to Claude Code over stdio (MCP; `hooks install` registers it)", usage: MCP_USAGE },
   hooks: { load: () => import("./commands/hooks.js"), summary: "register cpwd with Claude Code: install|uninstall|status [--scope project|local|user]", usage: "cpwd hooks --help", own: true },
   service: { load: () => import("./commands/service.js"), summary: "start the daemon at login: install|uninstall|status [--dry-run]", usage: "cpwd service --help", own: true },
 };

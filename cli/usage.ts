@@ -7,3 +7,5 @@ export const SPAWN_USAGE =
 export const CLAUDE_USAGE =
   'usage: cpwd claude [--name N] [--cwd DIR] [--worktree] [--model M] [--max-turns N] [--permission-mode M] [--timeout 30m] [--env K=V]… "PROMPT"\n' +
   "  and spawn's restart options: --restart, --max-restarts, --restart-window, --min-uptime, --backoff, --grace";
+
+export const MCP_USAGE = "cpwd mcp    (a stdio MCP server: Claude Code starts it; see docs/mcp.md)";

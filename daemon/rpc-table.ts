@@ -13,7 +13,7 @@ export interface CallInfo {
   connectionId: number;
   /**
    * Runs heavy work (a large read) on the connection's turn: see `ConnectionInfo.runHeavy` in
-   * src/rpc/server.ts. Absent when a handler is called directly.
+   * src/rpc/connection.ts. Absent when a handler is called directly.
    */
   runHeavy?: <T>(work: () => Promise<T>) => Promise<T>;
 }

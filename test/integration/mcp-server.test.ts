@@ -1,0 +1,146 @@
+// `cpwd mcp` driven over stdio by the MCP SDK's own client: the tools it lists, a worker started,
+// gathered, read and stopped through them, the daemon started when none runs, and bad arguments
+// answered as tool errors with the CLI's messages while the server keeps serving.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { cleanup, cpwd, pidAlive, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
+import { nodeFixture } from "../helpers/fixtures.js";
+import { startMcp, type McpSession } from "../helpers/mcp-client.js";
+
+const TOOLS = ["claude_worker", "list_workers", "spawn_worker", "stop_worker", "wait_for_workers", "worker_diff", "worker_logs", "worker_status"];
+
+/** Closes the server, stops the daemon it started, and removes the home. */
+async function shutdown(mcp: McpSession | undefined, home: string): Promise<void> {
+  await mcp?.close();
+  cpwd(home, ["stop"]);
+  await cleanup(undefined, home);
+}
+
+describe("cpwd mcp", () => {
+  test("lists every tool with described parameters and an output schema", async () => {
+    const home = tempHome();
+    const mcp = await startMcp(home);
+    try {
+      const { tools } = await mcp.client.listTools();
+      assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
+      for (const t of tools) {
+        assert.ok(t.description && t.description.length > 20, t.name);
+        assert.equal(t.outputSchema?.type, "object", `${t.name} has an output schema`);
+      }
+      const wait = tools.find((t) => t.name === "wait_for_workers")!;
+      assert.deepEqual((wait.inputSchema.properties as any).timeout_seconds.maximum, 600);
+      assert.deepEqual(wait.inputSchema.required, ["workers"]);
+    } finally {
+      await shutdown(mcp, home);
+    }
+  });
+
+  test("starts the daemon when none runs; spawn_worker, wait_for_workers, status and logs follow a worker to its end", async () => {
+    const home = tempHome();
+    const mcp = await startMcp(home, { CLAUDE_CODE_SESSION_ID: "conductor-7" });
+    try {
+      const spawned = await mcp.call("spawn_worker", { command: nodeFixture("exit.js", "3"), name: "three" });
+      assert.equal(spawned.isError, undefined, spawned.text);
+      const id = spawned.data.worker.id;
+      assert.match(id, /^W\d+$/);
+      assert.equal(spawned.data.worker.parentSession, "conductor-7", "the calling session is the parent");
+      assert.equal(JSON.parse(spawned.text).worker.id, id, "the text carries the same JSON");
+
+      const waited = await mcp.call("wait_for_workers", { workers: ["three"], timeout_seconds: 30 });
+      assert.equal(waited.data.done, true, waited.text);
+      assert.equal(waited.data.timedOut, false);
+      assert.equal(waited.data.ended[0].id, id);
+      assert.equal(waited.data.ended[0].state, "failed");
+      assert.equal(waited.data.ended[0].exitCode, 3);
+      assert.ok(waited.data.waitedMs < 10_000);
+
+      const status = await mcp.call("worker_status", { worker: id });
+      assert.equal(status.data.workers[0].exitCode, 3);
+      const list = await mcp.call("list_workers");
+      assert.deepEqual(list.data.workers.map((w: any) => w.name), ["three"]);
+      const logs = await mcp.call("worker_logs", { worker: "three", lines: 5 });
+      assert.match(logs.data.stdout.join("\n"), /exit\.js pid \d+ exiting 3/);
+      assert.equal(logs.data.truncated, false);
+    } finally {
+      await shutdown(mcp, home);
+    }
+  });
+
+  test("wait_for_workers gives up at its timeout with the workers still running; stop_worker ends them", async () => {
+    const d = await startDaemon();
+    const mcp = await startMcp(d.home);
+    try {
+      const a = (await mcp.call("spawn_worker", { command: nodeFixture("forever.js"), name: "a" })).data.worker.id;
+      const b = (await mcp.call("spawn_worker", { command: nodeFixture("exit.js", "0"), name: "b" })).data.worker.id;
+      const any = await mcp.call("wait_for_workers", { workers: [a, b], until: "any", timeout_seconds: 20 });
+      assert.equal(any.data.done, true, any.text);
+      assert.deepEqual(any.data.ended.map((w: any) => w.id), [b]);
+      assert.deepEqual(any.data.running.map((w: any) => w.id), [a]);
+
+      const started = Date.now();
+      const all = await mcp.call("wait_for_workers", { workers: [a, b], timeout_seconds: 1 });
+      assert.equal(all.data.done, false);
+      assert.equal(all.data.timedOut, true);
+      assert.ok(Date.now() - started >= 1_000 && Date.now() - started < 5_000);
+
+      const stopped = await mcp.call("stop_worker", { worker: "a", grace: "2s" });
+      assert.equal(stopped.isError, undefined, stopped.text);
+      assert.equal(stopped.data.workers[0].id, a);
+      const gathered = await mcp.call("wait_for_workers", { workers: ["a"], timeout_seconds: 20 });
+      assert.equal(gathered.data.ended[0].state, "stopped");
+    } finally {
+      await mcp.close();
+      await cleanup(d);
+    }
+  });
+
+  test("a bad argument is a tool error with the CLI's message, and the server keeps serving", async () => {
+    const d = await startDaemon();
+    const mcp = await startMcp(d.home, { CPWD_CLAUDE_BIN: "/nonexistent/claude" });
+    try {
+      const errors: Array<[string, Record<string, unknown>, RegExp]> = [
+        ["spawn_worker", { command: ["true"], timeout: "soon" }, /^cpwd spawn: --timeout: 'soon' is not a duration/],
+        ["spawn_worker", { command: ["true"], cwd: "/nonexistent" }, /^cpwd spawn: --cwd \/nonexistent does not exist/],
+        ["spawn_worker", { command: [] }, /command/],
+        ["wait_for_workers", { workers: ["nope"] }, /no worker nope/],
+        ["wait_for_workers", { workers: ["x"], timeout_seconds: 601 }, /timeout_seconds/],
+        ["claude_worker", { prompt: "hello" }, /^cpwd claude: \/nonexistent\/claude not found; install Claude Code/],
+        ["claude_worker", { prompt: "hello", max_turns: 0 }, /max_turns/],
+        ["stop_worker", { worker: "W99" }, /^cpwd stop W99: no worker W99/],
+        ["stop_worker", { worker: "all", grace: "x" }, /^cpwd stop: --grace: 'x' is not a duration/],
+        ["worker_logs", { worker: "W99" }, /^cpwd logs: no worker W99/],
+        ["worker_diff", { worker: "W99" }, /^cpwd diff: no worker W99/],
+      ];
+      for (const [tool, args, message] of errors) {
+        const r = await mcp.call(tool, args);
+        assert.equal(r.isError, true, `${tool} ${JSON.stringify(args)}: ${r.text}`);
+        assert.match(r.text, message, tool);
+        assert.doesNotMatch(r.text, /usage:|\n\s+at /, "no usage text or stack");
+      }
+      const id = (await mcp.call("spawn_worker", { command: nodeFixture("exit.js", "0") })).data.worker.id;
+      const diff = await mcp.call("worker_diff", { worker: id });
+      assert.match(diff.text, new RegExp(`^cpwd diff: ${id} has no worktree of its own`));
+      assert.equal((await mcp.call("list_workers")).data.workers.length, 1, "still serving");
+      const c = await d.client();
+      assert.equal((await c.call("worker.list")).workers.length, 1, "no bad call started a worker");
+      c.close();
+    } finally {
+      await mcp.close();
+      await cleanup(d);
+    }
+  });
+
+  test("with autostart off and no daemon, a tool says the daemon is not running; the server exits when its client goes", async () => {
+    const home = tempHome();
+    const mcp = await startMcp(home, { CPWD_AUTOSTART: "0" });
+    try {
+      const r = await mcp.call("list_workers");
+      assert.equal(r.isError, true);
+      assert.match(r.text, /the daemon is not running \(home .*\); start it with `cpwd start`/);
+      await mcp.close();
+      await waitFor("the server to exit", () => !pidAlive(mcp.pid), 5_000);
+    } finally {
+      await shutdown(undefined, home);
+    }
+  });
+});
