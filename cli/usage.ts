@@ -5,7 +5,9 @@ export const SPAWN_USAGE =
   "usage: cpwd spawn [--name N] [--cwd DIR] [--env K=V]… [--timeout 30m] [--restart never|on-failure|always] [--max-restarts 5] [--restart-window 10m] [--min-uptime 30s] [--backoff 1s..60s] [--grace 10s] -- COMMAND [ARGS…]";
 
 export const CLAUDE_USAGE =
-  'usage: cpwd claude [--name N] [--cwd DIR] [--worktree] [--model M] [--max-turns N] [--permission-mode M] [--timeout 30m] [--env K=V]… "PROMPT"\n' +
-  "  and spawn's restart options: --restart, --max-restarts, --restart-window, --min-uptime, --backoff, --grace";
+  'usage: cpwd claude [--name N] [--cwd DIR] [--worktree] [--model M] [--max-turns N] [--permission-mode M] [--timeout 30m] [--env K=V]… "PROMPT" [-- CLAUDE OPTIONS…]\n' +
+  "  and spawn's restart options: --restart, --max-restarts, --restart-window, --min-uptime, --backoff, --grace\n" +
+  "  --permission-mode: acceptEdits (the default; claudePermissionMode in config.json changes it), auto, bypassPermissions, default, dontAsk, manual, plan\n" +
+  '  after --, passed to claude as they are: e.g. -- --allowedTools "Bash(npm test:*)" --append-system-prompt "…"';
 
 export const MCP_USAGE = "cpwd mcp    (a stdio MCP server: Claude Code starts it; see docs/mcp.md)";

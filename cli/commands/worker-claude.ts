@@ -3,22 +3,18 @@
 // Called from inside Claude Code, the calling session is recorded as the worker's parent.
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
-import { loadConfig } from "../../src/platform/config.js";
+import { loadConfig, type Config } from "../../src/platform/config.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
-import { parseArgs } from "../args.js";
+import { parseArgs, usageError } from "../args.js";
+import { claudePassThrough, permissionModeFor } from "../claude-args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
 import { CLAUDE_USAGE as USAGE } from "../usage.js";
 import { SPAWN_FLAGS, spawnParams } from "./worker-spawn.js";
 
-const PERMISSION_MODES = ["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"];
-
-/**
- * The claude binary: CPWD_CLAUDE_BIN, else config.json's claudeBin (whose default is `claude`, on
- * PATH). The config is read as the daemon reads it: an invalid one throws INVALID_CONFIG.
- */
-function claudeBin(ctx: CliContext): string {
-  return ctx.env.CPWD_CLAUDE_BIN || loadConfig(cliPaths(ctx).config).claudeBin;
+/** The claude binary: CPWD_CLAUDE_BIN, else config.json's claudeBin (whose default is `claude`, on PATH). */
+function claudeBin(ctx: CliContext, config: Config): string {
+  return ctx.env.CPWD_CLAUDE_BIN || config.claudeBin;
 }
 
 /**
@@ -44,6 +40,18 @@ function locateExecutable(bin: string, pathVar: string | undefined, ctx: CliCont
   );
 }
 
+/** `--model M` and `--max-turns N`, when given, as Claude Code takes them. */
+function modelOptions(flags: Record<string, unknown>): string[] {
+  const extra: string[] = [];
+  if (flags.model !== undefined) extra.push("--model", flags.model as string);
+  if (flags["max-turns"] !== undefined) {
+    const n = Number(flags["max-turns"]);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--max-turns must be a whole number ≥ 1 (got ${String(flags["max-turns"])})`);
+    extra.push("--max-turns", String(n));
+  }
+  return extra;
+}
+
 export const run: Command = async (argv, ctx) => {
   let params;
   try {
@@ -54,21 +62,10 @@ export const run: Command = async (argv, ctx) => {
       "max-turns": { kind: "string" },
       "permission-mode": { kind: "string" },
     });
-    const words = [...positionals, ...rest];
-    if (words.length !== 1 || words[0]!.trim() === "") throw new Error("give exactly one PROMPT (quote it)");
-    const prompt = words[0]!;
-    const extra: string[] = [];
-    if (flags.model !== undefined) extra.push("--model", flags.model as string);
-    if (flags["max-turns"] !== undefined) {
-      const n = Number(flags["max-turns"]);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--max-turns must be a whole number ≥ 1 (got ${String(flags["max-turns"])})`);
-      extra.push("--max-turns", String(n));
-    }
-    if (flags["permission-mode"] !== undefined) {
-      const m = flags["permission-mode"] as string;
-      if (!PERMISSION_MODES.includes(m)) throw new Error(`--permission-mode must be one of ${PERMISSION_MODES.join(", ")}`);
-      extra.push("--permission-mode", m);
-    }
+    // Everything after `--` is Claude Code's (claudePassThrough); the prompt comes before it.
+    if (positionals.length !== 1 || positionals[0]!.trim() === "") throw usageError('give exactly one PROMPT, quoted, before any -- (cpwd claude [options] "PROMPT" -- [claude options])');
+    const prompt = positionals[0]!;
+    const extra = modelOptions(flags);
     const parent = ctx.env.CLAUDE_CODE_SESSION_ID;
     const meta: Record<string, unknown> = {
       kind: "claude",
@@ -76,8 +73,13 @@ export const run: Command = async (argv, ctx) => {
       ...(parent ? { parentSession: parent } : {}),
       ...(flags.worktree ? { worktreeFrom: true } : {}),
     };
-    const bin = claudeBin(ctx);
-    params = spawnParams(flags, [bin, "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
+    // The config is read as the daemon reads it: an invalid one throws INVALID_CONFIG.
+    const config = loadConfig(cliPaths(ctx).config);
+    params = spawnParams(flags, [claudeBin(ctx, config), "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
+    // Always explicit, and recorded: the mode decides whether the worker can do what it is asked.
+    const mode = permissionModeFor(flags["permission-mode"], config.claudePermissionMode, params.env, process.getuid?.());
+    params.argv.push("--permission-mode", mode, ...claudePassThrough(rest));
+    params.meta = { ...params.meta, permissionMode: mode };
   } catch (err) {
     // A bad config.json is not a usage error: name the file and field, without the usage text.
     if (err instanceof CpwdError && err.code === ErrorCode.InvalidConfig) {

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
 import { HOOK_BUDGET_MS } from "../protocol/hooks.js";
+import { CLAUDE_PERMISSION_MODES, DEFAULT_CLAUDE_PERMISSION_MODE } from "../protocol/claude-permissions.js";
 
 const MiB = 1024 * 1024;
 
@@ -35,6 +36,8 @@ export const ConfigSchema = z
     digestRecentMs: z.number().int().min(0).default(60 * 60_000),
     /** The claude binary for `cpwd claude` (CPWD_CLAUDE_BIN overrides). @default "claude" */
     claudeBin: z.string().min(1).default("claude"),
+    /** `--permission-mode` of Claude workers started without one (docs/claude-workers.md). @default "acceptEdits" */
+    claudePermissionMode: z.enum(CLAUDE_PERMISSION_MODES).default(DEFAULT_CLAUDE_PERMISSION_MODE),
   })
   .strict();
 

@@ -20,6 +20,7 @@ const NOT_READ_BY_THE_SHIM = [
   "claimTtlMs",
   "digestRecentMs",
   "claudeBin",
+  "claudePermissionMode",
 ];
 
 // Each setting has the type of the config field it comes from, both ways (checked by tsc).
