@@ -1,10 +1,14 @@
 // `cpwd hooks install|uninstall|status`: registers the hook shim in a Claude Code settings file,
-// merged with what is there, and writes the cpwd skill beside it. The merge rules live in
-// hooks/install.ts; this file finds the files, reads them, and writes them atomically.
-import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
+// merged with what is there, writes the cpwd skill beside it, and registers `cpwd mcp` as an MCP
+// server (hooks-install/mcp-register.ts). The merge rules live in hooks-install/install.ts and
+// mcp-config.ts; this file finds the files, reads them, and writes them atomically.
+import { existsSync } from "node:fs";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { readIfExists, writeAtomically } from "../../src/platform/atomic-file.js";
+import { writeGuarded } from "../hooks-install/guarded-write.js";
+import { mcpEntry } from "../hooks-install/mcp-config.js";
+import { applyMcpEdit, editMcp, mcpReport, mcpStatus, mcpTarget, type McpTarget } from "../hooks-install/mcp-register.js";
 import { currentPathEnv, resolvePaths } from "../../src/platform/paths.js";
 import { isCpwdError } from "../../src/protocol/errors.js";
 import { userHomeOf } from "../service/spec.js";
@@ -32,7 +36,9 @@ export const EXIT_NOT_INSTALLED = 3;
 const HELP = `usage: cpwd hooks install|uninstall|status [--scope project|local|user] [--dir DIR] [--dry-run]
 
 Registers cpwd's hook shim with Claude Code for ${CPWD_HOOK_EVENTS.join(", ")},
-and writes the cpwd skill (how to start workers and read their status) beside it.
+writes the cpwd skill (how to start workers and read their status) beside it, and registers
+\`cpwd mcp\` (cpwd's tools) as the MCP server "cpwd": DIR/.mcp.json for the project scope,
+~/.claude.json for local (under the project) and user. Other MCP servers are kept.
 
   install     merge cpwd's entries into the settings file: other hooks and settings are kept,
               an older cpwd entry is replaced in place, running it again changes nothing
@@ -70,28 +76,14 @@ function builtShim(ctx: CliContext): string {
   return resolve(dirname(ctx.cliScript), "..", "hooks", "cpwd-hook.cjs");
 }
 
-/**
- * A settings file reached through a symlink (dotfiles managers) is written at its target, even
- * when the target does not exist yet: the link is never replaced by a regular file.
- */
-function realTarget(path: string): string {
-  for (let hops = 0; hops < 40; hops++) {
-    try {
-      if (!lstatSync(path).isSymbolicLink()) return path;
-    } catch {
-      return path; // absent: written here
-    }
-    path = resolve(dirname(path), readlinkSync(path));
-  }
-  return realpathSync(path); // a loop: let realpath report ELOOP
-}
-
 interface Plan {
   action: Action;
   files: { settings: string; skill: string };
   /** The other scope's settings file that shares this skill (project ↔ local), if any. */
   sharedWith?: string;
   hook: ShimHook;
+  /** Where `cpwd mcp` is registered. */
+  mcp: McpTarget;
   dryRun: boolean;
 }
 
@@ -131,6 +123,7 @@ async function applyEdit(edit: SettingsEdit): Promise<void> {
 async function install(plan: Plan, ctx: CliContext): Promise<number> {
   const { files, hook } = plan;
   const edit = await editSettings(files.settings, (s) => installHooks(s, hook));
+  const mcp = await editMcp(plan.mcp, "install");
   const skillBefore = (await readIfExists(files.skill))?.toString("utf8");
   const skillIsOurs = skillBefore === undefined || skillBefore.includes(SKILL_MARK);
   const skillChanged = skillIsOurs && skillBefore !== SKILL_TEXT;
@@ -138,9 +131,11 @@ async function install(plan: Plan, ctx: CliContext): Promise<number> {
   if (plan.dryRun) {
     printEdit(edit, ctx);
     writeLine(ctx.stdout, `# ${files.skill}: ${!skillIsOurs ? "kept (not written by cpwd)" : skillChanged ? "would be written" : "unchanged"}`);
+    writeLine(ctx.stdout, mcpReport(mcp, "install", true)!);
     return 0;
   }
   await applyEdit(edit);
+  await applyMcpEdit(mcp);
   if (skillChanged) await writeAtomically(files.skill, SKILL_TEXT);
   writeLine(
     ctx.stdout,
@@ -150,6 +145,7 @@ async function install(plan: Plan, ctx: CliContext): Promise<number> {
   );
   if (!skillIsOurs) writeLine(ctx.stdout, `kept ${files.skill}: it was not written by cpwd`);
   else if (skillChanged) writeLine(ctx.stdout, `skill written to ${files.skill}`);
+  writeLine(ctx.stdout, mcpReport(mcp, "install", false)!);
   if (/^cpwd-hook(\s|$)/.test(hook.command)) {
     // A bare name must be on the PATH Claude Code runs hooks with.
     writeLine(ctx.stdout, "note: cpwd-hook must be on PATH where Claude Code runs (`npm link` in the cpwd folder puts it there)");
@@ -160,6 +156,7 @@ async function install(plan: Plan, ctx: CliContext): Promise<number> {
 async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   const { files } = plan;
   const edit = await editSettings(files.settings, uninstallHooks);
+  const mcp = await editMcp(plan.mcp, "uninstall");
   const skillBefore = (await readIfExists(files.skill))?.toString("utf8");
   // project and local scopes share one skill file: it stays while the other still has the hooks.
   const stillUsed = plan.sharedWith !== undefined && (await hasCpwdHooks(plan.sharedWith));
@@ -168,9 +165,11 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   if (plan.dryRun) {
     printEdit(edit, ctx);
     if (removeSkill) writeLine(ctx.stdout, `# ${files.skill}: would be removed`);
+    writeLine(ctx.stdout, mcpReport(mcp, "uninstall", true)!);
     return 0;
   }
   await applyEdit(edit);
+  await applyMcpEdit(mcp);
   if (removeSkill) {
     await rm(files.skill, { force: true });
     // Its folders go when empty: rmdir refuses a folder that holds anything else.
@@ -180,6 +179,8 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   writeLine(ctx.stdout, edit.changed ? `cpwd hooks removed from ${files.settings}` : `no cpwd hooks in ${files.settings}; nothing changed`);
   if (removeSkill) writeLine(ctx.stdout, `skill removed: ${files.skill}`);
   else if (stillUsed) writeLine(ctx.stdout, `kept ${files.skill}: ${plan.sharedWith} still has cpwd hooks`);
+  const mcpLine = mcpReport(mcp, "uninstall", false);
+  if (mcpLine) writeLine(ctx.stdout, mcpLine);
   return 0;
 }
 
@@ -201,7 +202,9 @@ async function status(plan: Plan, ctx: CliContext): Promise<number> {
   const skillState = skill === undefined ? "absent" : skill === SKILL_TEXT ? "current" : skill.includes(SKILL_MARK) ? "outdated" : "not cpwd's";
   writeLine(ctx.stdout, `skill ${files.skill}: ${skillState}${skillState === "absent" || skillState === "outdated" ? "; run `cpwd hooks install`" : ""}`);
   const skillOk = skillState === "current" || skillState === "not cpwd's";
-  return missing.length === 0 && outdated.length === 0 && skillOk ? 0 : EXIT_NOT_INSTALLED;
+  const mcp = mcpStatus(await editMcp(plan.mcp, "status"));
+  writeLine(ctx.stdout, mcp.line);
+  return missing.length === 0 && outdated.length === 0 && skillOk && mcp.ok ? 0 : EXIT_NOT_INSTALLED;
 }
 
 /** Whether a settings file holds any cpwd hook; an absent or unreadable file holds none. */
@@ -212,17 +215,6 @@ async function hasCpwdHooks(file: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/**
- * Writes the new settings unless the file changed since we read it: Claude Code itself writes
- * settings files (permissions it was granted), and its change must not be lost to ours.
- */
-async function writeGuarded(file: string, readText: string | undefined, text: string): Promise<void> {
-  const target = realTarget(file);
-  const now = (await readIfExists(target))?.toString("utf8");
-  if (now !== readText) throw new Error(`${file} changed while cpwd was editing it; nothing written, run again`);
-  await writeAtomically(target, text);
 }
 
 export const run: Command = async (argv, ctx) => {
@@ -273,6 +265,8 @@ export const run: Command = async (argv, ctx) => {
     files: scopeFiles(scope as Scope, projectDir, userHome),
     ...(other ? { sharedWith: scopeFiles(other, projectDir, userHome).settings } : {}),
     hook: { command, timeoutSec: hookTimeoutSec(budgetMs) },
+    // With --command (a bin name for a shared file), the server too is run by name: `cpwd mcp`.
+    mcp: mcpTarget(scope as Scope, projectDir, userHome, mcpEntry(ctx.nodePath, ctx.cliScript, flags.command !== undefined)),
     dryRun: flags["dry-run"] === true,
   };
   try {
