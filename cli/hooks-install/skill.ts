@@ -16,6 +16,13 @@ ${SKILL_MARK}
 cpwd is a daemon that runs workers beside this session. Each gets an id \`W<N>\`; their output
 is kept in files, not in this conversation.
 
+## Prefer the cpwd tools
+When the \`mcp__cpwd__*\` tools are available, use them rather than the commands below: start with
+\`claude_worker\` or \`spawn_worker\`, then gather with \`wait_for_workers\` (it blocks until they end
+and returns each result and cost: no polling); \`list_workers\`, \`worker_status\`, \`worker_logs\`,
+\`worker_diff\` and \`stop_worker\` do what \`cpwd status\`, \`logs\`, \`diff\` and \`stop\` do. The commands
+are for a shell, or when the tools are not there.
+
 ## Start work
 - A Claude worker on its own branch: \`cpwd claude --name tests --worktree "Add tests for src/parse.ts; commit when they pass"\`
   (also \`--model M\`, \`--max-turns N\`, \`--permission-mode acceptEdits\`, \`--timeout 30m\`, \`--cwd DIR\`).
