@@ -14,6 +14,7 @@ import { readVersion } from "../src/platform/version.js";
 import { systemClock, type DaemonContext } from "./context.js";
 import { coreMethodGroup } from "./core-handlers.js";
 import { claudeInfoOf, claudeLifecycle } from "./claude/claude-lifecycle.js";
+import { DailyBudget } from "./claude/budget.js";
 import { ClaudeTracker, type ClaudeInfo } from "./claude/tracker.js";
 import { HookService } from "./coordination/hook-service.js";
 import type { WorkerSummary } from "./coordination/digests.js";
@@ -60,7 +61,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const intake = new FallbackIntake({ paths, log: eventLog, seen: opened.seenFallback, logger });
   await intake.ingest();
 
-  const { claude, supervisor, hooks } = await startAreas(ctx, eventLog, opened.history);
+  const { claude, supervisor, hooks, budget } = await startAreas(ctx, eventLog, opened.history);
   opened.history.length = 0; // replayed; free the memory
   // `daemon.shutdown` is served before `shutdown` exists: the handler reaches it through this.
   let shutdown: (reason: string) => Promise<void> = async () => {};
@@ -71,7 +72,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
         log: eventLog,
         startedAtMs,
         workers: () => supervisor.list(),
-        statusExtras: () => ({ ...hooks.statusExtras(), eventLogFailure: describeWriteFailure(eventLog) }),
+        statusExtras: () => ({ ...hooks.statusExtras(), eventLogFailure: describeWriteFailure(eventLog), claudeSpend: budget.today(ctx.clock.now()) }),
         requestShutdown: (reason) => setImmediate(() => void shutdown(reason)),
       }),
     ),
@@ -120,12 +121,17 @@ interface Areas {
   claude: ClaudeTracker;
   supervisor: Supervisor;
   hooks: HookService;
+  /** The daily Claude budget: the supervisor's start gate, and today's spend for `status`. */
+  budget: DailyBudget;
 }
 
 /** Builds the areas from the event log's history; the supervisor re-adopts running workers. */
 async function startAreas(ctx: DaemonContext, eventLog: EventLog, history: EventRecord[]): Promise<Areas> {
-  const claude = new ClaudeTracker(eventLog, (err) => ctx.log.warn({ err }, "recording Claude progress failed"));
+  // A run over its cost limit is stopped by the supervisor, which exists only further down.
+  let overLimit: (id: string, reason: string) => void = () => {};
+  const claude = new ClaudeTracker(eventLog, (err) => ctx.log.warn({ err }, "recording Claude progress failed"), (id, reason) => overLimit(id, reason));
   for (const e of history) claude.observe(e);
+  const budget = new DailyBudget(ctx.config.claudeDailyBudgetUsd, (sinceMs) => claude.spentSince(sinceMs));
   // What the supervisor records while it starts (adopted workers' exits, lost decisions) must
   // reach the hook service too, which subscribes only once the supervisor's view exists.
   const duringStart: EventRecord[] = [];
@@ -135,16 +141,21 @@ async function startAreas(ctx: DaemonContext, eventLog: EventLog, history: Event
       ctx,
       runner: new ProcessRunner({ home: ctx.paths.home, log: ctx.log }),
       lifecycle: claudeLifecycle(claude, ctx.paths.home),
+      startGate: budget,
     },
     history,
   );
+  overLimit = (id, reason) => {
+    ctx.log.info({ worker: id, reason }, "stopping a Claude worker over its cost limit");
+    supervisor.stop(id, undefined, { reason }).catch((err: unknown) => ctx.log.warn({ err, worker: id }, "stopping a worker over its cost limit failed"));
+  };
   stopBuffering();
   const summaries = (): WorkerSummary[] => supervisor.list().map((w) => summarize(w, claudeInfoOf(claude, w) ?? null));
   const hooks = new HookService({ ctx, log: eventLog, workers: summaries, worker: (id) => supervisor.record(id) }, (function* () {
     yield* history;
     yield* duringStart;
   })());
-  return { claude, supervisor, hooks };
+  return { claude, supervisor, hooks, budget };
 }
 
 /** A worker's row for digests. */

@@ -1,7 +1,9 @@
 // The Claude worker lifecycle the supervisor calls: a `--worktree` worker's git worktree made
-// before it starts and removed with it, and a Claude worker's output followed while it runs.
+// before it starts and removed with it, and a Claude worker's output followed while it runs, run by
+// run, with a run over its cost limit (`--max-cost`) recorded as stopped.
 import { join } from "node:path";
 import type { WorkerLifecycle } from "../supervisor/supervisor.js";
+import { maxCostOf } from "./budget.js";
 import type { ClaudeInfo, ClaudeTracker } from "./tracker.js";
 import { createWorktree, recordedWorktree, removeWorktreeIfClean } from "./worktree.js";
 
@@ -19,9 +21,13 @@ export function claudeLifecycle(claude: ClaudeTracker, home: string): WorkerLife
       const wt = await createWorktree(spec.cwd, id, join(home, "worktrees", id));
       return { ...spec, cwd: wt.path, meta: { ...meta, worktree: wt } };
     },
-    started: (w, dir) => {
-      if (w.meta.kind === "claude") claude.track(w.id, join(dir, "logs", "stdout.log"), join(dir, "logs"));
+    launching: async (w, dir) => {
+      if (w.meta.kind === "claude") await claude.beginRun(w.id, join(dir, "logs", "stdout.log"));
     },
+    started: (w, dir) => {
+      if (w.meta.kind === "claude") claude.track(w.id, join(dir, "logs", "stdout.log"), join(dir, "logs"), maxCostOf(w.meta));
+    },
+    stoppedBecause: (w) => (w.meta.kind === "claude" ? (claude.overLimit(w.id) ?? undefined) : undefined),
     ended: (w) => claude.untrack(w.id),
     view: (w) => {
       const info = claudeInfoOf(claude, w);

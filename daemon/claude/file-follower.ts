@@ -1,15 +1,17 @@
 // Follows a growing file without polling: fs.watch wakes it, and it reads from its last offset
-// to the end. A file that shrank was rotated copytruncate-style: read again from the start.
+// (at first, the one it is given) to the end. A file that shrank was rotated copytruncate-style:
+// read again from the start.
 import { closeSync, openSync, readSync, statSync, watch, type FSWatcher } from "node:fs";
 
 export class FileFollower {
-  private offset = 0;
   private watcher: FSWatcher | null = null;
   private closed = false;
 
   constructor(
     private readonly file: string,
     private readonly onText: (text: string) => void,
+    /** Where reading starts: 0, or where the output of interest begins. */
+    private offset = 0,
   ) {}
 
   /** Reads what is there now and starts watching. A missing file is watched for via its folder. */

@@ -8,6 +8,7 @@ export interface ClaudeProgress {
   model: string | null;
   /** Assistant messages seen so far (the final `num_turns` replaces it when the result arrives). */
   turns: number;
+  /** What this run cost, USD (after a `--resume`, not the session's total). */
   costUsd: number | null;
   isError: boolean | null;
   /** `success`, or the error kind, from the result line. */
@@ -22,6 +23,25 @@ export const RESULT_MAX_CHARS = 4_000;
 
 export function emptyProgress(): ClaudeProgress {
   return { sessionId: null, model: null, turns: 0, costUsd: null, isError: null, subtype: null, result: null, durationMs: null, done: false };
+}
+
+/**
+ * This run's cost after a result line. `total_cost_usd` is the session's: a resumed session's
+ * (`--resume`, `--fork-session`) includes what its earlier runs cost. `model_usage_since_last_result`
+ * (2.1.331) holds what this process spent since its previous result, per model: summed, and added
+ * up over the results of one run. A CLI without it: the total, which is this run's for a new session.
+ */
+function runCostUsd(sofar: number | null, msg: Record<string, unknown>): number | null {
+  const since = msg.model_usage_since_last_result;
+  if (typeof since === "object" && since !== null) {
+    let add = 0;
+    for (const m of Object.values(since)) {
+      const c = (m as { costUSD?: unknown } | null)?.costUSD;
+      if (typeof c === "number" && Number.isFinite(c)) add += c;
+    }
+    return (sofar ?? 0) + add;
+  }
+  return typeof msg.total_cost_usd === "number" ? msg.total_cost_usd : sofar;
 }
 
 /** Applies one parsed line; returns true when it changed something worth recording. */
@@ -42,7 +62,7 @@ export function applyStreamLine(p: ClaudeProgress, msg: Record<string, unknown>)
       p.done = true;
       if (typeof msg.session_id === "string") p.sessionId = msg.session_id;
       if (typeof msg.num_turns === "number") p.turns = msg.num_turns;
-      if (typeof msg.total_cost_usd === "number") p.costUsd = msg.total_cost_usd;
+      p.costUsd = runCostUsd(p.costUsd, msg);
       if (typeof msg.is_error === "boolean") p.isError = msg.is_error;
       if (typeof msg.subtype === "string") p.subtype = msg.subtype;
       if (typeof msg.duration_ms === "number") p.durationMs = msg.duration_ms;

@@ -1,10 +1,15 @@
 // Follows the stream-json output of Claude workers while they run and records what matters —
 // session id, turns, cost, error flag, the final result — as `worker.claude` events, which status
-// and digests read back (and replay restores).
+// and digests read back (and replay restores). Each run of a worker (a restart, a `--resume`) is
+// numbered and read from where its output begins in stdout.log, so its cost and result are its
+// own (claude-runs.ts); a run over its cost limit is reported as soon as its cost shows.
+import { statSync } from "node:fs";
 import type { EventLog } from "../../src/eventlog/append.js";
 import type { EventRecord } from "../../src/protocol/events.js";
+import { overLimitReason } from "./budget.js";
+import { ClaudeRuns } from "./claude-runs.js";
 import { FileFollower } from "./file-follower.js";
-import { StreamParser, type ClaudeProgress } from "./stream-parser.js";
+import { emptyProgress, StreamParser, type ClaudeProgress } from "./stream-parser.js";
 
 /** A Claude worker's progress as status shows it. (A type, not an interface, so it fits Record<string, unknown>.) */
 export type ClaudeInfo = {
@@ -16,7 +21,22 @@ export type ClaudeInfo = {
   subtype: string | null;
   result: string | null;
   done: boolean;
+  /** Which run of the worker this is (1 for the first; a restart or `--resume` is a new run). */
+  run: number;
+  /** What all the worker's runs cost together (the fields above are the current run's). */
+  totalCostUsd: number | null;
 };
+
+/** A run being read: its stream's parser, and its cost limit. */
+interface FollowedRun {
+  follower: FileFollower;
+  parser: StreamParser;
+  run: number;
+  logOffset: number;
+  limitUsd: number | null;
+  /** The run went over its limit and that was reported (once). */
+  overReported: boolean;
+}
 
 /** The payload recorded for a worker's Claude progress. Result capped for the record's sake. */
 function toPayload(p: ClaudeProgress): Record<string, unknown> {
@@ -35,17 +55,21 @@ function toPayload(p: ClaudeProgress): Record<string, unknown> {
 
 export class ClaudeTracker {
   private readonly info = new Map<string, ClaudeInfo>();
-  private readonly followers = new Map<string, { follower: FileFollower; parser: StreamParser }>();
+  private readonly followers = new Map<string, FollowedRun>();
+  private readonly runs = new ClaudeRuns();
 
   constructor(
     private readonly log: EventLog,
     private readonly onError: (err: unknown) => void,
+    /** A running worker's run went over its cost limit (`reason` says by how much): stop it. */
+    private readonly onOverLimit: (workerId: string, reason: string) => void = () => {},
   ) {}
 
   /** Replay: the latest `worker.claude` payload per worker. */
   observe(e: EventRecord): void {
     if (e.type !== "worker.claude" || !e.worker) return;
     const p = e.payload as Partial<ClaudeInfo>;
+    this.runs.observe(e.worker, e.payload, Date.parse(e.ts));
     this.info.set(e.worker, {
       sessionId: p.sessionId ?? null,
       model: p.model ?? null,
@@ -55,27 +79,75 @@ export class ClaudeTracker {
       subtype: p.subtype ?? null,
       result: p.result ?? null,
       done: p.done ?? false,
+      run: typeof p.run === "number" ? p.run : 1,
+      totalCostUsd: null,
     });
   }
 
   get(workerId: string): ClaudeInfo | undefined {
-    return this.info.get(workerId);
+    const info = this.info.get(workerId);
+    return info && { ...info, totalCostUsd: this.runs.totalUsd(workerId) };
   }
 
-  /** Starts following a Claude worker's stdout (a restart of the worker starts over). */
-  track(workerId: string, stdoutFile: string, logDir: string): void {
+  /** What all Claude runs reported since `sinceMs` cost, USD. */
+  spentSince(sinceMs: number): number {
+    return this.runs.spentSince(sinceMs);
+  }
+
+  /**
+   * Before a worker's run is launched: records the run's number and where its output will begin
+   * (the end of stdout.log now), so the run is read from there, after a daemon restart too.
+   */
+  async beginRun(workerId: string, stdoutFile: string): Promise<void> {
+    let logOffset = 0;
+    try {
+      logOffset = statSync(stdoutFile).size;
+    } catch {
+      // no output yet
+    }
+    const payload = { ...toPayload(emptyProgress()), run: this.runs.nextRun(workerId), logOffset };
+    const [rec] = await this.log.append([{ type: "worker.claude", worker: workerId, payload }]);
+    if (rec) this.observe(rec);
+  }
+
+  /**
+   * Starts following a Claude worker's current run (as `beginRun` recorded it; an adopted worker's
+   * too) in its stdout, from where that run's output begins. `limitUsd`: its cost limit, if any.
+   */
+  track(workerId: string, stdoutFile: string, logDir: string, limitUsd: number | null = null): void {
     this.untrack(workerId);
+    const { run, logOffset } = this.runs.current(workerId) ?? { run: 1, logOffset: 0 };
     const parser = new StreamParser();
-    const follower = new FileFollower(stdoutFile, (text) => {
-      if (!parser.push(text)) return;
-      const payload = toPayload(parser.progress);
-      this.log.append([{ type: "worker.claude", worker: workerId, payload }]).then(
-        ([rec]) => rec && this.observe(rec),
-        this.onError,
-      );
-    });
-    this.followers.set(workerId, { follower, parser });
+    const follower = new FileFollower(stdoutFile, (text) => this.read(workerId, text), logOffset);
+    this.followers.set(workerId, { follower, parser, run, logOffset, limitUsd, overReported: false });
     follower.start(logDir);
+  }
+
+  /** New output of a run: recorded when it changed the progress; a run over its limit reported. */
+  private read(workerId: string, text: string): void {
+    const f = this.followers.get(workerId);
+    if (!f || !f.parser.push(text)) return;
+    const payload = { ...toPayload(f.parser.progress), run: f.run, logOffset: f.logOffset };
+    this.log.append([{ type: "worker.claude", worker: workerId, payload }]).then(
+      ([rec]) => rec && this.observe(rec),
+      this.onError,
+    );
+    const over = overLimitReason(f.parser.progress, f.limitUsd);
+    if (over !== null && !f.overReported) {
+      f.overReported = true;
+      this.onOverLimit(workerId, over);
+    }
+  }
+
+  /**
+   * As a worker's run ends: reads what is left of its output, and says why the run was over its
+   * cost limit, or null.
+   */
+  overLimit(workerId: string): string | null {
+    const f = this.followers.get(workerId);
+    if (!f) return null;
+    f.follower.drain();
+    return overLimitReason(f.parser.progress, f.limitUsd);
   }
 
   /** Reads what is left and stops following (the worker ended). */

@@ -1,10 +1,25 @@
 // The queue and the concurrency limit: workers ready to start, in the order they became ready
-// (FIFO), each recorded as `worker.starting` and launched while fewer than `maxParallel` run.
+// (FIFO), each recorded as `worker.starting` and launched while fewer than `maxParallel` run. A
+// start gate (the daily Claude budget) may hold a worker back: it keeps its place, with the reason,
+// and the others behind it go ahead; held workers are looked at again when the gate says.
 import { ACTIVE_STATES } from "../../src/protocol/workers.js";
+import type { WorkerRecord } from "../../src/workers/machine.js";
+import type { Clock } from "../context.js";
 import type { Ledger } from "./ledger.js";
+
+/** What may hold a ready worker back. Asked at each scheduling; pure. */
+export interface StartGate {
+  /** Why `w` must wait before it starts, or null when it may start now. */
+  holdReason(w: WorkerRecord, nowMs: number): string | null;
+  /** When held workers are looked at again (absolute clock ms): the gate may have opened by then. */
+  recheckAtMs(nowMs: number): number;
+}
 
 export class ReadyQueue {
   private ready: string[] = [];
+  /** Workers the gate holds back, with its reason. */
+  private readonly held = new Map<string, string>();
+  private recheckTimer: unknown;
 
   constructor(
     private readonly ledger: Ledger,
@@ -13,11 +28,19 @@ export class ReadyQueue {
     private readonly launch: (id: string) => void,
     /** Runs a change nobody awaits, reporting its failure. */
     private readonly background: (what: string, fn: () => Promise<void>) => void,
+    private readonly clock: Clock,
+    private readonly gate?: StartGate,
   ) {}
 
   /** Replaces the queue (at start, with the queued workers of the replayed log, oldest first). */
   reset(ids: string[]): void {
     this.ready = ids;
+    this.held.clear();
+  }
+
+  /** Why a ready worker is held back, if it is. */
+  holdReason(id: string): string | undefined {
+    return this.held.get(id);
   }
 
   push(id: string): void {
@@ -29,16 +52,44 @@ export class ReadyQueue {
     if (this.ledger.closed) return;
     this.background("scheduling", () =>
       this.ledger.locked(async () => {
+        const nowMs = this.clock.now();
+        const holding: string[] = [];
         while (this.ready.length > 0 && this.activeCount() < this.maxParallel) {
           const id = this.ready.shift()!;
+          this.held.delete(id);
           const w = this.ledger.workers.get(id);
           // Stopped, removed or started some other way since it was queued: nothing to do.
           if (!w || (w.state !== "queued" && w.state !== "backoff")) continue;
+          const why = this.gate?.holdReason(w, nowMs) ?? null;
+          if (why !== null) {
+            this.held.set(id, why);
+            holding.push(id);
+            continue;
+          }
           await this.ledger.commit([{ type: "worker.starting", worker: id, payload: { attempt: w.attempt } }]);
           this.launch(id);
         }
+        // Held workers keep their places at the head of the queue.
+        this.ready.unshift(...holding);
+        this.armRecheck(nowMs);
       }),
     );
+  }
+
+  /** Daemon shutdown: the recheck timer stops. */
+  close(): void {
+    if (this.recheckTimer !== undefined) this.clock.clearTimeout(this.recheckTimer);
+    this.recheckTimer = undefined;
+  }
+
+  /** While the gate holds workers, one timer schedules again when it says it may open. */
+  private armRecheck(nowMs: number): void {
+    if (this.held.size === 0 || !this.gate) return this.close();
+    if (this.recheckTimer !== undefined) return;
+    this.recheckTimer = this.clock.setTimeout(() => {
+      this.recheckTimer = undefined;
+      this.schedule();
+    }, Math.max(0, this.gate.recheckAtMs(nowMs) - nowMs));
   }
 
   private activeCount(): number {

@@ -19,7 +19,7 @@ import { adoptWorker, planResume } from "./adopt.js";
 import { Ledger } from "./ledger.js";
 import { LiveWorkers } from "./live-workers.js";
 import { LogRotationScheduler } from "./log-rotation-scheduler.js";
-import { ReadyQueue } from "./ready-queue.js";
+import { ReadyQueue, type StartGate } from "./ready-queue.js";
 import { signalStop } from "./stop-signals.js";
 import { exitEvents, followUp, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, type FollowUp } from "./worker-events.js";
 import { makeWorkerFolder, readSpecEnv, rewriteSpecCommand } from "./worker-folder.js";
@@ -35,12 +35,14 @@ export interface SupervisorDeps {
   runner: Runner;
   random?: () => number;
   lifecycle?: WorkerLifecycle;
+  /** What may hold a ready worker back (the daily Claude budget). */
+  startGate?: StartGate;
 }
 
 export class Supervisor {
   /** The workers as recorded, the one lock, and commit (record durably, then apply). */
   private readonly ledger: Ledger;
-  /** Workers waiting for a slot (FIFO) and the concurrency limit. */
+  /** Workers waiting for a slot (FIFO), the concurrency limit and the start gate. */
   private readonly queue: ReadyQueue;
   /** One record per live worker: its handle, the watch on its end, its backoff and kill timers. */
   private readonly live: LiveWorkers;
@@ -49,7 +51,8 @@ export class Supervisor {
   private constructor(private readonly deps: SupervisorDeps) {
     this.ledger = new Ledger(deps.ctx.events, deps.ctx.clock);
     this.live = new LiveWorkers(deps.ctx.clock);
-    this.queue = new ReadyQueue(this.ledger, deps.ctx.config.maxParallel, (id) => this.background("launching", () => this.launch(id)), (what, fn) => this.background(what, fn));
+    const launch = (id: string) => this.background("launching", () => this.launch(id));
+    this.queue = new ReadyQueue(this.ledger, deps.ctx.config.maxParallel, launch, (what, fn) => this.background(what, fn), deps.ctx.clock, deps.startGate);
     this.rotator = new LogRotationScheduler(deps.ctx.config.logMaxBytes, deps.ctx.config.logFiles, (err) => deps.ctx.log.warn({ err }, "log rotation failed"));
   }
 
@@ -144,6 +147,7 @@ export class Supervisor {
     const env = { ...readSpecEnv(this.dir(id)), CPWD_WORKER_ID: id, CPWD_HOME: this.deps.ctx.paths.home };
     let handle: WorkerHandle;
     try {
+      await this.deps.lifecycle?.launching?.(w, this.dir(id));
       handle = await this.deps.runner.launch({ workerId: id, argv: w.argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs });
     } catch (err) {
       const now = this.deps.ctx.clock.now();
@@ -192,7 +196,7 @@ export class Supervisor {
       if (!w || !ACTIVE_STATES.has(w.state)) return;
       this.live.release(id);
       this.rotator.remove(id);
-      const events = exitEvents(w, exit, reason);
+      const events = exitEvents(w, exit, reason, this.deps.lifecycle?.stoppedBecause?.(w));
       // The end and what follows it (backoff, fatal, a user's restart) go into the log in one
       // commit: no reader (`cpwd logs -f` polling worker.get) may see a worker that will restart
       // sitting in an ended state, and no crash can separate the two. The decision is taken on the
@@ -229,8 +233,11 @@ export class Supervisor {
     signalStop({ live: this.live, runner: this.deps.runner, clock: this.deps.ctx.clock }, id, graceMs);
   }
 
-  /** Stops a worker: a running one gets SIGTERM then SIGKILL; a waiting one is cancelled. */
-  stop(id: string, graceMs?: number, opts: { restart?: boolean } = {}): Promise<WorkerView> {
+  /**
+   * Stops a worker: a running one gets SIGTERM then SIGKILL; a waiting one is cancelled. `reason`
+   * (cpwd's own stop, e.g. over a cost limit) is recorded and becomes the end's reason.
+   */
+  stop(id: string, graceMs?: number, opts: { restart?: boolean; reason?: string } = {}): Promise<WorkerView> {
     return this.ledger.locked(async () => {
       const w = this.require(id);
       const grace = graceMs ?? w.graceMs;
@@ -239,11 +246,12 @@ export class Supervisor {
         if (opts.restart) {
           this.queue.push(id);
         } else {
-          await this.ledger.commit([{ type: "worker.cancelled", worker: id, payload: { reason: "stopped before it started" } }]);
+          await this.ledger.commit([{ type: "worker.cancelled", worker: id, payload: { reason: opts.reason ?? "stopped before it started" } }]);
         }
       } else if (w.state === "starting" || w.state === "running" || w.state === "stopping") {
         // Recorded even while the launch is under way: goLive() then signals with this grace.
-        await this.ledger.commit([{ type: "worker.stopping", worker: id, payload: { graceMs: grace, restart: opts.restart === true } }]);
+        const why = opts.reason === undefined ? {} : { reason: opts.reason };
+        await this.ledger.commit([{ type: "worker.stopping", worker: id, payload: { graceMs: grace, restart: opts.restart === true, ...why } }]);
         this.signalStop(id, grace);
       } else if (opts.restart) {
         await this.ledger.commit([requeuedByUser(w)]);
@@ -301,8 +309,10 @@ export class Supervisor {
     return this.workers.get(id);
   }
 
+  /** A worker's view; a ready worker the start gate holds back has the gate's reason. */
   view(w: WorkerRecord): WorkerView {
-    return { ...toView(w, this.deps.ctx.clock.now()), ...this.deps.lifecycle?.view?.(w) };
+    const held = w.state === "queued" || w.state === "backoff" ? this.queue.holdReason(w.id) : undefined;
+    return { ...toView(w, this.deps.ctx.clock.now()), ...this.deps.lifecycle?.view?.(w), ...(held ? { reason: held } : {}) };
   }
 
   list(): WorkerView[] {
@@ -316,6 +326,7 @@ export class Supervisor {
   async close(): Promise<void> {
     const drained = this.ledger.close();
     this.live.close();
+    this.queue.close();
     this.rotator.close();
     this.deps.runner.close();
     await drained;

@@ -33,15 +33,20 @@ export function startedEvent(id: string, h: WorkerHandle): EventInput {
   };
 }
 
-/** The events that record an end: `worker.timeout` if its deadline fired, then `worker.exited`. */
-export function exitEvents(w: WorkerRecord, exit: ExitStatus, reason?: string): EventInput[] {
+/**
+ * The events that record an end: `worker.timeout` if its deadline fired, then `worker.exited`.
+ * `stoppedBecause` (from the worker's lifecycle: over its cost limit, say) makes the end cpwd's stop,
+ * as does a stop under way, whose reason the record keeps.
+ */
+export function exitEvents(w: WorkerRecord, exit: ExitStatus, reason?: string, stoppedBecause?: string): EventInput[] {
   const id = w.id;
-  const state = classifyExit(exit, w.state === "stopping");
+  const state = classifyExit(exit, w.state === "stopping" || stoppedBecause !== undefined);
   // The wrapper's clock reading of the end can precede the daemon's of the start by a few ms
   // for a worker that ends at once: an end is never before its start.
   const endedAtMs = w.startedAtMs !== null ? Math.max(exit.endedAtMs, w.startedAtMs) : exit.endedAtMs;
   const runMs = w.startedAtMs !== null ? endedAtMs - w.startedAtMs : 0;
-  const why = reason ?? (exit.lost ? LOST_LIVE : exitHint(id, exit.code));
+  const stopReason = stoppedBecause ?? (w.state === "stopping" ? w.reason : null) ?? undefined;
+  const why = reason ?? (exit.lost ? LOST_LIVE : (stopReason ?? exitHint(id, exit.code)));
   const events: EventInput[] = [];
   if (exit.timedOut) events.push({ type: "worker.timeout", worker: id, payload: { timeoutMs: w.timeoutMs } });
   events.push({

@@ -9,7 +9,11 @@ import type { WorkerRecord } from "../../src/workers/machine.js";
 export interface WorkerLifecycle {
   /** May rewrite a new worker's spec once its id is known (e.g. create its git worktree). */
   prepare?(id: string, spec: WorkerSpec, dir: string): Promise<WorkerSpec>;
+  /** Before each launch, awaited (a throw fails the launch): e.g. to note where the run's output begins. */
+  launching?(w: WorkerRecord, dir: string): Promise<void>;
   started?(w: WorkerRecord, dir: string): void;
+  /** As a run's end is recorded: why it counts as cpwd's stop (it went over its cost limit), if it does. */
+  stoppedBecause?(w: WorkerRecord): string | undefined;
   ended?(w: WorkerRecord): void;
   removed?(w: WorkerRecord): Promise<string[]>;
   view?(w: WorkerRecord): Partial<WorkerView>;

@@ -36,6 +36,11 @@ export const ConfigSchema = z
     digestRecentMs: z.number().int().min(0).default(60 * 60_000),
     /** The claude binary for `cpwd claude` (CPWD_CLAUDE_BIN overrides). @default "claude" */
     claudeBin: z.string().min(1).default("claude"),
+    /**
+     * USD all Claude workers may spend a day (local time); once today's spend reaches it, Claude
+     * workers wait queued until midnight. null: no daily budget. @default null
+     */
+    claudeDailyBudgetUsd: z.number().positive().finite().nullable().default(null),
     /** `--permission-mode` of Claude workers started without one (docs/claude-workers.md). @default "acceptEdits" */
     claudePermissionMode: z.enum(CLAUDE_PERMISSION_MODES).default(DEFAULT_CLAUDE_PERMISSION_MODE),
   })

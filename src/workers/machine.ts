@@ -181,7 +181,9 @@ const REDUCERS: Record<keyof typeof TRANSITIONS, (s: Step) => WorkerRecord | nul
   "worker.stopping": ({ w, e }) => {
     const graceMs = num(e.payload.graceMs);
     const stopGraceMs = graceMs === null ? w!.stopGraceMs : Math.min(graceMs, w!.stopGraceMs ?? graceMs);
-    return { ...w!, state: "stopping", stopGraceMs, restartRequested: e.payload.restart === true || w!.restartRequested };
+    // A reason (cpwd's own stop: over a cost limit) is kept for the end to record.
+    const reason = str(e.payload.reason) ?? w!.reason;
+    return { ...w!, state: "stopping", stopGraceMs, reason, restartRequested: e.payload.restart === true || w!.restartRequested };
   },
   "worker.timeout": ({ w }) => ({ ...w!, timedOut: true }),
   "worker.exited": ({ w, e, id, from, atMs }) => {

@@ -21,6 +21,7 @@ const NOT_READ_BY_THE_SHIM = [
   "digestRecentMs",
   "claudeBin",
   "claudePermissionMode",
+  "claudeDailyBudgetUsd",
 ];
 
 // Each setting has the type of the config field it comes from, both ways (checked by tsc).
