@@ -13,6 +13,8 @@ export const CPWD_HOOK_EVENTS = [
   "UserPromptSubmit",
   "PreToolUse",
   "PostToolUse",
+  "PostToolUseFailure",
+  "PermissionDenied",
   "Stop",
   "SubagentStop",
   "SessionEnd",
@@ -22,7 +24,7 @@ export const CPWD_HOOK_EVENTS = [
 export type CpwdHookEvent = (typeof CPWD_HOOK_EVENTS)[number];
 
 /** Events whose entries take a tool-name matcher; "*" = every tool (claims and digests need all). */
-const TOOL_EVENTS: ReadonlySet<string> = new Set(["PreToolUse", "PostToolUse"]);
+const TOOL_EVENTS: ReadonlySet<string> = new Set(["PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionDenied"]);
 
 /** What marks a hook command as cpwd's. */
 export const CPWD_COMMAND_MARK = "cpwd-hook";

@@ -11,12 +11,20 @@ export interface Claim {
   session?: string;
   acquiredAtMs: number;
   touchedAtMs: number;
+  /**
+   * The holder's edits of the file whose outcome is not known yet (tool_use_ids). An edit that
+   * was refused or failed leaves the set; when the last leaves, no edit happened and the claim
+   * goes. Undefined: unknown (an edit without an id, or a claim from before a daemon restart,
+   * whose later edits were not recorded): kept until its worker ends.
+   */
+  attempts?: Set<string>;
 }
 
-/** Who asks to edit a file: a worker (by id) or a conductor session (no worker id). */
+/** Who asks to edit a file: a worker (by id) or a conductor session (no worker id), with the tool call's id. */
 export interface Requester {
   worker?: string;
   session?: string;
+  toolUseId?: string;
 }
 
 export type ClaimDecision =
@@ -86,6 +94,8 @@ export class ClaimTable {
     } else if (current) {
       // Held by the asker already: refresh it (in memory; the TTL is a safety net, not a lease).
       current.touchedAtMs = nowMs;
+      if (who.toolUseId) current.attempts?.add(who.toolUseId);
+      else current.attempts = undefined;
       return { kind: "allow", events };
     }
     if (who.worker) {
@@ -93,15 +103,33 @@ export class ClaimTable {
         type: "claim.acquired",
         worker: who.worker,
         ...(who.session ? { session: who.session } : {}),
-        payload: { path, atMs: nowMs },
+        payload: { path, atMs: nowMs, ...(who.toolUseId ? { toolUseId: who.toolUseId } : {}) },
       });
     }
     return { kind: "allow", events };
   }
 
-  /** Restarts every claim's TTL at `nowMs` (the daemon starts: nobody could refresh them while it was down). */
+  /**
+   * Restarts every claim's TTL at `nowMs`, and forgets their edits' ids (the daemon starts: nobody
+   * could refresh them while it was down, and edits after the first were not recorded, so a
+   * refusal can no longer prove that no edit happened).
+   */
   touchAll(nowMs: number): void {
-    for (const c of this.byPath.values()) c.touchedAtMs = Math.max(c.touchedAtMs, nowMs);
+    for (const c of this.byPath.values()) {
+      c.touchedAtMs = Math.max(c.touchedAtMs, nowMs);
+      c.attempts = undefined;
+    }
+  }
+
+  /**
+   * A worker's tool call `toolUseId` did not happen (refused, or failed): the event releasing the
+   * claim it took, if no other edit of that file by the worker may have happened.
+   */
+  releaseUnmade(worker: string, toolUseId: string, reason: string): EventInput[] {
+    const c = [...this.byPath.values()].find((x) => x.worker === worker && x.attempts?.has(toolUseId));
+    if (!c) return [];
+    c.attempts!.delete(toolUseId);
+    return c.attempts!.size === 0 ? [released(c, reason)] : [];
   }
 
   /** Events releasing every claim a worker holds (the worker ended, or `cpwd release W3`). */
@@ -121,7 +149,8 @@ export class ClaimTable {
     if (typeof path !== "string") return;
     if (e.type === "claim.acquired" && e.worker) {
       const at = typeof e.payload.atMs === "number" ? e.payload.atMs : atMs;
-      this.byPath.set(path, { path, worker: e.worker, ...(e.session ? { session: e.session } : {}), acquiredAtMs: at, touchedAtMs: at });
+      const attempts = typeof e.payload.toolUseId === "string" ? { attempts: new Set([e.payload.toolUseId]) } : {};
+      this.byPath.set(path, { path, worker: e.worker, ...(e.session ? { session: e.session } : {}), acquiredAtMs: at, touchedAtMs: at, ...attempts });
     } else if (e.type === "claim.released") {
       const c = this.byPath.get(path);
       if (c && (!e.worker || c.worker === e.worker)) this.byPath.delete(path);

@@ -5,7 +5,7 @@ import { editedFile, summarizeHook, type HookInput, type HookReply } from "../..
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 import { hookMethods } from "../../src/protocol/rpc-hooks.js";
-import { claimPath, ClaimTable, type Claim } from "./claims.js";
+import { claimPath, ClaimTable, type Claim, type ClaimDecision, type Requester } from "./claims.js";
 import type { DaemonContext } from "../context.js";
 import { DigestBook, ENDED, type WorkerSummary } from "./digests.js";
 import type { MethodGroup } from "../rpc-table.js";
@@ -14,6 +14,11 @@ import { recordedWorktree } from "../claude/worktree.js";
 
 /** Events whose reply may carry a digest as additionalContext. */
 const DIGEST_EVENTS = new Set(["SessionStart", "UserPromptSubmit", "PostToolUse"]);
+/** Events saying a tool call did not happen: a claim it took is released (releaseUnmade). */
+const UNMADE_EVENTS: ReadonlyMap<string, string> = new Map([
+  ["PermissionDenied", "the edit was refused"],
+  ["PostToolUseFailure", "the edit failed"],
+]);
 /** Longest a digest waits for a `--worktree` worker's count of changed files (then says "see `cpwd diff`"). */
 const COUNT_WAIT_MS = 250;
 /** Worker states in which a worker's edits claim files: its process may be running. */
@@ -52,6 +57,7 @@ export class HookService {
     if (holders.size > 0) void this.releaseEnded(holders);
     this.unsubscribe = deps.log.subscribe((records) => {
       for (const e of records) this.digests.observe(e);
+      this.releaseRefused(records);
       const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
       // The supervisor applies its events right after they are durable, i.e. after this callback.
       if (touched.size > 0) setImmediate(() => {
@@ -72,6 +78,14 @@ export class HookService {
       return !w || ENDED.has(w.state) ? this.claims.releaseWorker(id, w ? `worker ${w.state}` : "worker removed") : [];
     });
     await this.record(events).catch((err) => this.deps.ctx.log.error({ err }, "releasing claims failed"));
+  }
+
+  /** Claims taken by edits a worker's stream says were refused (`permission.denied`) go. */
+  private releaseRefused(records: EventRecord[]): void {
+    const events = records.flatMap((e) =>
+      e.type === "permission.denied" && e.worker && typeof e.payload.toolUseId === "string" ? this.claims.releaseUnmade(e.worker, e.payload.toolUseId, "the edit was refused") : [],
+    );
+    if (events.length > 0) void this.record(events).catch((err) => this.deps.ctx.log.error({ err }, "releasing claims failed"));
   }
 
   /** Starts counting what ended `--worktree` workers changed, so their digest need not wait for git. */
@@ -115,20 +129,18 @@ export class HookService {
     let output: Record<string, unknown> | undefined;
     let decision = "allow";
 
+    const toolUseId = typeof input.tool_use_id === "string" && input.tool_use_id !== "" ? input.tool_use_id : undefined;
     const file = event === "PreToolUse" ? editedFile(input) : undefined;
     if (file) {
-      // Only a live worker claims files. A stale id (the worker ended, was removed, never existed)
-      // edits as a conductor would: denied where a worker holds the file, holding nothing itself.
-      const state = worker ? this.deps.worker(worker)?.state : undefined;
-      const claimant = state !== undefined && LIVE.has(state) ? worker : undefined;
-      const path = claimPath(file, input.cwd);
-      const d = this.claims.decide(path, { ...(claimant ? { worker: claimant } : {}), ...(session ? { session } : {}) }, now);
+      const d = this.decideEdit(claimPath(file, input.cwd), worker, { ...(session ? { session } : {}), ...(toolUseId ? { toolUseId } : {}) }, now);
       events.push(...d.events);
       if (d.kind === "deny") {
         decision = "deny";
         output = { hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: this.denyReason(d.holder, now) } };
       }
     }
+    const unmade = UNMADE_EVENTS.get(event);
+    if (unmade && worker && toolUseId) events.push(...this.claims.releaseUnmade(worker, toolUseId, unmade));
     if (session && DIGEST_EVENTS.has(event)) {
       // The seq and the workers are read in the same tick (the counts are awaited after): a worker
       // that ends while we wait is news for the next digest, not skipped by this one.
@@ -149,6 +161,17 @@ export class HookService {
     });
     await this.record(events);
     return output ? { output } : {};
+  }
+
+  /**
+   * A PreToolUse edit of `path`. Only a live worker claims files. A stale id (the worker ended,
+   * was removed, never existed) edits as a conductor would: denied where a worker holds the file,
+   * holding nothing itself.
+   */
+  private decideEdit(path: string, worker: string | undefined, who: Requester, now: number): ClaimDecision {
+    const state = worker ? this.deps.worker(worker)?.state : undefined;
+    const claimant = state !== undefined && LIVE.has(state) ? worker : undefined;
+    return this.claims.decide(path, { ...(claimant ? { worker: claimant } : {}), ...who }, now);
   }
 
   private denyReason(holder: Claim, now: number): string {

@@ -1,6 +1,7 @@
 // The event record (version 1): the envelope every line of events.jsonl has, and the registry of
 // per-type payload schemas. Readers keep unknown types and pass them through.
 import { z } from "zod";
+import { claudeEventPayloads } from "./events-claude.js";
 import { daemonEventPayloads } from "./events-daemon.js";
 import { hookEventPayloads } from "./events-hooks.js";
 import { workerEventPayloads } from "./events-workers.js";
@@ -42,6 +43,7 @@ export const eventPayloadSchemas: Record<string, z.ZodType<Record<string, unknow
   ...daemonEventPayloads,
   ...hookEventPayloads,
   ...workerEventPayloads,
+  ...claudeEventPayloads,
 };
 
 /** Adds an area's payload schemas to the registry (called once per area at daemon start). */

@@ -69,7 +69,7 @@ export function runClaude(opts: { cwd: string; prompt: string; env: NodeJS.Proce
   });
 }
 
-/** Hook settings that run the given command for every event cpwd handles. */
+/** Hook settings that run the given command for every event cpwd reacts to (as `cpwd hooks install` registers them). */
 export function hookSettings(command: string): unknown {
   const entry = [{ hooks: [{ type: "command", command, timeout: 5 }] }];
   const tool = [{ matcher: "*", hooks: [{ type: "command", command, timeout: 5 }] }];
@@ -79,6 +79,8 @@ export function hookSettings(command: string): unknown {
       UserPromptSubmit: entry,
       PreToolUse: tool,
       PostToolUse: tool,
+      PostToolUseFailure: tool,
+      PermissionDenied: tool,
       Stop: entry,
       SessionEnd: entry,
     },
