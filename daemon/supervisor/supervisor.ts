@@ -4,8 +4,8 @@
 // recorded durably before it is applied or acknowledged, one at a time under its one lock. Its
 // parts, a file each: ready-queue.ts (queue, concurrency), adopt.ts (after a restart),
 // worker-events.ts (what is written; what follows an end), stop-signals.ts (SIGTERM, SIGKILL),
-// live-workers.ts (each live worker's handle and timers), worker-folder.ts (spec.json).
-import { rmSync } from "node:fs";
+// live-workers.ts (each live worker's handle and timers), worker-folder.ts (spec.json),
+// remove-worker.ts (rm).
 import { workerDir } from "../../src/platform/paths.js";
 import { CpwdError, ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
 import type { EventRecord } from "../../src/protocol/events.js";
@@ -20,15 +20,13 @@ import { Ledger } from "./ledger.js";
 import { LiveWorkers } from "./live-workers.js";
 import { LogRotationScheduler } from "./log-rotation-scheduler.js";
 import { ReadyQueue, type StartGate } from "./ready-queue.js";
+import { removeWorker } from "./remove-worker.js";
 import { signalStop } from "./stop-signals.js";
 import { exitEvents, followUp, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, type FollowUp } from "./worker-events.js";
 import { makeWorkerFolder, readSpecEnv, rewriteSpecCommand } from "./worker-folder.js";
 import type { WorkerLifecycle } from "./worker-lifecycle.js";
 
 export type { WorkerLifecycle } from "./worker-lifecycle.js";
-
-/** How long `rm --force` waits for a stopped worker's end to be recorded. */
-const REMOVE_WAIT_MS = 30_000;
 
 export interface SupervisorDeps {
   ctx: DaemonContext;
@@ -269,24 +267,12 @@ export class Supervisor {
     return this.stop(id, undefined, { restart: true });
   }
 
-  /** Forgets an ended worker and deletes its folder; `force` stops a running one first. */
-  async remove(id: string, force: boolean): Promise<{ id: string; notes: string[] }> {
-    const w = this.require(id);
-    if (!FINAL_STATES.has(w.state)) {
-      if (!force) throw new CpwdError(ErrorCode.InvalidState, `${id} is ${w.state}; stop it first, or use --force`);
-      await this.stop(id, Math.min(w.graceMs, 2_000));
-      // Woken by the commit that records its end, not by polling.
-      await this.ledger.waitFor(id, (x) => !x || FINAL_STATES.has(x.state), REMOVE_WAIT_MS, `${id} did not stop within ${REMOVE_WAIT_MS} ms`);
-    }
-    return this.ledger.locked(async () => {
-      const current = this.require(id);
-      if (!FINAL_STATES.has(current.state)) throw new CpwdError(ErrorCode.InvalidState, `${id} is ${current.state}`);
-      const notes = (await this.deps.lifecycle?.removed?.(current)) ?? [];
-      await this.ledger.commit([{ type: "worker.removed", worker: id, payload: {} }]);
-      rmSync(this.dir(id), { recursive: true, force: true });
-      return { id, notes };
-    });
+  /** Forgets an ended worker and deletes its folder; `force` stops a running one first (remove-worker.ts). */
+  remove(id: string, force: boolean): Promise<{ id: string; notes: string[] }> {
+    const parts = { ledger: this.ledger, dir: (x: string) => this.dir(x), stop: (x: string, g: number) => this.stop(x, g), lifecycle: this.deps.lifecycle };
+    return removeWorker(parts, id, force);
   }
+
 
   // ---- reading ------------------------------------------------------------------------------------
 
