@@ -1,5 +1,6 @@
 // The worker table of `cpwd status` and `cpwd replay`: one row a worker, the command cut to fit
 // the terminal. Types only from the protocol: no zod on this path.
+import { describeRefusals, type RefusalFacts } from "../../src/protocol/claude-permissions.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
 import { formatDuration } from "./durations.js";
 
@@ -12,6 +13,18 @@ function exitText(w: WorkerView): string {
 function stateText(w: WorkerView, nowMs: number): string {
   if (w.state === "backoff" && w.nextStartAt) return `backoff ${formatDuration(Math.max(0, Date.parse(w.nextStartAt) - nowMs))}`;
   return w.state;
+}
+
+/**
+ * What Claude Code refused in a Claude worker's run, under the table: `W3 done, but 2 actions were
+ * refused (Write np.txt, Bash npm test)`, or `W3 needs attention: every edit was refused (…)`.
+ */
+function refusalLine(w: WorkerView, c: RefusalFacts): string | null {
+  const r = describeRefusals(c);
+  if (r === null) return null;
+  if (r.attention) return `${w.id} needs attention: ${r.text}`;
+  const lead = w.state === "exited" ? "done, but " : ["starting", "running", "stopping"].includes(w.state) ? "so far " : "";
+  return `${w.id} ${lead}${r.text}`;
 }
 
 /** Renders the table for a terminal `columns` wide. */
@@ -40,7 +53,7 @@ export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs:
   // worker its session's cost, turns and the first line of its result.
   for (const w of workers) {
     if (w.reason && (w.state === "fatal" || w.state === "failed")) lines.push(`${w.id}: ${w.reason}`);
-    const c = w.claude as { costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } | null | undefined;
+    const c = w.claude as ({ costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } & RefusalFacts) | null | undefined;
     if (c && (c.costUsd != null || c.result)) {
       const parts = [c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : null, c.turns != null ? `${c.turns} turn${c.turns === 1 ? "" : "s"}` : null, c.isError ? "error" : null];
       const first = c.result?.split("\n").find((l) => l.trim() !== "") ?? "";
@@ -48,6 +61,9 @@ export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs:
       const room = Math.max(10, columns - head.length - 3);
       lines.push(first ? `${head}: ${first.length > room ? `${first.slice(0, room - 1)}…` : first}` : head);
     }
+    const refused = c ? refusalLine(w, c) : null;
+    // Cut to the terminal like the rest: `status --json` has every refused action in full.
+    if (refused) lines.push(refused.length > Math.max(60, columns) ? `${refused.slice(0, Math.max(60, columns) - 1)}…` : refused);
   }
   return lines.join("\n");
 }

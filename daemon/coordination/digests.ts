@@ -2,6 +2,7 @@
 // session has a cursor (a seq); a digest lists workers whose state changed to an ended one after
 // the cursor, and delivering it moves the cursor (recorded as `digest.delivered`, so cursors
 // survive a daemon restart). Pure apart from the clock value passed in.
+import { describeRefusals, type RefusalFacts } from "../../src/protocol/claude-permissions.js";
 import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 
 /** What a digest needs to know of a worker, from the supervisor's current view. */
@@ -15,7 +16,7 @@ export interface WorkerSummary {
   startedAtMs?: number | null | undefined;
   endedAtMs?: number | null | undefined;
   restarts?: number | undefined;
-  claude?: { costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } | null | undefined;
+  claude?: ({ costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } & RefusalFacts) | null | undefined;
   /** For a `--worktree` worker: how many files it changed since it started (null: not counted yet). */
   worktreeChanges?: number | null | undefined;
 }
@@ -45,6 +46,12 @@ function worktreeNote(w: WorkerSummary): string {
   return `, ${what}: see \`cpwd diff ${w.id}\``;
 }
 
+/** What Claude Code refused in the run: `, but 2 actions were refused (Write np.txt, Bash npm test)` ("" when nothing). */
+function refusalNote(w: WorkerSummary): string {
+  const r = w.claude ? describeRefusals(w.claude) : null;
+  return r === null ? "" : r.attention ? `, but it needs attention: ${r.text}` : `, but ${r.text}`;
+}
+
 /** One line about a worker that ended. */
 export function describeEnded(w: WorkerSummary): string {
   const how =
@@ -63,7 +70,7 @@ export function describeEnded(w: WorkerSummary): string {
   const c = w.claude;
   const cost = c && (c.costUsd != null || c.turns != null) ? ` (${[c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : "", c.turns != null ? `${c.turns} turns` : ""].filter(Boolean).join(", ")})` : "";
   const result = c?.result ? `: ${c.result.split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" / ").slice(0, 300)}` : "";
-  return `- ${label(w)} ${how}${ran}${cost}${worktreeNote(w)}${result}`;
+  return `- ${label(w)} ${how}${ran}${cost}${worktreeNote(w)}${refusalNote(w)}${result}`;
 }
 
 const FOOTER = "Run `cpwd status` for every worker and `cpwd logs <id>` for output.";
