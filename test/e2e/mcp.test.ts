@@ -89,7 +89,7 @@ describe("cpwd mcp under Claude Code", () => {
         const installed = cpwd(d.home, ["hooks", "install", "--scope", scope, "--dir", p.project], { HOME: p.home });
         assert.equal(installed.code, 0, installed.stderr);
         const env = claudeEnv(api.url, p.home, { CPWD_HOME: d.home });
-        const run = await runClaude({ cwd: p.project, prompt: "wait", env, args: ["--allowedTools", "mcp__cpwd__wait_for_workers"] });
+        const run = await runClaude({ cwd: p.project, prompt: "wait", env, args: ["--allowedTools", "mcp__cpwd"] });
         assert.equal(run.result?.subtype, "success", run.stderr);
         const init = run.lines.find((l) => l.type === "system" && l.subtype === "init");
         assert.deepEqual(init.mcp_servers.find((s: { name: string }) => s.name === "cpwd")?.status, "connected", scope);

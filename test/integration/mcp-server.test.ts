@@ -2,8 +2,10 @@
 // gathered, read and stopped through them, the daemon started when none runs, and bad arguments
 // answered as tool errors with the CLI's messages while the server keeps serving.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { cleanup, cpwd, pidAlive, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
+import { cleanup, cpwd, pidAlive, REPO, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
 import { nodeFixture } from "../helpers/fixtures.js";
 import { startMcp, type McpSession } from "../helpers/mcp-client.js";
 
@@ -27,12 +29,28 @@ describe("cpwd mcp", () => {
         assert.ok(t.description && t.description.length > 20, t.name);
         assert.equal(t.outputSchema?.type, "object", `${t.name} has an output schema`);
       }
+      const doc = readFileSync(join(REPO, "docs", "mcp.md"), "utf8");
+      for (const t of tools) assert.ok(doc.includes(`| \`${t.name}\` |`), `${t.name} is in docs/mcp.md's table`);
       const wait = tools.find((t) => t.name === "wait_for_workers")!;
       assert.deepEqual((wait.inputSchema.properties as any).timeout_seconds.maximum, 600);
       assert.deepEqual(wait.inputSchema.required, ["workers"]);
     } finally {
       await shutdown(mcp, home);
     }
+  });
+
+  test("the SDK is loaded by cpwd mcp alone: only cli/mcp/ imports it, and only cpwd mcp's command loads cli/mcp/, on demand", () => {
+    const files = (dir: string): string[] =>
+      readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+    for (const f of ["src", "daemon", "hooks", "cli"].flatMap(files)) {
+      const text = readFileSync(join(REPO, f), "utf8").replace(/^import type [^;]*;$/gms, "");
+      if (!f.startsWith("cli/mcp/")) assert.doesNotMatch(text, /["']@modelcontextprotocol\//, f);
+      if (f.startsWith("cli/mcp/") || f === "cli/commands/mcp.ts") continue;
+      assert.doesNotMatch(text, /["'](?:\.{1,2}\/)+(?:cli\/)?mcp\//, `${f} does not load cli/mcp/`);
+    }
+    const command = readFileSync(join(REPO, "cli", "commands", "mcp.ts"), "utf8");
+    assert.match(command, /await import\("\.\.\/mcp\/server\.js"\)/);
+    assert.doesNotMatch(command, /^import .*mcp\//m);
   });
 
   test("starts the daemon when none runs; spawn_worker, wait_for_workers, status and logs follow a worker to its end", async () => {
