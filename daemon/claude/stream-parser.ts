@@ -1,6 +1,8 @@
 // Reads `claude -p --output-format stream-json --verbose` output as it comes: one JSON object a
 // line (system init, assistant and user messages, hook progress, and a final `result`). Keeps what
 // status and digests show. Pure: fed text, no I/O; unknown line types are ignored.
+import type { RefusedAction } from "../../src/protocol/claude-permissions.js";
+import { emptyTally, RefusalReader, type RefusalTally } from "./refusals.js";
 
 /** What a Claude worker has reported so far. */
 export interface ClaudeProgress {
@@ -17,12 +19,16 @@ export interface ClaudeProgress {
   result: string | null;
   durationMs: number | null;
   done: boolean;
+  /** The mode Claude Code says it runs in (the init line's `permissionMode`). */
+  permissionMode: string | null;
+  /** What it refused in this run, and the edits it attempted (refusals.ts). */
+  refusals: RefusalTally;
 }
 
 export const RESULT_MAX_CHARS = 4_000;
 
 export function emptyProgress(): ClaudeProgress {
-  return { sessionId: null, model: null, turns: 0, costUsd: null, isError: null, subtype: null, result: null, durationMs: null, done: false };
+  return { sessionId: null, model: null, turns: 0, costUsd: null, isError: null, subtype: null, result: null, durationMs: null, done: false, permissionMode: null, refusals: emptyTally() };
 }
 
 /**
@@ -51,6 +57,7 @@ export function applyStreamLine(p: ClaudeProgress, msg: Record<string, unknown>)
       if (msg.subtype === "init") {
         if (typeof msg.session_id === "string") p.sessionId = msg.session_id;
         if (typeof msg.model === "string") p.model = msg.model;
+        if (typeof msg.permissionMode === "string") p.permissionMode = msg.permissionMode;
         return true;
       }
       return false;
@@ -77,6 +84,15 @@ export function applyStreamLine(p: ClaudeProgress, msg: Record<string, unknown>)
 export class StreamParser {
   readonly progress = emptyProgress();
   private carry = "";
+  private readonly refusals = new RefusalReader(this.progress.refusals);
+  private fresh: RefusedAction[] = [];
+
+  /** The refused actions read since the last call, each once (a `permission.denied` event each). */
+  takeRefused(): RefusedAction[] {
+    const out = this.fresh;
+    this.fresh = [];
+    return out;
+  }
 
   /** Feeds a chunk; returns true if a line changed the progress in a way worth recording. */
   push(text: string): boolean {
@@ -89,7 +105,11 @@ export class StreamParser {
       if (line.trim() === "") continue;
       try {
         const msg: unknown = JSON.parse(line);
-        if (typeof msg === "object" && msg !== null && !Array.isArray(msg)) changed = applyStreamLine(this.progress, msg as Record<string, unknown>) || changed;
+        if (typeof msg !== "object" || msg === null || Array.isArray(msg)) continue;
+        changed = applyStreamLine(this.progress, msg as Record<string, unknown>) || changed;
+        const refused = this.refusals.read(msg as Record<string, unknown>);
+        this.fresh.push(...refused);
+        changed ||= refused.length > 0;
       } catch {
         // not a stream-json line (e.g. a warning printed by the CLI): skip
       }

@@ -5,7 +5,8 @@
 // own (claude-runs.ts); a run over its cost limit is reported as soon as its cost shows.
 import { statSync } from "node:fs";
 import type { EventLog } from "../../src/eventlog/append.js";
-import type { EventRecord } from "../../src/protocol/events.js";
+import { needsAttention, type RefusedAction } from "../../src/protocol/claude-permissions.js";
+import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 import { overLimitReason } from "./budget.js";
 import { ClaudeRuns } from "./claude-runs.js";
 import { FileFollower } from "./file-follower.js";
@@ -25,6 +26,15 @@ export type ClaudeInfo = {
   run: number;
   /** What all the worker's runs cost together (the fields above are the current run's). */
   totalCostUsd: number | null;
+  /** The mode Claude Code ran in, as its stream says. */
+  permissionMode: string | null;
+  /** Actions Claude Code refused in this run (the first 20), how many in all, and the file edits it attempted and had refused. */
+  refused: RefusedAction[];
+  refusedCount: number;
+  edits: number;
+  editsRefused: number;
+  /** It tried to edit and every edit was refused. */
+  needsAttention: boolean;
 };
 
 /** A run being read: its stream's parser, and its cost limit. */
@@ -50,7 +60,15 @@ function toPayload(p: ClaudeProgress): Record<string, unknown> {
     durationMs: p.durationMs,
     result: p.result === null ? null : p.result.slice(0, 2_000),
     done: p.done,
+    permissionMode: p.permissionMode,
+    ...p.refusals,
   };
+}
+
+/** The refusal fields of a recorded `worker.claude` payload (absent from older records: none). */
+function refusalsOf(p: Partial<ClaudeInfo>): Pick<ClaudeInfo, "permissionMode" | "refused" | "refusedCount" | "edits" | "editsRefused" | "needsAttention"> {
+  const facts = { refused: Array.isArray(p.refused) ? p.refused : [], refusedCount: p.refusedCount ?? 0, edits: p.edits ?? 0, editsRefused: p.editsRefused ?? 0 };
+  return { permissionMode: p.permissionMode ?? null, ...facts, needsAttention: needsAttention(facts) };
 }
 
 export class ClaudeTracker {
@@ -81,6 +99,7 @@ export class ClaudeTracker {
       done: p.done ?? false,
       run: typeof p.run === "number" ? p.run : 1,
       totalCostUsd: null,
+      ...refusalsOf(p),
     });
   }
 
@@ -128,8 +147,10 @@ export class ClaudeTracker {
     const f = this.followers.get(workerId);
     if (!f || !f.parser.push(text)) return;
     const payload = { ...toPayload(f.parser.progress), run: f.run, logOffset: f.logOffset };
-    this.log.append([{ type: "worker.claude", worker: workerId, payload }]).then(
-      ([rec]) => rec && this.observe(rec),
+    // Each refused action is an event of its own (the hook service releases the claim it took).
+    const refused: EventInput[] = f.parser.takeRefused().map((r) => ({ type: "permission.denied", worker: workerId, payload: r }));
+    this.log.append([...refused, { type: "worker.claude", worker: workerId, payload }]).then(
+      (recs) => recs.forEach((rec) => this.observe(rec)),
       this.onError,
     );
     const over = overLimitReason(f.parser.progress, f.limitUsd);

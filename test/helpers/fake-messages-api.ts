@@ -4,7 +4,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Reply = { text: string } | { tool: { name: string; input: Record<string, unknown> } };
+/** A turn's reply: text, or one tool call; `delayMs` holds it back that long (a slow model). */
+export type Reply = ({ text: string } | { tool: { name: string; input: Record<string, unknown> } }) & { delayMs?: number };
 
 export interface RecordedRequest {
   url: string;
@@ -44,6 +45,16 @@ export function toolResults(req: RecordedRequest): Array<{ is_error?: boolean; c
 /** The default script: call `tool` first; once a tool result comes back, answer with `finalText`. */
 export function toolThenText(tool: { name: string; input: Record<string, unknown> }, finalText = "done"): (req: RecordedRequest) => Reply {
   return (req) => (toolResults(req).length > 0 ? { text: finalText } : { tool });
+}
+
+/** Tool calls one after the other, each once the previous one's result is back; then `finalText`. */
+export function toolsThenText(tools: Array<{ name: string; input: Record<string, unknown> }>, finalText = "done"): (req: RecordedRequest) => Reply {
+  return (req) => {
+    const msgs = (req.body?.messages ?? []) as Array<{ role: string; content: unknown }>;
+    const answered = msgs.filter((m) => m.role === "user" && Array.isArray(m.content) && m.content.some((b: { type?: string }) => b.type === "tool_result")).length;
+    const tool = tools[answered];
+    return tool ? { tool } : { text: finalText };
+  };
 }
 
 function sse(res: ServerResponse, model: string, reply: Reply): void {
@@ -86,7 +97,7 @@ export async function startFakeApi(script: (req: RecordedRequest) => Reply = () 
         res.end(JSON.stringify({ input_tokens: 10 }));
       } else if (req.method === "POST" && path === "/v1/messages") {
         const reply = script(rec);
-        if (body.stream) sse(res, String(body.model ?? "fake"), reply);
+        if (body.stream) setTimeout(() => sse(res, String(body.model ?? "fake"), reply), reply.delayMs ?? 0);
         else {
           res.writeHead(200, { "content-type": "application/json" });
           const content = "text" in reply ? [{ type: "text", text: reply.text }] : [{ type: "tool_use", id: "toolu_1", name: reply.tool.name, input: reply.tool.input }];

@@ -28,6 +28,8 @@ test("session, turns, cost and result are read as lines arrive, split anywhere",
       result: "All done.\nSecond line",
       durationMs: 1234,
       done: true,
+      permissionMode: null,
+      refusals: { refused: [], refusedCount: 0, edits: 0, editsRefused: 0 },
     });
   }
 });
