@@ -22,6 +22,7 @@ const CONTROLLED: ReadonlyMap<string, string> = new Map([
   ["--fork-session", RESUME],
   ["--permission-mode", MODE],
   ["--dangerously-skip-permissions", `it is --permission-mode bypassPermissions: ${MODE}`],
+  ["--max-budget-usd", "cpwd claude --max-cost USD sets it, and the daemon stops a run that goes over it"],
 ]);
 
 /**

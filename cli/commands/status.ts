@@ -8,11 +8,21 @@ import { formatDuration } from "../format/durations.js";
 import { outputColumns } from "../format/columns.js";
 import { formatWorkerTable } from "../format/worker-table.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
+// Pure and without imports at run time: nothing heavy on status's path.
+import { usd, type DaySpend } from "../../daemon/claude/budget.js";
 
 type Status = ResultOf<"status">;
 
 function renderWorkers(status: Status, ctx: CliContext): string {
   return formatWorkerTable(status.workers as unknown as WorkerView[], outputColumns(ctx.stdout, ctx.env), Date.now());
+}
+
+/** `  claude   $1.2345 spent today of a $5.00 daily budget`; nothing before any spend or budget. */
+function spendLine(s: DaySpend | undefined): string | null {
+  if (!s || (s.budgetUsd === null && s.spentUsd === 0)) return null;
+  if (s.budgetUsd === null) return `  claude   ${usd(s.spentUsd)} spent today (no daily budget: claudeDailyBudgetUsd)`;
+  const reached = s.spentUsd >= s.budgetUsd ? ": reached, Claude workers wait queued until midnight" : "";
+  return `  claude   ${usd(s.spentUsd)} spent today of a ${usd(s.budgetUsd)} daily budget${reached}`;
 }
 
 export const run: Command = async (argv, ctx) => {
@@ -38,6 +48,8 @@ export const run: Command = async (argv, ctx) => {
       if (failure) {
         writeLine(ctx.stdout, `  WARNING  the event log cannot be written since ${failure.since} (${failure.errno}${failure.errno === "ENOSPC" ? ": the disk is full" : ""}); requests that must be recorded are refused until it can`);
       }
+      const spend = spendLine(status.claudeSpend as DaySpend | undefined);
+      if (spend) writeLine(ctx.stdout, spend);
       writeLine(ctx.stdout, "");
       writeLine(ctx.stdout, renderWorkers(status, ctx));
       return 0;

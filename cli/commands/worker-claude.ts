@@ -1,12 +1,16 @@
 // `cpwd claude [options] "PROMPT"`: a worker running `claude -p PROMPT --output-format stream-json
 // --verbose …`, whose progress (session, turns, cost, result) the daemon reads from its output.
 // Called from inside Claude Code, the calling session is recorded as the worker's parent.
+// `--resume W3` / `--fork W3` continue W3's session (claude-follow-up.ts); `--max-cost` limits a run.
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { loadConfig, type Config } from "../../src/platform/config.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
-import { parseArgs, usageError } from "../args.js";
+import { isUsageError, parseArgs, usageError } from "../args.js";
 import { claudePassThrough, permissionModeFor } from "../claude-args.js";
+import { budgetOptions, carriedOptions, followUpOf, forkPlacement, parseMaxCost, promptMeta, sessionSource, type FollowUp } from "../claude-follow-up.js";
+import type { RpcClient } from "../../src/rpc/client.js";
+import { CLAUDE_PERMISSION_MODES, type ClaudePermissionMode } from "../../src/protocol/claude-permissions.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
 import { CLAUDE_USAGE as USAGE } from "../usage.js";
@@ -52,8 +56,62 @@ function modelOptions(flags: Record<string, unknown>): string[] {
   return extra;
 }
 
+/** A follow-up (`--resume`, `--fork`), checked before the daemon is asked about the worker it names. */
+interface FollowUpRequest {
+  follow: FollowUp;
+  flags: Record<string, unknown>;
+  prompt: string;
+  /** The options after `--`, checked. */
+  passThrough: string[];
+  maxCostUsd: number | undefined;
+  /** `--permission-mode`, when given (checked); else W3's. */
+  mode?: ClaudePermissionMode;
+  config: Config;
+}
+
+/**
+ * `--resume W3`: a new run of W3 (`worker.rerun`) with the same binary, in its folder or worktree;
+ * `--fork W3`: a new worker (`worker.spawn`, `--fork-session`). Both resume the session the daemon
+ * read from W3's stream and keep W3's Claude options unless given again.
+ */
+async function runFollowUp(client: RpcClient, req: FollowUpRequest, ctx: CliContext): Promise<number> {
+  const { follow, flags, prompt } = req;
+  try {
+    const src = await sessionSource(client, follow);
+    const earlier = src.meta.permissionMode as ClaudePermissionMode;
+    const mode = req.mode ?? ((CLAUDE_PERMISSION_MODES as readonly string[]).includes(earlier) ? earlier : req.config.claudePermissionMode);
+    const earlierCost = src.meta.maxCostUsd;
+    const maxCostUsd = req.maxCostUsd ?? (typeof earlierCost === "number" && earlierCost > 0 ? earlierCost : undefined);
+    const regiven = ["--model", "--max-turns"].filter((f) => flags[f.slice(2)] !== undefined);
+    const session = follow.kind === "fork" ? ["--resume", src.sessionId, "--fork-session"] : ["--resume", src.sessionId];
+    const options = [...carriedOptions(src.command, regiven), ...modelOptions(flags), ...session, "--permission-mode", mode, ...budgetOptions(maxCostUsd), ...req.passThrough];
+    const argv = [src.command[0]!, "-p", prompt, ...options];
+    const cost = maxCostUsd === undefined ? {} : { maxCostUsd };
+    if (follow.kind === "resume") {
+      const { maxCostUsd: _, ...kept } = src.meta;
+      const { worker } = await client.call("worker.rerun", { target: src.id, argv, meta: { ...kept, prompt: promptMeta(prompt), permissionMode: mode, ...cost } });
+      writeLine(ctx.stdout, String(worker.id));
+      return 0;
+    }
+    const placed = forkPlacement(flags, src);
+    const parent = ctx.env.CLAUDE_CODE_SESSION_ID;
+    const meta = { kind: "claude", prompt: promptMeta(prompt), ...(parent ? { parentSession: parent } : {}), forkedFrom: src.id, permissionMode: mode, ...cost, ...(placed.worktree ? { worktreeFrom: true } : {}) };
+    const { worker } = await client.call("worker.spawn", spawnParams(placed, argv, ctx, meta));
+    writeLine(ctx.stdout, String(worker.id));
+    return 0;
+  } catch (err) {
+    if (isUsageError(err)) {
+      writeLine(ctx.stderr, `cpwd claude: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
 export const run: Command = async (argv, ctx) => {
   let params;
+  let followUp: FollowUpRequest | undefined;
   try {
     const { flags, positionals, rest } = parseArgs(argv, {
       ...SPAWN_FLAGS,
@@ -61,25 +119,32 @@ export const run: Command = async (argv, ctx) => {
       model: { kind: "string" },
       "max-turns": { kind: "string" },
       "permission-mode": { kind: "string" },
+      resume: { kind: "string" },
+      fork: { kind: "string" },
+      "max-cost": { kind: "string" },
     });
     // Everything after `--` is Claude Code's (claudePassThrough); the prompt comes before it.
     if (positionals.length !== 1 || positionals[0]!.trim() === "") throw usageError('give exactly one PROMPT, quoted, before any -- (cpwd claude [options] "PROMPT" -- [claude options])');
     const prompt = positionals[0]!;
     const extra = modelOptions(flags);
+    const maxCostUsd = parseMaxCost(flags["max-cost"]);
+    const follow = followUpOf(flags);
+    // The config is read as the daemon reads it: an invalid one throws INVALID_CONFIG.
+    const config = loadConfig(cliPaths(ctx).config);
+    if (follow) followUp = { follow, flags, prompt, passThrough: claudePassThrough(rest), maxCostUsd, config };
     const parent = ctx.env.CLAUDE_CODE_SESSION_ID;
     const meta: Record<string, unknown> = {
       kind: "claude",
-      prompt: prompt.length > 200 ? `${prompt.slice(0, 199)}…` : prompt,
+      prompt: promptMeta(prompt),
       ...(parent ? { parentSession: parent } : {}),
       ...(flags.worktree ? { worktreeFrom: true } : {}),
     };
-    // The config is read as the daemon reads it: an invalid one throws INVALID_CONFIG.
-    const config = loadConfig(cliPaths(ctx).config);
     params = spawnParams(flags, [claudeBin(ctx, config), "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
     // Always explicit, and recorded: the mode decides whether the worker can do what it is asked.
     const mode = permissionModeFor(flags["permission-mode"], config.claudePermissionMode, params.env, process.getuid?.());
-    params.argv.push("--permission-mode", mode, ...claudePassThrough(rest));
-    params.meta = { ...params.meta, permissionMode: mode };
+    params.argv.push("--permission-mode", mode, ...budgetOptions(maxCostUsd), ...claudePassThrough(rest));
+    params.meta = { ...params.meta, permissionMode: mode, ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
+    if (followUp && flags["permission-mode"] !== undefined) followUp.mode = mode;
   } catch (err) {
     // A bad config.json is not a usage error: name the file and field, without the usage text.
     if (err instanceof CpwdError && err.code === ErrorCode.InvalidConfig) {
@@ -88,6 +153,10 @@ export const run: Command = async (argv, ctx) => {
     }
     writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}\n${USAGE}`);
     return 2;
+  }
+  if (followUp) {
+    const req = followUp;
+    return withDaemon(ctx, (client) => runFollowUp(client, req, ctx));
   }
   const bin = params.argv[0]!;
   const found = locateExecutable(bin, params.env.PATH, ctx);

@@ -27,6 +27,9 @@ function refusalLine(w: WorkerView, c: RefusalFacts): string | null {
   return `${w.id} ${lead}${r.text}`;
 }
 
+/** States whose reason is printed under the table (a queued or backing-off worker's: what holds it). */
+const REASON_STATES = new Set(["fatal", "failed", "stopped", "queued", "backoff"]);
+
 /** Renders the table for a terminal `columns` wide. */
 export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs: number): string {
   if (workers.length === 0) return "workers: none";
@@ -49,15 +52,18 @@ export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs:
     return `${fixed}  ${cmd.length > room ? `${cmd.slice(0, room - 1)}…` : cmd}`.trimEnd();
   };
   const lines = [lineOf(head), ...rows.map(lineOf)];
-  // A fatal or lost worker gets its reason under the table, where it cannot be missed; a Claude
-  // worker its session's cost, turns and the first line of its result.
+  // A fatal, lost, stopped-by-cpwd or held worker gets its reason under the table, where it cannot
+  // be missed; a Claude worker its run's cost, turns and the first line of its result (after a
+  // restart or a --resume: which run, and what all its runs cost).
   for (const w of workers) {
-    if (w.reason && (w.state === "fatal" || w.state === "failed")) lines.push(`${w.id}: ${w.reason}`);
-    const c = w.claude as ({ costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } & RefusalFacts) | null | undefined;
+    if (w.reason && REASON_STATES.has(w.state)) lines.push(`${w.id}: ${w.reason}`);
+    const c = w.claude as ({ costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null; run?: number; totalCostUsd?: number | null } & RefusalFacts) | null | undefined;
     if (c && (c.costUsd != null || c.result)) {
-      const parts = [c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : null, c.turns != null ? `${c.turns} turn${c.turns === 1 ? "" : "s"}` : null, c.isError ? "error" : null];
+      const runs = c.run ?? 1;
+      const total = runs > 1 && c.totalCostUsd != null ? `$${c.totalCostUsd.toFixed(4)} over ${runs} runs` : null;
+      const parts = [c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : null, c.turns != null ? `${c.turns} turn${c.turns === 1 ? "" : "s"}` : null, c.isError ? "error" : null, total];
       const first = c.result?.split("\n").find((l) => l.trim() !== "") ?? "";
-      const head = `${w.id} claude: ${parts.filter(Boolean).join(", ")}`;
+      const head = `${w.id} claude${runs > 1 ? `, run ${runs}` : ""}: ${parts.filter(Boolean).join(", ")}`;
       const room = Math.max(10, columns - head.length - 3);
       lines.push(first ? `${head}: ${first.length > room ? `${first.slice(0, room - 1)}…` : first}` : head);
     }
