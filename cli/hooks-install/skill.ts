@@ -24,9 +24,12 @@ and returns each result and cost: no polling); \`list_workers\`, \`worker_status
 are for a shell, or when the tools are not there.
 
 ## Start work
-- A Claude worker on its own branch: \`cpwd claude --name tests --worktree "Add tests for src/parse.ts; commit when they pass"\`
-  (also \`--model M\`, \`--max-turns N\`, \`--permission-mode acceptEdits\`, \`--timeout 30m\`, \`--cwd DIR\`).
+- A Claude worker on its own branch: \`cpwd claude --name tests --worktree "Add tests for src/parse.ts and run them with npm test until they pass" -- --allowedTools "Bash(npm test:*)"\`
+  (also \`--model M\`, \`--max-turns N\`, \`--timeout 30m\`, \`--cwd DIR\`).
   Give each worker a self-contained prompt: it does not see this conversation.
+- It may edit files in its folder (permission mode acceptEdits); any command it must run is refused
+  unless you allow it after \`--\`, where every \`claude\` option goes (\`--allowedTools "Bash(npm test:*)"\`).
+  A worktree worker's changes stay on its branch: \`cpwd diff W3\`, then \`cpwd merge W3 --commit\`.
 - Any command: \`cpwd spawn --name build --timeout 10m -- npm run build\`
   (\`--restart on-failure\`, \`--env K=V\`; the command runs without a shell unless you run one).
 - Both print the worker id and return at once.
@@ -35,6 +38,8 @@ are for a shell, or when the tools are not there.
 - You are told without asking: when a worker finishes, fails or times out, its result reaches you
   as context with your next prompt or tool call. Do not poll in a loop.
 - \`cpwd status\` (or \`--json\`): every worker's state, run time, exit code, cost.
+- News that says \`but 2 actions were refused (…)\` or \`needs attention: every edit was refused\`
+  means that part was not done: start a new worker that allows what it needs.
 - \`cpwd logs W3 -n 50\` (\`--stderr\`, \`--both\`, \`-f\` to follow).
 - \`cpwd stop W3\`, \`cpwd restart W3\`, \`cpwd rm W3\`; \`all\` or a name works in place of an id.
 
