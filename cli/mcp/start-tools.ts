@@ -37,9 +37,10 @@ const claudeShape = {
   ...commonShape,
   worktree: z.boolean().optional().describe("run in a git worktree of its own on branch cpwd/W<N> (see worker_diff)"),
   model: z.string().optional(),
-  permission_mode: z.string().optional().describe("Claude Code's --permission-mode, e.g. acceptEdits (edits files) or plan"),
+  permission_mode: z.string().optional().describe("Claude Code's --permission-mode, e.g. plan; default acceptEdits (edits files), or claudePermissionMode from cpwd's config"),
   max_turns: z.number().int().min(1).optional(),
   max_cost_usd: z.number().positive().optional().describe("stop the worker once it has cost this much (USD)"),
+  claude_options: z.array(z.string()).optional().describe('further claude options, passed as they are, e.g. ["--allowedTools", "Bash(npm test:*)"]'),
 };
 
 const startedShape = { worker: WorkerSummarySchema };
@@ -77,6 +78,7 @@ export function claudeArgv(a: z.infer<z.ZodObject<typeof claudeShape>>): string[
   // The command line would read a prompt starting with '-' as an option; a space before it does not
   // change what it asks.
   argv.push(a.prompt.startsWith("-") ? ` ${a.prompt}` : a.prompt);
+  if (a.claude_options?.length) argv.push("--", ...a.claude_options);
   return argv;
 }
 

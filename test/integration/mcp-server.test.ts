@@ -2,7 +2,7 @@
 // gathered, read and stopped through them, the daemon started when none runs, and bad arguments
 // answered as tool errors with the CLI's messages while the server keeps serving.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { cleanup, cpwd, pidAlive, REPO, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
@@ -112,6 +112,30 @@ describe("cpwd mcp", () => {
     }
   });
 
+  test("claude_worker builds the command cpwd claude builds, with the calling session as parent", async () => {
+    const d = await startDaemon();
+    const bin = join(d.home, "fakeclaude");
+    writeFileSync(bin, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const mcp = await startMcp(d.home, { CPWD_CLAUDE_BIN: bin, CLAUDE_CODE_SESSION_ID: "conductor-9" });
+    try {
+      const args = { prompt: "- list the files", name: "lister", model: "opus", permission_mode: "plan", max_turns: 4, max_cost_usd: 0.5, env: { FOO: "bar" }, claude_options: ["--allowedTools", "Bash(ls:*)"] };
+      const r = await mcp.call("claude_worker", args);
+      assert.equal(r.isError, undefined, r.text);
+      assert.equal(r.data.worker.kind, "claude");
+      assert.equal(r.data.worker.parentSession, "conductor-9");
+      const c = await d.client();
+      const w = (await c.call("worker.get", { target: "lister" })).workers[0] as any;
+      c.close();
+      assert.deepEqual(w.command.slice(0, 6), [bin, "-p", " - list the files", "--output-format", "stream-json", "--verbose"]);
+      const rest = w.command.slice(6).join(" ");
+      for (const part of ["--model opus", "--max-turns 4", "--permission-mode plan", "--max-budget-usd 0.5", "--allowedTools Bash(ls:*)"]) assert.ok(rest.includes(part), `${part} in ${rest}`);
+      assert.equal(w.meta.maxCostUsd, 0.5);
+    } finally {
+      await mcp.close();
+      await cleanup(d);
+    }
+  });
+
   test("a bad argument is a tool error with the CLI's message, and the server keeps serving", async () => {
     const d = await startDaemon();
     const mcp = await startMcp(d.home, { CPWD_CLAUDE_BIN: "/nonexistent/claude" });
@@ -124,6 +148,7 @@ describe("cpwd mcp", () => {
         ["wait_for_workers", { workers: ["x"], timeout_seconds: 601 }, /timeout_seconds/],
         ["claude_worker", { prompt: "hello" }, /^cpwd claude: \/nonexistent\/claude not found; install Claude Code/],
         ["claude_worker", { prompt: "hello", max_turns: 0 }, /max_turns/],
+        ["claude_worker", { prompt: "hello", claude_options: ["-p"] }, /^cpwd claude: .*-p/],
         ["stop_worker", { worker: "W99" }, /^cpwd stop W99: no worker W99/],
         ["stop_worker", { worker: "all", grace: "x" }, /^cpwd stop: --grace: 'x' is not a duration/],
         ["worker_logs", { worker: "W99" }, /^cpwd logs: no worker W99/],
