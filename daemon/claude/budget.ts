@@ -8,9 +8,10 @@ import type { StartGate } from "../supervisor/ready-queue.js";
 /** Claude Code's result subtype for a run it ended at its --max-budget-usd. */
 export const BUDGET_SUBTYPE = "error_max_budget_usd";
 
-/** USD for people: cents from $1 up, four places below (fake and tiny runs cost fractions of a cent). */
+/** USD for people: cents from $1 up and for whole cents ($0.50), else four places (tiny runs cost fractions of a cent). */
 export function usd(x: number): string {
-  return `$${x.toFixed(x >= 1 ? 2 : 4)}`;
+  const wholeCents = Math.abs(x * 100 - Math.round(x * 100)) < 1e-6;
+  return `$${x.toFixed(x >= 1 || wholeCents ? 2 : 4)}`;
 }
 
 /** A worker's per-run cost limit from its meta, if it has one. */

@@ -4,8 +4,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** A turn's reply: text, or one tool call; `delayMs` holds it back that long (a slow model). */
-export type Reply = ({ text: string } | { tool: { name: string; input: Record<string, unknown> } }) & { delayMs?: number };
+/**
+ * A turn's reply: text, or one tool call; `delayMs` holds it back that long (a slow model); `usage`
+ * sets the tokens it reports (default 10 in, 5 out), from which Claude Code computes its cost.
+ */
+export type Reply = ({ text: string } | { tool: { name: string; input: Record<string, unknown> } }) & { delayMs?: number; usage?: { inputTokens: number; outputTokens: number } };
 
 export interface RecordedRequest {
   url: string;
@@ -61,7 +64,7 @@ function sse(res: ServerResponse, model: string, reply: Reply): void {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   const id = `msg_${Math.random().toString(36).slice(2)}`;
-  send("message_start", { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } } });
+  send("message_start", { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: reply.usage?.inputTokens ?? 10, output_tokens: 1 } } });
   if ("text" in reply) {
     send("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
     send("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: reply.text } });
@@ -71,7 +74,7 @@ function sse(res: ServerResponse, model: string, reply: Reply): void {
     send("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: JSON.stringify(reply.tool.input) } });
   }
   send("content_block_stop", { type: "content_block_stop", index: 0 });
-  send("message_delta", { type: "message_delta", delta: { stop_reason: "text" in reply ? "end_turn" : "tool_use", stop_sequence: null }, usage: { output_tokens: 5 } });
+  send("message_delta", { type: "message_delta", delta: { stop_reason: "text" in reply ? "end_turn" : "tool_use", stop_sequence: null }, usage: { output_tokens: reply.usage?.outputTokens ?? 5 } });
   send("message_stop", { type: "message_stop" });
   res.end();
 }
@@ -101,7 +104,7 @@ export async function startFakeApi(script: (req: RecordedRequest) => Reply = () 
         else {
           res.writeHead(200, { "content-type": "application/json" });
           const content = "text" in reply ? [{ type: "text", text: reply.text }] : [{ type: "tool_use", id: "toolu_1", name: reply.tool.name, input: reply.tool.input }];
-          res.end(JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: body.model, content, stop_reason: "text" in reply ? "end_turn" : "tool_use", stop_sequence: null, usage: { input_tokens: 10, output_tokens: 5 } }));
+          res.end(JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: body.model, content, stop_reason: "text" in reply ? "end_turn" : "tool_use", stop_sequence: null, usage: { input_tokens: reply.usage?.inputTokens ?? 10, output_tokens: reply.usage?.outputTokens ?? 5 } }));
         }
       } else {
         res.writeHead(404, { "content-type": "application/json" });

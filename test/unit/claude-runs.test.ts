@@ -44,8 +44,9 @@ test("a second run is read from where its output begins: its own session, result
   appendFileSync(stdout, run("S1", "first answer", 0.25, 0.25));
   t.untrack("W3");
   await settle();
-  assert.deepEqual({ ...t.get("W3"), model: undefined }, {
-    sessionId: "S1", model: undefined, turns: 1, costUsd: 0.25, isError: false, subtype: "success", result: "first answer", done: true, run: 1, totalCostUsd: 0.25,
+  const { sessionId, turns, costUsd, subtype, result, done, run: n, totalCostUsd } = t.get("W3")!;
+  assert.deepEqual({ sessionId, turns, costUsd, subtype, result, done, n, totalCostUsd }, {
+    sessionId: "S1", turns: 1, costUsd: 0.25, subtype: "success", result: "first answer", done: true, n: 1, totalCostUsd: 0.25,
   });
   // The resumed run: Claude Code reports the session's total, 0.25 + 0.1; the run cost 0.1.
   await t.beginRun("W3", stdout);
@@ -91,9 +92,9 @@ test("a run over its limit is reported once, with the reason; overLimit says it 
   await t.beginRun("W4", stdout);
   t.track("W4", stdout, dir, 0.05);
   appendFileSync(stdout, run("S2", "expensive", 0.08, 0.08, "error_max_budget_usd"));
-  assert.equal(t.overLimit("W4"), "over its cost limit: $0.0800 spent, --max-cost $0.0500");
-  assert.equal(t.overLimit("W4"), "over its cost limit: $0.0800 spent, --max-cost $0.0500");
-  assert.deepEqual(reported, ["W4: over its cost limit: $0.0800 spent, --max-cost $0.0500"]);
+  assert.equal(t.overLimit("W4"), "over its cost limit: $0.08 spent, --max-cost $0.05");
+  assert.equal(t.overLimit("W4"), "over its cost limit: $0.08 spent, --max-cost $0.05");
+  assert.deepEqual(reported, ["W4: over its cost limit: $0.08 spent, --max-cost $0.05"]);
   t.untrack("W4");
   await settle();
 });
