@@ -2,7 +2,8 @@
 // gathered, read and stopped through them, the daemon started when none runs, and bad arguments
 // answered as tool errors with the CLI's messages while the server keeps serving.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { cleanup, cpwd, pidAlive, REPO, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
@@ -130,6 +131,40 @@ describe("cpwd mcp", () => {
       const rest = w.command.slice(6).join(" ");
       for (const part of ["--model opus", "--max-turns 4", "--permission-mode plan", "--max-budget-usd 0.5", "--allowedTools Bash(ls:*)"]) assert.ok(rest.includes(part), `${part} in ${rest}`);
       assert.equal(w.meta.maxCostUsd, 0.5);
+    } finally {
+      await mcp.close();
+      await cleanup(d);
+    }
+  });
+
+  test("worker_diff shows a worktree worker's changes, as cpwd diff does", async () => {
+    const d = await startDaemon();
+    const repo = join(d.home, "repo");
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8" });
+    mkdirSync(repo);
+    git("init", "-q", "-b", "main");
+    git("config", "user.email", "t@example.com");
+    git("config", "user.name", "t");
+    writeFileSync(join(repo, "a.txt"), "a\n");
+    git("add", ".");
+    git("commit", "-qm", "init");
+    // A stand-in for claude: it edits a file where it runs (the worktree) and exits.
+    const bin = join(d.home, "fakeclaude");
+    writeFileSync(bin, "#!/bin/sh\necho edited > a.txt\necho new > b.txt\n", { mode: 0o755 });
+    const mcp = await startMcp(d.home, { CPWD_CLAUDE_BIN: bin }, repo);
+    try {
+      const started = await mcp.call("claude_worker", { prompt: "edit", worktree: true });
+      assert.equal(started.isError, undefined, started.text);
+      const id = started.data.worker.id;
+      assert.equal(started.data.worker.worktree.branch, `cpwd/${id}`);
+      assert.equal((await mcp.call("wait_for_workers", { workers: [id], timeout_seconds: 30 })).data.done, true);
+      const diff = await mcp.call("worker_diff", { worker: id });
+      assert.equal(diff.isError, undefined, diff.text);
+      const text = diff.data.diff.join("\n");
+      assert.match(text, /^-a$[\s\S]*^\+edited$/m);
+      assert.match(text, /^\+\+\+ b\/b\.txt$[\s\S]*^\+new$/m, "a new file too");
+      const stat = await mcp.call("worker_diff", { worker: id, stat: true });
+      assert.match(stat.data.diff.at(-1), /2 files changed/);
     } finally {
       await mcp.close();
       await cleanup(d);
