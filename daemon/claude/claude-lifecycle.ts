@@ -27,7 +27,13 @@ export function claudeLifecycle(claude: ClaudeTracker, home: string): WorkerLife
     started: (w, dir) => {
       if (w.meta.kind === "claude") claude.track(w.id, join(dir, "logs", "stdout.log"), join(dir, "logs"), maxCostOf(w.meta));
     },
-    stoppedBecause: (w) => (w.meta.kind === "claude" ? (claude.overLimit(w.id) ?? undefined) : undefined),
+    stoppedBecause: (w, dir) => {
+      if (w.meta.kind !== "claude") return undefined;
+      // A run that ended while the daemon was down was never followed: read it now, once, so its
+      // result and cost are recorded (and counted) and its limit judged; `ended` stops following.
+      if (!claude.follows(w.id)) claude.track(w.id, join(dir, "logs", "stdout.log"), join(dir, "logs"), maxCostOf(w.meta));
+      return claude.overLimit(w.id) ?? undefined;
+    },
     ended: (w) => claude.untrack(w.id),
     view: (w) => {
       const info = claudeInfoOf(claude, w);

@@ -160,6 +160,11 @@ export class ClaudeTracker {
     }
   }
 
+  /** Whether a worker's run is being followed. */
+  follows(workerId: string): boolean {
+    return this.followers.has(workerId);
+  }
+
   /**
    * As a worker's run ends: reads what is left of its output, and says why the run was over its
    * cost limit, or null.

@@ -194,7 +194,7 @@ export class Supervisor {
       if (!w || !ACTIVE_STATES.has(w.state)) return;
       this.live.release(id);
       this.rotator.remove(id);
-      const events = exitEvents(w, exit, reason, this.deps.lifecycle?.stoppedBecause?.(w));
+      const events = exitEvents(w, exit, reason, this.deps.lifecycle?.stoppedBecause?.(w, this.dir(id)));
       // The end and what follows it (backoff, fatal, a user's restart) go into the log in one
       // commit: no reader (`cpwd logs -f` polling worker.get) may see a worker that will restart
       // sitting in an ended state, and no crash can separate the two. The decision is taken on the

@@ -13,7 +13,7 @@ export interface WorkerLifecycle {
   launching?(w: WorkerRecord, dir: string): Promise<void>;
   started?(w: WorkerRecord, dir: string): void;
   /** As a run's end is recorded: why it counts as cpwd's stop (it went over its cost limit), if it does. */
-  stoppedBecause?(w: WorkerRecord): string | undefined;
+  stoppedBecause?(w: WorkerRecord, dir: string): string | undefined;
   ended?(w: WorkerRecord): void;
   removed?(w: WorkerRecord): Promise<string[]>;
   view?(w: WorkerRecord): Partial<WorkerView>;

@@ -2,10 +2,11 @@
 // numbered and read from where its own output begins, so a second run (a --resume) shows its own
 // session, cost and result, the worker's total adds them up, and a run over its limit is reported.
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
+import { claudeLifecycle } from "../../daemon/claude/claude-lifecycle.js";
 import { ClaudeTracker } from "../../daemon/claude/tracker.js";
 import type { EventLog } from "../../src/eventlog/append.js";
 import { FakeClock, MemoryLog, settle } from "../helpers/fakes.js";
@@ -104,4 +105,22 @@ test("records written before runs were numbered read as run 1 from the start of 
   t.observe({ v: 1, seq: 1, ts: new Date().toISOString(), type: "worker.claude", source: "daemon", worker: "W1", payload: { sessionId: "S", costUsd: 0.5, done: true, result: "old" } });
   assert.equal(t.get("W1")!.run, 1);
   assert.equal(t.get("W1")!.totalCostUsd, 0.5);
+});
+
+test("a run that ended while the daemon was down is read as its end is recorded: its result and cost count, its limit is judged", async () => {
+  const logs = join(dir, "logs");
+  mkdirSync(logs);
+  const out = join(logs, "stdout.log");
+  const t = tracker();
+  await t.beginRun("W5", out);
+  // The daemon was down for the whole run: nobody followed it.
+  appendFileSync(out, run("S5", "done meanwhile", 0.9, 0.9));
+  const lifecycle = claudeLifecycle(t, dir);
+  const w = { id: "W5", meta: { kind: "claude", maxCostUsd: 0.5 } } as never;
+  assert.equal(lifecycle.stoppedBecause!(w, dir), "over its cost limit: $0.90 spent, --max-cost $0.50");
+  lifecycle.ended!(w);
+  await settle();
+  assert.equal(t.get("W5")!.result, "done meanwhile");
+  assert.ok(Math.abs(t.spentSince(0) - 0.9) < 1e-9);
+  assert.equal(t.follows("W5"), false);
 });
