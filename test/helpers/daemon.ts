@@ -1,12 +1,15 @@
-// Starts the real, compiled daemon in a fresh temp CPWD_HOME, and cleans up after it by pid.
+// Starts the real, compiled daemon in a fresh temp CPWD_HOME, and cleans up after it by pid:
+// withDaemon for one test, shareDaemon for a describe block, startDaemon/cleanup for restarts.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { resolvePaths, type CpwdPaths } from "../../src/platform/paths.js";
 import { connect, type RpcClient } from "../../src/rpc/client.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
+import { rawConnect, type RawConn } from "./raw-socket.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 /** The compiled CLI: tests run what users run (npm test builds first). */
@@ -14,6 +17,16 @@ export const CLI = join(REPO, "dist", "cli", "main.js");
 
 export function tempHome(prefix = "cpwd-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Runs `body` with a fresh temp CPWD_HOME, and removes it afterwards, even when `body` throws. */
+export async function withHome<T>(body: (home: string) => T | Promise<T>): Promise<T> {
+  const home = tempHome();
+  try {
+    return await body(home);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }
 
 export function pathsFor(home: string): CpwdPaths {
@@ -134,4 +147,97 @@ export async function cleanup(d: TestDaemon | undefined, home?: string): Promise
     killWorkers(h);
     rmSync(h, { recursive: true, force: true });
   }
+}
+
+export interface DaemonOptions {
+  /** The daemon's CPWD_HOME; a fresh temp folder by default. Removed afterwards either way. */
+  home?: string;
+  /** Extra environment for the daemon. */
+  env?: Record<string, string>;
+  /** Written to the home's config.json before the daemon starts. */
+  config?: Record<string, unknown>;
+  /** Also open a raw line socket to the daemon (for malformed input); closed first. */
+  raw?: boolean;
+}
+
+/** What withDaemon and shareDaemon opened, filled in as it opens so a failure half-way is cleaned up. */
+interface Opened {
+  home: string;
+  daemon?: TestDaemon;
+  client?: RpcClient;
+  raw?: RawConn;
+}
+
+async function openDaemon(options: DaemonOptions, opened: Opened): Promise<void> {
+  if (options.config) writeFileSync(pathsFor(opened.home).config, JSON.stringify(options.config));
+  opened.daemon = await startDaemon(opened.home, options.env);
+  opened.client = await opened.daemon.client();
+  if (options.raw) opened.raw = await rawConnect(opened.daemon.paths.socket);
+}
+
+async function closeDaemon(opened: Opened): Promise<void> {
+  opened.raw?.close();
+  opened.client?.close();
+  await cleanup(opened.daemon, opened.home);
+}
+
+type Body<T> = (daemon: TestDaemon, client: RpcClient) => Promise<T>;
+type RawBody<T> = (daemon: TestDaemon, client: RpcClient, raw: RawConn) => Promise<T>;
+
+/**
+ * Runs `body` against a fresh daemon and a connected client, then always closes the client and
+ * cleans up: stops the daemon by pid, kills its workers, removes its home — even when `body`
+ * throws. A test that restarts the daemon mid-way uses startDaemon and cleanup instead.
+ */
+export async function withDaemon<T>(body: Body<T>): Promise<T>;
+export async function withDaemon<T>(options: DaemonOptions & { raw: true }, body: RawBody<T>): Promise<T>;
+export async function withDaemon<T>(options: DaemonOptions, body: Body<T>): Promise<T>;
+export async function withDaemon<T>(first: DaemonOptions | Body<T>, second?: RawBody<T>): Promise<T> {
+  const [options, body] = typeof first === "function" ? [{}, first as RawBody<T>] : [first, second!];
+  const opened: Opened = { home: options.home ?? tempHome() };
+  try {
+    await openDaemon(options, opened);
+    return await body(opened.daemon!, opened.client!, opened.raw!);
+  } finally {
+    await closeDaemon(opened);
+  }
+}
+
+/** One daemon shared by the tests of a describe block; read its fields inside the tests. */
+export interface SharedDaemon {
+  readonly daemon: TestDaemon;
+  readonly client: RpcClient;
+  /** Only with `raw: true`. */
+  readonly raw: RawConn;
+}
+
+/**
+ * For a describe block whose tests share one daemon: starts it and connects (`before`), and
+ * closes and cleans up as withDaemon does (`after`).
+ */
+export function shareDaemon(options: DaemonOptions = {}): SharedDaemon {
+  let opened: Opened | undefined;
+  before(async () => {
+    opened = { home: options.home ?? tempHome() };
+    await openDaemon(options, opened);
+  });
+  after(async () => {
+    if (opened) await closeDaemon(opened);
+  });
+  const ready = <K extends keyof Opened>(key: K): NonNullable<Opened[K]> => {
+    const v = opened?.[key];
+    if (v === undefined) throw new Error(`the shared daemon's ${key} is not open${key === "raw" && !options.raw ? " (ask shareDaemon for raw: true)" : ""}`);
+    return v as NonNullable<Opened[K]>;
+  };
+  return {
+    get daemon() {
+      return ready("daemon");
+    },
+    get client() {
+      return ready("client");
+    },
+    get raw() {
+      return ready("raw");
+    },
+  };
 }

@@ -1,4 +1,5 @@
 // A raw line-oriented socket for sending malformed input to the daemon and reading its replies.
+import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 
 export interface RawConn {
@@ -49,4 +50,16 @@ export async function rawConnect(path: string): Promise<RawConn> {
     closed,
     close: () => socket.destroy(),
   };
+}
+
+/** Appends `count` ext.fill events (payload `{ n, pad }`) in batches of 1,000, each one recorded. */
+export async function appendFillEvents(conn: RawConn, count: number, pad: string): Promise<void> {
+  for (let done = 0; done < count; done += 1_000) {
+    const batch = Array.from({ length: Math.min(1_000, count - done) }, (_, i) =>
+      JSON.stringify({ jsonrpc: "2.0", id: done + i, method: "events.append", params: { type: "ext.fill", payload: { n: done + i, pad } } }),
+    );
+    conn.send(`[${batch.join(",")}]\n`);
+    const replies = (await conn.next(60_000)) as Array<{ result?: { seq?: unknown } }>;
+    assert.ok(replies.every((r) => typeof r.result?.seq === "number"), "every append is recorded");
+  }
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { probeDaemon } from "../../src/rpc/probe.js";
-import { CLI, cleanup, cpwd, pathsFor, startDaemon, tempHome, testEnv, waitFor, waitGone, type TestDaemon } from "../helpers/daemon.js";
+import { CLI, cleanup, cpwd, pathsFor, startDaemon, tempHome, testEnv, waitFor, waitGone, withDaemon, type TestDaemon } from "../helpers/daemon.js";
 
 function pidOf(home: string): number {
   const r = cpwd(home, ["status", "--json"]);
@@ -94,36 +94,25 @@ describe("cpwd start / status / stop", () => {
     }
   });
 
-  test("SIGTERM shuts the daemon down gracefully and records daemon.stopped", async () => {
-    const d = await startDaemon();
-    try {
-      d.proc.kill("SIGTERM");
-      assert.equal(await d.exited, 0);
-      const { readFileSync } = await import("node:fs");
-      const lines = readFileSync(d.paths.events, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-      assert.equal(lines.at(-1).type, "daemon.stopped");
-      assert.match(lines.at(-1).payload.reason, /SIGTERM/);
-    } finally {
-      await cleanup(d);
-    }
-  });
+  test("SIGTERM shuts the daemon down gracefully and records daemon.stopped", () => withDaemon(async (d) => {
+    d.proc.kill("SIGTERM");
+    assert.equal(await d.exited, 0);
+    const lines = readFileSync(d.paths.events, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.at(-1).type, "daemon.stopped");
+    assert.match(lines.at(-1).payload.reason, /SIGTERM/);
+  }));
 });
 
 describe("one daemon per home", () => {
-  test("a second daemon exits non-zero and names the running one's pid", async () => {
-    const d = await startDaemon();
-    try {
-      const second = cpwd(d.home, ["daemon"]);
-      assert.notEqual(second.code, 0);
-      assert.match(second.stderr, new RegExp(`already running.*pid ${d.pid}`));
-      // The first one is untouched.
-      const c = await d.client();
-      assert.equal((await c.call("ping")).pid, d.pid);
-      c.close();
-    } finally {
-      await cleanup(d);
-    }
-  });
+  test("a second daemon exits non-zero and names the running one's pid", () => withDaemon(async (d) => {
+    const second = cpwd(d.home, ["daemon"]);
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr, new RegExp(`already running.*pid ${d.pid}`));
+    // The first one is untouched: a new connection still reaches it.
+    const c = await d.client();
+    assert.equal((await c.call("ping")).pid, d.pid);
+    c.close();
+  }));
 
   test("a stale socket left by a killed daemon is replaced, and seq continues", async () => {
     let d: TestDaemon | undefined = await startDaemon();
@@ -151,21 +140,16 @@ describe("one daemon per home", () => {
 });
 
 describe("clients", () => {
-  test("200 concurrent clients are all served", async () => {
-    const d = await startDaemon();
-    try {
-      const clients = await Promise.all(Array.from({ length: 200 }, () => d.client()));
-      const replies = await Promise.all(clients.map((c, i) => c.call("events.append", { type: "ext.concurrent", payload: { i } })));
-      const seqs = replies.map((r) => r.seq).sort((a, b) => a - b);
-      assert.equal(new Set(seqs).size, 200);
-      assert.equal(seqs.at(-1)! - seqs[0]!, 199, "no gaps");
-      const pings = await Promise.all(clients.map((c) => c.call("ping")));
-      assert.ok(pings.every((p) => p.pid === d.pid));
-      for (const c of clients) c.close();
-    } finally {
-      await cleanup(d);
-    }
-  });
+  test("200 concurrent clients are all served", () => withDaemon(async (d) => {
+    const clients = await Promise.all(Array.from({ length: 200 }, () => d.client()));
+    const replies = await Promise.all(clients.map((c, i) => c.call("events.append", { type: "ext.concurrent", payload: { i } })));
+    const seqs = replies.map((r) => r.seq).sort((a, b) => a - b);
+    assert.equal(new Set(seqs).size, 200);
+    assert.equal(seqs.at(-1)! - seqs[0]!, 199, "no gaps");
+    const pings = await Promise.all(clients.map((c) => c.call("ping")));
+    assert.ok(pings.every((p) => p.pid === d.pid));
+    for (const c of clients) c.close();
+  }));
 
   test("a long CPWD_HOME path works through a short hashed socket path", async () => {
     const base = tempHome();
@@ -174,13 +158,13 @@ describe("clients", () => {
     const paths = pathsFor(home);
     assert.ok(Buffer.byteLength(join(home, "run", "cpwd.sock")) > 104);
     assert.ok(Buffer.byteLength(paths.socket) <= 103);
-    const d = await startDaemon(home);
     try {
-      const status = cpwd(home, ["status", "--json"]);
-      assert.equal(status.code, 0, status.stderr);
-      assert.equal(JSON.parse(status.stdout).daemon.socket, paths.socket);
+      await withDaemon({ home }, async () => {
+        const status = cpwd(home, ["status", "--json"]);
+        assert.equal(status.code, 0, status.stderr);
+        assert.equal(JSON.parse(status.stdout).daemon.socket, paths.socket);
+      });
     } finally {
-      await cleanup(d);
       rmSync(base, { recursive: true, force: true });
     }
   });

@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { cleanup, cpwd, startDaemon, tempHome, waitGone, type TestDaemon } from "../helpers/daemon.js";
+import { cpwd, tempHome, waitGone, withDaemon } from "../helpers/daemon.js";
 
 /** Mounts a tmpfs of `size` on a fresh folder; null when this user cannot. */
 function mountTmpfs(size: string): string | null {
@@ -36,54 +36,52 @@ test("a full disk: appends refused with IO, shown in status, recovered once free
   if (!mount) return t.skip("cannot mount a tmpfs here (needs root): the disk-full test is skipped");
   const home = join(mount, "home");
   mkdirSync(home, { mode: 0o700 });
-  let d: TestDaemon | undefined;
   try {
-    d = await startDaemon(home);
-    const c = await d.client();
-    const before = await c.call("events.append", { type: "ext.before", payload: {} });
+    await withDaemon({ home }, async (d, c) => {
+      const before = await c.call("events.append", { type: "ext.before", payload: {} });
 
-    fillDisk(join(mount, "filler"));
-    // The log's last page may still have room for a few lines: the first refusal comes soon after.
-    const pad = "x".repeat(4096);
-    let accepted = 0;
-    for (; accepted < 100; accepted++) {
-      const ok = await c.call("events.append", { type: "ext.filling", payload: { pad } }).then(
-        () => true,
-        (err: Error & { code?: string }) => {
+      fillDisk(join(mount, "filler"));
+      // The log's last page may still have room for a few lines: the first refusal comes soon after.
+      const pad = "x".repeat(4096);
+      let accepted = 0;
+      for (; accepted < 100; accepted++) {
+        const ok = await c.call("events.append", { type: "ext.filling", payload: { pad } }).then(
+          () => true,
+          (err: Error & { code?: string }) => {
+            assert.equal(err.code, "IO", err.message);
+            return false;
+          },
+        );
+        if (!ok) break;
+      }
+      assert.ok(accepted < 100, "the disk never filled");
+      for (let i = 0; i < 20; i++) {
+        await assert.rejects(c.call("events.append", { type: "ext.full", payload: { i } }), (err: Error & { code?: string }) => {
           assert.equal(err.code, "IO", err.message);
-          return false;
-        },
-      );
-      if (!ok) break;
-    }
-    assert.ok(accepted < 100, "the disk never filled");
-    for (let i = 0; i < 20; i++) {
-      await assert.rejects(c.call("events.append", { type: "ext.full", payload: { i } }), (err: Error & { code?: string }) => {
-        assert.equal(err.code, "IO", err.message);
-        assert.match(err.message, /ENOSPC/);
-        return true;
-      });
-    }
-    const status = await c.call("status");
-    assert.equal((status.eventLogFailure as { errno: string } | null)?.errno, "ENOSPC");
-    const shown = cpwd(home, ["status"]);
-    assert.match(shown.stdout, /WARNING.*event log cannot be written.*disk is full/);
+          assert.match(err.message, /ENOSPC/);
+          return true;
+        });
+      }
+      const status = await c.call("status");
+      assert.equal((status.eventLogFailure as { errno: string } | null)?.errno, "ENOSPC");
+      const shown = cpwd(home, ["status"]);
+      assert.match(shown.stdout, /WARNING.*event log cannot be written.*disk is full/);
 
-    rmSync(join(mount, "filler"));
-    const after = await c.call("events.append", { type: "ext.after", payload: {} });
-    assert.equal(after.seq, before.seq + accepted + 1, "no seq was used by a refused append");
-    assert.equal((await c.call("status")).eventLogFailure, null);
-    c.close();
+      rmSync(join(mount, "filler"));
+      const after = await c.call("events.append", { type: "ext.after", payload: {} });
+      assert.equal(after.seq, before.seq + accepted + 1, "no seq was used by a refused append");
+      assert.equal((await c.call("status")).eventLogFailure, null);
+      c.close();
 
-    const lines = readFileSync(d.paths.events, "utf8").split("\n").filter((l) => l !== "");
-    for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `a corrupt line: ${l.slice(0, 80)}`);
-    assert.ok(!lines.some((l) => l.includes("ext.full")), "a refused append never reaches the record");
+      const lines = readFileSync(d.paths.events, "utf8").split("\n").filter((l) => l !== "");
+      for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `a corrupt line: ${l.slice(0, 80)}`);
+      assert.ok(!lines.some((l) => l.includes("ext.full")), "a refused append never reaches the record");
 
-    // `cpwd stop` says stopped only when it is, and the process really ends.
-    assert.equal(cpwd(home, ["stop"]).code, 0);
-    await waitGone(d.pid, 10_000);
+      // `cpwd stop` says stopped only when it is, and the process really ends.
+      assert.equal(cpwd(home, ["stop"]).code, 0);
+      await waitGone(d.pid, 10_000);
+    });
   } finally {
-    await cleanup(d, home);
     spawnSync("umount", ["-l", mount]);
     rmSync(mount, { recursive: true, force: true });
   }
@@ -103,10 +101,7 @@ test("a daemon whose operational log cannot be written does not spin, and stop s
   const home = tempHome();
   // /dev/full fails every write with ENOSPC: daemon.log behaves as on a full disk, no root needed.
   symlinkSync("/dev/full", join(home, "daemon.log"));
-  let d: TestDaemon | undefined;
-  try {
-    d = await startDaemon(home);
-    const c = await d.client();
+  await withDaemon({ home }, async (d, c) => {
     for (let i = 0; i < 20; i++) await c.call("status");
     c.close();
     const before = cpuSeconds(d.pid);
@@ -116,7 +111,5 @@ test("a daemon whose operational log cannot be written does not spin, and stop s
     if (before !== null && after !== null) assert.ok(after - before < 0.5, `the daemon used ${after - before} s of CPU in 1 s while idle`);
     assert.equal(cpwd(home, ["stop"]).code, 0);
     await waitGone(d.pid, 10_000);
-  } finally {
-    await cleanup(d, home);
-  }
+  });
 });

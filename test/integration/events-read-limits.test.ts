@@ -2,9 +2,9 @@
 // continues it), and a batch of a thousand whole-log reads is answered with a clear error instead
 // of building a reply that would exhaust the daemon's memory; the daemon keeps answering.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { cleanup, pidAlive, startDaemon, type TestDaemon } from "../helpers/daemon.js";
-import { rawConnect, type RawConn } from "../helpers/raw-socket.js";
+import { before, describe, test } from "node:test";
+import { pidAlive, shareDaemon } from "../helpers/daemon.js";
+import { appendFillEvents } from "../helpers/raw-socket.js";
 
 type Reply = { id: unknown; result?: any; error?: { code: number; message: string; data?: any } };
 
@@ -12,28 +12,12 @@ const EVENTS = 3_000;
 const PAD = "x".repeat(600); // ~700 bytes an event: the log is about 2 MiB
 
 describe("events.read on a large log", () => {
-  let d: TestDaemon;
-  let conn: RawConn;
-  before(async () => {
-    d = await startDaemon();
-    conn = await rawConnect(d.paths.socket);
-    for (let done = 0; done < EVENTS; done += 1_000) {
-      const batch = Array.from({ length: 1_000 }, (_, i) =>
-        JSON.stringify({ jsonrpc: "2.0", id: done + i, method: "events.append", params: { type: "ext.fill", payload: { n: done + i, pad: PAD } } }),
-      );
-      conn.send(`[${batch.join(",")}]\n`);
-      const replies = (await conn.next(60_000)) as Reply[];
-      assert.ok(replies.every((r) => typeof r.result?.seq === "number"), "every append is recorded");
-    }
-  });
-  after(async () => {
-    conn?.close();
-    await cleanup(d);
-  });
+  const shared = shareDaemon({ raw: true });
+  before(() => appendFillEvents(shared.raw, EVENTS, PAD));
 
   async function ask(method: string, params?: object): Promise<Reply> {
-    conn.send(`${JSON.stringify({ jsonrpc: "2.0", id: "q", method, ...(params ? { params } : {}) })}\n`);
-    return (await conn.next(60_000)) as Reply;
+    shared.raw.send(`${JSON.stringify({ jsonrpc: "2.0", id: "q", method, ...(params ? { params } : {}) })}\n`);
+    return (await shared.raw.next(60_000)) as Reply;
   }
 
   test("a result stops at about 1 MiB of events, and following nextSeq reads every event once", async () => {
@@ -57,8 +41,8 @@ describe("events.read on a large log", () => {
 
   test("a batch of 1000 whole-log reads is answered completely or with a clear error, and the daemon answers ping afterwards", async () => {
     const read = (i: number) => `{"jsonrpc":"2.0","id":${i},"method":"events.read","params":{"fromSeq":0,"limit":10000}}`;
-    conn.send(`[${Array.from({ length: 1_000 }, (_, i) => read(i)).join(",")}]\n`);
-    const r = (await conn.next(300_000)) as Reply | Reply[];
+    shared.raw.send(`[${Array.from({ length: 1_000 }, (_, i) => read(i)).join(",")}]\n`);
+    const r = (await shared.raw.next(300_000)) as Reply | Reply[];
     if (Array.isArray(r)) {
       assert.equal(r.length, 1_000);
       assert.ok(r.every((x) => Array.isArray(x.result?.events)));
@@ -68,9 +52,9 @@ describe("events.read on a large log", () => {
       assert.equal(r.error?.data?.entries, 1_000);
       assert.ok(r.error!.data.ran < 1_000, `the batch stopped early (${r.error!.data.ran} entries ran)`);
     }
-    assert.ok(pidAlive(d.pid), "the daemon survived");
+    assert.ok(pidAlive(shared.daemon.pid), "the daemon survived");
     const ping = await ask("ping");
     assert.equal(ping.result?.pong, true);
-    assert.equal(ping.result?.pid, d.pid);
+    assert.equal(ping.result?.pid, shared.daemon.pid);
   });
 });

@@ -4,8 +4,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { appendFallback } from "../../src/eventlog/fallback.js";
-import { rawConnect } from "../helpers/raw-socket.js";
-import { cleanup, pathsFor, startDaemon, tempHome, type TestDaemon } from "../helpers/daemon.js";
+import { cleanup, pathsFor, startDaemon, tempHome, withDaemon, type TestDaemon } from "../helpers/daemon.js";
 
 /** `depth` nested arrays: about 2 bytes a level, so 5,000 levels are ~10 KB. */
 const deepArray = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
@@ -45,32 +44,23 @@ test("a daemon starts over a fallback record nested 5,000 deep, quarantines it a
   }
 });
 
-test("an RPC whose params nest 5,000 deep gets INVALID_PARAMS, and the record goes on", async () => {
-  const d = await startDaemon();
-  const c = await d.client();
-  // Sent as text: a client's own JSON.stringify cannot serialise such a value either.
-  const raw = await rawConnect(d.paths.socket);
-  try {
-    const deep = `{"x":${deepArray(5_000)}}`;
-    const requests = [
-      `{"jsonrpc":"2.0","id":1,"method":"events.append","params":{"type":"ext.deep","payload":${deep}}}`,
-      `{"jsonrpc":"2.0","id":2,"method":"hook.handle","params":{"event":{"hook_event_name":"PostToolUse","session_id":"s","tool_input":${deep}}}}`,
-    ];
-    for (const line of requests) {
-      raw.send(`${line}\n`);
-      const reply = (await raw.next()) as { id: number; error?: { code: number; message: string; data?: { code?: string } } };
-      assert.equal(reply.error?.code, -32602, JSON.stringify(reply).slice(0, 300));
-      assert.equal(reply.error?.data?.code, "INVALID_PARAMS");
-      assert.match(reply.error!.message, /nested too deeply/);
-    }
-    // Nothing is wedged: durable requests are answered and written.
-    const { seq } = await c.call("events.append", { type: "ext.after", payload: { ok: true } });
-    const reply = await c.call("hook.handle", { event: { hook_event_name: "Stop", session_id: "s" } });
-    assert.ok(reply);
-    assert.ok(readLog(d.paths.events).some((e) => e.seq === seq && e.type === "ext.after"));
-  } finally {
-    raw.close();
-    c.close();
-    await cleanup(d);
+// Sent as text on a raw connection: a client's own JSON.stringify cannot serialise such a value either.
+test("an RPC whose params nest 5,000 deep gets INVALID_PARAMS, and the record goes on", () => withDaemon({ raw: true }, async (d, c, raw) => {
+  const deep = `{"x":${deepArray(5_000)}}`;
+  const requests = [
+    `{"jsonrpc":"2.0","id":1,"method":"events.append","params":{"type":"ext.deep","payload":${deep}}}`,
+    `{"jsonrpc":"2.0","id":2,"method":"hook.handle","params":{"event":{"hook_event_name":"PostToolUse","session_id":"s","tool_input":${deep}}}}`,
+  ];
+  for (const line of requests) {
+    raw.send(`${line}\n`);
+    const reply = (await raw.next()) as { id: number; error?: { code: number; message: string; data?: { code?: string } } };
+    assert.equal(reply.error?.code, -32602, JSON.stringify(reply).slice(0, 300));
+    assert.equal(reply.error?.data?.code, "INVALID_PARAMS");
+    assert.match(reply.error!.message, /nested too deeply/);
   }
-});
+  // Nothing is wedged: durable requests are answered and written.
+  const { seq } = await c.call("events.append", { type: "ext.after", payload: { ok: true } });
+  const reply = await c.call("hook.handle", { event: { hook_event_name: "Stop", session_id: "s" } });
+  assert.ok(reply);
+  assert.ok(readLog(d.paths.events).some((e) => e.seq === seq && e.type === "ext.after"));
+}));

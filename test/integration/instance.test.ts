@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { probeDaemon } from "../../src/rpc/probe.js";
-import { CLI, cleanup, cpwd, pathsFor, pidAlive, startDaemon, tempHome, testEnv, waitFor, waitGone } from "../helpers/daemon.js";
+import { CLI, cleanup, cpwd, pathsFor, pidAlive, startDaemon, tempHome, testEnv, waitFor, waitGone, withDaemon, type TestDaemon } from "../helpers/daemon.js";
 
 function readLog(file: string) {
   return readFileSync(file, "utf8")
@@ -34,8 +34,7 @@ function killQuietly(pid: number | undefined, signal: NodeJS.Signals = "SIGKILL"
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test("a stopped daemon keeps its lock past proper-lockfile's stale time: later starts refuse and name it", async () => {
-  const d = await startDaemon();
+test("a stopped daemon keeps its lock past proper-lockfile's stale time: later starts refuse and name it", () => withDaemon(async (d) => {
   let intruder: number | undefined;
   try {
     process.kill(d.pid, "SIGSTOP");
@@ -63,12 +62,10 @@ test("a stopped daemon keeps its lock past proper-lockfile's stale time: later s
   } finally {
     killQuietly(d.pid, "SIGCONT");
     killQuietly(intruder);
-    await cleanup(d);
   }
-});
+}));
 
-test("a daemon whose lock is taken from it exits at once, appends nothing more, and leaves a socket that is not its own", async () => {
-  const d = await startDaemon();
+test("a daemon whose lock is taken from it exits at once, appends nothing more, and leaves a socket that is not its own", () => withDaemon(async (d) => {
   let successor: Server | undefined;
   try {
     const lockDir = `${d.paths.events}.lock`;
@@ -90,12 +87,10 @@ test("a daemon whose lock is taken from it exits at once, appends nothing more, 
     assert.match(readFileSync(d.paths.daemonLog, "utf8"), /lock compromised/);
   } finally {
     await new Promise<void>((resolve) => (successor ? successor.close(() => resolve()) : resolve()));
-    await cleanup(d);
   }
-});
+}));
 
-test("starters racing after a kill -9 leave exactly one daemon; the others exit naming it; seq never repeats", { timeout: 180_000 }, async () => {
-  const d = await startDaemon();
+test("starters racing after a kill -9 leave exactly one daemon; the others exit naming it; seq never repeats", { timeout: 180_000 }, () => withDaemon(async (d) => {
   const home = d.home;
   const paths = d.paths;
   const racers: ChildProcess[] = [];
@@ -136,7 +131,6 @@ test("starters racing after a kill -9 leave exactly one daemon; the others exit 
     assert.equal(events.filter((e) => e.type === "daemon.started").length, 1 + rounds);
   } finally {
     for (const p of racers) killQuietly(p.pid);
-    await cleanup(undefined, home);
   }
 
   /** "running" once this racer answers ping as the daemon, or its exit code once it exits. */
@@ -149,7 +143,7 @@ test("starters racing after a kill -9 leave exactly one daemon; the others exit 
       await sleep(50);
     }
   }
-});
+}));
 
 /** True once the process is stopped (SIGSTOP): state T in ps. */
 function isStopped(pid: number): boolean {
@@ -164,7 +158,7 @@ test("a starter stalled between making the lock folder and recording itself in i
   const home = tempHome();
   const paths = pathsFor(home);
   let stalled: ChildProcess | undefined;
-  let d: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  let d: TestDaemon | undefined;
   try {
     // Starter A stops itself right after its mkdir (the test hook), before writing owner.json.
     stalled = spawn(process.execPath, [CLI, "daemon"], {
@@ -202,7 +196,7 @@ test("a starter stalled between making the lock folder and recording itself in i
 test("an old-format lock whose daemon.pid names a pid now used by a process started later does not block starting", { skip: process.platform !== "linux" }, async () => {
   const home = tempHome();
   const paths = pathsFor(home);
-  let d: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  let d: TestDaemon | undefined;
   try {
     mkdirSync(home, { recursive: true, mode: 0o700 });
     writeFileSync(paths.events, "");

@@ -1,27 +1,18 @@
 // Every JSON-RPC error class against the real daemon, which keeps answering afterwards.
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { after, before, describe, test } from "node:test";
-import { cleanup, startDaemon, waitFor, type TestDaemon } from "../helpers/daemon.js";
-import { rawConnect, type RawConn } from "../helpers/raw-socket.js";
+import { describe, test } from "node:test";
+import { shareDaemon, waitFor } from "../helpers/daemon.js";
+import { rawConnect } from "../helpers/raw-socket.js";
 
 type Reply = { jsonrpc: string; id: unknown; result?: any; error?: { code: number; message: string; data?: any } };
 
 describe("JSON-RPC over the daemon's socket", () => {
-  let d: TestDaemon;
-  let conn: RawConn;
-  before(async () => {
-    d = await startDaemon();
-    conn = await rawConnect(d.paths.socket);
-  });
-  after(async () => {
-    conn?.close();
-    await cleanup(d);
-  });
+  const shared = shareDaemon({ raw: true });
 
   async function ask(text: string): Promise<Reply> {
-    conn.send(text);
-    return (await conn.next()) as Reply;
+    shared.raw.send(text);
+    return (await shared.raw.next()) as Reply;
   }
   async function stillAnswers(): Promise<void> {
     const r = await ask('{"jsonrpc":"2.0","id":"p","method":"ping"}\n');
@@ -70,19 +61,19 @@ describe("JSON-RPC over the daemon's socket", () => {
   });
 
   test("a batch is answered with an array; notifications get no reply", async () => {
-    conn.send('[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"ping"},{"jsonrpc":"2.0","id":2,"method":"nope"},5]\n');
-    const r = (await conn.next()) as Reply[];
+    shared.raw.send('[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"ping"},{"jsonrpc":"2.0","id":2,"method":"nope"},5]\n');
+    const r = (await shared.raw.next()) as Reply[];
     assert.ok(Array.isArray(r));
     assert.equal(r.length, 3);
     assert.equal(r.find((x) => x.id === 1)?.result.pong, true);
     assert.equal(r.find((x) => x.id === 2)?.error?.code, -32601);
     assert.equal(r.find((x) => x.id === null)?.error?.code, -32600);
     // A batch of one is still an array.
-    conn.send('[{"jsonrpc":"2.0","id":"solo","method":"ping"}]\n');
-    const one = await conn.next();
+    shared.raw.send('[{"jsonrpc":"2.0","id":"solo","method":"ping"}]\n');
+    const one = await shared.raw.next();
     assert.ok(Array.isArray(one));
     // A lone notification: nothing comes back, the next request's reply is the next line.
-    conn.send('{"jsonrpc":"2.0","method":"ping"}\n');
+    shared.raw.send('{"jsonrpc":"2.0","method":"ping"}\n');
     await stillAnswers();
   });
 
@@ -92,8 +83,8 @@ describe("JSON-RPC over the daemon's socket", () => {
     assert.equal(big.error?.code, -32600);
     assert.match(big.error!.message, /1001 entries; at most 1000/);
     assert.equal(big.id, null);
-    conn.send(batch(1000));
-    const ok = (await conn.next()) as Reply[];
+    shared.raw.send(batch(1000));
+    const ok = (await shared.raw.next()) as Reply[];
     assert.equal(ok.length, 1000);
     assert.ok(ok.every((r) => r.result?.pong === true));
     await stillAnswers();
@@ -101,7 +92,7 @@ describe("JSON-RPC over the daemon's socket", () => {
 
   test("while one client floods the daemon with 25,000 pipelined pings, another client's pings are answered in between", async () => {
     const total = 25_000;
-    const flood = connect(d.paths.socket);
+    const flood = connect(shared.daemon.paths.socket);
     await new Promise<void>((resolve) => flood.once("connect", resolve));
     let floodReplies = 0;
     const floodDone = new Promise<void>((resolve) => {
@@ -113,7 +104,7 @@ describe("JSON-RPC over the daemon's socket", () => {
     try {
       flood.write(Array.from({ length: total }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"ping"}\n`).join(""));
       await waitFor("the flood's first reply", () => floodReplies > 0, 30_000, 1);
-      const c = await d.client();
+      const c = await shared.daemon.client();
       const seenAtReply: number[] = [];
       for (let i = 0; i < 5; i++) {
         assert.equal((await c.call("ping")).pong, true);
@@ -130,7 +121,7 @@ describe("JSON-RPC over the daemon's socket", () => {
   });
 
   test("a message over the size limit is refused and only that connection is closed", async () => {
-    const big = await rawConnect(d.paths.socket);
+    const big = await rawConnect(shared.daemon.paths.socket);
     big.send(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${"x".repeat(1024 * 1024 + 10)}"}}\n`);
     const r = (await big.next()) as Reply;
     assert.equal(r.error?.data?.code, "MESSAGE_TOO_LARGE");
@@ -139,9 +130,9 @@ describe("JSON-RPC over the daemon's socket", () => {
   });
 
   test("a client that sends half a message and goes silent does not delay others", async () => {
-    const silent = await rawConnect(d.paths.socket);
+    const silent = await rawConnect(shared.daemon.paths.socket);
     silent.send('{"jsonrpc":"2.0","id":1,"meth');
-    const c = await d.client();
+    const c = await shared.daemon.client();
     // Blocked behind the silent one, this would never be answered (and the test would time out).
     const r = await c.call("ping");
     assert.equal(r.pong, true);

@@ -1,112 +1,89 @@
 // The compiled hook shim against the real daemon: claims that block, fail-open and fail-closed
 // when the daemon is down or hung, the fallback log, and autostart.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { describe, test } from "node:test";
-import { mkdirSync } from "node:fs";
-import { cleanup, pathsFor, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
-import { preWrite, runShim } from "../helpers/shim.js";
-import { liveWorker } from "../helpers/fixtures.js";
+import type { RpcClient } from "../../src/rpc/client.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
+import { cleanup, pathsFor, startDaemon, tempHome, waitFor, waitGone, withDaemon, withHome } from "../helpers/daemon.js";
+import { liveWorker } from "../helpers/fixtures.js";
+import { preWrite, runShim } from "../helpers/shim.js";
 
 function events(file: string): any[] {
   return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
 }
 
+/** A live worker whose Write of `path` went through the daemon, so it holds the claim; its id. */
+async function workerHolding(c: RpcClient, path: string): Promise<string> {
+  const holder = await liveWorker(c);
+  await c.call("hook.handle", { event: preWrite("worker-session", path), workerId: holder });
+  return holder;
+}
+
 describe("with the daemon up", () => {
-  test("a worker's Write claims the file; a conductor's Write to it is denied with a reason naming the holder", async () => {
-    const d = await startDaemon();
-    try {
-      const c0 = await d.client();
-      const [w1, w2] = [await liveWorker(c0), await liveWorker(c0)];
-      c0.close();
-      const mine = await runShim(d.home, preWrite("worker-session", "src/a.ts"), { CPWD_WORKER_ID: w1 });
-      assert.equal(mine.code, 0);
-      assert.equal(mine.stdout, "", "allowed: nothing printed");
-      const again = await runShim(d.home, preWrite("worker-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: w1 });
-      assert.equal(again.stdout, "", "the holder may keep editing");
-      const conductor = await runShim(d.home, preWrite("conductor", "/repo/src/../src/a.ts"));
-      assert.equal(conductor.code, 0);
-      const out = conductor.json.hookSpecificOutput;
-      assert.equal(out.hookEventName, "PreToolUse");
-      assert.equal(out.permissionDecision, "deny");
-      assert.match(out.permissionDecisionReason, new RegExp(`${w1} holds /repo/src/a\\.ts since \\d+s ago`));
-      assert.match(out.permissionDecisionReason, /cpwd status/);
-      const other = await runShim(d.home, preWrite("w8-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: w2 });
-      assert.equal(other.json.hookSpecificOutput.permissionDecision, "deny");
-      const free = await runShim(d.home, preWrite("conductor", "/repo/src/b.ts"));
-      assert.equal(free.stdout, "");
+  test("a worker's Write claims the file; a conductor's Write to it is denied with a reason naming the holder", () => withDaemon(async (d, c) => {
+    const [w1, w2] = [await liveWorker(c), await liveWorker(c)];
+    const mine = await runShim(d.home, preWrite("worker-session", "src/a.ts"), { CPWD_WORKER_ID: w1 });
+    assert.equal(mine.code, 0);
+    assert.equal(mine.stdout, "", "allowed: nothing printed");
+    const again = await runShim(d.home, preWrite("worker-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: w1 });
+    assert.equal(again.stdout, "", "the holder may keep editing");
+    const conductor = await runShim(d.home, preWrite("conductor", "/repo/src/../src/a.ts"));
+    assert.equal(conductor.code, 0);
+    const out = conductor.json.hookSpecificOutput;
+    assert.equal(out.hookEventName, "PreToolUse");
+    assert.equal(out.permissionDecision, "deny");
+    assert.match(out.permissionDecisionReason, new RegExp(`${w1} holds /repo/src/a\\.ts since \\d+s ago`));
+    assert.match(out.permissionDecisionReason, /cpwd status/);
+    const other = await runShim(d.home, preWrite("w8-session", "/repo/src/a.ts"), { CPWD_WORKER_ID: w2 });
+    assert.equal(other.json.hookSpecificOutput.permissionDecision, "deny");
+    const free = await runShim(d.home, preWrite("conductor", "/repo/src/b.ts"));
+    assert.equal(free.stdout, "");
 
-      const c = await d.client();
-      const { claims } = await c.call("claims.list");
-      assert.deepEqual(claims.map((x) => [x.path, x.worker]), [["/repo/src/a.ts", w1]]);
-      c.close();
-      const log = events(d.paths.events);
-      assert.equal(log.filter((e) => e.type === "claim.acquired").length, 1);
-      assert.equal(log.filter((e) => e.type === "claim.denied").length, 2);
-      const hookEvents = log.filter((e) => e.type === "hook.PreToolUse");
-      assert.equal(hookEvents.length, 5);
-      assert.ok(hookEvents.every((e) => e.payload.content === undefined && !JSON.stringify(e).includes('"content"')), "no file contents in the record");
-      assert.equal(hookEvents.filter((e) => e.payload.decision === "deny").length, 2);
-    } finally {
-      await cleanup(d);
-    }
-  });
+    const { claims } = await c.call("claims.list");
+    assert.deepEqual(claims.map((x) => [x.path, x.worker]), [["/repo/src/a.ts", w1]]);
+    const log = events(d.paths.events);
+    assert.equal(log.filter((e) => e.type === "claim.acquired").length, 1);
+    assert.equal(log.filter((e) => e.type === "claim.denied").length, 2);
+    const hookEvents = log.filter((e) => e.type === "hook.PreToolUse");
+    assert.equal(hookEvents.length, 5);
+    assert.ok(hookEvents.every((e) => e.payload.content === undefined && !JSON.stringify(e).includes('"content"')), "no file contents in the record");
+    assert.equal(hookEvents.filter((e) => e.payload.decision === "deny").length, 2);
+  }));
 
-  test("a Write of megabytes to a held file is denied like any other (2 MiB over the RPC limit, 5 MiB over stdin's)", async () => {
-    const d = await startDaemon();
-    try {
-      const c = await d.client();
-      const holder = await liveWorker(c);
-      await c.call("hook.handle", { event: preWrite("worker-session", "/repo/big.ts"), workerId: holder });
-      c.close();
-      for (const mib of [2, 5]) {
-        const input = { ...preWrite("conductor", "/repo/big.ts"), tool_input: { file_path: "/repo/big.ts", content: "z".repeat(mib * 1024 * 1024) } };
-        const r = await runShim(d.home, input);
-        assert.equal(r.code, 0);
-        assert.equal(r.json?.hookSpecificOutput?.permissionDecision, "deny", `${mib} MiB: ${r.stdout}`);
-        assert.match(r.json.hookSpecificOutput.permissionDecisionReason, new RegExp(`${holder} holds /repo/big\\.ts`));
-      }
-      const log = events(d.paths.events);
-      assert.equal(log.filter((e) => e.type === "claim.denied").length, 2);
-      assert.ok(log.length < 100 && readFileSync(d.paths.events).length < 64 * 1024, "no content in the record");
-    } finally {
-      await cleanup(d);
-    }
-  });
-
-  test("a CPWD_WORKER_ID that is not a live worker's edits as a conductor: no error, no claim", async () => {
-    const d = await startDaemon();
-    try {
-      const c = await d.client();
-      const holder = await liveWorker(c);
-      await c.call("hook.handle", { event: preWrite("worker-session", "/repo/held.ts"), workerId: holder });
-      for (const id of ["not-an-id", "W999"]) {
-        const held = await runShim(d.home, preWrite(`s-${id}`, "/repo/held.ts"), { CPWD_WORKER_ID: id });
-        assert.equal(held.json?.hookSpecificOutput?.permissionDecision, "deny", id);
-        const free = await runShim(d.home, preWrite(`s-${id}`, `/repo/free-${id}.ts`), { CPWD_WORKER_ID: id });
-        assert.equal(free.stdout, "", id);
-      }
-      assert.deepEqual((await c.call("claims.list")).claims.map((x: any) => x.path), ["/repo/held.ts"]);
-      assert.equal(events(d.paths.events).filter((e) => e.payload?.daemonDown).length, 0, "answered by the daemon, not the fallback");
-      c.close();
-    } finally {
-      await cleanup(d);
-    }
-  });
-
-  test("unknown hook events and unknown fields pass through harmlessly", async () => {
-    const d = await startDaemon();
-    try {
-      const r = await runShim(d.home, { session_id: "s", hook_event_name: "SomethingNew", cwd: "/", brand_new: [1, 2] });
+  test("a Write of megabytes to a held file is denied like any other (2 MiB over the RPC limit, 5 MiB over stdin's)", () => withDaemon(async (d, c) => {
+    const holder = await workerHolding(c, "/repo/big.ts");
+    for (const mib of [2, 5]) {
+      const input = { ...preWrite("conductor", "/repo/big.ts"), tool_input: { file_path: "/repo/big.ts", content: "z".repeat(mib * 1024 * 1024) } };
+      const r = await runShim(d.home, input);
       assert.equal(r.code, 0);
-      assert.equal(r.stdout, "");
-      assert.ok(events(d.paths.events).some((e) => e.type === "hook.SomethingNew"));
-    } finally {
-      await cleanup(d);
+      assert.equal(r.json?.hookSpecificOutput?.permissionDecision, "deny", `${mib} MiB: ${r.stdout}`);
+      assert.match(r.json.hookSpecificOutput.permissionDecisionReason, new RegExp(`${holder} holds /repo/big\\.ts`));
     }
-  });
+    const log = events(d.paths.events);
+    assert.equal(log.filter((e) => e.type === "claim.denied").length, 2);
+    assert.ok(log.length < 100 && readFileSync(d.paths.events).length < 64 * 1024, "no content in the record");
+  }));
+
+  test("a CPWD_WORKER_ID that is not a live worker's edits as a conductor: no error, no claim", () => withDaemon(async (d, c) => {
+    await workerHolding(c, "/repo/held.ts");
+    for (const id of ["not-an-id", "W999"]) {
+      const held = await runShim(d.home, preWrite(`s-${id}`, "/repo/held.ts"), { CPWD_WORKER_ID: id });
+      assert.equal(held.json?.hookSpecificOutput?.permissionDecision, "deny", id);
+      const free = await runShim(d.home, preWrite(`s-${id}`, `/repo/free-${id}.ts`), { CPWD_WORKER_ID: id });
+      assert.equal(free.stdout, "", id);
+    }
+    assert.deepEqual((await c.call("claims.list")).claims.map((x: any) => x.path), ["/repo/held.ts"]);
+    assert.equal(events(d.paths.events).filter((e) => e.payload?.daemonDown).length, 0, "answered by the daemon, not the fallback");
+  }));
+
+  test("unknown hook events and unknown fields pass through harmlessly", () => withDaemon(async (d) => {
+    const r = await runShim(d.home, { session_id: "s", hook_event_name: "SomethingNew", cwd: "/", brand_new: [1, 2] });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "");
+    assert.ok(events(d.paths.events).some((e) => e.type === "hook.SomethingNew"));
+  }));
 });
 
 describe("with the daemon down or broken", () => {
@@ -133,25 +110,19 @@ describe("with the daemon down or broken", () => {
     }
   });
 
-  test("fail-closed denies a PreToolUse with a reason when the daemon is down", async () => {
-    const home = tempHome();
-    try {
-      const r = await runShim(home, preWrite("s1", "/repo/x.ts"), { CPWD_HOOK_FAIL_CLOSED: "1" });
-      assert.equal(r.code, 0);
-      assert.equal(r.json.hookSpecificOutput.permissionDecision, "deny");
-      assert.match(r.json.hookSpecificOutput.permissionDecisionReason, /fail-closed/);
-      const other = await runShim(home, { session_id: "s1", hook_event_name: "Stop" }, { CPWD_HOOK_FAIL_CLOSED: "1" });
-      assert.equal(other.stdout, "", "only PreToolUse is ever denied");
-      // Too large to read whole, still known to be a PreToolUse: denied too.
-      const huge = await runShim(home, { ...preWrite("s1", "/repo/x.ts"), tool_input: { file_path: "/repo/x.ts", content: "z".repeat(5 * 1024 * 1024) } }, { CPWD_HOOK_FAIL_CLOSED: "1" });
-      assert.equal(huge.json?.hookSpecificOutput?.permissionDecision, "deny");
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
+  test("fail-closed denies a PreToolUse with a reason when the daemon is down", () => withHome(async (home) => {
+    const r = await runShim(home, preWrite("s1", "/repo/x.ts"), { CPWD_HOOK_FAIL_CLOSED: "1" });
+    assert.equal(r.code, 0);
+    assert.equal(r.json.hookSpecificOutput.permissionDecision, "deny");
+    assert.match(r.json.hookSpecificOutput.permissionDecisionReason, /fail-closed/);
+    const other = await runShim(home, { session_id: "s1", hook_event_name: "Stop" }, { CPWD_HOOK_FAIL_CLOSED: "1" });
+    assert.equal(other.stdout, "", "only PreToolUse is ever denied");
+    // Too large to read whole, still known to be a PreToolUse: denied too.
+    const huge = await runShim(home, { ...preWrite("s1", "/repo/x.ts"), tool_input: { file_path: "/repo/x.ts", content: "z".repeat(5 * 1024 * 1024) } }, { CPWD_HOOK_FAIL_CLOSED: "1" });
+    assert.equal(huge.json?.hookSpecificOutput?.permissionDecision, "deny");
+  }));
 
-  test("a daemon that accepts and never answers costs at most the budget", async () => {
-    const home = tempHome();
+  test("a daemon that accepts and never answers costs at most the budget", () => withHome(async (home) => {
     const paths = pathsFor(home);
     mkdirSync(paths.socketDir, { recursive: true });
     const hung = createServer(() => {}).listen(paths.socket);
@@ -163,40 +134,28 @@ describe("with the daemon down or broken", () => {
       assert.equal(events(paths.fallback)[0].payload.why, "daemon did not answer in time");
     } finally {
       hung.close();
-      rmSync(home, { recursive: true, force: true });
     }
-  });
+  }));
 
-  test("bad stdin (not JSON, no event name, or stdin never closed) is allowed quietly", async () => {
-    const home = tempHome();
-    try {
-      for (const bad of ["{nope", "[1,2]", '{"session_id":"x"}']) {
-        const r = await runShim(home, bad);
-        assert.equal(r.code, 0, bad);
-        assert.equal(r.stdout, "");
-        assert.equal(r.stderr, "");
-      }
-      assert.equal(events(pathsFor(home).fallback).length, 3);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
+  test("bad stdin (not JSON, no event name, or stdin never closed) is allowed quietly", () => withHome(async (home) => {
+    for (const bad of ["{nope", "[1,2]", '{"session_id":"x"}']) {
+      const r = await runShim(home, bad);
+      assert.equal(r.code, 0, bad);
+      assert.equal(r.stdout, "");
+      assert.equal(r.stderr, "");
     }
-  });
+    assert.equal(events(pathsFor(home).fallback).length, 3);
+  }));
 
-  test("16 shims at once with the daemon down leave 16 whole lines", async () => {
-    const home = tempHome();
-    try {
-      const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => runShim(home, preWrite(`s${i}`, `/repo/f${i}.ts`))));
-      assert.ok(runs.every((r) => r.code === 0));
-      const fb = events(pathsFor(home).fallback);
-      assert.equal(fb.length, 16);
-      assert.equal(new Set(fb.map((e) => e.session)).size, 16);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
+  test("16 shims at once with the daemon down leave 16 whole lines", () => withHome(async (home) => {
+    const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => runShim(home, preWrite(`s${i}`, `/repo/f${i}.ts`))));
+    assert.ok(runs.every((r) => r.code === 0));
+    const fb = events(pathsFor(home).fallback);
+    assert.equal(fb.length, 16);
+    assert.equal(new Set(fb.map((e) => e.session)).size, 16);
+  }));
 
-  test("with autostart on, the shim starts the daemon without waiting for it", async () => {
-    const home = tempHome();
+  test("with autostart on, the shim starts the daemon without waiting for it", () => withHome(async (home) => {
     const paths = pathsFor(home);
     let pid: number | undefined;
     try {
@@ -209,16 +168,8 @@ describe("with the daemon down or broken", () => {
     } finally {
       if (pid) {
         process.kill(pid, "SIGTERM");
-        await waitFor("daemon exit", () => {
-          try {
-            process.kill(pid!, 0);
-            return false;
-          } catch {
-            return true;
-          }
-        });
+        await waitGone(pid);
       }
-      rmSync(home, { recursive: true, force: true });
     }
-  });
+  }));
 });

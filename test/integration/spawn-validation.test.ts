@@ -4,29 +4,19 @@
 import assert from "node:assert/strict";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import type { RpcClient } from "../../src/rpc/client.js";
-import { cleanup, cpwd, startDaemon, tempHome, type TestDaemon } from "../helpers/daemon.js";
+import { describe, test } from "node:test";
+import { cpwd, shareDaemon, tempHome, withHome } from "../helpers/daemon.js";
 import { nodeFixture } from "../helpers/fixtures.js";
 
 const ENV = { PATH: process.env.PATH ?? "" };
 const spec = (over: Record<string, unknown>) => ({ argv: nodeFixture("exit.js", "0"), cwd: "/", env: ENV, ...over });
 
 describe("worker.spawn and claims.release refuse what cannot be used", () => {
-  let d: TestDaemon;
-  let c: RpcClient;
-  before(async () => {
-    d = await startDaemon();
-    c = await d.client();
-  });
-  after(async () => {
-    c?.close();
-    await cleanup(d);
-  });
+  const shared = shareDaemon();
 
   /** Asserts that `params` is refused with `code` and a message matching `message`. */
   async function refused(method: string, params: unknown, code: string, message: RegExp): Promise<void> {
-    await assert.rejects(c.call(method as "worker.spawn", params as never), (err: any) => {
+    await assert.rejects(shared.client.call(method as "worker.spawn", params as never), (err: any) => {
       assert.equal(err.code, code, `${JSON.stringify(params)}: ${err.message}`);
       assert.match(err.message, message);
       assert.doesNotMatch(err.message, /ERR_|must be a string without null bytes|Invalid key/);
@@ -46,9 +36,9 @@ describe("worker.spawn and claims.release refuse what cannot be used", () => {
     writeFileSync(file, "x");
     await refused("worker.spawn", spec({ cwd: join(home, "nope") }), "INVALID_ARGUMENT", new RegExp(`^cwd ${join(home, "nope")} does not exist$`));
     await refused("worker.spawn", spec({ cwd: file }), "INVALID_ARGUMENT", new RegExp(`^cwd ${file} is not a directory$`));
-    assert.equal((await c.call("worker.list")).workers.length, 0, "no worker was recorded");
-    assert.equal(existsSync(join(d.paths.workers, "W1")), false, "no worker folder");
-    const { events } = await c.call("events.read", { type: "worker." });
+    assert.equal((await shared.client.call("worker.list")).workers.length, 0, "no worker was recorded");
+    assert.equal(existsSync(join(shared.daemon.paths.workers, "W1")), false, "no worker folder");
+    const { events } = await shared.client.call("events.read", { type: "worker." });
     assert.equal(events.length, 0, "no worker event");
     rmSync(home, { recursive: true, force: true });
   });
@@ -72,22 +62,19 @@ describe("worker.spawn and claims.release refuse what cannot be used", () => {
   });
 
   test("after all that, a good spec is W1", async () => {
-    const { worker } = await c.call("worker.spawn", spec({}));
+    const { worker } = await shared.client.call("worker.spawn", spec({}));
     assert.equal(worker.id, "W1");
   });
 });
 
 describe("the CLI refuses an empty path or --cwd as a usage error", () => {
-  test("cpwd release '' is refused, not taken as the current folder", () => {
-    const home = tempHome();
+  test("cpwd release '' is refused, not taken as the current folder", () => withHome((home) => {
     const r = cpwd(home, ["release", ""]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^cpwd release: PATH is empty\nusage: cpwd release/);
-    rmSync(home, { recursive: true, force: true });
-  });
+  }));
 
-  test("cpwd spawn and cpwd claude refuse an empty --cwd, and one that does not exist or is not a folder", () => {
-    const home = tempHome();
+  test("cpwd spawn and cpwd claude refuse an empty --cwd, and one that does not exist or is not a folder", () => withHome((home) => {
     const file = join(home, "a-file");
     writeFileSync(file, "x");
     for (const [cmd, tail] of [["spawn", ["--", "true"]], ["claude", ["hello"]]] as const) {
@@ -102,6 +89,5 @@ describe("the CLI refuses an empty path or --cwd as a usage error", () => {
       assert.equal(notDir.code, 2, notDir.stderr);
       assert.match(notDir.stderr, new RegExp(`^cpwd ${cmd}: --cwd ${file} is not a directory\\n`));
     }
-    rmSync(home, { recursive: true, force: true });
-  });
+  }));
 });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ProcessRunner } from "../../daemon/runner/process-runner.js";
 import type { RpcClient } from "../../src/rpc/client.js";
-import { CLI, cleanup, cpwd, startDaemon, tempHome, testEnv, waitFor, waitGone, pidAlive, type TestDaemon } from "../helpers/daemon.js";
+import { CLI, cleanup, cpwd, pidAlive, startDaemon, tempHome, testEnv, waitFor, waitGone, withDaemon, type TestDaemon } from "../helpers/daemon.js";
 import { fixture, nodeFixture } from "../helpers/fixtures.js";
 
 type View = Record<string, any>;
@@ -34,142 +34,92 @@ function events(d: TestDaemon): any[] {
 }
 
 describe("workers under the real daemon", () => {
-  test("exit 0 ends exited, exit 3 ends failed with its code; state changes are events", async () => {
-    const d = await startDaemon();
-    const c = await d.client();
-    try {
-      const ok = await spawnWorker(c, nodeFixture("exit.js", "0"));
-      const bad = await spawnWorker(c, nodeFixture("exit.js", "3"));
-      assert.equal((await until(c, ok, (w) => w.state === "exited", "to exit")).exitCode, 0);
-      const b = await until(c, bad, (w) => w.state === "failed", "to fail");
-      assert.equal(b.exitCode, 3);
-      assert.equal(b.signal, null);
-      const types = events(d).filter((e) => e.worker === bad).map((e) => e.type);
-      assert.deepEqual(types, ["worker.queued", "worker.starting", "worker.started", "worker.exited"]);
-      const started = events(d).find((e) => e.worker === bad && e.type === "worker.started");
-      assert.ok(started.payload.pid > 0);
-      const exited = events(d).find((e) => e.worker === bad && e.type === "worker.exited");
-      assert.equal(typeof exited.payload.runMs, "number");
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("exit 0 ends exited, exit 3 ends failed with its code; state changes are events", () => withDaemon(async (d, c) => {
+    const ok = await spawnWorker(c, nodeFixture("exit.js", "0"));
+    const bad = await spawnWorker(c, nodeFixture("exit.js", "3"));
+    assert.equal((await until(c, ok, (w) => w.state === "exited", "to exit")).exitCode, 0);
+    const b = await until(c, bad, (w) => w.state === "failed", "to fail");
+    assert.equal(b.exitCode, 3);
+    assert.equal(b.signal, null);
+    const types = events(d).filter((e) => e.worker === bad).map((e) => e.type);
+    assert.deepEqual(types, ["worker.queued", "worker.starting", "worker.started", "worker.exited"]);
+    const started = events(d).find((e) => e.worker === bad && e.type === "worker.started");
+    assert.ok(started.payload.pid > 0);
+    const exited = events(d).find((e) => e.worker === bad && e.type === "worker.exited");
+    assert.equal(typeof exited.payload.runMs, "number");
+  }));
 
-  test("a crash loop goes fatal after the limit, with backoff delays growing", async () => {
-    const d = await startDaemon();
-    const c = await d.client();
-    try {
-      const id = await spawnWorker(c, nodeFixture("exit.js", "1"), {
-        restart: { mode: "on-failure", maxRestarts: 3, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000, minUptimeMs: 30_000 },
-      });
-      const w = await until(c, id, (x) => x.state === "fatal", "to go fatal");
-      assert.equal(w.restarts, 3);
-      assert.match(w.reason, /limit 3/);
-      const delays = events(d).filter((e) => e.worker === id && e.type === "worker.backoff").map((e) => e.payload.delayMs);
-      assert.equal(delays.length, 3);
-      for (let i = 1; i < delays.length; i++) assert.ok(delays[i] >= delays[i - 1], `delays grow: ${delays}`);
-      assert.ok(delays[2] > delays[0]);
-      const table = cpwd(d.home, ["status"]);
-      assert.match(table.stdout, new RegExp(`${id} .*fatal`));
-      assert.match(table.stdout, new RegExp(`${id}: restarted 3 times`));
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("a crash loop goes fatal after the limit, with backoff delays growing", () => withDaemon(async (d, c) => {
+    const id = await spawnWorker(c, nodeFixture("exit.js", "1"), {
+      restart: { mode: "on-failure", maxRestarts: 3, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000, minUptimeMs: 30_000 },
+    });
+    const w = await until(c, id, (x) => x.state === "fatal", "to go fatal");
+    assert.equal(w.restarts, 3);
+    assert.match(w.reason, /limit 3/);
+    const delays = events(d).filter((e) => e.worker === id && e.type === "worker.backoff").map((e) => e.payload.delayMs);
+    assert.equal(delays.length, 3);
+    for (let i = 1; i < delays.length; i++) assert.ok(delays[i] >= delays[i - 1], `delays grow: ${delays}`);
+    assert.ok(delays[2] > delays[0]);
+    const table = cpwd(d.home, ["status"]);
+    assert.match(table.stdout, new RegExp(`${id} .*fatal`));
+    assert.match(table.stdout, new RegExp(`${id}: restarted 3 times`));
+  }));
 
-  test("stop of a tree that ignores SIGTERM: SIGKILL after the grace, nothing of it survives", async () => {
-    const d = await startDaemon();
-    const c = await d.client();
-    try {
-      const pidsFile = join(d.home, "tree.json");
-      const id = await spawnWorker(c, nodeFixture("grandchildren.js", pidsFile), { graceMs: 300 });
-      await until(c, id, (w) => w.state === "running", "to run");
-      // The fixture writes the file in one call, but a read can still land between its open and write.
-      const tree = await waitFor("the tree's pids", () => {
-        try {
-          return JSON.parse(readFileSync(pidsFile, "utf8")) as { self: number; kids: number[] };
-        } catch {
-          return null;
-        }
-      });
-      const stop = cpwd(d.home, ["stop", id]);
-      assert.equal(stop.code, 0, stop.stderr);
-      const w = await until(c, id, (x) => x.state === "stopped", "to stop");
-      assert.equal(w.signal, "SIGKILL");
-      await waitFor("every process of the tree to be gone", () => [tree.self, ...tree.kids].every((p) => !pidAlive(p)), 5_000);
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("stop of a tree that ignores SIGTERM: SIGKILL after the grace, nothing of it survives", () => withDaemon(async (d, c) => {
+    const pidsFile = join(d.home, "tree.json");
+    const id = await spawnWorker(c, nodeFixture("grandchildren.js", pidsFile), { graceMs: 300 });
+    await until(c, id, (w) => w.state === "running", "to run");
+    // The fixture writes the file in one call, but a read can still land between its open and write.
+    const tree = await waitFor("the tree's pids", () => {
+      try {
+        return JSON.parse(readFileSync(pidsFile, "utf8")) as { self: number; kids: number[] };
+      } catch {
+        return null;
+      }
+    });
+    const stop = cpwd(d.home, ["stop", id]);
+    assert.equal(stop.code, 0, stop.stderr);
+    const w = await until(c, id, (x) => x.state === "stopped", "to stop");
+    assert.equal(w.signal, "SIGKILL");
+    await waitFor("every process of the tree to be gone", () => [tree.self, ...tree.kids].every((p) => !pidAlive(p)), 5_000);
+  }));
 
-  test("a worker past its timeout ends timed_out", async () => {
-    const d = await startDaemon();
-    const c = await d.client();
-    try {
-      const id = await spawnWorker(c, nodeFixture("ignore-sigterm.js"), { timeoutMs: 500, graceMs: 200 });
-      const w = await until(c, id, (x) => x.state === "timed_out", "to time out");
-      assert.equal(w.timedOut, true);
-      assert.ok(events(d).some((e) => e.worker === id && e.type === "worker.timeout"));
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("a worker past its timeout ends timed_out", () => withDaemon(async (d, c) => {
+    const id = await spawnWorker(c, nodeFixture("ignore-sigterm.js"), { timeoutMs: 500, graceMs: 200 });
+    const w = await until(c, id, (x) => x.state === "timed_out", "to time out");
+    assert.equal(w.timedOut, true);
+    assert.ok(events(d).some((e) => e.worker === id && e.type === "worker.timeout"));
+  }));
 
-  test("with maxParallel 2, six workers never run more than two at once, and start in order", async () => {
-    const home = tempHome();
-    writeFileSync(join(home, "config.json"), JSON.stringify({ maxParallel: 2 }));
-    const d = await startDaemon(home);
-    const c = await d.client();
-    try {
-      const ids: string[] = [];
-      for (let i = 0; i < 6; i++) ids.push(await spawnWorker(c, nodeFixture("sleep.js", "300")));
-      let maxRunning = 0;
-      await waitFor("all six to exit", async () => {
-        const { workers } = await c.call("worker.list");
-        maxRunning = Math.max(maxRunning, workers.filter((w) => ["starting", "running", "stopping"].includes(String(w.state))).length);
-        return workers.every((w) => w.state === "exited");
-      }, 20_000, 10);
-      assert.ok(maxRunning <= 2, `at most 2 ran at once (saw ${maxRunning})`);
-      const starts = events(d).filter((e) => e.type === "worker.starting").map((e) => e.worker);
-      assert.deepEqual(starts, ids);
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("with maxParallel 2, six workers never run more than two at once, and start in order", () => withDaemon({ config: { maxParallel: 2 } }, async (d, c) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await spawnWorker(c, nodeFixture("sleep.js", "300")));
+    let maxRunning = 0;
+    await waitFor("all six to exit", async () => {
+      const { workers } = await c.call("worker.list");
+      maxRunning = Math.max(maxRunning, workers.filter((w) => ["starting", "running", "stopping"].includes(String(w.state))).length);
+      return workers.every((w) => w.state === "exited");
+    }, 20_000, 10);
+    assert.ok(maxRunning <= 2, `at most 2 ran at once (saw ${maxRunning})`);
+    const starts = events(d).filter((e) => e.type === "worker.starting").map((e) => e.worker);
+    assert.deepEqual(starts, ids);
+  }));
 
-  test("a chatty worker's log is rotated: at most N old files, the live one bounded", async () => {
-    const home = tempHome();
-    writeFileSync(join(home, "config.json"), JSON.stringify({ logMaxBytes: 64 * 1024, logFiles: 2 }));
-    const d = await startDaemon(home);
-    const c = await d.client();
-    try {
-      const id = await spawnWorker(c, ["/bin/sh", "-c", `i=0; while [ $i -lt 6 ]; do ${JSON.stringify(process.execPath)} ${JSON.stringify(fixture("chatty.js"))} 100; sleep 1; i=$((i+1)); done`]);
-      await until(c, id, (w) => w.state === "exited", "to finish", 30_000);
-      // The last check after the end runs in the background (a `.rotating` file while it copies):
-      // wait for the folder to settle on the live files and two copies.
-      const dir = join(d.paths.workers, id, "logs");
-      const expected = ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"];
-      await waitFor("the logs to settle", () => JSON.stringify(readdirSync(dir).sort()) === JSON.stringify(expected), 15_000);
-      const logs = readdirSync(dir).sort();
-      for (const f of logs) assert.ok(readFileSync(join(d.paths.workers, id, "logs", f)).length <= 300 * 1024, `${f} is bounded`);
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("a chatty worker's log is rotated: at most N old files, the live one bounded", () => withDaemon({ config: { logMaxBytes: 64 * 1024, logFiles: 2 } }, async (d, c) => {
+    const id = await spawnWorker(c, ["/bin/sh", "-c", `i=0; while [ $i -lt 6 ]; do ${JSON.stringify(process.execPath)} ${JSON.stringify(fixture("chatty.js"))} 100; sleep 1; i=$((i+1)); done`]);
+    await until(c, id, (w) => w.state === "exited", "to finish", 30_000);
+    // The last check after the end runs in the background (a `.rotating` file while it copies):
+    // wait for the folder to settle on the live files and two copies.
+    const dir = join(d.paths.workers, id, "logs");
+    const expected = ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"];
+    await waitFor("the logs to settle", () => JSON.stringify(readdirSync(dir).sort()) === JSON.stringify(expected), 15_000);
+    const logs = readdirSync(dir).sort();
+    for (const f of logs) assert.ok(readFileSync(join(d.paths.workers, id, "logs", f)).length <= 300 * 1024, `${f} is bounded`);
+  }));
 
   test("a worker printing at disk speed leaves its logs bounded by the limit once it ends", async () => {
-    const home = tempHome();
     const maxBytes = 64 * 1024;
-    writeFileSync(join(home, "config.json"), JSON.stringify({ logMaxBytes: maxBytes, logFiles: 2 }));
-    const d = await startDaemon(home);
-    const c = await d.client();
-    try {
+    await withDaemon({ config: { logMaxBytes: maxBytes, logFiles: 2 } }, async (d, c) => {
       // `yes` under a deadline, as the reviewer ran it (`cpwd spawn --timeout … -- yes`).
       const id = await spawnWorker(c, ["yes"], { timeoutMs: 1_500, graceMs: 200 });
       await until(c, id, (w) => w.state === "timed_out", "to time out", 30_000);
@@ -192,128 +142,90 @@ describe("workers under the real daemon", () => {
       assert.ok(statSync(join(logs, "stdout.log.1")).size <= copyMax, "a rotated copy keeps at most 2 × logMaxBytes");
       assert.deepEqual(readdirSync(logs).sort(), ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"]);
       assert.equal((await c.call("status")).daemon.pid, d.pid, "the daemon answered throughout");
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
+    });
   });
 
-  test("logs prints the output; logs -f follows until the worker ends", async () => {
-    const d = await startDaemon();
-    const c = await d.client();
-    try {
-      const id = await spawnWorker(c, ["/bin/sh", "-c", "echo one; echo err >&2; sleep 0.5; echo two; sleep 0.5; echo three"], { name: "talker" });
-      const follow = spawn(process.execPath, [CLI, "logs", "talker", "-f", "--both"], { env: testEnv(d.home) });
-      let out = "";
-      let err = "";
-      follow.stdout.on("data", (b: Buffer) => (out += b.toString()));
-      follow.stderr.on("data", (b: Buffer) => (err += b.toString()));
-      const code = await new Promise((r) => follow.once("exit", r));
-      assert.equal(code, 0);
-      assert.equal(out, "one\ntwo\nthree\n");
-      assert.equal(err, "err\n");
-      const last = cpwd(d.home, ["logs", id, "-n", "1"]);
-      assert.equal(last.stdout, "three\n");
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("logs prints the output; logs -f follows until the worker ends", () => withDaemon(async (d, c) => {
+    const id = await spawnWorker(c, ["/bin/sh", "-c", "echo one; echo err >&2; sleep 0.5; echo two; sleep 0.5; echo three"], { name: "talker" });
+    const follow = spawn(process.execPath, [CLI, "logs", "talker", "-f", "--both"], { env: testEnv(d.home) });
+    let out = "";
+    let err = "";
+    follow.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    follow.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    const code = await new Promise((r) => follow.once("exit", r));
+    assert.equal(code, 0);
+    assert.equal(out, "one\ntwo\nthree\n");
+    assert.equal(err, "err\n");
+    const last = cpwd(d.home, ["logs", id, "-n", "1"]);
+    assert.equal(last.stdout, "three\n");
+  }));
 
-  test("logs -f follows a worker with --restart always through its restarts, until it goes fatal", async () => {
-    const d = await startDaemon();
-    const c = await d.client();
-    try {
-      const id = await spawnWorker(c, ["/bin/sh", "-c", "echo run; sleep 0.3"], {
-        name: "again",
-        restart: { mode: "always", maxRestarts: 2, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 100, minUptimeMs: 30_000 },
-      });
-      const follow = spawn(process.execPath, [CLI, "logs", "again", "-f", "-n", "0"], { env: testEnv(d.home) });
-      let out = "";
-      follow.stdout.on("data", (b: Buffer) => (out += b.toString()));
-      const code = await new Promise((r) => follow.once("exit", r));
-      assert.equal(code, 0);
-      assert.equal((await view(c, id)).state, "fatal", "it quit only once the worker was done for good");
-      assert.match(out, /^(run\n){2,3}$/, "the later runs' output was followed");
-      const exits = events(d).filter((e) => e.worker === id && e.type === "worker.exited");
-      assert.equal(exits.length, 3);
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("logs -f follows a worker with --restart always through its restarts, until it goes fatal", () => withDaemon(async (d, c) => {
+    const id = await spawnWorker(c, ["/bin/sh", "-c", "echo run; sleep 0.3"], {
+      name: "again",
+      restart: { mode: "always", maxRestarts: 2, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 100, minUptimeMs: 30_000 },
+    });
+    const follow = spawn(process.execPath, [CLI, "logs", "again", "-f", "-n", "0"], { env: testEnv(d.home) });
+    let out = "";
+    follow.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    const code = await new Promise((r) => follow.once("exit", r));
+    assert.equal(code, 0);
+    assert.equal((await view(c, id)).state, "fatal", "it quit only once the worker was done for good");
+    assert.match(out, /^(run\n){2,3}$/, "the later runs' output was followed");
+    const exits = events(d).filter((e) => e.worker === id && e.type === "worker.exited");
+    assert.equal(exits.length, 3);
+  }));
 
-  test("the CLI: spawn uses the caller's env plus --env, argv is literal, bad flags are clear errors", async () => {
-    const d = await startDaemon();
-    try {
-      const r = cpwd(d.home, ["spawn", "--name", "envy", "--env", "CPWD_X=from-flag", "--", process.execPath, fixture("env.js"), "a b", "$HOME"], { CPWD_TEST_SHOW: "CPWD_X,CPWD_Y,CPWD_WORKER_ID", CPWD_Y: "from-caller" });
-      assert.equal(r.code, 0, r.stderr);
-      const id = r.stdout.trim();
-      assert.match(id, /^W\d+$/);
-      const c = await d.client();
-      await until(c, id, (w) => w.state === "exited", "to exit");
-      c.close();
-      const out = JSON.parse(readFileSync(join(d.paths.workers, id, "logs", "stdout.log"), "utf8"));
-      assert.deepEqual(out.argv, ["a b", "$HOME"]);
-      assert.deepEqual(out.env, { CPWD_X: "from-flag", CPWD_Y: "from-caller", CPWD_WORKER_ID: id });
-      for (const bad of [["spawn", "--restart", "sometimes", "--", "x"], ["spawn", "--timeout", "soon", "--", "x"], ["spawn", "--backoff", "9s..1s", "--", "x"], ["spawn"]]) {
-        const e = cpwd(d.home, bad);
-        assert.equal(e.code, 2, bad.join(" "));
-        assert.match(e.stderr, /cpwd spawn: /);
-      }
-      const missing = cpwd(d.home, ["stop", "W999"]);
-      assert.equal(missing.code, 1);
-      assert.match(missing.stderr, /no worker W999/);
-    } finally {
-      await cleanup(d);
+  test("the CLI: spawn uses the caller's env plus --env, argv is literal, bad flags are clear errors", () => withDaemon(async (d, c) => {
+    const r = cpwd(d.home, ["spawn", "--name", "envy", "--env", "CPWD_X=from-flag", "--", process.execPath, fixture("env.js"), "a b", "$HOME"], { CPWD_TEST_SHOW: "CPWD_X,CPWD_Y,CPWD_WORKER_ID", CPWD_Y: "from-caller" });
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    assert.match(id, /^W\d+$/);
+    await until(c, id, (w) => w.state === "exited", "to exit");
+    const out = JSON.parse(readFileSync(join(d.paths.workers, id, "logs", "stdout.log"), "utf8"));
+    assert.deepEqual(out.argv, ["a b", "$HOME"]);
+    assert.deepEqual(out.env, { CPWD_X: "from-flag", CPWD_Y: "from-caller", CPWD_WORKER_ID: id });
+    for (const bad of [["spawn", "--restart", "sometimes", "--", "x"], ["spawn", "--timeout", "soon", "--", "x"], ["spawn", "--backoff", "9s..1s", "--", "x"], ["spawn"]]) {
+      const e = cpwd(d.home, bad);
+      assert.equal(e.code, 2, bad.join(" "));
+      assert.match(e.stderr, /cpwd spawn: /);
     }
-  });
+    const missing = cpwd(d.home, ["stop", "W999"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no worker W999/);
+  }));
 });
 
 describe("targets and names", () => {
-  test("names that read as targets (all, W7) are refused at spawn, naming the field", async () => {
-    const d = await startDaemon();
-    const c = await d.client();
-    try {
-      for (const name of ["all", "W7"]) {
-        await assert.rejects(spawnWorker(c, nodeFixture("exit.js", "0"), { name }), (err: any) => {
-          assert.equal(err.code, "INVALID_PARAMS");
-          assert.match(err.message, /name: 'all' and ids like W7 are reserved/);
-          return true;
-        });
-      }
-      assert.ok(await spawnWorker(c, nodeFixture("exit.js", "0"), { name: "W7b" }), "a name that only starts like an id is fine");
-      const cli = cpwd(d.home, ["spawn", "--name", "all", "--", "true"]);
-      assert.equal(cli.code, 2);
-      assert.match(cli.stderr, /cpwd spawn: --name: 'all' is reserved/);
-    } finally {
-      c.close();
-      await cleanup(d);
+  test("names that read as targets (all, W7) are refused at spawn, naming the field", () => withDaemon(async (d, c) => {
+    for (const name of ["all", "W7"]) {
+      await assert.rejects(spawnWorker(c, nodeFixture("exit.js", "0"), { name }), (err: any) => {
+        assert.equal(err.code, "INVALID_PARAMS");
+        assert.match(err.message, /name: 'all' and ids like W7 are reserved/);
+        return true;
+      });
     }
-  });
+    assert.ok(await spawnWorker(c, nodeFixture("exit.js", "0"), { name: "W7b" }), "a name that only starts like an id is fine");
+    const cli = cpwd(d.home, ["spawn", "--name", "all", "--", "true"]);
+    assert.equal(cli.code, 2);
+    assert.match(cli.stderr, /cpwd spawn: --name: 'all' is reserved/);
+  }));
 
-  test("rm all removes every worker it can and names each one it cannot", async () => {
-    const d = await startDaemon();
-    const c = await d.client();
-    try {
-      const a = await spawnWorker(c, nodeFixture("exit.js", "0"));
-      const running = await spawnWorker(c, nodeFixture("sleep.js", "60000"), { graceMs: 100 });
-      const b = await spawnWorker(c, nodeFixture("exit.js", "0"));
-      await until(c, a, (w) => w.state === "exited", "to exit");
-      await until(c, b, (w) => w.state === "exited", "to exit");
-      await until(c, running, (w) => w.state === "running", "to run");
-      const r = cpwd(d.home, ["rm", "all"]);
-      assert.equal(r.code, 1);
-      assert.equal(r.stdout, `removed ${a}\nremoved ${b}\n`);
-      assert.match(r.stderr, new RegExp(`cpwd rm ${running}: ${running} is running; stop it first, or use --force`));
-      const { workers } = await c.call("worker.list");
-      assert.deepEqual(workers.map((w) => w.id), [running]);
-      assert.equal(cpwd(d.home, ["rm", "all", "--force"]).code, 0);
-    } finally {
-      c.close();
-      await cleanup(d);
-    }
-  });
+  test("rm all removes every worker it can and names each one it cannot", () => withDaemon(async (d, c) => {
+    const a = await spawnWorker(c, nodeFixture("exit.js", "0"));
+    const running = await spawnWorker(c, nodeFixture("sleep.js", "60000"), { graceMs: 100 });
+    const b = await spawnWorker(c, nodeFixture("exit.js", "0"));
+    await until(c, a, (w) => w.state === "exited", "to exit");
+    await until(c, b, (w) => w.state === "exited", "to exit");
+    await until(c, running, (w) => w.state === "running", "to run");
+    const r = cpwd(d.home, ["rm", "all"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, `removed ${a}\nremoved ${b}\n`);
+    assert.match(r.stderr, new RegExp(`cpwd rm ${running}: ${running} is running; stop it first, or use --force`));
+    const { workers } = await c.call("worker.list");
+    assert.deepEqual(workers.map((w) => w.id), [running]);
+    assert.equal(cpwd(d.home, ["rm", "all", "--force"]).code, 0);
+  }));
 });
 
 describe("workers outlive the daemon", () => {

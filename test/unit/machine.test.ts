@@ -1,18 +1,11 @@
 // The worker state machine, edge by edge: every event type from every state is either the one
-// allowed transition or refused, and replay rebuilds the same state from the same events.
+// allowed transition or refused, and the fixes to single edges.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { allowed, evolve, TRANSITIONS, TransitionError, type WorkerRecord } from "../../src/workers/machine.js";
-import { replayWorkers } from "../../src/workers/replay.js";
 import { WORKER_STATES, type WorkerState } from "../../src/protocol/workers.js";
-import type { EventRecord } from "../../src/protocol/events.js";
+import { workerEvent as ev, workerSpec as spec } from "../helpers/worker-events.js";
 
-let seq = 0;
-function ev(type: string, payload: Record<string, unknown> = {}, worker = "W1", tsMs = 1_000_000): EventRecord {
-  return { v: 1, seq: ++seq, ts: new Date(tsMs).toISOString(), type, source: "daemon", worker, payload };
-}
-
-const spec = { argv: ["x"], cwd: "/", name: "n", timeoutMs: null, graceMs: 100, restart: { mode: "never", maxRestarts: 5, windowMs: 60_000, backoffBaseMs: 10, backoffMaxMs: 100, minUptimeMs: 1_000 }, meta: {} };
 const payloadFor: Record<string, Record<string, unknown>> = {
   "worker.queued": { spec },
   "worker.started": { pid: 10, wrapperPid: 9, startedAtMs: 1_000_000 },
@@ -109,30 +102,6 @@ describe("fixes", () => {
     const b = evolve(inState("failed"), ev("worker.backoff", { delayMs: 50, attempt: 1, counted: false }))!;
     assert.equal(b.restarts, 1);
     assert.deepEqual(b.restartTimesMs, []);
-  });
-});
-
-describe("replay", () => {
-  test("ids are never reused, even after removal; refused events are skipped and counted", () => {
-    const events = [
-      ev("worker.queued", { spec }, "W1"),
-      ev("worker.queued", { spec }, "W2"),
-      ev("worker.cancelled", { reason: "x" }, "W2"),
-      ev("worker.removed", {}, "W2"),
-      ev("worker.started", { pid: 1, wrapperPid: 1, startedAtMs: 0 }, "W1"), // queued → started: refused
-      ev("daemon.started", {}, undefined),
-    ];
-    const s = replayWorkers(events);
-    assert.deepEqual([...s.workers.keys()], ["W1"]);
-    assert.equal(s.nextNumber, 3);
-    assert.equal(s.anomalies, 1);
-  });
-
-  test("--at stops the fold at a seq", () => {
-    const first = ev("worker.queued", { spec }, "W7");
-    const events = [first, ev("worker.starting", { attempt: 0 }, "W7"), ev("worker.started", { pid: 5, wrapperPid: 4, startedAtMs: 1 }, "W7")];
-    assert.equal(replayWorkers(events, first.seq).workers.get("W7")!.state, "queued");
-    assert.equal(replayWorkers(events).workers.get("W7")!.state, "running");
   });
 });
 

@@ -1,13 +1,7 @@
-// Paths, configuration and argument parsing: the pure edges every command stands on.
+// Paths: the home folder per platform, and a socket path that fits the Unix limit (or a named pipe).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import { parseArgs } from "../../cli/args.js";
-import { defaultConfig, loadConfig } from "../../src/platform/config.js";
 import { resolveHome, resolvePaths, socketLocation } from "../../src/platform/paths.js";
-import { CpwdError } from "../../src/protocol/errors.js";
 
 const linux = (env: NodeJS.ProcessEnv = {}) => ({ env, platform: "linux" as const, home: "/home/u", uid: 1000 });
 
@@ -30,34 +24,4 @@ test("a socket path over the Unix limit becomes a short hashed one; Windows gets
   const win = socketLocation("C:\\Users\\u\\AppData\\Local\\cpwd", { env: {}, platform: "win32", home: "C:\\Users\\u", uid: 0 });
   assert.match(win.path, /^\\\\\.\\pipe\\cpwd-[0-9a-f]{16}$/);
   assert.equal(resolvePaths(linux({ CPWD_HOME: "/h" })).events, "/h/events.jsonl");
-});
-
-test("config: absent means defaults; invalid JSON or a bad field is an error naming the file and field", () => {
-  const dir = mkdtempSync(join(tmpdir(), "cpwd-cfg-"));
-  try {
-    const file = join(dir, "config.json");
-    assert.deepEqual(loadConfig(file), defaultConfig());
-    assert.equal(defaultConfig().maxParallel, 4);
-    writeFileSync(file, '{"maxParallel": 2}');
-    assert.equal(loadConfig(file).maxParallel, 2);
-    writeFileSync(file, "{oops");
-    assert.throws(() => loadConfig(file), (e: unknown) => e instanceof CpwdError && e.code === "INVALID_CONFIG" && /not valid JSON/.test(e.message));
-    writeFileSync(file, '{"maxParallel": "many"}');
-    assert.throws(() => loadConfig(file), /maxParallel/);
-    writeFileSync(file, '{"maxParalel": 3}');
-    assert.throws(() => loadConfig(file), /maxParalel|Unrecognized/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("args: flags, repeats, inline values, -- and clear errors", () => {
-  const spec = { name: { kind: "string" as const }, env: { kind: "list" as const }, json: { kind: "bool" as const }, lines: { kind: "string" as const, short: "n" } };
-  const p = parseArgs(["--name", "a", "--env", "K=1", "--env=L=2", "-n", "5", "pos", "--json", "--", "cmd", "--name"], spec);
-  assert.deepEqual(p.flags, { name: "a", env: ["K=1", "L=2"], lines: "5", json: true });
-  assert.deepEqual(p.positionals, ["pos"]);
-  assert.deepEqual(p.rest, ["cmd", "--name"]);
-  assert.throws(() => parseArgs(["--nope"], spec), /unknown option --nope/);
-  assert.throws(() => parseArgs(["--name"], spec), /--name needs a value/);
-  assert.throws(() => parseArgs(["--json=1"], spec), /takes no value/);
 });

@@ -1,40 +1,19 @@
-// Log rotation: the adaptive check delay (pure) and rotations on real temp files — every rotated
-// file within the limit, the history split at line starts and kept in order up to `keep` files,
-// what did not fit said so, and older copies shifting up and dropping off.
+// Rotating one log file, on real temp files: every rotated file within the limit, the history split
+// at line starts and kept in order up to `keep` files, what did not fit said so, and older copies
+// shifting up and dropping off.
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
-import { CHECK_MAX_MS, CHECK_MIN_MS, LogRotationScheduler, nextCheckDelayMs } from "../../daemon/supervisor/log-rotation-scheduler.js";
 import { rotateLog } from "../../daemon/supervisor/rotate-log-file.js";
+import { droppedHeader, rotated } from "../helpers/rotated-logs.js";
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "cpwd-rot-"));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-test("the check delay doubles up to the maximum while nothing grows, and shrinks for fast writers", () => {
-  assert.equal(nextCheckDelayMs(CHECK_MIN_MS, 0, 65_536), CHECK_MIN_MS * 2);
-  assert.equal(nextCheckDelayMs(CHECK_MAX_MS, 0, 65_536), CHECK_MAX_MS, "idle stays at one check per CHECK_MAX_MS");
-  assert.equal(nextCheckDelayMs(CHECK_MAX_MS, 10, 65_536), CHECK_MAX_MS, "a trickle is not checked more often");
-  assert.equal(nextCheckDelayMs(2_000, 65_536, 65_536), 1_000, "half the limit's worth of time at the seen rate");
-  assert.equal(nextCheckDelayMs(CHECK_MAX_MS, 1e9, 65_536), CHECK_MIN_MS, "disk speed: the fastest check");
-});
-
-/** The rotated copies `live.1` … in order, newest first. */
-function rotated(live: string): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 1; existsSync(`${live}.${i}`); i++) out.push(readFileSync(`${live}.${i}`));
-  return out;
-}
-
-/** `[cpwd: N earlier bytes dropped …]\n` at the top of a piece: N and the rest; null without it. */
-function droppedHeader(piece: Buffer): { dropped: number; rest: Buffer } | null {
-  const m = /^\[cpwd: (\d+) earlier bytes dropped[^\n]*\n/.exec(piece.subarray(0, 200).toString("latin1"));
-  return m ? { dropped: Number(m[1]), rest: piece.subarray(m[0].length) } : null;
-}
 
 /** Lines of uneven length (so cuts do not fall on a pattern) until `bytes` is reached. */
 function linesOf(bytes: number, tag = "line"): Buffer {
@@ -148,20 +127,4 @@ test("bytes written during the copy go into the newest pieces, each within the l
   // What the truncate did not lose is in the live file; nothing is there twice.
   const rest = readFileSync(live);
   assert.ok(rest.length === 0 || all.indexOf(rest) >= kept.length);
-});
-
-test("a removed worker's logs get one last check, and idle() waits for it", async () => {
-  const errors: unknown[] = [];
-  const r = new LogRotationScheduler(100, 1, (e) => errors.push(e));
-  writeFileSync(join(dir, "stderr.log"), "e".repeat(1000));
-  r.add("W1", dir);
-  r.remove("W1");
-  await r.idle();
-  assert.equal(readFileSync(join(dir, "stderr.log"), "utf8"), "");
-  const [only] = rotated(join(dir, "stderr.log"));
-  assert.ok(only!.length <= 100);
-  const { dropped, rest } = droppedHeader(only!)!;
-  assert.equal(rest.toString(), "e".repeat(1000 - dropped));
-  assert.deepEqual(errors, []);
-  r.close();
 });
