@@ -87,10 +87,17 @@ export async function startDaemon(home = tempHome(), extra: Record<string, strin
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   let early: number | null | undefined;
   void exited.then((c) => (early = c));
-  await waitFor("daemon to answer ping", async () => {
-    if (early !== undefined) throw new Error(`daemon exited early (${early}): ${stderr}`);
-    return probeDaemon(paths.socket, 200);
-  });
+  try {
+    // Generous: a loaded machine (CI, parallel test files) can take seconds to start a Node process.
+    await waitFor("daemon to answer ping", async () => {
+      if (early !== undefined) throw new Error(`daemon exited early (${early}): ${stderr}`);
+      return probeDaemon(paths.socket, 200);
+    }, 30_000);
+  } catch (err) {
+    // Never leave it behind: a daemon that outlives its test keeps the test file's process alive.
+    proc.kill("SIGKILL");
+    throw err;
+  }
   const pid = proc.pid!;
   const d: TestDaemon = {
     home,

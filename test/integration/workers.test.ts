@@ -161,17 +161,23 @@ describe("workers under the real daemon", () => {
   }));
 
   test("logs -f follows a worker with --restart always through its restarts, until it goes fatal", () => withDaemon(async (d, c) => {
-    const id = await spawnWorker(c, ["/bin/sh", "-c", "echo run; sleep 0.3"], {
+    // Each run prints "run"; the first waits until the follower is attached, the later ones end at
+    // once: the order is made, not timed.
+    const gate = join(d.home, "release");
+    const id = await spawnWorker(c, ["/bin/sh", "-c", `echo run; while [ ! -e ${gate} ]; do sleep 0.05; done`], {
       name: "again",
       restart: { mode: "always", maxRestarts: 2, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 100, minUptimeMs: 30_000 },
     });
-    const follow = spawn(process.execPath, [CLI, "logs", "again", "-f", "-n", "0"], { env: testEnv(d.home) });
+    await waitFor("the first run's output", () => existsSync(join(d.paths.workers, id, "logs", "stdout.log")) && readFileSync(join(d.paths.workers, id, "logs", "stdout.log"), "utf8") === "run\n");
+    const follow = spawn(process.execPath, [CLI, "logs", "again", "-f", "-n", "1"], { env: testEnv(d.home) });
     let out = "";
     follow.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    const code = await new Promise((r) => follow.once("exit", r));
-    assert.equal(code, 0);
+    const ended = new Promise((r) => follow.once("exit", r));
+    await waitFor("the follower to attach", () => out === "run\n");
+    writeFileSync(gate, "");
+    assert.equal(await ended, 0);
     assert.equal((await view(c, id)).state, "fatal", "it quit only once the worker was done for good");
-    assert.match(out, /^(run\n){2,3}$/, "the later runs' output was followed");
+    assert.equal(out, "run\nrun\nrun\n", "the later runs' output was followed");
     const exits = events(d).filter((e) => e.worker === id && e.type === "worker.exited");
     assert.equal(exits.length, 3);
   }));
@@ -263,18 +269,25 @@ describe("workers outlive the daemon", () => {
     const home = d.home;
     try {
       let c = await d.client();
-      const long = await spawnWorker(c, nodeFixture("sleep.js", "2500"));
-      const endsWhileDown = await spawnWorker(c, ["/bin/sh", "-c", "sleep 0.8; exit 7"]);
-      const failsWhileDown = await spawnWorker(c, ["/bin/sh", "-c", "sleep 0.8; exit 5"], {
+      // Each worker runs until the test releases it: the order is made, not timed.
+      const gate = (name: string) => `while [ ! -e ${join(home, name)} ]; do sleep 0.05; done`;
+      const long = await spawnWorker(c, ["/bin/sh", "-c", gate("release-long")]);
+      const endsWhileDown = await spawnWorker(c, ["/bin/sh", "-c", `${gate("release-short")}; exit 7`]);
+      const failsWhileDown = await spawnWorker(c, ["/bin/sh", "-c", `${gate("release-short")}; exit 5`], {
         restart: { mode: "on-failure", maxRestarts: 1, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 100, minUptimeMs: 30_000 },
       });
       const w1 = await until(c, long, (w) => w.state === "running", "to run");
+      await until(c, endsWhileDown, (w) => w.state === "running", "to run");
       await until(c, failsWhileDown, (w) => w.state === "running", "to run");
       c.close();
       await d.kill9();
       await waitGone(d.pid);
       assert.ok(pidAlive(w1.pid), "the worker kept running without its daemon");
-      await new Promise((r) => setTimeout(r, 1_200)); // the short ones end while no daemon runs
+      // The short ones end while no daemon runs: their wrappers record how.
+      writeFileSync(join(home, "release-short"), "");
+      await waitFor("the short workers to end while the daemon is down", () =>
+        [endsWhileDown, failsWhileDown].every((id) => existsSync(join(home, "workers", id, "exit.json"))),
+      );
       d = await startDaemon(home);
       c = await d.client();
       const again = await view(c, long);
@@ -283,6 +296,7 @@ describe("workers outlive the daemon", () => {
       assert.equal((await until(c, endsWhileDown, (w) => w.state === "failed", "to be learned failed")).exitCode, 7);
       // Its policy is applied on the way back: one restart, then fatal.
       await until(c, failsWhileDown, (w) => w.state === "fatal", "to go fatal");
+      writeFileSync(join(home, "release-long"), "");
       assert.equal((await until(c, long, (w) => w.state === "exited", "to exit 0")).exitCode, 0);
       const fresh = await spawnWorker(c, nodeFixture("exit.js", "0"));
       assert.equal(fresh, "W4");
