@@ -82,12 +82,13 @@ for (const [where, line] of examples) {
       }, 60_000, 100).finally(() => c.close());
       assert.equal(w.claude.refusedCount, 0, JSON.stringify(w.claude.refused));
       assert.equal(w.claude.needsAttention, false);
-      const diff = spawnSync(process.execPath, [CLI, "diff", "W1", "--stat"], { env: testEnv(d.home), encoding: "utf8" }).stdout;
+      const shown = spawnSync(process.execPath, [CLI, "diff", "W1", "--stat"], { env: testEnv(d.home), encoding: "utf8" });
+      const diff = `${shown.stdout}${shown.stderr}`;
       if (name === "refactor") {
         assert.match(diff, /src\/big\.ts/);
         assert.match(diff, /src\/parser\.ts/);
       } else {
-        assert.match(diff, /test\/parse\.test\.js/);
+        assert.match(diff, /test\/parse\.test\.js/, JSON.stringify({ claude: w.claude, results: api.turns().map((req) => toolResults(req)) }).slice(0, 3000));
         const ran = api.turns().map((req) => toolResults(req)).find((results) => JSON.stringify(results).includes("1 test passed"));
         assert.ok(ran, "npm test ran and the model saw its output");
       }
