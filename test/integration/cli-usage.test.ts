@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { test } from "node:test";
 import { cleanup, cpwd, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
 
-const COMMANDS = ["daemon", "start", "stop", "status", "spawn", "claude", "kill", "restart", "rm", "logs", "replay", "claims", "release", "events", "mcp", "hooks", "service"];
+const COMMANDS = ["daemon", "start", "stop", "status", "spawn", "claude", "kill", "restart", "rm", "logs", "replay", "claims", "release", "events", "mcp", "hooks", "service", "apply", "config"];
 
 test("every command answers --help (and -h) with its usage, exit 0, without a daemon", () => {
   const home = tempHome();
