@@ -34,6 +34,7 @@ const COMMANDS: Record<string, { load: Loader; summary: string; usage: string; o
   mcp: { load: () => import("./commands/mcp.js"), summary: "serve cpwd's tools to Claude Code over stdio (MCP; `hooks install` registers it)", usage: MCP_USAGE },
   hooks: { load: () => import("./commands/hooks.js"), summary: "register cpwd with Claude Code: install|uninstall|status [--scope project|local|user]", usage: "cpwd hooks --help", own: true },
   service: { load: () => import("./commands/service.js"), summary: "start the daemon at login: install|uninstall|status [--dry-run]", usage: "cpwd service --help", own: true },
+  doctor: { load: () => import("./commands/doctor.js"), summary: "check the set-up and say how to fix what is wrong (--json)", usage: "cpwd doctor [--json] [--dir DIR]    (exit 1 when a check fails; no daemon needed)" },
   apply: { load: () => import("./commands/apply.js"), summary: "start, keep or restart the workers cpwd.json lists (--prune, --dry-run)", usage: "cpwd apply [FILE] [--prune] [--dry-run|-n]    (FILE: cpwd.json or .cpwd.json here or in a folder above; docs/workers.md)" },
   config: { load: () => import("./commands/config.js"), summary: "read or change config.json: get [KEY] | set KEY VALUE | unset KEY", usage: "cpwd config get [KEY]        the effective value (defaults included); all of them as JSON without KEY\n       cpwd config set KEY VALUE    VALUE as JSON when it parses (8, true, null), else as a string\n       cpwd config unset KEY        back to the default" },
 };

@@ -25,7 +25,8 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  */
 export function createLogger(opts: LogOptions): Logger {
   const level = opts.level && LEVELS.has(opts.level) ? opts.level : "info";
-  const file = pino.destination({ dest: opts.file, mkdir: true, sync: false, maxLength: MAX_BUFFERED_BYTES });
+  // 0600 like everything in CPWD_HOME: under a service manager nothing else creates the file first.
+  const file = pino.destination({ dest: opts.file, mkdir: true, sync: false, maxLength: MAX_BUFFERED_BYTES, mode: 0o600 });
   let retry: NodeJS.Timeout | undefined;
   const state = { failing: false, file };
   file.on("write", () => (state.failing = false));

@@ -7,7 +7,7 @@ import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { readIfExists, writeAtomically } from "../../src/platform/atomic-file.js";
 import { writeGuarded } from "../hooks-install/guarded-write.js";
-import { mcpEntry } from "../hooks-install/mcp-config.js";
+import { mcpEntry, type McpPresence } from "../hooks-install/mcp-config.js";
 import { applyMcpEdit, editMcp, mcpReport, mcpStatus, mcpTarget, type McpTarget } from "../hooks-install/mcp-register.js";
 import { currentPathEnv, resolvePaths } from "../../src/platform/paths.js";
 import { isCpwdError } from "../../src/protocol/errors.js";
@@ -16,6 +16,7 @@ import {
   CPWD_COMMAND_MARK,
   CPWD_HOOK_EVENTS,
   formatSettings,
+  type CpwdHookEvent,
   hookTimeoutSec,
   inspectHooks,
   installHooks,
@@ -59,8 +60,8 @@ options:
 A settings file that is not valid JSON is left untouched: fix it and run again.
 `;
 
-const SCOPES = ["project", "local", "user"] as const;
-type Scope = (typeof SCOPES)[number];
+export const SCOPES = ["project", "local", "user"] as const;
+export type Scope = (typeof SCOPES)[number];
 const ACTIONS = ["install", "uninstall", "status"] as const;
 type Action = (typeof ACTIONS)[number];
 
@@ -74,6 +75,23 @@ export function scopeFiles(scope: Scope, projectDir: string, userHome: string): 
 /** The compiled shim beside this CLI: dist/cli/main.js → dist/hooks/cpwd-hook.cjs. */
 function builtShim(ctx: CliContext): string {
   return resolve(dirname(ctx.cliScript), "..", "hooks", "cpwd-hook.cjs");
+}
+
+/**
+ * A scope's files and what `install` writes there for this cpwd: the hook (`command` as --command
+ * gives it, else this node and shim) with its timeout from the shim's budget, and the MCP target.
+ */
+export function scopeTargets(ctx: CliContext, scope: Scope, projectDir: string, command?: string): Pick<Plan, "files" | "sharedWith" | "hook" | "mcp"> {
+  const budgetMs = readShimSettings(resolvePaths({ ...currentPathEnv(), env: ctx.env }).config, ctx.env).budgetMs;
+  const userHome = userHomeOf(ctx.env, process.platform === "win32" ? "win32" : "linux");
+  const other = scope === "project" ? "local" : scope === "local" ? "project" : undefined;
+  return {
+    files: scopeFiles(scope, projectDir, userHome),
+    ...(other ? { sharedWith: scopeFiles(other, projectDir, userHome).settings } : {}),
+    hook: { command: command ?? shimCommand(ctx.nodePath, builtShim(ctx)), timeoutSec: hookTimeoutSec(budgetMs) },
+    // With --command (a bin name for a shared file), the server too is run by name: `cpwd mcp`.
+    mcp: mcpTarget(scope, projectDir, userHome, mcpEntry(ctx.nodePath, ctx.cliScript, command !== undefined)),
+  };
 }
 
 interface Plan {
@@ -184,13 +202,35 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   return 0;
 }
 
-async function status(plan: Plan, ctx: CliContext): Promise<number> {
-  const { files, hook } = plan;
-  const { settings: current } = await readSettings(files.settings);
-  const presence = inspectHooks(current, hook);
+/** What one scope holds of cpwd's, against what `install` would write: `status` and `cpwd doctor` read it. */
+export interface ScopeState {
+  /** Events without a cpwd entry, and events whose entry has another command or timeout. */
+  missing: CpwdHookEvent[];
+  outdated: CpwdHookEvent[];
+  skill: "absent" | "current" | "outdated" | "not cpwd's";
+  mcp: { line: string; ok: boolean; presence: McpPresence };
+  /** Hooks, skill and MCP entry all as `install` would leave them (someone else's skill or server counts). */
+  ok: boolean;
+}
+
+/** Reads a scope's settings, skill and MCP entry; throws, as `status` does, on a file it cannot parse. */
+export async function readScopeState(plan: Pick<Plan, "files" | "hook" | "mcp">): Promise<ScopeState> {
+  const { settings: current } = await readSettings(plan.files.settings);
+  const presence = inspectHooks(current, plan.hook);
   const missing = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "missing");
   const outdated = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "outdated");
-  const skill = (await readIfExists(files.skill))?.toString("utf8");
+  const text = (await readIfExists(plan.files.skill))?.toString("utf8");
+  // A skill of the user's own under that name is theirs to keep: not counted against the install.
+  const skill = text === undefined ? "absent" : text === SKILL_TEXT ? "current" : text.includes(SKILL_MARK) ? "outdated" : "not cpwd's";
+  const edit = await editMcp(plan.mcp, "status");
+  const mcp = { ...mcpStatus(edit), presence: edit.presence };
+  const ok = missing.length === 0 && outdated.length === 0 && (skill === "current" || skill === "not cpwd's") && mcp.ok;
+  return { missing, outdated, skill, mcp, ok };
+}
+
+async function status(plan: Plan, ctx: CliContext): Promise<number> {
+  const { files, hook } = plan;
+  const { missing, outdated, skill, mcp, ok } = await readScopeState(plan);
   if (missing.length === CPWD_HOOK_EVENTS.length) writeLine(ctx.stdout, `not installed in ${files.settings}`);
   else if (missing.length === 0 && outdated.length === 0) writeLine(ctx.stdout, `installed in ${files.settings}: ${hook.command} (timeout ${hook.timeoutSec} s)`);
   else {
@@ -198,13 +238,9 @@ async function status(plan: Plan, ctx: CliContext): Promise<number> {
     if (outdated.length > 0) writeLine(ctx.stdout, `  different command or timeout: ${outdated.join(", ")}`);
     if (missing.length > 0) writeLine(ctx.stdout, `  missing: ${missing.join(", ")}`);
   }
-  // A skill of the user's own under that name is theirs to keep: not counted against the install.
-  const skillState = skill === undefined ? "absent" : skill === SKILL_TEXT ? "current" : skill.includes(SKILL_MARK) ? "outdated" : "not cpwd's";
-  writeLine(ctx.stdout, `skill ${files.skill}: ${skillState}${skillState === "absent" || skillState === "outdated" ? "; run `cpwd hooks install`" : ""}`);
-  const skillOk = skillState === "current" || skillState === "not cpwd's";
-  const mcp = mcpStatus(await editMcp(plan.mcp, "status"));
+  writeLine(ctx.stdout, `skill ${files.skill}: ${skill}${skill === "absent" || skill === "outdated" ? "; run `cpwd hooks install`" : ""}`);
   writeLine(ctx.stdout, mcp.line);
-  return missing.length === 0 && outdated.length === 0 && skillOk && mcp.ok ? 0 : EXIT_NOT_INSTALLED;
+  return ok ? 0 : EXIT_NOT_INSTALLED;
 }
 
 /** Whether a settings file holds any cpwd hook; an absent or unreadable file holds none. */
@@ -251,22 +287,14 @@ export const run: Command = async (argv, ctx) => {
   }
 
   const shim = builtShim(ctx);
-  const command = (flags.command as string | undefined) ?? shimCommand(ctx.nodePath, shim);
   if (flags.command === undefined && action === "install" && !existsSync(shim)) {
     writeLine(ctx.stderr, `cpwd hooks: the shim is not built (${shim}); run \`npm run build\` first`);
     return 1;
   }
-  const budgetMs = readShimSettings(resolvePaths({ ...currentPathEnv(), env: ctx.env }).config, ctx.env).budgetMs;
   const projectDir = resolve(ctx.cwd, (flags.dir as string | undefined) ?? ".");
-  const userHome = userHomeOf(ctx.env, process.platform === "win32" ? "win32" : "linux");
-  const other = scope === "project" ? "local" : scope === "local" ? "project" : undefined;
   const plan: Plan = {
     action: action as Action,
-    files: scopeFiles(scope as Scope, projectDir, userHome),
-    ...(other ? { sharedWith: scopeFiles(other, projectDir, userHome).settings } : {}),
-    hook: { command, timeoutSec: hookTimeoutSec(budgetMs) },
-    // With --command (a bin name for a shared file), the server too is run by name: `cpwd mcp`.
-    mcp: mcpTarget(scope as Scope, projectDir, userHome, mcpEntry(ctx.nodePath, ctx.cliScript, flags.command !== undefined)),
+    ...scopeTargets(ctx, scope as Scope, projectDir, flags.command as string | undefined),
     dryRun: flags["dry-run"] === true,
   };
   try {

@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import { isCpwdError } from "../../src/protocol/errors.js";
 import { EXIT_NOT_INSTALLED, installService, serviceStatus, serviceTarget, spawnCommand, uninstallService, type RunCommand } from "../service/manager.js";
-import { buildServiceSpec, userHomeOf, type ServicePlatform } from "../service/spec.js";
+import { buildServiceSpec, userHomeOf, type ServicePlatform, type ServiceTarget } from "../service/spec.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 
@@ -61,22 +61,13 @@ export async function runService(argv: string[], ctx: CliContext, deps: ServiceC
     writeLine(ctx.stderr, `cpwd service: ${what} (see cpwd service --help)`);
     return 2;
   }
-  const override = ctx.env.CPWD_SERVICE_PLATFORM;
-  const platform = override && override !== "" ? override : (deps.platform ?? process.platform);
-  if (!PLATFORMS.includes(platform as ServicePlatform)) {
-    const why = override ? `CPWD_SERVICE_PLATFORM must be linux, darwin or win32 (got ${override})` : `no service manager support on ${platform}; use \`cpwd start\``;
-    writeLine(ctx.stderr, `cpwd service: ${why}`);
-    return override ? 2 : 1;
+  const target = servicePlatform(ctx, deps);
+  if ("error" in target) {
+    writeLine(ctx.stderr, `cpwd service: ${target.error}`);
+    return target.usage ? 2 : 1;
   }
-  const target = platform as ServicePlatform;
   try {
-    const spec = buildServiceSpec(ctx, target);
-    const where = serviceTarget(target, spec, {
-      env: ctx.env,
-      userHome: userHomeOf(ctx.env, target),
-      uid: deps.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0),
-      dir: ctx.env.CPWD_SERVICE_DIR ? resolve(ctx.cwd, ctx.env.CPWD_SERVICE_DIR) : undefined,
-    });
+    const where = serviceTargetFor(ctx, target.platform, deps);
     return await ACTIONS[action as keyof typeof ACTIONS](where, { run: deps.run, out: ctx.stdout, dryRun: parsed.flags["dry-run"] === true });
   } catch (err) {
     // A bad spec (relative path, control character) or a file system error: one line, not a stack.
@@ -84,6 +75,25 @@ export async function runService(argv: string[], ctx: CliContext, deps: ServiceC
     writeLine(ctx.stderr, `cpwd service ${action}: ${e.message}${isCpwdError(err) ? "" : e.code ? ` (${e.code})` : ""}`);
     return 1;
   }
+}
+
+/** The platform whose service cpwd manages here (CPWD_SERVICE_PLATFORM, else this one), or why there is none. */
+export function servicePlatform(ctx: CliContext, deps: Pick<ServiceCommandDeps, "platform"> = {}): { platform: ServicePlatform } | { error: string; usage: boolean } {
+  const override = ctx.env.CPWD_SERVICE_PLATFORM;
+  const platform = override && override !== "" ? override : (deps.platform ?? process.platform);
+  if (PLATFORMS.includes(platform as ServicePlatform)) return { platform: platform as ServicePlatform };
+  const why = override ? `CPWD_SERVICE_PLATFORM must be linux, darwin or win32 (got ${override})` : `no service manager support on ${platform}; use \`cpwd start\``;
+  return { error: why, usage: Boolean(override) };
+}
+
+/** The service `cpwd service install` would set up from `ctx`: its file, contents and commands. Throws on a bad spec. */
+export function serviceTargetFor(ctx: CliContext, platform: ServicePlatform, deps: Pick<ServiceCommandDeps, "uid"> = {}): ServiceTarget {
+  return serviceTarget(platform, buildServiceSpec(ctx, platform), {
+    env: ctx.env,
+    userHome: userHomeOf(ctx.env, platform),
+    uid: deps.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0),
+    dir: ctx.env.CPWD_SERVICE_DIR ? resolve(ctx.cwd, ctx.env.CPWD_SERVICE_DIR) : undefined,
+  });
 }
 
 /** `cpwd service …` with the real command runner. */
