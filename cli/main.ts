@@ -30,7 +30,12 @@ const COMMANDS: Record<string, { load: Loader; summary: string; usage: string; o
   replay: { load: () => import("./commands/worker-replay.js"), summary: "the worker table at any seq, from events.jsonl alone", usage: "cpwd replay [--at SEQ] [--json]    (no daemon needed)" },
   claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)", usage: "cpwd claims [--json]" },
   release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's", usage: "cpwd release PATH|W3" },
-  events: { load: () => import("./commands/events.js"), summary: "print events from events.jsonl via the daemon", usage: "cpwd events [--from SEQ] [--limit|-n 100] [--type TYPE|PREFIX.] [--json]" },
+  events: {
+    load: () => import("./commands/events.js"),
+    summary: "the record: the last 20 events (-n N), or --from SEQ; --follow streams new ones (no daemon needed to read)",
+    usage: "cpwd events [-n 20 | --from SEQ [--limit 100]] [--follow|-f] [--type TYPE|PREFIX.|GLOB*] [--worker W3|NAME] [--session ID] [--json]",
+  },
+  ui: { load: () => import("./commands/ui.js"), summary: "a live web page of workers, their runs and the record (loopback, token in the URL)", usage: "cpwd ui [--port P]    (prints the page's URL; Ctrl-C stops)" },
   mcp: { load: () => import("./commands/mcp.js"), summary: "serve cpwd's tools to Claude Code over stdio (MCP; `hooks install` registers it)", usage: MCP_USAGE },
   hooks: { load: () => import("./commands/hooks.js"), summary: "register cpwd with Claude Code: install|uninstall|status [--scope project|local|user]", usage: "cpwd hooks --help", own: true },
   service: { load: () => import("./commands/service.js"), summary: "start the daemon at login: install|uninstall|status [--dry-run]", usage: "cpwd service --help", own: true },

@@ -1,8 +1,10 @@
-// Handlers of the daemon's own methods: ping, status, daemon.shutdown, events.read.
+// Handlers of the daemon's own methods: ping, status, daemon.shutdown, events.read/append, and
+// events.subscribe/unsubscribe (the subscriptions themselves live in event-subscriptions.ts).
 import { coreMethods } from "../src/protocol/rpc-core.js";
 import { readPage } from "../src/eventlog/read.js";
 import type { EventLog } from "../src/eventlog/append.js";
 import type { DaemonContext } from "./context.js";
+import { EventSubscriptions } from "./event-subscriptions.js";
 import type { MethodGroup } from "./rpc-table.js";
 
 export interface CoreDeps {
@@ -30,6 +32,12 @@ export function coreMethodGroup(deps: CoreDeps): MethodGroup<typeof coreMethods>
     home: deps.ctx.paths.home,
     startedAt: new Date(deps.startedAtMs).toISOString(),
     uptimeMs: Math.max(0, deps.ctx.clock.now() - deps.startedAtMs),
+  });
+  const subscriptions = new EventSubscriptions({
+    log: deps.log,
+    file: deps.ctx.paths.events,
+    maxBatchBytes: deps.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
+    warn: (obj, msg) => deps.ctx.log.warn(obj, msg),
   });
   return {
     specs: coreMethods,
@@ -74,6 +82,11 @@ export function coreMethodGroup(deps: CoreDeps): MethodGroup<typeof coreMethods>
         // A page is up to 1 MiB: reads take turns at the server's gate, so a client pipelining
         // hundreds of them (and not reading the answers) never has them all in memory at once.
         return call.runHeavy ? call.runHeavy(read) : read();
+      },
+      "events.subscribe": (params, call) => subscriptions.subscribe(params, call),
+      "events.unsubscribe": (params, call) => {
+        subscriptions.unsubscribe(params.subscription, call);
+        return { ok: true as const };
       },
     },
   };

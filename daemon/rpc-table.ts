@@ -16,6 +16,10 @@ export interface CallInfo {
    * src/rpc/connection.ts. Absent when a handler is called directly.
    */
   runHeavy?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Sends a notification on the connection (`ConnectionInfo.notify`). Absent when called directly. */
+  notify?: (method: string, params: unknown) => void;
+  /** Runs `fn` when the connection closes; returns a canceller (`ConnectionInfo.onClose`). */
+  onClose?: (fn: () => void) => () => void;
 }
 
 /** A handler gets validated params and returns a value its result schema accepts. */

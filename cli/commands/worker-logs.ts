@@ -2,16 +2,21 @@
 // log files. A Claude worker's stdout is rendered as a transcript (cli/format/transcript.ts) unless
 // `--raw`. `-f` follows the files (fs.watch, and from the start again after a rotation) across
 // restarts of the worker, until it reaches an ended state or Ctrl-C. `--timestamps` starts each line
-// with the best time known for it (docs/claude-workers.md says which).
+// with the best time known for it (docs/claude-workers.md says which). With the daemon down the
+// worker is found by replaying the record on disk, and what its files hold is printed (no -f).
 import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import type { Writable } from "node:stream";
-import { workerDir } from "../../src/platform/paths.js";
+import { scanLog } from "../../src/eventlog/scan.js";
+import { workerDir, type CpwdPaths } from "../../src/platform/paths.js";
+import type { EventRecord } from "../../src/protocol/events.js";
 import { workerLogFile, workerLogsDir } from "../../src/records/worker-files.js";
 import type { RpcClient } from "../../src/rpc/client.js";
+import { replayWorkers } from "../../src/workers/replay.js";
+import { toView } from "../../src/workers/view.js";
 import { parseArgs } from "../args.js";
-import { writeLine, type Command } from "../context.js";
-import { withDaemon } from "../daemon-client.js";
+import { writeLine, type CliContext, type Command } from "../context.js";
+import { cliPaths, withDaemon } from "../daemon-client.js";
 import { streamLineTime, TranscriptRenderer } from "../format/transcript.js";
 
 const FINAL = new Set(["exited", "failed", "timed_out", "stopped", "fatal"]);
@@ -247,27 +252,57 @@ export const run: Command = async (argv, ctx) => {
     writeLine(ctx.stderr, `cpwd logs: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  return withDaemon(ctx, async (client, paths) => {
-    let worker: Record<string, unknown>;
-    try {
-      const r = await client.call("worker.get", { target: opts.target });
-      if (r.workers.length !== 1) throw new Error(`${opts.target} names ${r.workers.length} workers; use an id`);
-      worker = r.workers[0]!;
-    } catch (err) {
-      writeLine(ctx.stderr, `cpwd logs: ${(err as Error).message}`);
-      return 1;
-    }
-    const id = String(worker.id);
-    const dir = workerDir(paths, id);
-    const claude = (worker.meta as Record<string, unknown> | undefined)?.kind === "claude";
-    const printers = opts.streams.map((stream) => {
-      const stdout = stream === "stdout";
-      const view: View = { lines: opts.lines, render: claude && stdout && !opts.raw, ownTimes: claude && stdout, timestamps: opts.timestamps, raw: opts.raw };
-      const [file, out] = [workerLogFile(dir, stream), stdout ? ctx.stdout : ctx.stderr];
-      return view.render || view.timestamps ? new LinePrinter(file, out, view) : bytePrinter(file, out, view);
-    });
-    if (opts.follow && !FINAL.has(String(worker.state))) await follow(client, id, workerLogsDir(dir), printers);
-    printers.forEach((p) => p.flush());
-    return 0;
-  });
+  let reached = false;
+  const code = await withDaemon(
+    ctx,
+    async (client, paths) => {
+      reached = true;
+      let worker: Record<string, unknown>;
+      try {
+        const r = await client.call("worker.get", { target: opts.target });
+        if (r.workers.length !== 1) throw new Error(`${opts.target} names ${r.workers.length} workers; use an id`);
+        worker = r.workers[0]!;
+      } catch (err) {
+        writeLine(ctx.stderr, `cpwd logs: ${(err as Error).message}`);
+        return 1;
+      }
+      return printLogs(ctx, paths, worker, opts, client);
+    },
+    { quietWhenDown: true },
+  );
+  if (reached) return code;
+  // The daemon is down: the worker as the record on disk has it, and its files; nothing follows.
+  const paths = cliPaths(ctx);
+  writeLine(ctx.stderr, `cpwd logs: the daemon is not running (home ${paths.home}); reading the logs on disk${opts.follow ? ", so nothing new will follow" : ""}`);
+  const worker = workerOnDisk(paths, opts.target);
+  if (!worker) {
+    writeLine(ctx.stderr, `cpwd logs: no worker ${opts.target} in the record`);
+    return 1;
+  }
+  return printLogs(ctx, paths, worker, opts, null);
 };
+
+/** A worker (an id, or the latest worker of a name) as replaying events.jsonl shows it; null if none. */
+function workerOnDisk(paths: CpwdPaths, target: string): Record<string, unknown> | null {
+  const events: EventRecord[] = [];
+  scanLog(paths.events, (e) => void events.push(e));
+  const { workers } = replayWorkers(events);
+  const found = workers.get(target) ?? [...workers.values()].filter((w) => w.name === target).at(-1);
+  return found ? toView(found, Date.now()) : null;
+}
+
+/** Prints the worker's logs, and follows them when asked and a daemon can say when it has ended. */
+async function printLogs(ctx: CliContext, paths: CpwdPaths, worker: Record<string, unknown>, opts: LogsOptions, client: RpcClient | null): Promise<number> {
+  const id = String(worker.id);
+  const dir = workerDir(paths, id);
+  const claude = (worker.meta as Record<string, unknown> | undefined)?.kind === "claude";
+  const printers = opts.streams.map((stream) => {
+    const stdout = stream === "stdout";
+    const view: View = { lines: opts.lines, render: claude && stdout && !opts.raw, ownTimes: claude && stdout, timestamps: opts.timestamps, raw: opts.raw };
+    const [file, out] = [workerLogFile(dir, stream), stdout ? ctx.stdout : ctx.stderr];
+    return view.render || view.timestamps ? new LinePrinter(file, out, view) : bytePrinter(file, out, view);
+  });
+  if (client && opts.follow && !FINAL.has(String(worker.state))) await follow(client, id, workerLogsDir(dir), printers);
+  printers.forEach((p) => p.flush());
+  return 0;
+}

@@ -1,4 +1,5 @@
-// RPC contracts of the daemon's own methods: ping, status, daemon.shutdown, events.read/append.
+// RPC contracts of the daemon's own methods: ping, status, daemon.shutdown, events.read/append,
+// events.subscribe/unsubscribe, and the notification a subscription sends (events.batch).
 import { z } from "zod";
 import type { MethodSpec } from "./rpc-method-spec.js";
 
@@ -66,4 +67,44 @@ export const coreMethods = {
       .strict(),
     result: z.object({ seq: z.number().int().positive() }),
   },
+  "events.subscribe": {
+    summary: "Streams durable events on this connection as `events.batch` notifications: from `fromSeq` (default: only new ones), filtered.",
+    params: z
+      .object({
+        fromSeq: z.number().int().nonnegative().optional().describe("first seq to send; default: the next event to be recorded"),
+        type: z.string().max(200).optional().describe("only events of this type, or of this prefix when it ends in '.'"),
+        worker: z.string().max(64).optional().describe("only events of this worker id"),
+        session: z.string().max(200).optional().describe("only events of this Claude Code session"),
+      })
+      .strict()
+      .optional()
+      .transform((p) => p ?? {}),
+    result: z.object({
+      subscription: z.number().int().positive(),
+      /** The last durable seq when the subscription began. */
+      lastSeq: z.number().int().nonnegative(),
+    }),
+  },
+  "events.unsubscribe": {
+    summary: "Ends a subscription of this connection; no `events.batch` for it follows the reply.",
+    params: z.object({ subscription: z.number().int().positive() }).strict(),
+    result: z.object({ ok: z.literal(true) }),
+  },
 } satisfies Record<string, MethodSpec>;
+
+/** Most subscriptions one connection may hold at once. */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 16;
+
+/** Notifications the daemon sends (no id, never answered): their params, for docs and clients. */
+export const coreNotifications = {
+  "events.batch": {
+    summary: "Durable events for a subscription, in seq order, at most about 1 MiB a notification.",
+    params: z.object({
+      subscription: z.number().int().positive(),
+      events: z.array(z.record(z.string(), z.unknown())),
+    }),
+  },
+} satisfies Record<string, { summary: string; params: z.ZodType }>;
+
+export type NotificationName = keyof typeof coreNotifications;
+export type NotificationParams<N extends NotificationName> = z.infer<(typeof coreNotifications)[N]["params"]>;

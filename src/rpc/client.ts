@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type * as JsonRpc from "json-rpc-2.0";
 import { CpwdError, ErrorCode, type ErrorCode as ErrorCodeT } from "../protocol/errors.js";
+import type { NotificationName, NotificationParams } from "../protocol/rpc-core.js";
 import type { MethodName, ParamsOf, ResultOf } from "../protocol/rpc-methods.js";
 import { openSocket } from "./connect.js";
 import { frame, LineSplitter } from "./framing.js";
@@ -49,6 +50,8 @@ export class RpcClient {
   private readonly rpc: JsonRpc.JSONRPCClient<void>;
   private closed = false;
   private readonly closeListeners: Array<() => void> = [];
+  /** Handlers of the daemon's notifications, by method. */
+  private readonly notificationHandlers = new Map<string, Set<(params: unknown) => void>>();
 
   constructor(private readonly socket: Socket, maxMessageBytes: number) {
     this.rpc = new JSONRPCClient<void>(async (payload) => {
@@ -63,7 +66,8 @@ export class RpcClient {
         } catch {
           return; // not ours to answer; a daemon never sends a bad line
         }
-        this.rpc.receive(msg as JSONRPCResponse | JSONRPCResponse[]);
+        if (isNotification(msg)) this.dispatchNotification(msg);
+        else this.rpc.receive(msg as JSONRPCResponse | JSONRPCResponse[]);
       },
       tooLarge: () => socket.destroy(),
     });
@@ -100,6 +104,45 @@ export class RpcClient {
     return this.call(method as MethodName, params as never, opts);
   }
 
+  /**
+   * Calls `fn` with the params of each notification `method` the daemon sends on this connection
+   * (e.g. `events.batch` after `events.subscribe`), in the order they arrive. Returns a canceller.
+   * Notifications that no handler wants are dropped.
+   */
+  onNotification<N extends NotificationName>(method: N, fn: (params: NotificationParams<N>) => void): () => void {
+    let set = this.notificationHandlers.get(method);
+    if (!set) this.notificationHandlers.set(method, (set = new Set()));
+    const handler = fn as (params: unknown) => void;
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  /**
+   * Stops reading from the daemon until `resume`: a consumer that cannot keep up (stdout into a
+   * slow pipe) holds the daemon back instead of buffering here. The daemon pauses what it sends
+   * and, past its unsent limit, disconnects.
+   */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  private dispatchNotification(msg: { method: string; params?: unknown }): void {
+    for (const fn of this.notificationHandlers.get(msg.method) ?? []) {
+      try {
+        fn(msg.params);
+      } catch (err) {
+        // A handler's bug must not break the connection's reading; surface it as Node would.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
   /** Runs `fn` once when the connection closes (the daemon went away). */
   onClose(fn: () => void): void {
     if (this.closed) fn();
@@ -110,6 +153,11 @@ export class RpcClient {
   close(): void {
     if (!this.closed) this.socket.destroySoon();
   }
+}
+
+/** A message the daemon sends unasked: a request object without an id. */
+function isNotification(msg: unknown): msg is { method: string; params?: unknown } {
+  return typeof msg === "object" && msg !== null && !Array.isArray(msg) && typeof (msg as { method?: unknown }).method === "string" && !("id" in msg);
 }
 
 /** Connects to the daemon's socket; rejects with DAEMON_NOT_RUNNING, CONNECT_TIMEOUT or PERMISSION_DENIED. */

@@ -20,6 +20,14 @@ export interface ConnectionInfo {
    * (SHUTTING_DOWN).
    */
   runHeavy<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Sends a JSON-RPC notification (no id) to the client on this connection, as replies are sent:
+   * it counts toward the unsent-bytes limit, past which the client is disconnected. Does nothing
+   * once the connection is closed.
+   */
+  notify(method: string, params: unknown): void;
+  /** Runs `fn` once when the connection closes (at once if it is closed); returns a canceller. */
+  onClose(fn: () => void): () => void;
 }
 
 /** Where a connection's replies go, and how much of them it may have waiting. */
@@ -93,6 +101,8 @@ export class Connection {
   private sliceScheduled = false;
   /** Complete lines received so far: tells `onData` whether a chunk began a new message. */
   private linesSeen = 0;
+  /** Run once at close (subscriptions letting go of this connection). */
+  private readonly closeListeners = new Set<() => void>();
 
   constructor(
     private readonly socket: Socket,
@@ -100,7 +110,19 @@ export class Connection {
   ) {
     this.limits = deps.limits;
     this.lane = deps.gate.lane(() => !this.backlogged() && !socket.destroyed);
-    this.info = { connectionId: deps.connectionId, runHeavy: (work) => this.lane.run(work) };
+    this.info = {
+      connectionId: deps.connectionId,
+      runHeavy: (work) => this.lane.run(work),
+      notify: (method, params) => this.sendText(frame({ jsonrpc: "2.0", method, params })),
+      onClose: (fn) => {
+        if (socket.destroyed) {
+          fn();
+          return () => {};
+        }
+        this.closeListeners.add(fn);
+        return () => this.closeListeners.delete(fn);
+      },
+    };
     const partialMs = this.limits.partialLineTimeoutMs;
     this.partial = new PartialMessageDeadline(partialMs, () => {
       deps.log.warn({ connectionId: this.info.connectionId, partialMs }, "rpc message left unfinished; closing");
@@ -180,6 +202,14 @@ export class Connection {
     this.queue.length = 0;
     this.head = 0;
     this.deps.onClose();
+    for (const fn of this.closeListeners) {
+      try {
+        fn();
+      } catch (err) {
+        this.deps.log.warn({ connectionId: this.info.connectionId, err }, "a close listener failed");
+      }
+    }
+    this.closeListeners.clear();
   }
 
   /** A line is waiting and this connection may start another call now. */
