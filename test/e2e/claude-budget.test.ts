@@ -4,12 +4,10 @@
 // only the daemon sees the cost; the daily budget holds new Claude workers queued, with the reason,
 // and `status` shows today's spend against it.
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import type { RpcClient } from "../../src/rpc/client.js";
-import { CLAUDE_BIN, claudeEnv, makeProject } from "../helpers/claude.js";
-import { cleanup, cpwd, pathsFor, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
-import { startFakeApi } from "../helpers/fake-messages-api.js";
+import { CLAUDE_BIN, withFakeClaude } from "../helpers/claude.js";
+import { cpwd, waitFor, withDaemon } from "../helpers/daemon.js";
 
 const PRICEY = { text: "that was expensive", usage: { inputTokens: 10, outputTokens: 100_000 } };
 
@@ -20,18 +18,12 @@ async function endedView(c: RpcClient, id: string): Promise<any> {
   }, 60_000, 100);
 }
 
-test("--max-cost: Claude Code stops at its budget, and the daemon records the run stopped with the reason, not restarted", async () => {
-  const p = makeProject({});
-  const api = await startFakeApi(() => PRICEY);
-  const d = await startDaemon();
-  try {
-    const env = { ...claudeEnv(api.url, p.home), CPWD_CLAUDE_BIN: CLAUDE_BIN } as Record<string, string>;
-    const r = cpwd(d.home, ["claude", "--cwd", p.project, "--max-cost", "0.50", "--restart", "on-failure", "spend"], env);
+test("--max-cost: Claude Code stops at its budget, and the daemon records the run stopped with the reason, not restarted", () =>
+  withFakeClaude(() => PRICEY, ({ project, env }) => withDaemon(async (d, c) => {
+    const r = cpwd(d.home, ["claude", "--cwd", project, "--max-cost", "0.50", "--restart", "on-failure", "spend"], env);
     assert.equal(r.code, 0, r.stderr);
     const id = r.stdout.trim();
-    const c = await d.client();
     const w = await endedView(c, id);
-    c.close();
     assert.deepEqual(w.command.slice(w.command.indexOf("--max-budget-usd"), w.command.indexOf("--max-budget-usd") + 2), ["--max-budget-usd", "0.5"]);
     assert.equal(w.meta.maxCostUsd, 0.5);
     assert.equal(w.claude.subtype, "error_max_budget_usd");
@@ -39,51 +31,26 @@ test("--max-cost: Claude Code stops at its budget, and the daemon records the ru
     assert.equal(w.reason, "over its cost limit: $2.00 spent, --max-cost $0.50");
     assert.equal(w.restarts, 0, "its policy did not run it again");
     assert.match(cpwd(d.home, ["status"], { COLUMNS: "200" }).stdout, new RegExp(`^${id}: over its cost limit: \\$2\\.00 spent, --max-cost \\$0\\.50$`, "m"));
-  } finally {
-    await api.close();
-    await cleanup(d);
-    rmSync(p.dir, { recursive: true, force: true });
-  }
-});
+  })));
 
-test("the daemon holds the limit itself: a run whose cost passes meta.maxCostUsd ends stopped, though Claude Code had no budget", async () => {
-  const p = makeProject({});
-  const api = await startFakeApi(() => PRICEY);
-  const d = await startDaemon();
-  try {
-    const c = await d.client();
-    const env = claudeEnv(api.url, p.home) as Record<string, string>;
+test("the daemon holds the limit itself: a run whose cost passes meta.maxCostUsd ends stopped, though Claude Code had no budget", () =>
+  withFakeClaude(() => PRICEY, ({ project, env }) => withDaemon(async (_d, c) => {
     const argv = [CLAUDE_BIN, "-p", "spend", "--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits"];
-    const { worker } = await c.call("worker.spawn", { argv, cwd: p.project, env, meta: { kind: "claude", maxCostUsd: 0.5 } } as never);
+    const { worker } = await c.call("worker.spawn", { argv, cwd: project, env, meta: { kind: "claude", maxCostUsd: 0.5 } } as never);
     const w = await endedView(c, String(worker.id));
-    c.close();
     assert.equal(w.claude.subtype, "success", "Claude Code itself did not stop it");
     assert.equal(w.state, "stopped");
     assert.equal(w.reason, "over its cost limit: $2.00 spent, --max-cost $0.50");
-  } finally {
-    await api.close();
-    await cleanup(d);
-    rmSync(p.dir, { recursive: true, force: true });
-  }
-});
+  })));
 
-test("once today's spend reaches claudeDailyBudgetUsd, a new Claude worker waits queued with the reason; others run; status shows the spend", async () => {
-  const p = makeProject({});
-  const api = await startFakeApi(() => PRICEY);
-  const home = tempHome();
-  mkdirSync(home, { recursive: true });
-  writeFileSync(pathsFor(home).config, JSON.stringify({ claudeDailyBudgetUsd: 1 }));
-  const d = await startDaemon(home);
-  try {
-    const env = { ...claudeEnv(api.url, p.home), CPWD_CLAUDE_BIN: CLAUDE_BIN } as Record<string, string>;
-    const first = cpwd(d.home, ["claude", "--cwd", p.project, "spend"], env).stdout.trim();
-    const c = await d.client();
+test("once today's spend reaches claudeDailyBudgetUsd, a new Claude worker waits queued with the reason; others run; status shows the spend", () =>
+  withFakeClaude(() => PRICEY, ({ project, api, env }) => withDaemon({ config: { claudeDailyBudgetUsd: 1 } }, async (d, c) => {
+    const first = cpwd(d.home, ["claude", "--cwd", project, "spend"], env).stdout.trim();
     assert.equal((await endedView(c, first)).state, "exited");
-    const held = cpwd(d.home, ["claude", "--cwd", p.project, "more"], env).stdout.trim();
-    const plain = cpwd(d.home, ["spawn", "--cwd", p.project, "--", "true"]).stdout.trim();
+    const held = cpwd(d.home, ["claude", "--cwd", project, "more"], env).stdout.trim();
+    const plain = cpwd(d.home, ["spawn", "--cwd", project, "--", "true"]).stdout.trim();
     await waitFor("the plain worker to run and end", async () => (await c.call("worker.get", { target: plain })).workers[0]?.state === "exited");
     const status = await c.call("status");
-    c.close();
     const w = (status.workers as any[]).find((x) => x.id === held);
     assert.equal(w.state, "queued");
     const reason = "waiting: today's Claude spend $2.00 has reached the daily budget $1.00 (claudeDailyBudgetUsd); it starts after midnight";
@@ -95,9 +62,4 @@ test("once today's spend reaches claudeDailyBudgetUsd, a new Claude worker waits
     assert.match(text, /^ {2}claude {3}\$2\.00 spent today of a \$1\.00 daily budget: reached, Claude workers wait queued until midnight$/m);
     assert.ok(text.includes(`${held}: ${reason}`), text);
     assert.equal(api.turns().length, 1, "the held worker never called the model");
-  } finally {
-    await api.close();
-    await cleanup(d);
-    rmSync(p.dir, { recursive: true, force: true });
-  }
-});
+  })));

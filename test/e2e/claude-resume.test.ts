@@ -3,12 +3,12 @@
 // next run with its own result and cost, a fork is a new worker with a new session, and a worker
 // still running is refused.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { RpcClient } from "../../src/rpc/client.js";
-import { CLAUDE_BIN, claudeEnv, makeProject } from "../helpers/claude.js";
-import { cleanup, cpwd, startDaemon, waitFor } from "../helpers/daemon.js";
-import { allText, startFakeApi, type RecordedRequest } from "../helpers/fake-messages-api.js";
+import { CLAUDE_BIN, withFakeClaude } from "../helpers/claude.js";
+import { cpwd, waitFor, withDaemon } from "../helpers/daemon.js";
+import { allText, type RecordedRequest } from "../helpers/fake-messages-api.js";
 
 /** Answers each prompt by name, so a transcript shows which run said what. */
 function byPrompt(req: RecordedRequest): { text: string } {
@@ -27,16 +27,11 @@ async function ended(c: RpcClient, id: string, run: number): Promise<any> {
   }, 60_000, 100);
 }
 
-test("--resume W3 sends W3's session: the fake sees the earlier messages, and the result shows as W3's second run", async () => {
-  const p = makeProject({});
-  const api = await startFakeApi(byPrompt);
-  const d = await startDaemon();
-  try {
-    const env = { ...claudeEnv(api.url, p.home), CPWD_CLAUDE_BIN: CLAUDE_BIN } as Record<string, string>;
-    const first = cpwd(d.home, ["claude", "--cwd", p.project, "--name", "docs", "first prompt ALPHA"], env);
+test("--resume W3 sends W3's session: the fake sees the earlier messages, and the result shows as W3's second run", () =>
+  withFakeClaude(byPrompt, ({ project, api, env }) => withDaemon(async (d, c) => {
+    const first = cpwd(d.home, ["claude", "--cwd", project, "--name", "docs", "first prompt ALPHA"], env);
     assert.equal(first.code, 0, first.stderr);
     const id = first.stdout.trim();
-    const c = await d.client();
     const one = await ended(c, id, 1);
     assert.equal(one.claude.result, "first answer");
     const session = one.claude.sessionId as string;
@@ -46,7 +41,6 @@ test("--resume W3 sends W3's session: the fake sees the earlier messages, and th
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout.trim(), id, "the same worker");
     const two = await ended(c, id, 2);
-    c.close();
     // The model saw the first run's prompt and answer before the new prompt.
     const seen = allText(api.turns().at(-1)!);
     assert.ok(api.turns().length > turnsBefore);
@@ -54,7 +48,7 @@ test("--resume W3 sends W3's session: the fake sees the earlier messages, and th
     // W3 ran again, in its folder, resuming its session; the run's result and cost are its own.
     assert.equal(two.state, "exited");
     assert.equal(two.name, "docs");
-    assert.equal(two.cwd, p.project);
+    assert.equal(two.cwd, project);
     assert.deepEqual(two.command.slice(two.command.indexOf("--resume"), two.command.indexOf("--resume") + 2), ["--resume", session]);
     assert.equal(two.meta.prompt, "second prompt BETA");
     assert.equal(two.claude.sessionId, session);
@@ -67,21 +61,11 @@ test("--resume W3 sends W3's session: the fake sees the earlier messages, and th
     const log = readFileSync(d.paths.events, "utf8");
     assert.equal((log.match(/"type":"worker.queued"/g) ?? []).length, 2);
     assert.match(log, /"by":"rerun"/);
-  } finally {
-    await api.close();
-    await cleanup(d);
-    rmSync(p.dir, { recursive: true, force: true });
-  }
-});
+  })));
 
-test("--fork W3 starts a new worker from W3's session, with a session of its own; W3 stays as it was", async () => {
-  const p = makeProject({});
-  const api = await startFakeApi(byPrompt);
-  const d = await startDaemon();
-  try {
-    const env = { ...claudeEnv(api.url, p.home), CPWD_CLAUDE_BIN: CLAUDE_BIN } as Record<string, string>;
-    const id = cpwd(d.home, ["claude", "--cwd", p.project, "--max-cost", "5", "first prompt ALPHA"], env).stdout.trim();
-    const c = await d.client();
+test("--fork W3 starts a new worker from W3's session, with a session of its own; W3 stays as it was", () =>
+  withFakeClaude(byPrompt, ({ project, api, env }) => withDaemon(async (d, c) => {
+    const id = cpwd(d.home, ["claude", "--cwd", project, "--max-cost", "5", "first prompt ALPHA"], env).stdout.trim();
     const source = await ended(c, id, 1);
     const fork = cpwd(d.home, ["claude", "--fork", id, "--name", "other-way", "third prompt GAMMA"], env);
     assert.equal(fork.code, 0, fork.stderr);
@@ -89,11 +73,10 @@ test("--fork W3 starts a new worker from W3's session, with a session of its own
     assert.notEqual(forkId, id);
     const f = await ended(c, forkId, 1);
     const after = (await c.call("worker.get", { target: id })).workers[0] as any;
-    c.close();
     assert.match(allText(api.turns().at(-1)!), /first prompt ALPHA[\s\S]*first answer[\s\S]*third prompt GAMMA/);
     assert.equal(f.claude.result, "forked answer");
     assert.notEqual(f.claude.sessionId, source.claude.sessionId, "a session of its own");
-    assert.equal(f.cwd, p.project, "where W3 ran");
+    assert.equal(f.cwd, project, "where W3 ran");
     assert.equal(f.name, "other-way");
     assert.equal(f.meta.forkedFrom, id);
     assert.equal(f.meta.maxCostUsd, 5, "W3's --max-cost carried over");
@@ -101,22 +84,14 @@ test("--fork W3 starts a new worker from W3's session, with a session of its own
     assert.deepEqual(f.command.slice(f.command.indexOf("--max-budget-usd"), f.command.indexOf("--max-budget-usd") + 2), ["--max-budget-usd", "5"]);
     assert.equal(after.claude.run, 1, "W3 did not run again");
     assert.equal(after.claude.result, "first answer");
-  } finally {
-    await api.close();
-    await cleanup(d);
-    rmSync(p.dir, { recursive: true, force: true });
-  }
-});
+  })));
 
-test("a worker still running is refused, as is one without a session or --resume with a new worker's options", async () => {
-  const p = makeProject({});
-  const d = await startDaemon();
-  try {
+test("a worker still running is refused, as is one without a session or --resume with a new worker's options", () =>
+  withDaemon(async (d, c) => {
     const env = { CPWD_CLAUDE_BIN: CLAUDE_BIN };
-    const c = await d.client();
     // A Claude worker as the daemon knows one, still running (its command stands in for claude).
     const argv = [process.execPath, "-e", "setTimeout(() => {}, 60000)"];
-    const { worker } = await c.call("worker.spawn", { argv, cwd: p.project, env: {}, meta: { kind: "claude" } } as never);
+    const { worker } = await c.call("worker.spawn", { argv, cwd: d.home, env: {}, meta: { kind: "claude" } } as never);
     const id = String(worker.id);
     await waitFor("it to run", async () => (await c.call("worker.get", { target: id })).workers[0]?.state === "running");
     for (const flag of ["--resume", "--fork"]) {
@@ -126,17 +101,12 @@ test("a worker still running is refused, as is one without a session or --resume
     }
     await c.call("worker.kill", { target: id });
     await waitFor("it to end", async () => (await c.call("worker.get", { target: id })).workers[0]?.state === "stopped");
-    c.close();
     const none = cpwd(d.home, ["claude", "--resume", id, "more"], env);
     assert.equal(none.code, 1);
     assert.match(none.stderr, new RegExp(`${id} has no Claude session to continue: its output never reported one`));
-    const usage = cpwd(d.home, ["claude", "--resume", id, "--cwd", p.project, "more"], env);
+    const usage = cpwd(d.home, ["claude", "--resume", id, "--cwd", d.home, "more"], env);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, new RegExp(`--cwd shapes a new worker, and --resume ${id} continues ${id} as it is .*; --fork ${id} starts a new worker from its session`));
     assert.equal(cpwd(d.home, ["claude", "--resume", id, "--fork", id, "more"], env).code, 2);
     assert.match(cpwd(d.home, ["claude", "--max-cost", "-1", "more"], env).stderr, /--max-cost must be an amount in USD above 0/);
-  } finally {
-    await cleanup(d);
-    rmSync(p.dir, { recursive: true, force: true });
-  }
-});
+  }));

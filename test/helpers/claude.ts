@@ -1,10 +1,11 @@
 // Runs the real, pinned Claude Code CLI offline against the fake Messages API, in a project folder
 // of its own with an isolated HOME, so the user's ~/.claude is never read or written.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "./daemon.js";
+import { startFakeApi, type FakeApi, type RecordedRequest, type Reply } from "./fake-messages-api.js";
 
 export const CLAUDE_BIN = process.env.CPWD_CLAUDE_BIN ?? join(REPO, "node_modules", ".bin", "claude");
 
@@ -30,6 +31,29 @@ export function makeProject(settings: unknown): { dir: string; project: string; 
   mkdirSync(home);
   writeFileSync(join(project, ".claude", "settings.json"), JSON.stringify(settings, null, 2));
   return { dir, project, home };
+}
+
+/** What withFakeClaude gives a test: a project, the fake API, and the env a `cpwd claude` needs to reach it. */
+export interface FakeClaude {
+  project: string;
+  api: FakeApi;
+  /** For `cpwd claude`: Claude Code's offline env (HOME beside the project) and CPWD_CLAUDE_BIN. */
+  env: Record<string, string>;
+}
+
+/**
+ * Runs `body` with a temp project (no hooks), the fake Messages API answering with `script`, and
+ * the env a `cpwd claude` worker needs to reach it; the fake is closed and the folder removed after.
+ */
+export async function withFakeClaude<T>(script: (req: RecordedRequest) => Reply, body: (f: FakeClaude) => Promise<T>): Promise<T> {
+  const p = makeProject({});
+  const api = await startFakeApi(script);
+  try {
+    return await body({ project: p.project, api, env: { ...(claudeEnv(api.url, p.home) as Record<string, string>), CPWD_CLAUDE_BIN: CLAUDE_BIN } });
+  } finally {
+    await api.close();
+    rmSync(p.dir, { recursive: true, force: true });
+  }
 }
 
 export interface ClaudeRun {

@@ -38,13 +38,18 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const tracker = (onOverLimit?: (id: string, reason: string) => void) =>
   new ClaudeTracker(log as unknown as EventLog, (err) => assert.fail(String(err)), onOverLimit);
 
-test("a second run is read from where its output begins: its own session, result and cost, and the total of both", async () => {
-  const t = tracker();
+/** One whole run of W3 as the daemon sees it: recorded, launched, its output written, ended. */
+async function runW3(t: ClaudeTracker, output: string): Promise<void> {
   await t.beginRun("W3", stdout);
   t.track("W3", stdout, dir);
-  appendFileSync(stdout, run("S1", "first answer", 0.25, 0.25));
+  appendFileSync(stdout, output);
   t.untrack("W3");
   await settle();
+}
+
+test("a second run is read from where its output begins: its own session, result and cost, and the total of both", async () => {
+  const t = tracker();
+  await runW3(t, run("S1", "first answer", 0.25, 0.25));
   const { sessionId, turns, costUsd, subtype, result, done, run: n, totalCostUsd } = t.get("W3")!;
   assert.deepEqual({ sessionId, turns, costUsd, subtype, result, done, n, totalCostUsd }, {
     sessionId: "S1", turns: 1, costUsd: 0.25, subtype: "success", result: "first answer", done: true, n: 1, totalCostUsd: 0.25,
@@ -68,10 +73,7 @@ test("a second run is read from where its output begins: its own session, result
 
 test("replayed, the runs come back: a tracker fed the log knows the current run and where it begins", async () => {
   const t = tracker();
-  await t.beginRun("W3", stdout);
-  t.track("W3", stdout, dir);
-  appendFileSync(stdout, run("S1", "first", 0.2, 0.2));
-  t.untrack("W3");
+  await runW3(t, run("S1", "first", 0.2, 0.2));
   await t.beginRun("W3", stdout);
   await settle();
   // A daemon restart while run 2 runs: the new tracker replays the log and adopts the worker.
