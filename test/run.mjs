@@ -24,7 +24,8 @@ if (files.length === 0) {
 const concurrency = process.env.CPWD_TEST_CONCURRENCY ?? "2";
 const r = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files],
+  // A test that hangs fails after 4 minutes rather than holding the run (and CI) forever.
+  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=240000", "--test-reporter=spec", ...files],
   { cwd: root, stdio: "inherit" },
 );
 process.exit(r.status ?? 1);
