@@ -1,6 +1,7 @@
 // Claims end when their worker ends or on `cpwd release`; `cpwd claims` lists them.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { cleanup, cpwd, startDaemon, waitFor, waitGone } from "../helpers/daemon.js";
 import { liveWorker, nodeFixture } from "../helpers/fixtures.js";
@@ -11,7 +12,11 @@ test("a worker's claims are released when it ends; cpwd claims and cpwd release"
   const d = await startDaemon();
   const c = await d.client();
   try {
-    const id = await liveWorker(c, "editor", 1_500);
+    // The editor runs until the test releases it: its end comes when the test says, not on a timer.
+    const gate = join(d.home, "release-editor");
+    const { worker } = await c.call("worker.spawn", { argv: ["/bin/sh", "-c", `while [ ! -e ${gate} ]; do sleep 0.05; done`], name: "editor", cwd: "/", env: { PATH: process.env.PATH ?? "" } });
+    const id = String(worker.id);
+    await waitFor("the editor to run", async () => (await c.call("worker.get", { target: id })).workers[0]?.state === "running");
     await c.call("hook.handle", { event: pre("/repo/a.ts", "ws"), workerId: id });
     await c.call("hook.handle", { event: pre("/repo/b.ts", "ws"), workerId: id });
     const other = await liveWorker(c);
@@ -27,6 +32,7 @@ test("a worker's claims are released when it ends; cpwd claims and cpwd release"
     assert.equal(none.code, 1);
     assert.match(none.stderr, /not claimed/);
 
+    writeFileSync(gate, "");
     await waitFor("the worker's claims to go with it", async () => (await c.call("claims.list")).claims.length === 0, 10_000, 50);
     const log = readFileSync(d.paths.events, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const reasons = log.filter((e) => e.type === "claim.released").map((e) => `${e.payload.path}:${e.payload.reason}`);
