@@ -85,13 +85,18 @@ test("a worker that ends while the daemon is down: its claims go when the daemon
   const home = d.home;
   try {
     let c = await d.client();
-    const id = await liveWorker(c, "brief", 1_500);
+    // It ends while the daemon is down: released by the test once the daemon has stopped.
+    const gate = join(home, "release-brief");
+    const { worker } = await c.call("worker.spawn", { argv: ["/bin/sh", "-c", `while [ ! -e ${gate} ]; do sleep 0.05; done`], name: "brief", cwd: "/", env: { PATH: process.env.PATH ?? "" } });
+    const id = String(worker.id);
+    await waitFor("brief to run", async () => (await c.call("worker.get", { target: id })).workers[0]?.state === "running");
     const pid = Number((await c.call("worker.get", { target: id })).workers[0]!.pid);
     await c.call("hook.handle", { event: pre("/repo/k.ts", "ws"), workerId: id });
     // The conductor has heard everything so far: its cursor is set.
     await c.call("hook.handle", { event: { hook_event_name: "UserPromptSubmit", session_id: "cs", prompt: "go" } });
     c.close();
     await d.stop();
+    writeFileSync(gate, "");
     await waitGone(pid);
     d = await startDaemon(home);
     c = await d.client();

@@ -228,7 +228,9 @@ describe("the process runner", () => {
   });
 
   test("the wrapper outlives the process that launched it, and a new runner adopts it", async () => {
-    const s = spec(nodeFixture("sleep.js", "1500"));
+    // The worker runs until the test releases it, after the adoption: made, not timed.
+    const gate = join(home, "release-adopted");
+    const s = spec(["/bin/sh", "-c", `while [ ! -e ${gate} ]; do sleep 0.05; done`]);
     const script = `
       import { ProcessRunner } from ${JSON.stringify(new URL("../../daemon/runner/process-runner.ts", import.meta.url).pathname)};
       const r = new ProcessRunner({ home: ${JSON.stringify(home)} });
@@ -244,6 +246,7 @@ describe("the process runner", () => {
     assert.ok(isAlive(handle.wrapperPid), "the wrapper survived its parent's SIGKILL");
     const adopted = await runner.adopt(s.workerId, s.dir, handle);
     assert.equal(adopted.kind, "running");
+    writeFileSync(gate, "");
     const exit = await new Promise<ExitStatus>((resolve) => runner.watchExit(handle, s.dir, resolve));
     assert.equal(exit.code, 0);
     // A recorded start time that no longer matches means the pid is someone else's now.
