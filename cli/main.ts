@@ -18,7 +18,7 @@ const COMMANDS: Record<string, { load: Loader; summary: string; usage: string; o
   daemon: { load: () => import("./commands/daemon.js"), summary: "run the daemon in the foreground", usage: "cpwd daemon" },
   start: { load: () => import("./commands/start.js"), summary: "start the daemon in the background", usage: "cpwd start" },
   stop: { load: () => import("./commands/stop.js"), summary: "stop the daemon, or `stop W3|NAME|all` a worker", usage: "cpwd stop               stop the daemon (workers keep running)\n       cpwd stop W3|NAME|all [--grace 10s]" },
-  status: { load: () => import("./commands/status.js"), summary: "the daemon and its workers (--json)", usage: "cpwd status [--json]    (exit 3 when the daemon is not running)" },
+  status: { load: () => import("./commands/status.js"), summary: "the daemon and its workers with CPU and memory (--json); --watch redraws it; W3 or a name describes one worker", usage: "cpwd status [--json] [--watch|-w]    (exit 3 when the daemon is not running) · cpwd status W3|NAME [--json]    (read from the record when it is not)" },
   spawn: { load: () => import("./commands/worker-spawn.js"), summary: "start a worker: spawn [options] -- COMMAND [ARGS…]", usage: SPAWN_USAGE.replace(/^usage: /, "") },
   claude: { load: () => import("./commands/worker-claude.js"), summary: "start a Claude worker: claude [options] \"PROMPT\"", usage: CLAUDE_USAGE.replace(/^usage: /, "") },
   kill: { load: () => import("./commands/worker-control.js").then((m) => ({ run: m.kill })), summary: "SIGKILL a worker's process group", usage: "cpwd kill W3|NAME|all" },

@@ -21,6 +21,7 @@ import type { WorkerSummary } from "./coordination/digests.js";
 import { ProcessRunner } from "./runner/process-runner.js";
 import { workerMethodGroup } from "./supervisor/worker-handlers.js";
 import { Supervisor } from "./supervisor/supervisor.js";
+import { WorkerUsage } from "./supervisor/worker-usage.js";
 import { FallbackIntake } from "./fallback-intake.js";
 import { acquireInstance, type InstanceLock } from "./instance.js";
 import { openEventLog } from "./open-event-log.js";
@@ -65,19 +66,20 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   opened.history.length = 0; // replayed; free the memory
   // `daemon.shutdown` is served before `shutdown` exists: the handler reaches it through this.
   let shutdown: (reason: string) => Promise<void> = async () => {};
+  const usage = new WorkerUsage(); // CPU and memory of running workers, for status and worker.get
   const groups = [
     bindGroup(
       coreMethodGroup({
         ctx,
         log: eventLog,
         startedAtMs,
-        workers: () => supervisor.list(),
+        workers: () => usage.annotate(supervisor.list()),
         statusExtras: () => ({ ...hooks.statusExtras(), eventLogFailure: describeWriteFailure(eventLog), claudeSpend: budget.today(ctx.clock.now()) }),
         requestShutdown: (reason) => setImmediate(() => void shutdown(reason)),
       }),
     ),
     bindGroup(hooks.methodGroup()),
-    bindGroup(workerMethodGroup(supervisor)),
+    bindGroup(workerMethodGroup(supervisor, usage)),
   ];
   const server = await RpcServer.listen({
     socketPath: paths.socket,

@@ -6,6 +6,7 @@ import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, EXIT_NOT_RUNNING, withDaemon } from "../daemon-client.js";
 import { formatDuration } from "../format/durations.js";
 import { outputColumns } from "../format/columns.js";
+import { wantsColour } from "../format/colour.js";
 import { formatWorkerTable } from "../format/worker-table.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
 // Pure and without imports at run time: nothing heavy on status's path.
@@ -14,7 +15,7 @@ import { usd, type DaySpend } from "../../daemon/claude/budget.js";
 type Status = ResultOf<"status">;
 
 function renderWorkers(status: Status, ctx: CliContext): string {
-  return formatWorkerTable(status.workers as unknown as WorkerView[], outputColumns(ctx.stdout, ctx.env), Date.now());
+  return formatWorkerTable(status.workers as unknown as WorkerView[], outputColumns(ctx.stdout, ctx.env), Date.now(), { colour: wantsColour(ctx.stdout, ctx.env) });
 }
 
 /** `  claude   $1.2345 spent today of a $5.00 daily budget`; nothing before any spend or budget. */
@@ -26,11 +27,14 @@ function spendLine(s: DaySpend | undefined): string | null {
 }
 
 export const run: Command = async (argv, ctx) => {
-  const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" } });
-  if (positionals.length > 0) {
-    writeLine(ctx.stderr, `cpwd status: unexpected argument ${positionals[0]}`);
+  const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" }, watch: { kind: "bool", short: "w" } });
+  if (positionals.length > 1 || (positionals.length > 0 && flags.watch)) {
+    writeLine(ctx.stderr, `cpwd status: unexpected argument ${positionals[positionals.length - 1]}`);
     return 2;
   }
+  // One worker described (status-describe.ts); the table redrawn until Ctrl-C (status-watch.ts).
+  if (positionals.length === 1) return (await import("./status-describe.js")).describeWorkers(positionals[0]!, ctx, { json: flags.json === true });
+  if (flags.watch) return (await import("./status-watch.js")).watchStatus(ctx, { json: flags.json === true, render: (frame) => run(flags.json ? ["--json"] : [], frame) });
   const code = await withDaemon(
     ctx,
     async (client) => {

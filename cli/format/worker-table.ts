@@ -2,7 +2,9 @@
 // the terminal. Types only from the protocol: no zod on this path.
 import { describeRefusals, type RefusalFacts } from "../../src/protocol/claude-permissions.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
+import { paint, stateStyle, type Style } from "./colour.js";
 import { formatDuration } from "./durations.js";
+import { formatCpu, formatRss } from "./process-usage.js";
 
 function exitText(w: WorkerView): string {
   if (w.signal) return w.signal;
@@ -30,28 +32,38 @@ function refusalLine(w: WorkerView, c: RefusalFacts): string | null {
 /** States whose reason is printed under the table (a queued or backing-off worker's: what holds it). */
 const REASON_STATES = new Set(["fatal", "failed", "stopped", "queued", "backoff"]);
 
-/** Renders the table for a terminal `columns` wide. */
-export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs: number): string {
+/**
+ * Renders the table for a terminal `columns` wide. While a worker runs, views that carry `usage`
+ * (the daemon's, not replay's) get CPU and MEM columns: the process trees' CPU % and resident
+ * memory ("-" where not measured). `colour`: states in colour, the header in bold.
+ */
+export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs: number, opts: { colour?: boolean } = {}): string {
   if (workers.length === 0) return "workers: none";
-  const head = ["ID", "NAME", "STATE", "PID", "TIME", "RESTARTS", "EXIT", "COMMAND"];
+  const usage = workers.some((w) => w.usage !== undefined && w.pid !== null);
+  const head = ["ID", "NAME", "STATE", "PID", ...(usage ? ["CPU", "MEM"] : []), "TIME", "RESTARTS", "EXIT", "COMMAND"];
   const rows = workers.map((w) => [
     w.id,
     w.name ?? "-",
     stateText(w, nowMs),
     w.pid === null ? "-" : String(w.pid),
+    ...(usage ? [formatCpu(w.usage), formatRss(w.usage)] : []),
     w.runMs === null ? "-" : formatDuration(w.runMs),
     String(w.restarts),
     exitText(w),
     w.command.map((a) => (/[\s"'$`\\]/.test(a) ? JSON.stringify(a) : a)).join(" "),
   ]);
   const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const lineOf = (cells: string[]) => {
-    const fixed = cells.slice(0, -1).map((c, i) => c.padEnd(widths[i]!)).join("  ");
-    const room = Math.max(10, columns - fixed.length - 2);
+  // Numbers (CPU, MEM) read best right-aligned; colour wraps a cell already padded, so the
+  // widths are the plain text's.
+  const right = new Set(usage ? [4, 5] : []);
+  const lineOf = (cells: string[], style: (i: number) => Style | null) => {
+    const fixed = cells.slice(0, -1).map((c, i) => paint(opts.colour === true, style(i), right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
+    const plainWidth = widths.reduce((a, b) => a + b + 2, 0);
+    const room = Math.max(10, columns - plainWidth);
     const cmd = cells[cells.length - 1]!;
-    return `${fixed}  ${cmd.length > room ? `${cmd.slice(0, room - 1)}…` : cmd}`.trimEnd();
+    return `${fixed}  ${paint(opts.colour === true, style(cells.length - 1), cmd.length > room ? `${cmd.slice(0, room - 1)}…` : cmd)}`.trimEnd();
   };
-  const lines = [lineOf(head), ...rows.map(lineOf)];
+  const lines = [lineOf(head, () => "bold"), ...rows.map((r, n) => lineOf(r, (i) => (i === 2 ? stateStyle(workers[n]!.state) : null)))];
   // A fatal, lost, stopped-by-cpwd or held worker gets its reason under the table, where it cannot
   // be missed; a Claude worker its run's cost, turns and the first line of its result (after a
   // restart or a --resume: which run, and what all its runs cost).

@@ -4,6 +4,7 @@ import { CpwdError, ErrorCode, isCpwdError } from "../../src/protocol/errors.js"
 import { workerMethods } from "../../src/protocol/rpc-workers.js";
 import type { MethodGroup } from "../rpc-table.js";
 import type { Supervisor } from "./supervisor.js";
+import type { WorkerUsage } from "./worker-usage.js";
 
 /**
  * Refuses a cwd the worker could not start in, before the worker is given an id or recorded:
@@ -21,7 +22,8 @@ async function checkCwd(cwd: string): Promise<void> {
   if (!isDir) throw new CpwdError(ErrorCode.InvalidArgument, `cwd ${cwd} is not a directory`);
 }
 
-export function workerMethodGroup(sup: Supervisor): MethodGroup<typeof workerMethods> {
+/** The supervisor's methods; `usage` adds CPU and memory to `worker.get`'s running workers. */
+export function workerMethodGroup(sup: Supervisor, usage?: WorkerUsage): MethodGroup<typeof workerMethods> {
   const each = async (target: string, fn: (id: string) => Promise<unknown>) => {
     const ids = sup.resolve(target);
     for (const id of ids) await fn(id);
@@ -35,7 +37,10 @@ export function workerMethodGroup(sup: Supervisor): MethodGroup<typeof workerMet
         return { worker: await sup.spawn(spec) };
       },
       "worker.list": () => ({ workers: sup.list() }),
-      "worker.get": (p) => ({ workers: sup.resolve(p.target).map((id) => sup.view(sup.record(id)!)) }),
+      "worker.get": (p) => {
+        const views = sup.resolve(p.target).map((id) => sup.view(sup.record(id)!));
+        return { workers: usage ? usage.annotate(views) : views };
+      },
       "worker.stop": (p) => each(p.target, (id) => sup.stop(id, p.graceMs)),
       "worker.kill": (p) => each(p.target, (id) => sup.kill(id)),
       "worker.restart": (p) => each(p.target, (id) => sup.restart(id)),

@@ -31,13 +31,17 @@ export function typeMatches(type: string, filter: string | undefined): boolean {
   return filter.endsWith(".") ? type.startsWith(filter) : type === filter;
 }
 
-/** Every good event in the file, in order. A missing file yields nothing. */
-export async function* readEventLines(file: string, startOffset = 0): AsyncGenerator<EventRecord> {
+/**
+ * Every good event in the file, in order. A missing file yields nothing. `keepLine`, when given,
+ * skips lines before they are parsed (a cheap substring test for a reader that wants few events).
+ */
+export async function* readEventLines(file: string, startOffset = 0, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
   const stream = createReadStream(file, { start: startOffset });
   const missing = new Promise<void>((resolve) => stream.once("error", () => resolve()));
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   try {
     for await (const line of rl) {
+      if (keepLine && !keepLine(line)) continue;
       const e = parseEventLine(line);
       if (e) yield e;
     }

@@ -52,7 +52,31 @@ export function startedNoLaterThan(startedAtMs: number, writtenAtMs: number, tol
   return startedAtMs <= writtenAtMs + toleranceMs;
 }
 
-let clockTicksPerSecond: number | undefined;
+const sysconf = new Map<string, number>();
+
+/** What `getconf NAME` prints, as a number, asked once; `fallback` where it cannot say. */
+function getconf(name: string, fallback: number): number {
+  let v = sysconf.get(name);
+  if (v === undefined) {
+    try {
+      v = Number(execFileSync("getconf", [name], { encoding: "utf8" }).trim()) || fallback;
+    } catch {
+      v = fallback;
+    }
+    sysconf.set(name, v);
+  }
+  return v;
+}
+
+/** The kernel's clock ticks per second (USER_HZ), the unit of /proc's times (100 on every common Linux). */
+export function clockTicksPerSecond(): number {
+  return getconf("CLK_TCK", 100);
+}
+
+/** The memory page size, the unit of /proc's RSS. */
+export function pageBytes(): number {
+  return getconf("PAGESIZE", 4096);
+}
 
 /**
  * The process start time as wall-clock ms, for comparing with a file's mtime. Linux only: field 22
@@ -69,12 +93,5 @@ export function processStartedAtMs(pid: number): number | null {
     return null;
   }
   if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return null;
-  if (clockTicksPerSecond === undefined) {
-    try {
-      clockTicksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-    } catch {
-      clockTicksPerSecond = 100; // USER_HZ on every common Linux architecture
-    }
-  }
-  return btime * 1000 + (ticks * 1000) / clockTicksPerSecond;
+  return btime * 1000 + (ticks * 1000) / clockTicksPerSecond();
 }

@@ -113,4 +113,14 @@ export type WorkerView = {
   nextStartAt: string | null;
   meta: Record<string, unknown>;
   claude?: Record<string, unknown> | null;
+  /** CPU and memory of its process tree, in `status` and `worker.get`: null when it does not run or cannot be measured. */
+  usage?: ProcessUsage | null;
+};
+
+/** What a running worker's whole process tree costs, as the daemon measured it when asked. */
+export type ProcessUsage = {
+  /** % of one core since the daemon's previous reading (1 to 60 s back), else since the run began. */
+  cpuPercent: number | null;
+  rssBytes: number;
+  processes: number;
 };
