@@ -30,8 +30,8 @@ function isBudgetMs(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= HOOK_BUDGET_MS.min && (value as number) <= HOOK_BUDGET_MS.max;
 }
 
-/** config.json as an object; empty when it is absent, unreadable or not a JSON object. */
-function readConfigObject(configFile: string): Record<string, unknown> {
+/** config.json as an object; empty when it is absent, unreadable or not a JSON object (also for the CLI's fast paths). */
+export function readConfigObject(configFile: string): Record<string, unknown> {
   try {
     const raw: unknown = JSON.parse(readFileSync(configFile, "utf8"));
     return typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};

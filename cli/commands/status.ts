@@ -11,6 +11,9 @@ import { formatWorkerTable } from "../format/worker-table.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
 // Pure and without imports at run time: nothing heavy on status's path.
 import { usd, type DaySpend } from "../../daemon/claude/budget.js";
+import type { NativeWorkView } from "../../src/protocol/native-work.js";
+import { claudeBinFor, readBackgroundSessions } from "../background-sessions.js";
+import { formatNativeWork } from "../format/native-work.js";
 
 type Status = ResultOf<"status">;
 
@@ -37,10 +40,12 @@ export const run: Command = async (argv, ctx) => {
   if (flags.watch) return (await import("./status-watch.js")).watchStatus(ctx, { json: flags.json === true, render: (frame) => run(flags.json ? ["--json"] : [], frame) });
   const code = await withDaemon(
     ctx,
-    async (client) => {
+    async (client, paths) => {
+      // Claude Code's background sessions are read while the daemon answers (at most 1.5 s).
+      const background = readBackgroundSessions(ctx, claudeBinFor(ctx, paths.config));
       const status = await client.call("status");
       if (flags.json) {
-        writeLine(ctx.stdout, JSON.stringify(status));
+        writeLine(ctx.stdout, JSON.stringify({ ...status, backgroundSessions: await background }));
         return 0;
       }
       const d = status.daemon;
@@ -56,6 +61,10 @@ export const run: Command = async (argv, ctx) => {
       if (spend) writeLine(ctx.stdout, spend);
       writeLine(ctx.stdout, "");
       writeLine(ctx.stdout, renderWorkers(status, ctx));
+      // Claude Code's own subagents, teammates and background sessions, under a heading of their own.
+      const workerSessions = new Set((status.workers as unknown as WorkerView[]).flatMap((w) => (typeof w.claude?.sessionId === "string" ? [w.claude.sessionId] : [])));
+      const native = formatNativeWork(status.native as NativeWorkView | undefined, await background, outputColumns(ctx.stdout, ctx.env), Date.now(), workerSessions);
+      if (native) writeLine(ctx.stdout, `\n${native}`);
       return 0;
     },
     { quietWhenDown: true },

@@ -7,7 +7,10 @@
 // hand, is upgraded rather than duplicated.
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 
-/** The events the shim is registered for: those the daemon answers or records. */
+/**
+ * The events the shim is registered for: those the daemon answers or records. SubagentStart …
+ * TeammateIdle report Claude Code's own work (subagents, teammates), which `cpwd status` shows.
+ */
 export const CPWD_HOOK_EVENTS = [
   "SessionStart",
   "UserPromptSubmit",
@@ -16,7 +19,11 @@ export const CPWD_HOOK_EVENTS = [
   "PostToolUseFailure",
   "PermissionDenied",
   "Stop",
+  "SubagentStart",
   "SubagentStop",
+  "TaskCreated",
+  "TaskCompleted",
+  "TeammateIdle",
   "SessionEnd",
   "PreCompact",
   "Notification",

@@ -1,5 +1,6 @@
 // The Claude Code integration inside the daemon: answers `hook.handle` (claims that block,
-// digests that inform), records every hook call, and releases a worker's claims when it ends.
+// digests that inform), records every hook call, releases a worker's claims when it ends, and
+// keeps Claude Code's own subagents and teammates for `status` (native-work.ts).
 import type { EventLog } from "../../src/eventlog/append.js";
 import { editedFile, summarizeHook, type HookInput, type HookReply } from "../../src/protocol/hooks.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
@@ -8,6 +9,7 @@ import { hookMethods } from "../../src/protocol/rpc-hooks.js";
 import { claimPath, ClaimTable, type Claim, type ClaimDecision, type Requester } from "./claims.js";
 import type { DaemonContext } from "../context.js";
 import { DigestBook, ENDED, type WorkerSummary } from "./digests.js";
+import { NativeWork } from "./native-work.js";
 import type { MethodGroup } from "../rpc-table.js";
 import { WorktreeCounts } from "./worktree-counts.js";
 import { recordedWorktree } from "../claude/worktree.js";
@@ -42,12 +44,15 @@ export interface HookServiceDeps {
 export class HookService {
   readonly claims: ClaimTable;
   readonly digests: DigestBook;
+  /** Claude Code's own work, from its hook events: shown by `status`, never in a digest. */
+  readonly native: NativeWork;
   private readonly worktreeCounts = new WorktreeCounts();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: HookServiceDeps, history: Iterable<EventRecord>) {
     this.claims = new ClaimTable(deps.ctx.config.claimTtlMs);
     this.digests = new DigestBook(deps.ctx.config.digestRecentMs);
+    this.native = new NativeWork(deps.ctx.config.digestRecentMs);
     for (const e of history) this.observe(e);
     const now = deps.ctx.clock.now();
     // While the daemon was down nobody could refresh a claim: each TTL counts from now.
@@ -56,7 +61,10 @@ export class HookService {
     const holders = new Set(this.claims.list(now).map((c) => c.worker));
     if (holders.size > 0) void this.releaseEnded(holders);
     this.unsubscribe = deps.log.subscribe((records) => {
-      for (const e of records) this.digests.observe(e);
+      for (const e of records) {
+        this.digests.observe(e);
+        this.native.apply(e);
+      }
       this.releaseRefused(records);
       const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
       // The supervisor applies its events right after they are durable, i.e. after this callback.
@@ -70,6 +78,7 @@ export class HookService {
   private observe(e: EventRecord): void {
     this.claims.apply(e, Date.parse(e.ts) || 0);
     this.digests.observe(e);
+    this.native.apply(e);
   }
 
   private async releaseEnded(workers: Set<string>): Promise<void> {
@@ -152,15 +161,32 @@ export class HookService {
         decision = "inform";
       }
     }
+    const summary = summarizeHook(input);
+    if (event === "SubagentStart" && session) Object.assign(summary, this.agentCallOf(session, summary));
     events.push({
       type: `hook.${event}`,
       source: "hook",
       ...(worker ? { worker } : {}),
       ...(session ? { session } : {}),
-      payload: { ...summarizeHook(input), decision, durationMs: Math.round((performance.now() - t0) * 1000) / 1000 },
+      payload: { ...summary, decision, durationMs: Math.round((performance.now() - t0) * 1000) / 1000 },
     });
     await this.record(events);
     return output ? { output } : {};
+  }
+
+  /**
+   * What a SubagentStart lacks, from the `Agent` call that started it (its description, whether
+   * it runs in the background), recorded on the event so the record reads on its own.
+   */
+  private agentCallOf(session: string, summary: Record<string, unknown>): Record<string, unknown> {
+    const call = this.native.takeCall(session, typeof summary.agentType === "string" ? summary.agentType : null);
+    if (!call) return {};
+    return {
+      // Always set once a call is taken ("" when it had no id): replay then takes none again.
+      toolUseId: call.toolUseId ?? "",
+      ...(call.description ? { description: call.description } : {}),
+      ...(call.background !== null ? { background: call.background } : {}),
+    };
   }
 
   /**
@@ -209,9 +235,10 @@ export class HookService {
     };
   }
 
-  /** Claims for `cpwd status`. */
+  /** Claims, and Claude Code's own work, for `cpwd status`. */
   statusExtras(): Record<string, unknown> {
-    return { claims: this.claims.list(this.deps.ctx.clock.now()).length };
+    const now = this.deps.ctx.clock.now();
+    return { claims: this.claims.list(now).length, native: this.native.view(now) };
   }
 
   close(): void {

@@ -1,6 +1,27 @@
-// Payload schemas of claim and digest events. `hook.<EventName>` payloads are free-form summaries
-// (docs/hooks.md) because new hook events appear with new Claude Code versions.
+// Payload schemas of claim and digest events, and of the hook events that report Claude Code's
+// own work (subagents, teammates, tasks). Other `hook.<EventName>` payloads are free-form
+// summaries (docs/hooks.md) because new hook events appear with new Claude Code versions.
 import { z } from "zod";
+
+/** Fields every native-work hook event may carry: each optional, since Claude Code may drop one. */
+const nativeFields = {
+  agentId: z.string().optional(),
+  agentType: z.string().optional(),
+  teammate: z.string().optional(),
+  team: z.string().optional(),
+};
+/** A task event: its id and subject (never its description). */
+const taskFields = { ...nativeFields, taskId: z.string().optional(), taskSubject: z.string().optional() };
+
+/** `hook.SubagentStart` … `hook.TeammateIdle`: what `cpwd status` shows of Claude Code's own work. */
+export const nativeHookPayloads = {
+  // description, toolUseId, background: from the `Agent` call that started it, when the daemon matched one.
+  "hook.SubagentStart": z.object({ ...nativeFields, description: z.string().optional(), toolUseId: z.string().optional(), background: z.boolean().optional() }).passthrough(),
+  "hook.SubagentStop": z.object(nativeFields).passthrough(),
+  "hook.TaskCreated": z.object(taskFields).passthrough(),
+  "hook.TaskCompleted": z.object(taskFields).passthrough(),
+  "hook.TeammateIdle": z.object(nativeFields).passthrough(),
+};
 
 export const hookEventPayloads = {
   // toolUseId: the edit that took the claim (released if that edit did not happen).
@@ -8,4 +29,5 @@ export const hookEventPayloads = {
   "claim.denied": z.object({ path: z.string(), holder: z.string(), heldMs: z.number().int() }).passthrough(),
   "claim.released": z.object({ path: z.string(), reason: z.string() }).passthrough(),
   "digest.delivered": z.object({ uptoSeq: z.number().int().nonnegative(), workers: z.number().int(), overview: z.boolean() }).passthrough(),
+  ...nativeHookPayloads,
 };

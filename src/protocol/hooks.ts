@@ -43,9 +43,30 @@ export function editedFile(input: HookInput): string | undefined {
   return typeof p === "string" && p !== "" ? p : undefined;
 }
 
+/** The wire names of Claude Code's subagent tool: `Agent` (2.1.331), `Task` before it. */
+export const AGENT_TOOLS = new Set(["Agent", "Task"]);
+/** Longest label (an agent's description, a task's subject) kept in the record. */
+export const NATIVE_LABEL_CHARS = 200;
+/** Claude Code's own work in a hook input: ids, types and names, kept under these keys. */
+const NATIVE_FIELDS = [
+  ["agent_id", "agentId"],
+  ["agent_type", "agentType"],
+  ["task_id", "taskId"],
+  ["task_subject", "taskSubject"],
+  ["teammate_name", "teammate"],
+  ["team_name", "team"],
+] as const;
+
+function label(v: unknown): string | undefined {
+  return typeof v === "string" ? v.slice(0, NATIVE_LABEL_CHARS) : undefined;
+}
+
 /**
  * What an event records about a hook call: small and content-free. Never the tool's full input
- * or output, never file contents or the prompt text (only its length).
+ * or output, never file contents or the prompt text (only its length). Of Claude Code's own
+ * work: agent and task ids, agent types, teammate and team names, a task's subject and an
+ * `Agent` call's description (each cut to NATIVE_LABEL_CHARS); never a subagent's prompt, its
+ * last message, a task's description or a transcript.
  */
 export function summarizeHook(input: HookInput): Record<string, unknown> {
   const s: Record<string, unknown> = { hookEvent: input.hook_event_name };
@@ -58,6 +79,19 @@ export function summarizeHook(input: HookInput): Record<string, unknown> {
   if (typeof input.reason === "string") s.reason = input.reason;
   if (typeof input.prompt === "string") s.promptChars = charsOf(input, "prompt", input.prompt);
   if (typeof input.duration_ms === "number") s.toolDurationMs = input.duration_ms;
+  for (const [from, to] of NATIVE_FIELDS) {
+    const v = label(input[from]);
+    if (v !== undefined) s[to] = v;
+  }
+  if (typeof input.tool_name === "string" && AGENT_TOOLS.has(input.tool_name)) {
+    const ti = input.tool_input ?? {};
+    if (typeof input.tool_use_id === "string") s.toolUseId = input.tool_use_id;
+    const type = label(ti.subagent_type);
+    const description = label(ti.description);
+    if (type !== undefined) s.subagentType = type;
+    if (description !== undefined) s.description = description;
+    if (typeof ti.run_in_background === "boolean") s.background = ti.run_in_background;
+  }
   return s;
 }
 

@@ -106,6 +106,11 @@ export function hookSettings(command: string): unknown {
       PostToolUseFailure: tool,
       PermissionDenied: tool,
       Stop: entry,
+      SubagentStart: entry,
+      SubagentStop: entry,
+      TaskCreated: entry,
+      TaskCompleted: entry,
+      TeammateIdle: entry,
       SessionEnd: entry,
     },
   };

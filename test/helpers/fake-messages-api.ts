@@ -5,10 +5,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 
 /**
- * A turn's reply: text, or one tool call; `delayMs` holds it back that long (a slow model); `usage`
- * sets the tokens it reports (default 10 in, 5 out), from which Claude Code computes its cost.
+ * A turn's reply: text, or one tool call; `delayMs` holds it back that long (a slow model), `until`
+ * until that promise settles (a test's own moment); `usage` sets the tokens it reports (default
+ * 10 in, 5 out), from which Claude Code computes its cost.
  */
-export type Reply = ({ text: string } | { tool: { name: string; input: Record<string, unknown> } }) & { delayMs?: number; usage?: { inputTokens: number; outputTokens: number } };
+export type Reply = ({ text: string } | { tool: { name: string; input: Record<string, unknown> } }) & {
+  delayMs?: number;
+  until?: Promise<unknown>;
+  usage?: { inputTokens: number; outputTokens: number };
+};
 
 export interface RecordedRequest {
   url: string;
@@ -79,6 +84,13 @@ function sse(res: ServerResponse, model: string, reply: Reply): void {
   res.end();
 }
 
+/** A reply as one JSON message, for a request that did not ask to stream. */
+function json(res: ServerResponse, body: any, reply: Reply): void {
+  res.writeHead(200, { "content-type": "application/json" });
+  const content = "text" in reply ? [{ type: "text", text: reply.text }] : [{ type: "tool_use", id: "toolu_1", name: reply.tool.name, input: reply.tool.input }];
+  res.end(JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: body.model, content, stop_reason: "text" in reply ? "end_turn" : "tool_use", stop_sequence: null, usage: { input_tokens: reply.usage?.inputTokens ?? 10, output_tokens: reply.usage?.outputTokens ?? 5 } }));
+}
+
 /** Starts the fake on a random loopback port. `script` decides each turn's reply. */
 export async function startFakeApi(script: (req: RecordedRequest) => Reply = () => ({ text: "done" })): Promise<FakeApi> {
   const requests: RecordedRequest[] = [];
@@ -100,12 +112,9 @@ export async function startFakeApi(script: (req: RecordedRequest) => Reply = () 
         res.end(JSON.stringify({ input_tokens: 10 }));
       } else if (req.method === "POST" && path === "/v1/messages") {
         const reply = script(rec);
-        if (body.stream) setTimeout(() => sse(res, String(body.model ?? "fake"), reply), reply.delayMs ?? 0);
-        else {
-          res.writeHead(200, { "content-type": "application/json" });
-          const content = "text" in reply ? [{ type: "text", text: reply.text }] : [{ type: "tool_use", id: "toolu_1", name: reply.tool.name, input: reply.tool.input }];
-          res.end(JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: body.model, content, stop_reason: "text" in reply ? "end_turn" : "tool_use", stop_sequence: null, usage: { input_tokens: reply.usage?.inputTokens ?? 10, output_tokens: reply.usage?.outputTokens ?? 5 } }));
-        }
+        const send = () => (body.stream ? sse(res, String(body.model ?? "fake"), reply) : json(res, body, reply));
+        if (reply.until) void reply.until.then(send, send);
+        else setTimeout(send, reply.delayMs ?? 0);
       } else {
         res.writeHead(404, { "content-type": "application/json" });
         res.end(JSON.stringify({ type: "error", error: { type: "not_found_error", message: "not faked" } }));
