@@ -3,6 +3,8 @@
 // deadline. Whatever goes wrong (no claude, a hang, an exit, output that is not a JSON array)
 // becomes a one-line note, never an error: status must not depend on another program.
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { writeAtomically } from "../src/platform/atomic-file.js";
 import type { BackgroundSession, BackgroundSessionsView } from "../src/protocol/native-work.js";
 import { readConfigObject } from "../hooks/shim-settings.js";
 import type { CliContext } from "./context.js";
@@ -91,5 +93,31 @@ function runClaudeAgents(ctx: CliContext, bin: string, timeoutMs: number): Promi
       // execFile throws synchronously on some bad arguments (a NUL in the path, say).
       resolve(note(`${bin} cannot be run (${(err as Error).message})`));
     }
+  });
+}
+
+/**
+ * The last reading, kept in CPWD_HOME so that a plain `cpwd status` can show it without starting
+ * `claude` (about half a second on every call, on the command people run most). Readings older
+ * than this are not shown.
+ */
+export const SAVED_READING_MAX_AGE_MS = 60_000;
+
+/** The saved reading, when there is one younger than `maxAgeMs`; null otherwise. */
+export function savedBackgroundSessions(file: string, now = Date.now(), maxAgeMs = SAVED_READING_MAX_AGE_MS): (BackgroundSessionsView & { atMs: number }) | null {
+  try {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as { atMs?: unknown; view?: { sessions?: unknown; note?: unknown } };
+    if (typeof saved.atMs !== "number" || now - saved.atMs > maxAgeMs || now < saved.atMs) return null;
+    const sessions = Array.isArray(saved.view?.sessions) ? (saved.view.sessions as BackgroundSession[]) : null;
+    return { sessions, ...(typeof saved.view?.note === "string" ? { note: saved.view.note } : {}), atMs: saved.atMs };
+  } catch {
+    return null;
+  }
+}
+
+/** Saves a reading for the next plain `cpwd status` (0600: it names the user's sessions and folders). */
+export async function saveBackgroundSessions(file: string, view: BackgroundSessionsView, now = Date.now()): Promise<void> {
+  await writeAtomically(file, `${JSON.stringify({ atMs: now, view })}\n`, 0o600).catch(() => {
+    // Only a cache: a read-only or full home must not fail status.
   });
 }

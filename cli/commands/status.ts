@@ -12,10 +12,28 @@ import type { WorkerView } from "../../src/protocol/workers.js";
 // Pure and without imports at run time: nothing heavy on status's path.
 import { usd, type DaySpend } from "../../daemon/claude/budget.js";
 import type { NativeWorkView } from "../../src/protocol/native-work.js";
-import { claudeBinFor, readBackgroundSessions } from "../background-sessions.js";
+import { join } from "node:path";
+import type { BackgroundSessionsView } from "../../src/protocol/native-work.js";
+import { claudeBinFor, readBackgroundSessions, saveBackgroundSessions, savedBackgroundSessions } from "../background-sessions.js";
 import { formatNativeWork } from "../format/native-work.js";
 
 type Status = ResultOf<"status">;
+
+/**
+ * Claude Code's background sessions. `--json` and `--all` read them now (`claude agents --json`,
+ * at most 1.5 s, while the daemon answers) and save the reading; a plain `cpwd status` shows the
+ * last reading of the past minute instead (none: nothing said), so the command people run most
+ * never waits on `claude`.
+ */
+async function backgroundSessionsFor(ctx: CliContext, paths: { home: string; config: string }, live: boolean): Promise<BackgroundSessionsView> {
+  const file = join(paths.home, "claude-agents.json");
+  if (!live) {
+    return savedBackgroundSessions(file) ?? { sessions: null };
+  }
+  const view = await readBackgroundSessions(ctx, claudeBinFor(ctx, paths.config));
+  await saveBackgroundSessions(file, view);
+  return view;
+}
 
 function renderWorkers(status: Status, ctx: CliContext): string {
   return formatWorkerTable(status.workers as unknown as WorkerView[], outputColumns(ctx.stdout, ctx.env), Date.now(), { colour: wantsColour(ctx.stdout, ctx.env) });
@@ -30,19 +48,18 @@ function spendLine(s: DaySpend | undefined): string | null {
 }
 
 export const run: Command = async (argv, ctx) => {
-  const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" }, watch: { kind: "bool", short: "w" } });
+  const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" }, watch: { kind: "bool", short: "w" }, all: { kind: "bool", short: "a" } });
   if (positionals.length > 1 || (positionals.length > 0 && flags.watch)) {
     writeLine(ctx.stderr, `cpwd status: unexpected argument ${positionals[positionals.length - 1]}`);
     return 2;
   }
   // One worker described (status-describe.ts); the table redrawn until Ctrl-C (status-watch.ts).
   if (positionals.length === 1) return (await import("./status-describe.js")).describeWorkers(positionals[0]!, ctx, { json: flags.json === true });
-  if (flags.watch) return (await import("./status-watch.js")).watchStatus(ctx, { json: flags.json === true, render: (frame) => run(flags.json ? ["--json"] : [], frame) });
+  if (flags.watch) return (await import("./status-watch.js")).watchStatus(ctx, { json: flags.json === true, render: (frame) => run(flags.json ? ["--json"] : ["--all"], frame) });
   const code = await withDaemon(
     ctx,
     async (client, paths) => {
-      // Claude Code's background sessions are read while the daemon answers (at most 1.5 s).
-      const background = readBackgroundSessions(ctx, claudeBinFor(ctx, paths.config));
+      const background = backgroundSessionsFor(ctx, paths, flags.json === true || flags.all === true);
       const status = await client.call("status");
       if (flags.json) {
         writeLine(ctx.stdout, JSON.stringify({ ...status, backgroundSessions: await background }));
