@@ -1,0 +1,85 @@
+// CLI and idle figures: `cpwd status` against `node -e 0`, `cpwd status --json` against `pm2 jlist`
+// with the same 3 sleeping workers, and the daemon's idle RSS against pm2's daemon, all in one run.
+import { CLI, testEnv } from "../test/helpers/daemon.js";
+import { sampleRssMiB, sleep, timeRounds, withBenchDaemon, type Figure } from "./lib.js";
+import { startPm2 } from "./pm2.js";
+
+const ROUNDS = 21;
+const WORKER_ARGV = ["sleep", "600"];
+const SETTLE_MS = 15_000;
+
+export function benchCli(): Promise<Figure[]> {
+  return withBenchDaemon({}, async (d) => {
+    const home = d.home;
+    const pm2 = startPm2();
+    try {
+      // Both daemons freshly started and given the same time to settle: V8's memory reducer gives
+      // back start-up garbage ~9 s after start (cpwd 69 → 59 MiB, pm2 57 → 53 MiB, sampled each
+      // second), so an earlier reading measures the start-up, not the idle daemon.
+      await sleep(SETTLE_MS);
+      const [cpwdIdle, pm2Idle] = await sampleRssMiB([d.pid, pm2.pid]);
+
+      const c = await d.client();
+      const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === "string"));
+      for (let i = 1; i <= 3; i++) {
+        await c.call("worker.spawn", { argv: WORKER_ARGV, name: `bench-${i}`, cwd: process.cwd(), env } as never);
+        pm2.startApp(`bench-${i}`, WORKER_ARGV);
+      }
+      for (;;) {
+        const { workers } = await c.call("worker.list");
+        if (workers.filter((w) => w.state === "running").length === 3) break;
+        await sleep(20);
+      }
+      c.close();
+
+      const cliEnv = testEnv(home, { CPWD_LOG_LEVEL: "warn" });
+      const t = timeRounds(
+        {
+          baseline: { argv: [process.execPath, "-e", "0"] },
+          status: { argv: [process.execPath, CLI, "status"], env: cliEnv },
+          statusJson: { argv: [process.execPath, CLI, "status", "--json"], env: cliEnv },
+          jlist: pm2.cmd("jlist"),
+        },
+        ROUNDS,
+      );
+      const [cpwd3, pm23] = await sampleRssMiB([d.pid, pm2.pid]);
+      const nodeE0 = { name: "node -e 0", value: t.ms.baseline!, unit: "ms" };
+      return [
+        {
+          name: "`cpwd status`",
+          value: t.ms.status!,
+          unit: "ms",
+          baseline: nodeE0,
+          ratio: t.ratio("status", "baseline"),
+          target: { of: "ratio", op: "<=", limit: 1.25, text: "≤ 1.25×" },
+          issue: true,
+          note: `3 workers, ${ROUNDS} paired rounds`,
+        },
+        {
+          name: "`cpwd status --json` vs `pm2 jlist`",
+          value: t.ms.statusJson!,
+          unit: "ms",
+          baseline: { name: `pm2 ${pm2.version} jlist`, value: t.ms.jlist!, unit: "ms" },
+          ratio: t.ratio("statusJson", "jlist"),
+          target: { of: "ratio", op: "<=", limit: 0.5, text: "≤ 0.5×" },
+          issue: true,
+          note: "same 3 sleeping workers",
+        },
+        {
+          name: "daemon RSS, idle",
+          value: cpwdIdle!,
+          unit: "MiB",
+          baseline: { name: "pm2 daemon idle", value: pm2Idle!, unit: "MiB" },
+          ratio: cpwdIdle! / pm2Idle!,
+          target: { of: "ratio", op: "<", limit: 1, text: "below pm2's idle" },
+          issue: true,
+          note: `both fresh, 0 workers, ${SETTLE_MS / 1000} s settled`,
+        },
+        { name: "`cpwd status --json`", value: t.ms.statusJson!, unit: "ms", baseline: nodeE0, ratio: t.ratio("statusJson", "baseline"), issue: false },
+        { name: "daemon RSS, 3 sleeping workers", value: cpwd3!, unit: "MiB", baseline: { name: "pm2 daemon, same 3", value: pm23!, unit: "MiB" }, ratio: cpwd3! / pm23!, issue: false },
+      ];
+    } finally {
+      pm2.kill();
+    }
+  });
+}

@@ -1,0 +1,102 @@
+// Durable events per second through the RPC path a client uses (`events.append`, one event per
+// call, acknowledged once fdatasync'd), 64 connections, against this machine's raw write+fdatasync
+// loop on the same file system; rounds interleaved. The event log alone, in-process, beside them.
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EventLog } from "../src/eventlog/append.js";
+import { SeqIndex } from "../src/eventlog/seq-index.js";
+import { median, withBenchDaemon, type Figure } from "./lib.js";
+import { drive, LineClient } from "./raw-client.js";
+
+const ROUNDS = 3;
+const RPC_MS = 3_000;
+const RAW_MS = 1_000;
+const CONNS = 64;
+const LINE = `${JSON.stringify({ v: 1, seq: 123456, ts: new Date().toISOString(), type: "ext.bench", source: "rpc", payload: { c: 12, n: 34567 } })}\n`;
+
+/** One event line written and fdatasync'd per iteration, for `ms`: the disk's durable-write rate. */
+function rawSyncLoop(file: string, ms: number): number {
+  const fd = openSync(file, "a", 0o600);
+  try {
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (t - t0 < ms) {
+      writeSync(fd, LINE);
+      fdatasyncSync(fd);
+      n++;
+      t = performance.now();
+    }
+    return n / ((t - t0) / 1000);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const appendLine = (conn: number, n: number): string =>
+  `{"jsonrpc":"2.0","id":${n},"method":"events.append","params":{"type":"ext.bench","payload":{"c":${conn},"n":${n}}}}\n`;
+
+async function lastSeq(c: LineClient): Promise<number> {
+  return (JSON.parse(await c.roundTrip(`{"jsonrpc":"2.0","id":1,"method":"status"}\n`)) as { result: { lastSeq: number } }).result.lastSeq;
+}
+
+export async function benchEvents(): Promise<Figure[]> {
+  const raw: number[] = [];
+  const one: number[] = [];
+  const sixteen: number[] = [];
+  await withBenchDaemon({}, async (d) => {
+    const rawFile = join(d.home, "raw-sync.jsonl");
+    const probe = await LineClient.connect(d.paths.socket);
+    const seq0 = await lastSeq(probe);
+    let acked = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      raw.push(rawSyncLoop(rawFile, RAW_MS));
+      for (const [inFlight, into] of [[1, one], [16, sixteen]] as const) {
+        const res = await drive(d.paths.socket, CONNS, inFlight, RPC_MS, appendLine);
+        if (res.errors > 0) throw new Error(`events.append answered ${res.errors} errors (${inFlight} in flight)`);
+        acked += res.replies;
+        into.push(res.replies / (res.elapsedMs / 1000));
+      }
+    }
+    // Every acknowledged append is in the record (a figure of acks without events means nothing).
+    const recorded = (await lastSeq(probe)) - seq0;
+    probe.close();
+    if (recorded < acked) throw new Error(`${acked} appends acknowledged but the record grew by ${recorded}`);
+  });
+
+  // The event log alone, in-process: what the RPC path costs on top of it.
+  const dir = mkdtempSync(join(tmpdir(), "cpwd-bench-log-"));
+  let inProcess = 0;
+  let perCommit = 0;
+  try {
+    const log = await EventLog.open(join(dir, "events.jsonl"), { lastSeq: 0, eventCount: 0, sizeBytes: 0, index: new SeqIndex() });
+    const end = Date.now() + 2_000;
+    const t0 = performance.now();
+    const counts = await Promise.all(
+      Array.from({ length: CONNS }, async (_, p) => {
+        let n = 0;
+        while (Date.now() < end) {
+          await log.append([{ type: "ext.bench", payload: { p, n } }]);
+          n++;
+        }
+        return n;
+      }),
+    );
+    const total = counts.reduce((a, b) => a + b, 0);
+    inProcess = total / ((performance.now() - t0) / 1000);
+    perCommit = total / log.stats().commits;
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const rawMedian = median(raw);
+  const rawBaseline = { name: "raw write+fdatasync loop", value: rawMedian, unit: "events/s" };
+  const target = { of: "value", op: ">=", limit: 100_000, text: "≥ 100,000/s" } as const;
+  return [
+    { name: "durable events/s via RPC", value: median(one), unit: "events/s", baseline: rawBaseline, ratio: median(one) / rawMedian, target, issue: true, note: `${CONNS} connections × 1 in flight; at most ${CONNS} events per commit, so at one raw fdatasync a commit the ceiling is ${Math.round(CONNS * rawMedian).toLocaleString("en-US")}/s` },
+    { name: "durable events/s via RPC", value: median(sixteen), unit: "events/s", baseline: rawBaseline, ratio: median(sixteen) / rawMedian, target, issue: true, note: `${CONNS} connections × 16 in flight` },
+    { name: "durable events/s, event log in-process", value: inProcess, unit: "events/s", baseline: rawBaseline, ratio: inProcess / rawMedian, issue: false, note: `${CONNS} producers, ${perCommit.toFixed(1)} events per fdatasync` },
+  ];
+}
