@@ -5,7 +5,7 @@ import { readPage } from "../src/eventlog/read.js";
 import type { EventLog } from "../src/eventlog/append.js";
 import type { DaemonContext } from "./context.js";
 import { EventSubscriptions } from "./event-subscriptions.js";
-import type { MethodGroup } from "./rpc-table.js";
+import type { Handler, MethodGroup } from "./rpc-table.js";
 
 export interface CoreDeps {
   ctx: DaemonContext;
@@ -24,15 +24,77 @@ export interface CoreDeps {
 /** The default byte bound of one `events.read` result (its events, as JSON). */
 export const EVENTS_READ_MAX_BYTES = 1024 * 1024;
 
-export function coreMethodGroup(deps: CoreDeps): MethodGroup<typeof coreMethods> {
-  const info = () => ({
+/** A handler of one of the core methods. */
+type CoreHandler<K extends keyof typeof coreMethods> = Handler<(typeof coreMethods)[K]>;
+
+/** Who this daemon is, for `status`. */
+function daemonInfo(deps: CoreDeps) {
+  return {
     pid: process.pid,
     version: deps.ctx.version,
     socket: deps.ctx.paths.socket,
     home: deps.ctx.paths.home,
     startedAt: new Date(deps.startedAtMs).toISOString(),
     uptimeMs: Math.max(0, deps.ctx.clock.now() - deps.startedAtMs),
-  });
+  };
+}
+
+function statusHandler(deps: CoreDeps): CoreHandler<"status"> {
+  return () => {
+    const s = deps.log.stats();
+    return { ...deps.statusExtras(), daemon: daemonInfo(deps), lastSeq: s.lastSeq, eventCount: s.eventCount, workers: deps.workers() };
+  };
+}
+
+function shutdownHandler(deps: CoreDeps): CoreHandler<"daemon.shutdown"> {
+  return (params) => {
+    deps.requestShutdown(params?.reason ?? "requested over rpc");
+    return { ok: true as const, pid: process.pid };
+  };
+}
+
+/** `events.append`: an event from a client, recorded as the CLI's. */
+function appendHandler(deps: CoreDeps): CoreHandler<"events.append"> {
+  return async (params) => {
+    const [rec] = await deps.log.append([
+      {
+        type: params.type,
+        source: "cli",
+        payload: params.payload,
+        ...(params.worker !== undefined ? { worker: params.worker } : {}),
+        ...(params.session !== undefined ? { session: params.session } : {}),
+      },
+    ]);
+    return { seq: rec!.seq };
+  };
+}
+
+/** `events.read`: one page of the log from `fromSeq`, bounded in count and bytes. */
+function readHandler(deps: CoreDeps): CoreHandler<"events.read"> {
+  return (params, call) => {
+    const read = async () => {
+      // Only what was durable when the read began: a line being written now may be half there.
+      const lastSeq = deps.log.lastSeq;
+      const { events, more } = await readPage(deps.ctx.paths.events, {
+        fromSeq: params.fromSeq,
+        limit: params.limit,
+        type: params.type,
+        startOffset: deps.log.index.offsetFor(params.fromSeq),
+        upToSeq: lastSeq,
+        // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small.
+        maxBytes: deps.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
+      });
+      const nextSeq = more ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
+      return { events, nextSeq, lastSeq };
+    };
+    // A page is up to 1 MiB: reads take turns at the server's gate, so a client pipelining
+    // hundreds of them (and not reading the answers) never has them all in memory at once.
+    return call.runHeavy ? call.runHeavy(read) : read();
+  };
+}
+
+/** The core methods' specs and handlers, bound to this daemon. */
+export function coreMethodGroup(deps: CoreDeps): MethodGroup<typeof coreMethods> {
   const subscriptions = new EventSubscriptions({
     log: deps.log,
     file: deps.ctx.paths.events,
@@ -43,46 +105,10 @@ export function coreMethodGroup(deps: CoreDeps): MethodGroup<typeof coreMethods>
     specs: coreMethods,
     handlers: {
       ping: () => ({ pong: true as const, pid: process.pid, version: deps.ctx.version }),
-      status: () => {
-        const s = deps.log.stats();
-        return { ...deps.statusExtras(), daemon: info(), lastSeq: s.lastSeq, eventCount: s.eventCount, workers: deps.workers() };
-      },
-      "daemon.shutdown": (params) => {
-        deps.requestShutdown(params?.reason ?? "requested over rpc");
-        return { ok: true as const, pid: process.pid };
-      },
-      "events.append": async (params) => {
-        const [rec] = await deps.log.append([
-          {
-            type: params.type,
-            source: "cli",
-            payload: params.payload,
-            ...(params.worker !== undefined ? { worker: params.worker } : {}),
-            ...(params.session !== undefined ? { session: params.session } : {}),
-          },
-        ]);
-        return { seq: rec!.seq };
-      },
-      "events.read": (params, call) => {
-        const read = async () => {
-          // Only what was durable when the read began: a line being written now may be half there.
-          const lastSeq = deps.log.lastSeq;
-          const { events, more } = await readPage(deps.ctx.paths.events, {
-            fromSeq: params.fromSeq,
-            limit: params.limit,
-            type: params.type,
-            startOffset: deps.log.index.offsetFor(params.fromSeq),
-            upToSeq: lastSeq,
-            // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small.
-            maxBytes: deps.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
-          });
-          const nextSeq = more ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
-          return { events, nextSeq, lastSeq };
-        };
-        // A page is up to 1 MiB: reads take turns at the server's gate, so a client pipelining
-        // hundreds of them (and not reading the answers) never has them all in memory at once.
-        return call.runHeavy ? call.runHeavy(read) : read();
-      },
+      status: statusHandler(deps),
+      "daemon.shutdown": shutdownHandler(deps),
+      "events.append": appendHandler(deps),
+      "events.read": readHandler(deps),
       "events.subscribe": (params, call) => subscriptions.subscribe(params, call),
       "events.unsubscribe": (params, call) => {
         subscriptions.unsubscribe(params.subscription, call);

@@ -86,7 +86,20 @@ async function daemonUp(ctx: CliContext, socket: string, home: string): Promise<
   }
 }
 
-export const run: Command = async (argv, ctx) => {
+/** What the command line asked for, checked. */
+interface EventsOptions {
+  from: number | undefined;
+  lines: number | undefined;
+  follow: boolean;
+  json: boolean;
+  /** The raw `--type`, echoed back in the "more may follow" hint. */
+  typeArg: string | undefined;
+  type: TypePattern;
+  worker: WorkerMatch | null;
+  session: string | undefined;
+}
+
+function parseEventsArgs(argv: string[]): EventsOptions {
   const { flags, positionals } = parseArgs(argv, {
     from: { kind: "string" },
     lines: { kind: "string", short: "n" },
@@ -98,53 +111,73 @@ export const run: Command = async (argv, ctx) => {
     json: { kind: "bool" },
   });
   if (positionals.length > 0) throw usageError(`unexpected argument ${positionals[0]}`);
-  const from = toInt("from", flags.from);
-  const lines = toInt("lines", flags.lines) ?? toInt("limit", flags.limit);
-  const follow = flags.follow === true;
-  const json = flags.json === true;
-  const type = typePattern(flags.type as string | undefined);
-  const worker = typeof flags.worker === "string" ? new WorkerMatch(flags.worker) : null;
-  const session = typeof flags.session === "string" ? flags.session : undefined;
-  const wanted = (e: EventRecord): boolean => type.test(e.type) && (worker === null || worker.matches(e)) && (session === undefined || e.session === session);
+  return {
+    from: toInt("from", flags.from),
+    lines: toInt("lines", flags.lines) ?? toInt("limit", flags.limit),
+    follow: flags.follow === true,
+    json: flags.json === true,
+    typeArg: flags.type === undefined ? undefined : String(flags.type),
+    type: typePattern(flags.type as string | undefined),
+    worker: typeof flags.worker === "string" ? new WorkerMatch(flags.worker) : null,
+    session: typeof flags.session === "string" ? flags.session : undefined,
+  };
+}
+
+/** Does an event pass every filter? (A worker name's ids must have been learned first.) */
+function wantedBy(o: EventsOptions): (e: EventRecord) => boolean {
+  return (e) => o.type.test(e.type) && (o.worker === null || o.worker.matches(e)) && (o.session === undefined || e.session === o.session);
+}
+
+/**
+ * Prints one page from `--from` (without --follow). When the log holds more than a page, says how
+ * to go on — on stderr, so --json stays clean.
+ */
+async function printPage(ctx: CliContext, eventsPath: string, o: EventsOptions & { from: number }, print: (e: EventRecord) => void): Promise<void> {
+  const wanted = wantedBy(o);
+  const limit = o.lines ?? DEFAULT_PAGE;
+  let shown = 0;
+  let stoppedAt: number | null = null;
+  for await (const e of readEventLines(eventsPath)) {
+    if (e.seq < o.from || !wanted(e)) continue;
+    if (shown === limit) {
+      stoppedAt = e.seq;
+      break;
+    }
+    print(e);
+    shown++;
+  }
+  if (stoppedAt === null) return;
+  const same = [o.typeArg !== undefined ? ` --type ${o.typeArg}` : "", o.worker ? ` --worker ${o.worker.arg}` : "", o.session ? ` --session ${o.session}` : "", o.lines !== undefined ? ` --limit ${limit}` : "", o.json ? " --json" : ""].join("");
+  writeLine(ctx.stderr, `… more may follow: cpwd events --from ${stoppedAt}${same} (last seq ${readTail(eventsPath, 0).lastSeq})`);
+}
+
+export const run: Command = async (argv, ctx) => {
+  const o = parseEventsArgs(argv);
+  const { worker, session } = o;
+  const wanted = wantedBy(o);
 
   const paths = cliPaths(ctx);
   const up = await daemonUp(ctx, paths.socket, paths.home);
   if (worker?.isName) {
     for await (const e of readEventLines(paths.events)) worker.learn(e);
-    if (worker.ids.size === 0 && !follow) {
+    if (worker.ids.size === 0 && !o.follow) {
       writeLine(ctx.stderr, `cpwd events: no worker named ${worker.arg} in the record`);
       return 1;
     }
   }
-  const print = (e: EventRecord): boolean => ctx.stdout.write(`${formatEvent(e, json)}\n`);
+  const print = (e: EventRecord): boolean => ctx.stdout.write(`${formatEvent(e, o.json)}\n`);
 
   // The first seq --follow streams from: everything after what was printed.
   let followFrom: number;
-  if (from !== undefined && follow) {
-    followFrom = from; // the subscription itself sends the record from there on
-  } else if (from !== undefined) {
-    const limit = lines ?? DEFAULT_PAGE;
-    let shown = 0;
-    let stoppedAt: number | null = null;
-    for await (const e of readEventLines(paths.events)) {
-      if (e.seq < from || !wanted(e)) continue;
-      if (shown === limit) {
-        stoppedAt = e.seq;
-        break;
-      }
-      print(e);
-      shown++;
-    }
-    // More in the log than one page: say how to go on (on stderr, so --json stays clean).
-    if (stoppedAt !== null) {
-      const same = [flags.type !== undefined ? ` --type ${String(flags.type)}` : "", worker ? ` --worker ${worker.arg}` : "", session ? ` --session ${session}` : "", lines !== undefined ? ` --limit ${limit}` : "", json ? " --json" : ""].join("");
-      writeLine(ctx.stderr, `… more may follow: cpwd events --from ${stoppedAt}${same} (last seq ${readTail(paths.events, 0).lastSeq})`);
-    }
+  if (o.from !== undefined && o.follow) {
+    followFrom = o.from; // the subscription itself sends the record from there on
+  } else if (o.from !== undefined) {
+    await printPage(ctx, paths.events, { ...o, from: o.from }, print);
     return 0;
   } else {
-    const tail = readTail(paths.events, lines ?? DEFAULT_TAIL, wanted);
+    const tail = readTail(paths.events, o.lines ?? DEFAULT_TAIL, wanted);
     for (const e of tail.events) print(e);
-    if (!follow) return 0;
+    if (!o.follow) return 0;
     followFrom = tail.lastSeq + 1;
   }
 
@@ -152,7 +185,7 @@ export const run: Command = async (argv, ctx) => {
     writeLine(ctx.stderr, "cpwd events: --follow needs the daemon; start it with `cpwd start`");
     return EXIT_NOT_RUNNING;
   }
-  return followEvents(ctx, paths.socket, followFrom, { type: type.server, worker: worker?.isName ? undefined : worker?.arg, session }, (e) => {
+  return followEvents(ctx, paths.socket, followFrom, { type: o.type.server, worker: worker?.isName ? undefined : worker?.arg, session }, (e) => {
     worker?.learn(e);
     return wanted(e) ? print(e) : true;
   });

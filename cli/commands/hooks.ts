@@ -1,38 +1,24 @@
 // `cpwd hooks install|uninstall|status`: registers the hook shim in a Claude Code settings file,
 // merged with what is there, writes the cpwd skill beside it, and registers `cpwd mcp` as an MCP
 // server (hooks-install/mcp-register.ts). The merge rules live in hooks-install/install.ts and
-// mcp-config.ts; this file finds the files, reads them, and writes them atomically.
+// mcp-config.ts; this file finds the files, reads them, and writes them atomically; `status` is
+// hooks-status.ts.
 import { existsSync } from "node:fs";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { readIfExists, writeAtomically } from "../../src/platform/atomic-file.js";
 import { writeGuarded } from "../hooks-install/guarded-write.js";
-import { mcpEntry, type McpPresence } from "../hooks-install/mcp-config.js";
-import { applyMcpEdit, editMcp, mcpReport, mcpStatus, mcpTarget, type McpTarget } from "../hooks-install/mcp-register.js";
+import { mcpEntry } from "../hooks-install/mcp-config.js";
+import { applyMcpEdit, editMcp, mcpReport, mcpTarget } from "../hooks-install/mcp-register.js";
 import { currentPathEnv, resolvePaths } from "../../src/platform/paths.js";
 import { isCpwdError } from "../../src/protocol/errors.js";
 import { userHomeOf } from "../service/spec.js";
-import {
-  CPWD_COMMAND_MARK,
-  CPWD_HOOK_EVENTS,
-  formatSettings,
-  type CpwdHookEvent,
-  hookTimeoutSec,
-  inspectHooks,
-  installHooks,
-  parseSettings,
-  shimCommand,
-  uninstallHooks,
-  type Settings,
-  type ShimHook,
-} from "../hooks-install/install.js";
+import { CPWD_COMMAND_MARK, CPWD_HOOK_EVENTS, formatSettings, hookTimeoutSec, installHooks, shimCommand, uninstallHooks, type Settings } from "../hooks-install/install.js";
 import { readShimSettings } from "../../hooks/shim-settings.js";
 import { SKILL_MARK, SKILL_TEXT } from "../hooks-install/skill.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
-
-/** Exit code of `status` when cpwd's hooks are missing or not current (as `cpwd service status`). */
-export const EXIT_NOT_INSTALLED = 3;
+import { EXIT_NOT_INSTALLED, hasCpwdHooks, readSettings, status, type ScopeTargets } from "./hooks-status.js";
 
 const HELP = `usage: cpwd hooks install|uninstall|status [--scope project|local|user] [--dir DIR] [--dry-run]
 
@@ -94,14 +80,10 @@ export function scopeTargets(ctx: CliContext, scope: Scope, projectDir: string, 
   };
 }
 
-interface Plan {
+interface Plan extends ScopeTargets {
   action: Action;
-  files: { settings: string; skill: string };
   /** The other scope's settings file that shares this skill (project ↔ local), if any. */
   sharedWith?: string;
-  hook: ShimHook;
-  /** Where `cpwd mcp` is registered. */
-  mcp: McpTarget;
   dryRun: boolean;
 }
 
@@ -113,11 +95,6 @@ interface SettingsEdit {
   /** The text to write. */
   next: string;
   changed: boolean;
-}
-
-async function readSettings(file: string): Promise<{ text: string | undefined; settings: Settings }> {
-  const text = (await readIfExists(file))?.toString("utf8");
-  return { text, settings: parseSettings(text, file) };
 }
 
 async function editSettings(file: string, change: (s: Settings) => Settings): Promise<SettingsEdit> {
@@ -200,57 +177,6 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   const mcpLine = mcpReport(mcp, "uninstall", false);
   if (mcpLine) writeLine(ctx.stdout, mcpLine);
   return 0;
-}
-
-/** What one scope holds of cpwd's, against what `install` would write: `status` and `cpwd doctor` read it. */
-export interface ScopeState {
-  /** Events without a cpwd entry, and events whose entry has another command or timeout. */
-  missing: CpwdHookEvent[];
-  outdated: CpwdHookEvent[];
-  skill: "absent" | "current" | "outdated" | "not cpwd's";
-  mcp: { line: string; ok: boolean; presence: McpPresence };
-  /** Hooks, skill and MCP entry all as `install` would leave them (someone else's skill or server counts). */
-  ok: boolean;
-}
-
-/** Reads a scope's settings, skill and MCP entry; throws, as `status` does, on a file it cannot parse. */
-export async function readScopeState(plan: Pick<Plan, "files" | "hook" | "mcp">): Promise<ScopeState> {
-  const { settings: current } = await readSettings(plan.files.settings);
-  const presence = inspectHooks(current, plan.hook);
-  const missing = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "missing");
-  const outdated = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "outdated");
-  const text = (await readIfExists(plan.files.skill))?.toString("utf8");
-  // A skill of the user's own under that name is theirs to keep: not counted against the install.
-  const skill = text === undefined ? "absent" : text === SKILL_TEXT ? "current" : text.includes(SKILL_MARK) ? "outdated" : "not cpwd's";
-  const edit = await editMcp(plan.mcp, "status");
-  const mcp = { ...mcpStatus(edit), presence: edit.presence };
-  const ok = missing.length === 0 && outdated.length === 0 && (skill === "current" || skill === "not cpwd's") && mcp.ok;
-  return { missing, outdated, skill, mcp, ok };
-}
-
-async function status(plan: Plan, ctx: CliContext): Promise<number> {
-  const { files, hook } = plan;
-  const { missing, outdated, skill, mcp, ok } = await readScopeState(plan);
-  if (missing.length === CPWD_HOOK_EVENTS.length) writeLine(ctx.stdout, `not installed in ${files.settings}`);
-  else if (missing.length === 0 && outdated.length === 0) writeLine(ctx.stdout, `installed in ${files.settings}: ${hook.command} (timeout ${hook.timeoutSec} s)`);
-  else {
-    writeLine(ctx.stdout, `installed in ${files.settings}, not current; run \`cpwd hooks install\``);
-    if (outdated.length > 0) writeLine(ctx.stdout, `  different command or timeout: ${outdated.join(", ")}`);
-    if (missing.length > 0) writeLine(ctx.stdout, `  missing: ${missing.join(", ")}`);
-  }
-  writeLine(ctx.stdout, `skill ${files.skill}: ${skill}${skill === "absent" || skill === "outdated" ? "; run `cpwd hooks install`" : ""}`);
-  writeLine(ctx.stdout, mcp.line);
-  return ok ? 0 : EXIT_NOT_INSTALLED;
-}
-
-/** Whether a settings file holds any cpwd hook; an absent or unreadable file holds none. */
-async function hasCpwdHooks(file: string): Promise<boolean> {
-  try {
-    const { settings } = await readSettings(file);
-    return Object.values(inspectHooks(settings, { command: "", timeoutSec: 0 })).some((p) => p !== "missing");
-  } catch {
-    return false;
-  }
 }
 
 export const run: Command = async (argv, ctx) => {

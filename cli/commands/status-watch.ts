@@ -86,74 +86,116 @@ function onDaemonChange(socketPath: string, onChange: () => void, retryMs: numbe
   };
 }
 
+/** Where and how frames are shown. */
+interface Screen {
+  stdout: CliContext["stdout"] & { isTTY?: boolean; rows?: number };
+  json: boolean;
+  /** Redrawn in place (a terminal), else appended. */
+  inPlace: boolean;
+  refreshMs: number;
+}
+
+/** Renders one frame (`cpwd status` into a buffer); a failure becomes the frame's text. */
+async function renderFrame(ctx: CliContext, opts: WatchOptions, screen: Screen, colour: boolean): Promise<string> {
+  const out = frameStream(screen.stdout, colour);
+  await opts.render({ ...ctx, stdout: out, stderr: out }).catch((err: unknown) => writeLine(out, `cpwd status: ${(err as Error).message}`));
+  return out.text.replace(/\n$/, "");
+}
+
+/** Writes a frame: a JSON line, a titled block after the last, or in place of the last. */
+function showFrame(screen: Screen, frame: string, atMs: number): void {
+  const { stdout } = screen;
+  if (screen.json) {
+    stdout.write(`${frame}\n`);
+    return;
+  }
+  const title = `cpwd status --watch · ${clock(atMs)} · on each event and every ${screen.refreshMs / 1000}s · Ctrl-C quits`;
+  let lines = [title, "", ...frame.split("\n")];
+  if (!screen.inPlace) {
+    stdout.write(`${lines.join("\n")}\n\n`);
+    return;
+  }
+  // Taller than the screen: cut, or the terminal scrolls and the next frame lands lower.
+  const rows = stdout.rows ?? 0;
+  if (rows > 2 && lines.length > rows - 1) lines = [...lines.slice(0, rows - 2), `… ${lines.length - rows + 2} more lines (a taller window shows them)`];
+  stdout.write(`${CSI}H${lines.map((l) => `${l}${CSI}K`).join("\n")}\n${CSI}J`);
+}
+
+/**
+ * Draws on request, at most once every `minGapMs`: requests while one waits are that one, and
+ * requests during a draw make one more after it (the state may have changed while rendering).
+ */
+class Redrawer {
+  private drawing = false;
+  private again = false;
+  private lastDrawMs = 0;
+  private pending: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly render: () => Promise<string>,
+    private readonly show: (frame: string, atMs: number) => void,
+    private readonly minGapMs: number,
+  ) {}
+
+  /** A redraw now, or as soon as the last one is minGapMs old. */
+  readonly request = (): void => {
+    if (this.stopped || this.pending) return;
+    if (this.drawing) {
+      this.again = true;
+      return;
+    }
+    const waitMs = this.lastDrawMs + this.minGapMs - Date.now();
+    if (waitMs <= 0) void this.draw();
+    else this.pending = setTimeout(() => ((this.pending = null), this.request()), waitMs);
+  };
+
+  /** No more frames, not even one being rendered now. */
+  stop(): void {
+    this.stopped = true;
+    if (this.pending) clearTimeout(this.pending);
+  }
+
+  private async draw(): Promise<void> {
+    this.drawing = true;
+    this.lastDrawMs = Date.now();
+    const frame = await this.render();
+    this.drawing = false;
+    if (this.stopped) return;
+    this.show(frame, this.lastDrawMs);
+    if (this.again) {
+      this.again = false;
+      this.request();
+    }
+  }
+}
+
 /** Runs until SIGINT/SIGTERM; 0. */
 export function watchStatus(ctx: CliContext, opts: WatchOptions): Promise<number> {
   const refreshMs = opts.refreshMs ?? 1_000;
-  const minGapMs = opts.minGapMs ?? 250;
-  const stdout = ctx.stdout as CliContext["stdout"] & { isTTY?: boolean; rows?: number };
+  const stdout = ctx.stdout as Screen["stdout"];
   // In place only on a terminal; colour only where `cpwd status` itself would use it.
   const inPlace = stdout.isTTY === true && !opts.json;
   const colour = inPlace && wantsColour(stdout, ctx.env);
+  const screen: Screen = { stdout, json: opts.json, inPlace, refreshMs };
+  const redrawer = new Redrawer(
+    () => renderFrame(ctx, opts, screen, colour),
+    (frame, atMs) => showFrame(screen, frame, atMs),
+    opts.minGapMs ?? 250,
+  );
+  const request = redrawer.request;
 
   return new Promise<number>((resolve) => {
     let finished = false;
-    let drawing = false;
-    let again = false;
-    let lastDrawMs = 0;
-    let pending: NodeJS.Timeout | null = null;
-
-    const draw = async () => {
-      drawing = true;
-      lastDrawMs = Date.now();
-      const out = frameStream(stdout, colour);
-      await opts.render({ ...ctx, stdout: out, stderr: out }).catch((err: unknown) => writeLine(out, `cpwd status: ${(err as Error).message}`));
-      drawing = false;
-      if (finished) return;
-      show(out.text.replace(/\n$/, ""), lastDrawMs);
-      if (again) {
-        again = false;
-        request();
-      }
-    };
-
-    const show = (frame: string, atMs: number) => {
-      if (opts.json) {
-        stdout.write(`${frame}\n`);
-        return;
-      }
-      const title = `cpwd status --watch · ${clock(atMs)} · on each event and every ${refreshMs / 1000}s · Ctrl-C quits`;
-      let lines = [title, "", ...frame.split("\n")];
-      if (!inPlace) {
-        stdout.write(`${lines.join("\n")}\n\n`);
-        return;
-      }
-      // Taller than the screen: cut, or the terminal scrolls and the next frame lands lower.
-      const rows = stdout.rows ?? 0;
-      if (rows > 2 && lines.length > rows - 1) lines = [...lines.slice(0, rows - 2), `… ${lines.length - rows + 2} more lines (a taller window shows them)`];
-      stdout.write(`${CSI}H${lines.map((l) => `${l}${CSI}K`).join("\n")}\n${CSI}J`);
-    };
-
-    /** A redraw now, or as soon as the last one is minGapMs old; requests meanwhile are one. */
-    const request = () => {
-      if (finished || pending) return;
-      if (drawing) {
-        again = true;
-        return;
-      }
-      const waitMs = lastDrawMs + minGapMs - Date.now();
-      if (waitMs <= 0) void draw();
-      else pending = setTimeout(() => ((pending = null), request()), waitMs);
-    };
-
     const interval = setInterval(request, refreshMs);
     const stopFollowing = onDaemonChange(cliPaths(ctx).socket, request, refreshMs);
     const onResize = () => request();
     const finish = () => {
       if (finished) return;
       finished = true;
+      redrawer.stop();
       clearInterval(interval);
       stopFollowing();
-      if (pending) clearTimeout(pending);
       process.off("SIGINT", finish);
       process.off("SIGTERM", finish);
       stdout.off("resize", onResize);

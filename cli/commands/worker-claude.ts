@@ -16,6 +16,9 @@ import { cliPaths, withDaemon } from "../daemon-client.js";
 import { CLAUDE_USAGE as USAGE } from "../usage.js";
 import { SPAWN_FLAGS, spawnParams } from "./worker-spawn.js";
 
+/** What `worker.spawn` takes. */
+type SpawnParams = ReturnType<typeof spawnParams>;
+
 /** The claude binary: CPWD_CLAUDE_BIN, else config.json's claudeBin (whose default is `claude`, on PATH). */
 function claudeBin(ctx: CliContext, config: Config): string {
   return ctx.env.CPWD_CLAUDE_BIN || config.claudeBin;
@@ -109,55 +112,60 @@ async function runFollowUp(client: RpcClient, req: FollowUpRequest, ctx: CliCont
   }
 }
 
-export const run: Command = async (argv, ctx) => {
-  let params;
-  let followUp: FollowUpRequest | undefined;
-  try {
-    const { flags, positionals, rest } = parseArgs(argv, {
-      ...SPAWN_FLAGS,
-      worktree: { kind: "bool" },
-      model: { kind: "string" },
-      "max-turns": { kind: "string" },
-      "permission-mode": { kind: "string" },
-      resume: { kind: "string" },
-      fork: { kind: "string" },
-      "max-cost": { kind: "string" },
-    });
-    // Everything after `--` is Claude Code's (claudePassThrough); the prompt comes before it.
-    if (positionals.length !== 1 || positionals[0]!.trim() === "") throw usageError('give exactly one PROMPT, quoted, before any -- (cpwd claude [options] "PROMPT" -- [claude options])');
-    const prompt = positionals[0]!;
-    const extra = modelOptions(flags);
-    const maxCostUsd = parseMaxCost(flags["max-cost"]);
-    const follow = followUpOf(flags);
-    // The config is read as the daemon reads it: an invalid one throws INVALID_CONFIG.
-    const config = loadConfig(cliPaths(ctx).config);
-    if (follow) followUp = { follow, flags, prompt, passThrough: claudePassThrough(rest), maxCostUsd, config };
-    const parent = ctx.env.CLAUDE_CODE_SESSION_ID;
-    const meta: Record<string, unknown> = {
-      kind: "claude",
-      prompt: promptMeta(prompt),
-      ...(parent ? { parentSession: parent } : {}),
-      ...(flags.worktree ? { worktreeFrom: true } : {}),
-    };
-    params = spawnParams(flags, [claudeBin(ctx, config), "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
-    // Always explicit, and recorded: the mode decides whether the worker can do what it is asked.
-    const mode = permissionModeFor(flags["permission-mode"], config.claudePermissionMode, params.env, process.getuid?.());
-    params.argv.push("--permission-mode", mode, ...budgetOptions(maxCostUsd), ...claudePassThrough(rest));
-    params.meta = { ...params.meta, permissionMode: mode, ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
-    if (followUp && flags["permission-mode"] !== undefined) followUp.mode = mode;
-  } catch (err) {
-    // A bad config.json is not a usage error: name the file and field, without the usage text.
-    if (err instanceof CpwdError && err.code === ErrorCode.InvalidConfig) {
-      writeLine(ctx.stderr, `cpwd claude: ${err.message}`);
-      return 1;
-    }
-    writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}\n${USAGE}`);
-    return 2;
+/** What the command line asks for: a new worker's spawn params, or a follow-up of an earlier one. */
+type ClaudePlan = { kind: "spawn"; params: SpawnParams } | { kind: "followUp"; req: FollowUpRequest };
+
+/** Reads the options and config.json into a plan; throws on a usage error or an invalid config. */
+function planClaude(argv: string[], ctx: CliContext): ClaudePlan {
+  const { flags, positionals, rest } = parseArgs(argv, {
+    ...SPAWN_FLAGS,
+    worktree: { kind: "bool" },
+    model: { kind: "string" },
+    "max-turns": { kind: "string" },
+    "permission-mode": { kind: "string" },
+    resume: { kind: "string" },
+    fork: { kind: "string" },
+    "max-cost": { kind: "string" },
+  });
+  // Everything after `--` is Claude Code's (claudePassThrough); the prompt comes before it.
+  if (positionals.length !== 1 || positionals[0]!.trim() === "") throw usageError('give exactly one PROMPT, quoted, before any -- (cpwd claude [options] "PROMPT" -- [claude options])');
+  const prompt = positionals[0]!;
+  const extra = modelOptions(flags);
+  const maxCostUsd = parseMaxCost(flags["max-cost"]);
+  const follow = followUpOf(flags);
+  // The config is read as the daemon reads it: an invalid one throws INVALID_CONFIG.
+  const config = loadConfig(cliPaths(ctx).config);
+  const followUp: FollowUpRequest | undefined = follow ? { follow, flags, prompt, passThrough: claudePassThrough(rest), maxCostUsd, config } : undefined;
+  const parent = ctx.env.CLAUDE_CODE_SESSION_ID;
+  const meta: Record<string, unknown> = {
+    kind: "claude",
+    prompt: promptMeta(prompt),
+    ...(parent ? { parentSession: parent } : {}),
+    ...(flags.worktree ? { worktreeFrom: true } : {}),
+  };
+  // Built for a follow-up too: its checks (and the permission mode's) apply to both.
+  const params = spawnParams(flags, [claudeBin(ctx, config), "-p", prompt, "--output-format", "stream-json", "--verbose", ...extra], ctx, meta);
+  // Always explicit, and recorded: the mode decides whether the worker can do what it is asked.
+  const mode = permissionModeFor(flags["permission-mode"], config.claudePermissionMode, params.env, process.getuid?.());
+  params.argv.push("--permission-mode", mode, ...budgetOptions(maxCostUsd), ...claudePassThrough(rest));
+  params.meta = { ...params.meta, permissionMode: mode, ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
+  if (followUp && flags["permission-mode"] !== undefined) followUp.mode = mode;
+  return followUp ? { kind: "followUp", req: followUp } : { kind: "spawn", params };
+}
+
+/** Says why the command line could not be planned; returns the exit code. */
+function reportPlanError(err: unknown, ctx: CliContext): number {
+  // A bad config.json is not a usage error: name the file and field, without the usage text.
+  if (err instanceof CpwdError && err.code === ErrorCode.InvalidConfig) {
+    writeLine(ctx.stderr, `cpwd claude: ${err.message}`);
+    return 1;
   }
-  if (followUp) {
-    const req = followUp;
-    return withDaemon(ctx, (client) => runFollowUp(client, req, ctx));
-  }
+  writeLine(ctx.stderr, `cpwd claude: ${(err as Error).message}\n${USAGE}`);
+  return 2;
+}
+
+/** A new worker: the binary is found first (see locateExecutable), then the daemon spawns it. */
+async function spawnClaude(params: SpawnParams, ctx: CliContext): Promise<number> {
   const bin = params.argv[0]!;
   const found = locateExecutable(bin, params.env.PATH, ctx);
   if (found === null) {
@@ -175,4 +183,18 @@ export const run: Command = async (argv, ctx) => {
       return 1;
     }
   });
+}
+
+export const run: Command = async (argv, ctx) => {
+  let plan: ClaudePlan;
+  try {
+    plan = planClaude(argv, ctx);
+  } catch (err) {
+    return reportPlanError(err, ctx);
+  }
+  if (plan.kind === "followUp") {
+    const req = plan.req;
+    return withDaemon(ctx, (client) => runFollowUp(client, req, ctx));
+  }
+  return spawnClaude(plan.params, ctx);
 };

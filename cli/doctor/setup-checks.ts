@@ -3,7 +3,8 @@
 // (judged as `cpwd service status` judges it).
 import { execFile } from "node:child_process";
 import { readIfExists } from "../../src/platform/atomic-file.js";
-import { readScopeState, scopeTargets, SCOPES, type Scope, type ScopeState } from "../commands/hooks.js";
+import { scopeTargets, SCOPES, type Scope } from "../commands/hooks.js";
+import { readScopeState, type ScopeState } from "../commands/hooks-status.js";
 import { servicePlatform, serviceTargetFor } from "../commands/service.js";
 import { CPWD_COMMAND_MARK, CPWD_HOOK_EVENTS } from "../hooks-install/install.js";
 import { spawnCommand } from "../service/manager.js";

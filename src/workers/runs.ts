@@ -73,113 +73,147 @@ function formatDelay(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${Math.round(ms / 100) / 10}s`;
 }
 
+/** The fold's state while it reads a worker's events: the history so far and what is open. */
+interface Fold {
+  h: WorkerHistory;
+  /** What launches the next run. */
+  cause: string;
+  /** The run launched and not yet ended. */
+  open: WorkerRun | null;
+  /** Claude facts recorded before the launch they belong to. */
+  pendingClaude: RunClaude | null;
+  /** Runs by the Claude run number their `worker.claude` events carry. */
+  byClaudeRun: Map<number, WorkerRun>;
+}
+
+/** One event's effect on the fold (it updates the fold in place: the fold is this module's own). */
+type FoldStep = (f: Fold, e: EventRecord, p: Record<string, unknown>) => void;
+
+const lastRun = (f: Fold): WorkerRun | undefined => f.h.runs[f.h.runs.length - 1];
+
+function newRun(f: Fold, launchedAt: string): WorkerRun {
+  return {
+    number: f.h.runs.length + 1,
+    cause: f.cause,
+    launchedAt,
+    startedAt: null,
+    pid: null,
+    endedAt: null,
+    state: null,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    runMs: null,
+    reason: null,
+    then: null,
+    claude: f.pendingClaude,
+  };
+}
+
+const onQueued: FoldStep = (f, e, p) => {
+  const { h } = f;
+  if (p.spec && typeof p.spec === "object") h.spec = { ...(h.spec ?? {}), ...(p.spec as Record<string, unknown>) };
+  h.envCount = num(p.envKeys) ?? h.envCount;
+  h.queuedAt ??= e.ts;
+  const by = str(p.by);
+  if (f.open) {
+    // Queued again while starting: the daemon restarted mid-launch and launches it again.
+    f.open.then = "relaunched";
+    f.open = null;
+    f.cause = "relaunch";
+  } else if (h.runs.length > 0) {
+    f.cause = by === "rerun" ? "rerun" : "user restart";
+    const prev = lastRun(f)!;
+    if (prev.then === null) prev.then = by === "rerun" ? "rerun" : "restarted by user";
+  }
+};
+
+const onStarting: FoldStep = (f, e) => {
+  const run = newRun(f, e.ts);
+  if (f.pendingClaude) f.byClaudeRun.set(f.pendingClaude.run, run);
+  f.pendingClaude = null;
+  f.open = run;
+  f.h.runs.push(run);
+};
+
+const onStarted: FoldStep = (f, e, p) => {
+  if (!f.open) return;
+  f.open.startedAt = iso(num(p.startedAtMs), e.ts);
+  f.open.pid = num(p.pid);
+};
+
+const onExited: FoldStep = (f, e, p) => {
+  const run = f.open;
+  if (!run) return;
+  run.endedAt = iso(num(p.endedAtMs), e.ts);
+  run.state = str(p.state);
+  run.exitCode = num(p.code);
+  run.signal = str(p.signal);
+  run.timedOut = p.timedOut === true || run.timedOut;
+  run.runMs = run.startedAt === null ? null : num(p.runMs);
+  run.reason = str(p.reason) ?? run.reason;
+  f.open = null;
+};
+
+const onBackoff: FoldStep = (f, _e, p) => {
+  f.h.restarts++;
+  f.cause = "restart policy";
+  const r = lastRun(f);
+  if (r) r.then = `backoff ${formatDelay(num(p.delayMs) ?? 0)}`;
+};
+
+/** A `worker.claude` goes to the run it names, else the open run, else waits for the next launch. */
+const onClaude: FoldStep = (f, _e, p) => {
+  const run = num(p.run) ?? 1;
+  const known = f.byClaudeRun.get(run);
+  if (known) known.claude = claudeOf(p, known.claude);
+  else if (f.open && f.open.claude === null) {
+    f.open.claude = claudeOf(p, null);
+    f.byClaudeRun.set(run, f.open);
+  } else f.pendingClaude = claudeOf(p, f.pendingClaude?.run === run ? f.pendingClaude : null);
+};
+
+/** One step per event type; other types leave the history as it is. */
+const STEPS: Record<string, FoldStep> = {
+  "worker.queued": onQueued,
+  "worker.starting": onStarting,
+  "worker.started": onStarted,
+  "worker.stopping": (f, _e, p) => {
+    if (f.open && str(p.reason)) f.open.reason = str(p.reason);
+  },
+  "worker.timeout": (f) => {
+    if (f.open) f.open.timedOut = true;
+  },
+  "worker.exited": onExited,
+  "worker.backoff": onBackoff,
+  "worker.fatal": (f, _e, p) => {
+    const r = lastRun(f);
+    if (r) r.then = `fatal: ${str(p.reason) ?? "too many restarts"}`;
+  },
+  "worker.cancelled": (f, _e, p) => {
+    const r = lastRun(f);
+    if (r) r.then = `${r.then ? `${r.then}, then ` : ""}cancelled: ${str(p.reason) ?? "stopped"}`;
+  },
+  "worker.removed": (f) => {
+    f.h.removed = true;
+  },
+  "worker.claude": onClaude,
+};
+
 /** Folds the events of one worker (in seq order; others are ignored) into its history. */
 export function workerHistory(events: Iterable<EventRecord>, workerId: string): WorkerHistory {
-  const h: WorkerHistory = { spec: null, envCount: null, queuedAt: null, runs: [], restarts: 0, removed: false };
-  let cause = "spawn";
-  let open: WorkerRun | null = null;
-  /** Claude facts recorded before the launch they belong to. */
-  let pendingClaude: RunClaude | null = null;
-  const byClaudeRun = new Map<number, WorkerRun>();
-  const last = () => h.runs[h.runs.length - 1];
+  const f: Fold = {
+    h: { spec: null, envCount: null, queuedAt: null, runs: [], restarts: 0, removed: false },
+    cause: "spawn",
+    open: null,
+    pendingClaude: null,
+    byClaudeRun: new Map(),
+  };
   for (const e of events) {
     if (e.worker !== workerId) continue;
-    const p = e.payload;
-    switch (e.type) {
-      case "worker.queued": {
-        if (p.spec && typeof p.spec === "object") h.spec = { ...(h.spec ?? {}), ...(p.spec as Record<string, unknown>) };
-        h.envCount = num(p.envKeys) ?? h.envCount;
-        h.queuedAt ??= e.ts;
-        const by = str(p.by);
-        if (open) {
-          // Queued again while starting: the daemon restarted mid-launch and launches it again.
-          open.then = "relaunched";
-          open = null;
-          cause = "relaunch";
-        } else if (h.runs.length > 0) {
-          cause = by === "rerun" ? "rerun" : "user restart";
-          const prev = last()!;
-          if (prev.then === null) prev.then = by === "rerun" ? "rerun" : "restarted by user";
-        }
-        break;
-      }
-      case "worker.starting": {
-        open = {
-          number: h.runs.length + 1,
-          cause,
-          launchedAt: e.ts,
-          startedAt: null,
-          pid: null,
-          endedAt: null,
-          state: null,
-          exitCode: null,
-          signal: null,
-          timedOut: false,
-          runMs: null,
-          reason: null,
-          then: null,
-          claude: pendingClaude,
-        };
-        if (pendingClaude) byClaudeRun.set(pendingClaude.run, open);
-        pendingClaude = null;
-        h.runs.push(open);
-        break;
-      }
-      case "worker.started":
-        if (open) {
-          open.startedAt = iso(num(p.startedAtMs), e.ts);
-          open.pid = num(p.pid);
-        }
-        break;
-      case "worker.stopping":
-        if (open && str(p.reason)) open.reason = str(p.reason);
-        break;
-      case "worker.timeout":
-        if (open) open.timedOut = true;
-        break;
-      case "worker.exited":
-        if (open) {
-          open.endedAt = iso(num(p.endedAtMs), e.ts);
-          open.state = str(p.state);
-          open.exitCode = num(p.code);
-          open.signal = str(p.signal);
-          open.timedOut = p.timedOut === true || open.timedOut;
-          open.runMs = open.startedAt === null ? null : num(p.runMs);
-          open.reason = str(p.reason) ?? open.reason;
-          open = null;
-        }
-        break;
-      case "worker.backoff": {
-        h.restarts++;
-        cause = "restart policy";
-        const r = last();
-        if (r) r.then = `backoff ${formatDelay(num(p.delayMs) ?? 0)}`;
-        break;
-      }
-      case "worker.fatal": {
-        const r = last();
-        if (r) r.then = `fatal: ${str(p.reason) ?? "too many restarts"}`;
-        break;
-      }
-      case "worker.cancelled": {
-        const r = last();
-        if (r) r.then = `${r.then ? `${r.then}, then ` : ""}cancelled: ${str(p.reason) ?? "stopped"}`;
-        break;
-      }
-      case "worker.removed":
-        h.removed = true;
-        break;
-      case "worker.claude": {
-        const run = num(p.run) ?? 1;
-        const known = byClaudeRun.get(run);
-        if (known) known.claude = claudeOf(p, known.claude);
-        else if (open && open.claude === null) {
-          open.claude = claudeOf(p, null);
-          byClaudeRun.set(run, open);
-        } else pendingClaude = claudeOf(p, pendingClaude?.run === run ? pendingClaude : null);
-        break;
-      }
-    }
+    // Own properties only: an event type such as "constructor" must not find a step.
+    const step = Object.hasOwn(STEPS, e.type) ? STEPS[e.type] : undefined;
+    step?.(f, e, e.payload);
   }
-  return h;
+  return f.h;
 }
