@@ -7,23 +7,16 @@ import { statSync } from "node:fs";
 import type { EventLog } from "../../src/eventlog/append.js";
 import { needsAttention, type RefusedAction } from "../../src/protocol/claude-permissions.js";
 import type { EventInput, EventRecord } from "../../src/protocol/events.js";
+import type { RunClaude } from "../../src/workers/runs.js";
 import { overLimitReason } from "./budget.js";
 import { ClaudeRuns } from "./claude-runs.js";
 import { FileFollower } from "./file-follower.js";
 import { emptyProgress, StreamParser, type ClaudeProgress } from "./stream-parser.js";
 
 /** A Claude worker's progress as status shows it. (A type, not an interface, so it fits Record<string, unknown>.) */
-export type ClaudeInfo = {
-  sessionId: string | null;
-  model: string | null;
-  turns: number | null;
-  costUsd: number | null;
-  isError: boolean | null;
-  subtype: string | null;
+export type ClaudeInfo = RunClaude & {
   result: string | null;
   done: boolean;
-  /** Which run of the worker this is (1 for the first; a restart or `--resume` is a new run). */
-  run: number;
   /** What all the worker's runs cost together (the fields above are the current run's). */
   totalCostUsd: number | null;
   /** The mode Claude Code ran in, as its stream says. */

@@ -4,8 +4,12 @@
 // `worker.claude` recorded of each (session, cost, turns).
 import type { EventRecord } from "../protocol/events.js";
 
-/** A run's Claude facts, as the last `worker.claude` of it recorded them. */
-export interface RunClaude {
+/**
+ * A run's Claude facts, as the last `worker.claude` of it recorded them. (A type, not an
+ * interface, so the daemon's fuller `ClaudeInfo` built on it fits Record<string, unknown>.)
+ */
+export type RunClaude = {
+  /** Which run of the worker this is (1 for the first; a restart or `--resume` is a new run). */
   run: number;
   sessionId: string | null;
   model: string | null;
@@ -13,7 +17,7 @@ export interface RunClaude {
   costUsd: number | null;
   isError: boolean | null;
   subtype: string | null;
-}
+};
 
 export interface WorkerRun {
   /** 1 for the first launch. */
