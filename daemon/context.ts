@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Config } from "../src/platform/config.js";
 import type { CpwdPaths } from "../src/platform/paths.js";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
+import type { SecretMask } from "../src/protocol/secret-mask.js";
 
 /** Appends events durably (group commit): resolves with the written records once fdatasync'd. */
 export interface EventAppender {
@@ -35,4 +36,6 @@ export interface DaemonContext {
   events: EventAppender;
   clock: Clock;
   version: string;
+  /** Secret-looking environment values kept out of the record and every RPC result; workers' are added as they are spawned. */
+  secrets?: SecretMask;
 }

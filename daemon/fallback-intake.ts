@@ -60,6 +60,9 @@ export class FallbackIntake {
     } catch (err) {
       logger.warn({ err }, "cannot watch the home folder; fallback ingested at start only");
     }
+    // A shim that found the daemon not yet listening appends between the start-up ingest and this
+    // watch: no change event will ever report that line. Look once more now that changes are seen.
+    void this.ingest();
   }
 
   /** Stops watching at once; resolves when the ingest under way, if any, has ended. */

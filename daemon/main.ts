@@ -1,8 +1,12 @@
 // The daemon: becomes the one instance for its home, recovers and opens the event log, replays
 // state, ingests the fallback log, serves JSON-RPC on the socket, and shuts down gracefully on
 // SIGTERM/SIGINT or `daemon.shutdown`. Workers are never stopped by a daemon shutdown.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { loadConfig } from "../src/platform/config.js";
+import { SecretMask } from "../src/protocol/secret-mask.js";
+import { readWorkerSpecEnv } from "../src/records/worker-files.js";
 import type { EventLog } from "../src/eventlog/append.js";
 import { createLogger, flushLogger } from "./log.js";
 import { resolvePaths, type CpwdPaths } from "../src/platform/paths.js";
@@ -56,9 +60,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const logger = createLogger({ file: paths.daemonLog, level: env.CPWD_LOG_LEVEL, stderr: opts.logToStderr ?? false });
 
   const instance = await becomeTheInstance(paths, logger);
-  const opened = await openEventLog(paths, version, logger);
+  const secrets = knownSecrets(config.secretEnvNames, env, paths.workers);
+  const opened = await openEventLog(paths, version, logger, secrets);
   const eventLog = opened.log;
-  const ctx: DaemonContext = { paths, config, log: logger, events: eventLog, clock: systemClock, version };
+  const ctx: DaemonContext = { paths, config, log: logger, events: eventLog, clock: systemClock, version, secrets };
   const intake = new FallbackIntake({ paths, log: eventLog, seen: opened.seenFallback, logger });
   await intake.ingest();
 
@@ -83,7 +88,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   ];
   const server = await RpcServer.listen({
     socketPath: paths.socket,
-    rpc: buildRpcServer(groups, logger),
+    rpc: buildRpcServer(groups, logger, secrets),
     maxMessageBytes: config.maxMessageBytes,
     log: logger,
   });
@@ -99,6 +104,20 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
   if (opts.handleSignals ?? true) handleProcessSignals(shutdown, logger);
   return { ctx, done, shutdown };
+}
+
+/** The secret-looking values of the daemon's environment and of every worker's (spec.json), before anything is written. */
+function knownSecrets(patterns: readonly string[], env: NodeJS.ProcessEnv, workersDir: string): SecretMask {
+  const mask = new SecretMask(patterns);
+  mask.addEnv(env);
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(workersDir);
+  } catch {
+    // no workers yet
+  }
+  for (const id of ids) mask.addEnv(readWorkerSpecEnv(join(workersDir, id)));
+  return mask;
 }
 
 /** Takes the instance lock, or rejects (ALREADY_RUNNING names the owner's pid). */

@@ -7,6 +7,7 @@ import { scanLog } from "../src/eventlog/scan.js";
 import { SeqIndex } from "../src/eventlog/seq-index.js";
 import type { CpwdPaths } from "../src/platform/paths.js";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
+import type { SecretMask } from "../src/protocol/secret-mask.js";
 
 export interface OpenedEventLog {
   log: EventLog;
@@ -18,8 +19,11 @@ export interface OpenedEventLog {
   lastSeq: number;
 }
 
-/** Recovers and opens `paths.events`, then records this start (and any recovery) durably. */
-export async function openEventLog(paths: CpwdPaths, version: string, logger: Logger): Promise<OpenedEventLog> {
+/**
+ * Recovers and opens `paths.events`, then records this start (and any recovery) durably. `mask`:
+ * secret values the log keeps out of the file.
+ */
+export async function openEventLog(paths: CpwdPaths, version: string, logger: Logger, mask?: SecretMask): Promise<OpenedEventLog> {
   // One pass over the log: state to replay, the seq index, fids of ingested fallback records.
   const history: EventRecord[] = [];
   const index = new SeqIndex();
@@ -30,12 +34,11 @@ export async function openEventLog(paths: CpwdPaths, version: string, logger: Lo
     if (e.source === "fallback" && typeof e.payload.fallbackId === "string") seenFallback.add(e.payload.fallbackId);
   });
   const recovery = cutTornTail(paths.events, paths.quarantine, scan.goodEndBytes, scan.sizeBytes, scan.badLinesInTail);
-  const log = await EventLog.open(paths.events, {
-    lastSeq: scan.lastSeq,
-    eventCount: scan.eventCount,
-    sizeBytes: scan.goodEndBytes,
-    index,
-  });
+  const log = await EventLog.open(
+    paths.events,
+    { lastSeq: scan.lastSeq, eventCount: scan.eventCount, sizeBytes: scan.goodEndBytes, index },
+    mask ? { mask } : {},
+  );
 
   const startup: EventInput[] = [];
   if (recovery.truncatedBytes > 0) {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { APP_RPC_CODE, CpwdError, ErrorCode, RpcCode } from "../src/protocol/errors.js";
 import { exceedsDepth, MAX_JSON_DEPTH } from "../src/protocol/json-bounds.js";
 import type { MethodSpec } from "../src/protocol/rpc-method-spec.js";
+import type { SecretMask } from "../src/protocol/secret-mask.js";
 
 /** Per-call facts a handler may use. */
 export interface CallInfo {
@@ -53,11 +54,20 @@ export function describeZodError(error: z.ZodError): string {
     .join("; ");
 }
 
+/** Errno codes of a file system that cannot take a write (a full disk): the client's IO, not a bug. */
+const WRITE_ERRNOS: ReadonlySet<string> = new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EFBIG"]);
+
 /** Maps anything a handler threw to the wire error json-rpc-2.0 sends. */
 function toWireError(err: unknown, log: Logger, method: string): JSONRPCErrorException {
   if (err instanceof JSONRPCErrorException) return err;
   if (err instanceof CpwdError) {
     return new JSONRPCErrorException(err.message, APP_RPC_CODE[err.code], { code: err.code, ...err.details });
+  }
+  // A worker's folder or spec.json that could not be written on a full disk, say.
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof errno === "string" && WRITE_ERRNOS.has(errno)) {
+    log.warn({ err, method }, "rpc handler could not write");
+    return new JSONRPCErrorException(`${method}: cpwd could not write its files (${(err as Error).message})`, APP_RPC_CODE[ErrorCode.Io], { code: ErrorCode.Io, errno });
   }
   // A bug, not a client's fault: log it with the stack, answer without leaking internals.
   log.error({ err, method }, "rpc handler failed");
@@ -98,8 +108,11 @@ export function bindGroup<T extends Record<string, MethodSpec>>(group: MethodGro
   return methods;
 }
 
-/** Builds a json-rpc-2.0 server serving the given groups. Method names must not collide. */
-export function buildRpcServer(groups: BoundMethod[][], log: Logger): JSONRPCServer<CallInfo> {
+/**
+ * Builds a json-rpc-2.0 server serving the given groups. Method names must not collide. `mask`:
+ * secret values replaced in every result (status, worker views, digests, events read).
+ */
+export function buildRpcServer(groups: BoundMethod[][], log: Logger, mask?: SecretMask): JSONRPCServer<CallInfo> {
   const server = new JSONRPCServer<CallInfo>({
     // The library logs unexpected errors with console.warn by default; ours are mapped above.
     errorListener: () => {},
@@ -108,7 +121,8 @@ export function buildRpcServer(groups: BoundMethod[][], log: Logger): JSONRPCSer
     if (server.hasMethod(name)) throw new Error(`duplicate RPC method ${name}`);
     server.addMethod(name, async (rawParams, call) => {
       try {
-        return await handle(rawParams, call);
+        const result = await handle(rawParams, call);
+        return mask ? mask.scrub(result) : result;
       } catch (err) {
         // A params error is a JSONRPCErrorException already and passes through unchanged.
         throw toWireError(err, log, name);

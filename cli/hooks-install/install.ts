@@ -6,6 +6,7 @@
 // compiled file's name, dist/hooks/cpwd-hook.cjs), so an entry written by an older version, or by
 // hand, is upgraded rather than duplicated.
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import { exceedsDepth } from "../../src/protocol/json-bounds.js";
 
 /**
  * The events the shim is registered for: those the daemon answers or records. SubagentStart …
@@ -61,6 +62,9 @@ export function isCpwdHook(h: unknown): boolean {
   return isObject(h) && typeof h.command === "string" && h.command.includes(CPWD_COMMAND_MARK);
 }
 
+/** Deeper than any settings file needs, and well within what JSON.stringify can write back. */
+const MAX_SETTINGS_DEPTH = 1_000;
+
 /** The settings file's text → its object. Absent or blank is `{}`; anything else must be a JSON object. */
 export function parseSettings(text: string | undefined, file: string): Settings {
   if (text === undefined || text.trim() === "") return {};
@@ -76,6 +80,10 @@ export function parseSettings(text: string | undefined, file: string): Settings 
     });
   }
   if (!isObject(value)) throw new CpwdError(ErrorCode.InvalidConfig, `${file} must hold a JSON object; left untouched`, { details: { file } });
+  // JSON.parse takes any depth; writing the file back (JSON.stringify) overflows the stack.
+  if (exceedsDepth(value, MAX_SETTINGS_DEPTH)) {
+    throw new CpwdError(ErrorCode.InvalidConfig, `${file} is nested more than ${MAX_SETTINGS_DEPTH} levels deep; left untouched`, { details: { file } });
+  }
   if (value.hooks !== undefined && !isObject(value.hooks)) {
     throw new CpwdError(ErrorCode.InvalidConfig, `${file}: "hooks" must be an object; left untouched`, { details: { file } });
   }

@@ -224,7 +224,9 @@ export class ProcessRunner implements Runner {
         return { kind: "running", handle: { ...handle, wrapperStartTime: now, pidStartTime } };
       }
     }
-    if (handle) killOrphan(handle, dir);
+    // A worker whose start times were never recorded (the daemon died before `worker.started`) is
+    // still ours if it started before run.json was written: killed like one with a recorded time.
+    if (handle) killOrphan(handle.pidStartTime === null && startedBeforeRecord(handle.pid, run!.writtenAtMs) ? { ...handle, pidStartTime: processStartTime(handle.pid) } : handle, dir);
     return { kind: "lost", handle };
   }
 

@@ -88,9 +88,13 @@ if [ "$timeout_ms" -gt 0 ]; then
   fi
 fi
 printf '{"pid":%s,"wrapperPid":%s,"timerPid":%s}\\n' "$child" "$$" "\${timer_group:-null}" >"$dir/${WORKER_FILES.run}.tmp" && mv -f "$dir/${WORKER_FILES.run}.tmp" "$dir/${WORKER_FILES.run}"
-# Tell the daemon the pid, then let go of its pipe: a dead daemon must never SIGPIPE us.
+# Tell the daemon the pid, then let go of its pipe: a dead daemon must never SIGPIPE us. One killed
+# before it read the pid has closed the pipe, so the echo is made with SIGPIPE ignored (it fails,
+# and the wrapper goes on to record the worker's end); the worker, forked above, keeps the default.
+trap '' PIPE
 echo "$child"
 exec >/dev/null 2>&1
+trap - PIPE
 # A signal sent to the wrapper itself (daemon stop of a worker it has not adopted yet) is passed on.
 trap 'kill -TERM -"$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null' TERM INT HUP
 while :; do

@@ -15,11 +15,15 @@ export interface StartGate {
   recheckAtMs(nowMs: number): number;
 }
 
+/** How soon a start the event log refused (a full disk) is tried again. */
+const RETRY_MS = 1_000;
+
 export class ReadyQueue {
   private ready: string[] = [];
   /** Workers the gate holds back, with its reason. */
   private readonly held = new Map<string, string>();
   private recheckTimer: unknown;
+  private retryTimer: unknown;
 
   constructor(
     private readonly ledger: Ledger,
@@ -54,37 +58,63 @@ export class ReadyQueue {
       this.ledger.locked(async () => {
         const nowMs = this.clock.now();
         const holding: string[] = [];
-        while (this.ready.length > 0 && this.activeCount() < this.maxParallel) {
-          const id = this.ready.shift()!;
-          this.held.delete(id);
-          const w = this.ledger.workers.get(id);
-          // Stopped, removed or started some other way since it was queued: nothing to do.
-          if (!w || (w.state !== "queued" && w.state !== "backoff")) continue;
-          const why = this.gate?.holdReason(w, nowMs) ?? null;
-          if (why !== null) {
-            this.held.set(id, why);
-            holding.push(id);
-            continue;
+        try {
+          while (this.ready.length > 0 && this.activeCount() < this.maxParallel) {
+            const id = this.ready.shift()!;
+            this.held.delete(id);
+            const w = this.ledger.workers.get(id);
+            // Stopped, removed or started some other way since it was queued: nothing to do.
+            if (!w || (w.state !== "queued" && w.state !== "backoff")) continue;
+            const why = this.gate?.holdReason(w, nowMs) ?? null;
+            if (why !== null) {
+              this.held.set(id, why);
+              holding.push(id);
+              continue;
+            }
+            try {
+              await this.ledger.commit([{ type: "worker.starting", worker: id, payload: { attempt: w.attempt } }]);
+            } catch (err) {
+              // Not recorded (the event log cannot be written: a full disk): the worker keeps its
+              // place and the queue is tried again shortly, so it starts once the log takes it.
+              this.ready.unshift(id);
+              this.armRetry();
+              throw err;
+            }
+            this.launch(id);
           }
-          await this.ledger.commit([{ type: "worker.starting", worker: id, payload: { attempt: w.attempt } }]);
-          this.launch(id);
+        } finally {
+          // Held workers keep their places at the head of the queue.
+          this.ready.unshift(...holding);
+          this.armRecheck(nowMs);
         }
-        // Held workers keep their places at the head of the queue.
-        this.ready.unshift(...holding);
-        this.armRecheck(nowMs);
       }),
     );
   }
 
-  /** Daemon shutdown: the recheck timer stops. */
+  /** Daemon shutdown: the recheck and retry timers stop. */
   close(): void {
+    this.stopRecheck();
+    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private stopRecheck(): void {
     if (this.recheckTimer !== undefined) this.clock.clearTimeout(this.recheckTimer);
     this.recheckTimer = undefined;
   }
 
+  /** One timer schedules again after a start the event log refused. */
+  private armRetry(): void {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.schedule();
+    }, RETRY_MS);
+  }
+
   /** While the gate holds workers, one timer schedules again when it says it may open. */
   private armRecheck(nowMs: number): void {
-    if (this.held.size === 0 || !this.gate) return this.close();
+    if (this.held.size === 0 || !this.gate) return this.stopRecheck();
     if (this.recheckTimer !== undefined) return;
     this.recheckTimer = this.clock.setTimeout(() => {
       this.recheckTimer = undefined;

@@ -22,11 +22,14 @@ import { LogRotationScheduler } from "./log-rotation-scheduler.js";
 import { ReadyQueue, type StartGate } from "./ready-queue.js";
 import { removeWorker } from "./remove-worker.js";
 import { signalStop } from "./stop-signals.js";
-import { exitEvents, followUp, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, type FollowUp } from "./worker-events.js";
-import { makeWorkerFolder, readSpecEnv, rewriteSpecCommand } from "./worker-folder.js";
+import { exitEvents, followUp, launchInterrupted, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, type FollowUp } from "./worker-events.js";
+import { makeWorkerFolder, readSpecArgv, readSpecEnv, rewriteSpecCommand } from "./worker-folder.js";
 import type { WorkerLifecycle } from "./worker-lifecycle.js";
 
 export type { WorkerLifecycle } from "./worker-lifecycle.js";
+
+/** How soon a start or an end the event log refused (a full disk) is offered again. */
+const RETRY_MS = 1_000;
 
 export interface SupervisorDeps {
   ctx: DaemonContext;
@@ -93,6 +96,14 @@ export class Supervisor {
         await this.goLive(w.id, r.handle, w.state === "starting");
       } else if (r.kind === "exited") {
         await this.onExit(w.id, r.exit);
+      } else if (w.state === "starting" && r.handle === null) {
+        // No run.json: the daemon died during the launch, before the wrapper reported the worker's
+        // pid (it does within milliseconds of being spawned, far sooner than a daemon comes back),
+        // so the worker never ran. It is queued again rather than recorded as lost.
+        await this.ledger.locked(async () => {
+          await this.ledger.commit([launchInterrupted(this.workers.get(w.id)!)]);
+          this.queue.push(w.id);
+        });
       } else {
         // The runner has killed the worker's group if the worker was still ours.
         await this.onExit(w.id, { code: null, signal: null, timedOut: false, endedAtMs: now, lost: true }, LOST_ADOPTED);
@@ -112,6 +123,8 @@ export class Supervisor {
       // Its number stays used even if the folder is refused or the append fails: ids are never
       // handed out twice.
       const id = this.ledger.reserveId();
+      // Before anything about it is recorded: its secret-looking values never reach the record.
+      this.deps.ctx.secrets?.addEnv(requested.env);
       const spec = await makeWorkerFolder(this.dir(id), id, requested, this.deps.lifecycle?.prepare?.bind(this.deps.lifecycle));
       await this.ledger.commit([queuedEvent(id, spec, this.deps.ctx.config.defaultGraceMs)]);
       this.queue.push(id);
@@ -143,10 +156,12 @@ export class Supervisor {
   private async launch(id: string): Promise<void> {
     const w = this.workers.get(id)!;
     const env = { ...readSpecEnv(this.dir(id)), CPWD_WORKER_ID: id, CPWD_HOME: this.deps.ctx.paths.home };
+    // The command as spawned: the record's may have secret values redacted (see SecretMask).
+    const argv = readSpecArgv(this.dir(id)) ?? w.argv;
     let handle: WorkerHandle;
     try {
       await this.deps.lifecycle?.launching?.(w, this.dir(id));
-      handle = await this.deps.runner.launch({ workerId: id, argv: w.argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs });
+      handle = await this.deps.runner.launch({ workerId: id, argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs });
     } catch (err) {
       const now = this.deps.ctx.clock.now();
       await this.onExit(id, { code: null, signal: null, timedOut: false, endedAtMs: now }, `could not start: ${(err as Error).message}`);
@@ -158,7 +173,16 @@ export class Supervisor {
   /** Records a worker's start (unless the log has it already) and follows it, under the lock. */
   private goLive(id: string, handle: WorkerHandle, recordStart: boolean): Promise<void> {
     return this.ledger.locked(async () => {
-      if (recordStart) await this.ledger.commit([startedEvent(id, handle)]);
+      if (recordStart) {
+        try {
+          await this.ledger.commit([startedEvent(id, handle)]);
+        } catch (err) {
+          // Not recorded (a full disk): offered again shortly; the worker is followed once it is
+          // (its end, if it came meanwhile, is read then from exit.json).
+          if (isCpwdError(err, ErrorCode.Io)) this.deps.ctx.clock.setTimeout(() => this.background("recording a start", () => this.goLive(id, handle, recordStart)), RETRY_MS);
+          throw err;
+        }
+      }
       this.track(id, handle);
       const now = this.workers.get(id)!;
       // A stop that arrived during the launch is carried out now, with the grace it asked for
@@ -201,7 +225,14 @@ export class Supervisor {
       // record as the exit leaves it.
       const ended = this.ledger.preview(events).get(id)!;
       const after = this.followUpOf(ended);
-      await this.ledger.commit([...events, ...after.events]);
+      try {
+        await this.ledger.commit([...events, ...after.events]);
+      } catch (err) {
+        // Not recorded (the event log cannot be written: a full disk): the end is offered again
+        // shortly, until the log takes it; the worker stays as recorded until then.
+        if (isCpwdError(err, ErrorCode.Io)) this.deps.ctx.clock.setTimeout(() => this.background("recording an exit", () => this.onExit(id, exit, reason)), RETRY_MS);
+        throw err;
+      }
       this.deps.lifecycle?.ended?.(ended);
       this.carryOut(id, after);
     });

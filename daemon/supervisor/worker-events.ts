@@ -63,6 +63,12 @@ export function requeuedByUser(w: WorkerRecord): EventInput {
   return { type: "worker.queued", worker: w.id, payload: { spec, by: "user restart" } };
 }
 
+/** `worker.queued` again for a worker whose launch a daemon crash cut short before it ran. */
+export function launchInterrupted(w: WorkerRecord): EventInput {
+  const spec = { name: w.name, argv: w.argv, cwd: w.cwd, timeoutMs: w.timeoutMs, graceMs: w.graceMs, restart: w.restart, meta: w.meta };
+  return { type: "worker.queued", worker: w.id, payload: { spec, by: "launch interrupted" } };
+}
+
 /** `worker.queued` for a new run of an ended worker with a new command, and new meta if given. */
 export function rerunEvent(w: WorkerRecord, argv: string[], meta?: Record<string, unknown>): EventInput {
   const spec = { name: w.name, argv, cwd: w.cwd, timeoutMs: w.timeoutMs, graceMs: w.graceMs, restart: w.restart, meta: meta ?? w.meta };

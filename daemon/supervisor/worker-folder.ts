@@ -46,6 +46,19 @@ export function rewriteSpecCommand(dir: string, argv: string[], meta: Record<str
   writeFileSync(file, `${JSON.stringify({ ...spec, argv, meta })}\n`, { mode: 0o600 });
 }
 
+/**
+ * The command of a worker's current run as spec.json holds it (the record's may have secret values
+ * redacted); null if the file is missing, unreadable or holds no argv of strings.
+ */
+export function readSpecArgv(dir: string): string[] | null {
+  try {
+    const argv = (JSON.parse(readFileSync(join(dir, WORKER_FILES.spec), "utf8")) as { argv?: unknown }).argv;
+    return Array.isArray(argv) && argv.length > 0 && argv.every((a) => typeof a === "string") ? argv : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The environment a worker was spawned with; none if its spec.json is missing or unreadable. */
 export function readSpecEnv(dir: string): Record<string, string> {
   try {

@@ -11,6 +11,7 @@ import { dirname } from "node:path";
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
 import { checkEventPayload, EVENT_VERSION, type EventInput, type EventRecord } from "../protocol/events.js";
 import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
+import type { SecretMask } from "../protocol/secret-mask.js";
 import { eventLine } from "./record.js";
 import { SeqIndex } from "./seq-index.js";
 
@@ -57,6 +58,8 @@ export interface EventLogOptions {
   /** fdatasync each batch. Off only for benchmarks that measure the cost of durability. @default true */
   durable?: boolean;
   now?: () => Date;
+  /** Secret values to keep out of the file (src/protocol/secret-mask.ts); the records handed back keep them. */
+  mask?: SecretMask;
 }
 
 /** The single writer of one log file. Open with `EventLog.open` after recovery. */
@@ -75,7 +78,7 @@ export class EventLog {
     private eventCountValue: number,
     private sizeBytes: number,
     readonly index: SeqIndex,
-    private readonly opts: Required<EventLogOptions>,
+    private readonly opts: Required<Omit<EventLogOptions, "mask">> & Pick<EventLogOptions, "mask">,
   ) {}
 
   /** Opens `file` for appending, continuing after `lastSeq` (from the start-up scan). */
@@ -88,6 +91,7 @@ export class EventLog {
     return new EventLog(file, fh, state.lastSeq, state.eventCount, state.sizeBytes, state.index, {
       durable: opts.durable ?? true,
       now: opts.now ?? (() => new Date()),
+      ...(opts.mask ? { mask: opts.mask } : {}),
     });
   }
 
@@ -170,7 +174,7 @@ export class EventLog {
           ...(input.session !== undefined ? { session: input.session } : {}),
           payload: input.payload,
         };
-        const line = eventLine(rec, payloadJson);
+        const line = this.redact(eventLine(rec, payloadJson));
         out.push(rec);
         lines.push(line);
         offsets.push(offset);
@@ -205,6 +209,13 @@ export class EventLog {
         // a listener's bug must not break the writer
       }
     }
+  }
+
+  /** The line with every secret value in it replaced; the same line (one scan) when it holds none. */
+  private redact(line: string): string {
+    const mask = this.opts.mask;
+    if (!mask || mask.size === 0 || !mask.mayHold(line)) return line;
+    return `${JSON.stringify(mask.scrub(JSON.parse(line)))}\n`;
   }
 
   /** Whether the log's file system has RESUME_FREE_BYTES free (true when that cannot be told). */

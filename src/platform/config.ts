@@ -6,6 +6,7 @@ import { z } from "zod";
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
 import { HOOK_BUDGET_MS } from "../protocol/hooks.js";
 import { CLAUDE_PERMISSION_MODES, DEFAULT_CLAUDE_PERMISSION_MODE } from "../protocol/claude-permissions.js";
+import { DEFAULT_SECRET_ENV_NAMES } from "../protocol/secret-mask.js";
 
 const MiB = 1024 * 1024;
 
@@ -20,8 +21,8 @@ export const ConfigSchema = z
     logMaxBytes: z.number().int().min(1024).default(10 * MiB),
     /** Rotated log files kept per stream (stdout.log.1 … .N). @default 3 */
     logFiles: z.number().int().min(1).max(100).default(3),
-    /** SIGTERM → SIGKILL grace for stops and timeouts when the spawn does not say. @default 10 s */
-    defaultGraceMs: z.number().int().min(0).default(10_000),
+    /** SIGTERM → SIGKILL grace for stops and timeouts when the spawn does not say; at most a day, as a spawn's. @default 10 s */
+    defaultGraceMs: z.number().int().min(0).max(24 * 3600_000).default(10_000),
     /** How long a graceful `daemon.shutdown` waits for in-flight requests. @default 5 s */
     shutdownTimeoutMs: z.number().int().min(0).default(5_000),
     /** Hook shim's total time budget, always under the hook timeout the installer writes. @default 1 s */
@@ -43,6 +44,12 @@ export const ConfigSchema = z
     claudeDailyBudgetUsd: z.number().positive().finite().nullable().default(null),
     /** `--permission-mode` of Claude workers started without one (docs/claude-workers.md). @default "acceptEdits" */
     claudePermissionMode: z.enum(CLAUDE_PERMISSION_MODES).default(DEFAULT_CLAUDE_PERMISSION_MODE),
+    /**
+     * Environment variable names whose values are secret (globs, `*` any run, case-insensitive):
+     * their values (6 characters or more), the daemon's and every worker's, are replaced by
+     * "[redacted]" in events.jsonl, status, RPC results and digests. Read at start. @default ["*_KEY", "*_TOKEN", "*SECRET*", "*PASSWORD*"]
+     */
+    secretEnvNames: z.array(z.string().min(1).max(200)).max(200).default([...DEFAULT_SECRET_ENV_NAMES]),
   })
   .strict();
 

@@ -22,3 +22,26 @@ export function exceedsDepth(value: unknown, maxDepth = MAX_JSON_DEPTH): boolean
   }
   return false;
 }
+
+/**
+ * Whether the JSON text `text` nests arrays and objects more than `maxDepth` levels deep, read
+ * without parsing it (brackets inside strings are skipped). For refusing a line whose depth alone
+ * condemns it before JSON.parse spends tens of milliseconds, and as many objects, on 100,000
+ * levels. Text that is not JSON gives an answer JSON.parse will overrule: it is refused anyway.
+ */
+export function textExceedsDepth(text: string, maxDepth: number): boolean {
+  if (text.length <= 2 * maxDepth) return false; // too short to open and close that many levels
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}

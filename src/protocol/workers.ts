@@ -11,6 +11,12 @@ export const ACTIVE_STATES: ReadonlySet<WorkerState> = new Set(["starting", "run
 /** States after which nothing happens unless a user acts. */
 export const FINAL_STATES: ReadonlySet<WorkerState> = new Set(["exited", "failed", "timed_out", "stopped", "fatal"]);
 
+/**
+ * The longest backoff delay: a day. A delay is a timer, and Node fires a timer set past 2³¹−1 ms
+ * (~24.8 days) after 1 ms, so a "practically never" delay would restart at once.
+ */
+export const MAX_BACKOFF_MS = 24 * 3600_000;
+
 export const RestartPolicySchema = z
   .object({
     /** never | on-failure (non-zero exit, a signal cpwd did not send, or a timeout) | always. */
@@ -19,10 +25,10 @@ export const RestartPolicySchema = z
     maxRestarts: z.number().int().min(0).max(10_000).default(5),
     /** @default 10 min */
     windowMs: z.number().int().min(1_000).default(10 * 60_000),
-    /** First backoff delay. @default 1 s */
-    backoffBaseMs: z.number().int().min(0).default(1_000),
-    /** Largest backoff delay. @default 60 s */
-    backoffMaxMs: z.number().int().min(0).default(60_000),
+    /** First backoff delay, at most a day. @default 1 s */
+    backoffBaseMs: z.number().int().min(0).max(MAX_BACKOFF_MS).default(1_000),
+    /** Largest backoff delay, at most a day. @default 60 s */
+    backoffMaxMs: z.number().int().min(0).max(MAX_BACKOFF_MS).default(60_000),
     /** A run at least this long counts as healthy and resets the backoff. @default 30 s */
     minUptimeMs: z.number().int().min(0).default(30_000),
   })

@@ -8,6 +8,7 @@ import { errorResponse } from "./envelope.js";
 import { frame, LineSplitter } from "./framing.js";
 import type { GateLane, HeavyWorkGate } from "./heavy-work-gate.js";
 import { PartialMessageDeadline } from "./partial-deadline.js";
+import type { TurnScheduler } from "./turn-scheduler.js";
 
 /** Per-connection facts passed to every method call. */
 export interface ConnectionInfo {
@@ -72,6 +73,8 @@ export interface ConnectionDeps {
   limits: ConnectionLimits;
   /** The heavy-work gate all connections share. */
   gate: HeavyWorkGate;
+  /** The turns of line handling all connections share (a time budget a turn, round-robin). */
+  turns: TurnScheduler;
   handleLine: LineHandler;
   log: RpcLog;
   /** The socket closed; the connection has already let go of its queue and its gate lane. */
@@ -182,13 +185,15 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    // A connection with nothing queued goes to the front if it must wait for a turn.
+    const wasIdle = this.head === this.queue.length;
     const linesBefore = this.linesSeen;
     this.splitter.push(chunk);
     // A slow-loris client that starts a message and never ends it gets a deadline, counted
     // from the message's first byte: more bytes of the same message do not extend it.
     if (this.splitter.pending === 0 || this.socket.destroyed) this.partial.stop();
     else if (this.linesSeen > linesBefore || !this.partial.running) this.partial.start(); // a new message began in this chunk
-    if (!this.sliceScheduled) this.pump();
+    if (!this.sliceScheduled) this.pump(wasIdle);
   }
 
   private onDrain(): void {
@@ -217,20 +222,25 @@ export class Connection {
     return this.head < this.queue.length && this.pendingCalls < this.limits.maxPendingCalls;
   }
 
-  private scheduleSlice(): void {
+  /** The rest waits for a turn shared with the other connections: at the front if `urgent`. */
+  private scheduleSlice(urgent = false): void {
     this.sliceScheduled = true;
-    setImmediate(() => this.pump());
+    this.deps.turns.enqueue(() => this.pump(), urgent);
   }
 
-  /** Handles a slice of queued lines, then pauses or resumes reading to match what is left. */
-  private pump(): void {
+  /**
+   * Handles a slice of queued lines (as many as the turn's budget allows, at most linesPerTurn),
+   * then pauses or resumes reading to match what is left. `urgent`: the connection was idle.
+   */
+  private pump(urgent = false): void {
     this.sliceScheduled = false;
     let n = 0;
     while (this.mayStartCall() && !this.backlogged() && !this.socket.destroyed) {
-      if (n++ === this.limits.linesPerTurn) {
-        this.scheduleSlice();
+      if (n === this.limits.linesPerTurn || !this.deps.turns.mayHandle()) {
+        this.scheduleSlice(urgent && n === 0);
         break;
       }
+      n++;
       const text = this.queue[this.head]!;
       this.queue[this.head++] = "";
       this.pendingCalls += this.deps.handleLine(text, this.info, this.out, (done) => {

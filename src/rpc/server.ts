@@ -8,12 +8,17 @@ import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
 import { ErrorCode, RpcCode } from "../protocol/errors.js";
+import { textExceedsDepth } from "../protocol/json-bounds.js";
 import { Connection, type ConnectionInfo, type ConnectionLimits, type ReplySink, type RpcLog } from "./connection.js";
 import { errorResponse, isRequestEnvelope, replyId } from "./envelope.js";
 import { HeavyWorkGate } from "./heavy-work-gate.js";
+import { TurnScheduler } from "./turn-scheduler.js";
 
 // What method handlers receive is part of the server's contract, so it is offered here too.
 export type { ConnectionInfo } from "./connection.js";
+
+/** A line nested deeper than this is refused without being parsed. */
+export const MAX_LINE_DEPTH = 10_000;
 
 /** How the server listens, and its limits; the defaults suit the daemon. */
 export interface RpcServerOptions {
@@ -38,6 +43,11 @@ export interface RpcServerOptions {
   maxBatchEntries?: number;
   /** Lines of one connection handled per event-loop turn before others get a turn. @default 64 */
   linesPerTurn?: number;
+  /**
+   * Time one turn may spend handling lines, all connections together; then the rest waits for
+   * the next turn, connections taking turns (src/rpc/turn-scheduler.ts). @default 1 ms
+   */
+  turnBudgetMs?: number;
   /** Reading from a connection pauses while this many of its calls are unanswered. @default 256 */
   maxPendingCallsPerConnection?: number;
   /** A batch's entries run this many at a time (never more than the pending-call limit). @default 64 */
@@ -50,6 +60,7 @@ export class RpcServer {
   private readonly server: Server;
   private readonly live = new Set<Connection>();
   private readonly heavy: HeavyWorkGate;
+  private readonly turns: TurnScheduler;
   private readonly limits: ConnectionLimits;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -60,6 +71,7 @@ export class RpcServer {
   private constructor(private readonly opts: RpcServerOptions) {
     this.server = createServer((socket) => this.accept(socket));
     this.heavy = new HeavyWorkGate(Math.max(1, opts.heavyJobsAtOnce ?? 2));
+    this.turns = new TurnScheduler(opts.turnBudgetMs ?? 1);
     this.limits = {
       maxMessageBytes: opts.maxMessageBytes,
       maxUnsentBytes: opts.maxUnsentBytes ?? 16 * 1024 * 1024,
@@ -110,6 +122,7 @@ export class RpcServer {
       connectionId: this.nextConnectionId++,
       limits: this.limits,
       gate: this.heavy,
+      turns: this.turns,
       handleLine: (text, info, out, settled) => this.handleLine(text, info, out, settled),
       log: this.opts.log,
       onClose: () => this.live.delete(conn),
@@ -122,6 +135,12 @@ export class RpcServer {
    * once they are all answered.
    */
   private handleLine(text: string, info: ConnectionInfo, out: ReplySink, settled: (calls: number) => void): number {
+    // Far deeper than params may nest (64 levels, checked once parsed): refused unread, since
+    // parsing 100,000 levels costs the whole daemon tens of milliseconds for a known answer.
+    if (textExceedsDepth(text, MAX_LINE_DEPTH)) {
+      out.send(errorResponse(null, RpcCode.InvalidRequest, `Invalid Request: nested more than ${MAX_LINE_DEPTH} levels deep`));
+      return 0;
+    }
     let msg: unknown;
     try {
       msg = JSON.parse(text);

@@ -42,7 +42,8 @@ export interface WorkerRecord {
 
 /** The event types that move a worker, and the states each may come from. */
 export const TRANSITIONS: Record<string, { from: ReadonlyArray<WorkerState | "none">; to: WorkerState | "same" | "payload" | "removed" }> = {
-  "worker.queued": { from: ["none", "exited", "failed", "timed_out", "stopped", "fatal"], to: "queued" },
+  // From starting too: a launch a daemon crash cut short before the worker ran is queued again.
+  "worker.queued": { from: ["none", "starting", "exited", "failed", "timed_out", "stopped", "fatal"], to: "queued" },
   "worker.starting": { from: ["queued", "backoff"], to: "starting" },
   // From stopping too: a stop can arrive while the launch is still under way.
   "worker.started": { from: ["starting", "stopping"], to: "running" },
@@ -143,11 +144,13 @@ function newRecord(id: string, seq: number, spec: Partial<WorkerRecord> & { rest
 
 /** One reducer per transition type; `allowed` has already checked the state it comes from. */
 const REDUCERS: Record<keyof typeof TRANSITIONS, (s: Step) => WorkerRecord | null> = {
-  "worker.queued": ({ w, e, id }) => {
+  "worker.queued": ({ w, e, id, from }) => {
     const spec = e.payload.spec as Partial<WorkerRecord> & { restart: WorkerRecord["restart"] };
     // A known worker queued again (a user restart, a rerun) takes its command and meta from the
     // payload: a rerun changes them; everything else stays as it was spawned.
     const base = w ? { ...w, argv: Array.isArray(spec.argv) ? spec.argv : w.argv, meta: isObject(spec.meta) ? spec.meta : w.meta } : newRecord(id, e.seq, spec);
+    // An interrupted launch is the same start again: its crash-loop counters stay.
+    if (from === "starting") return { ...base, state: "queued", queuedSeq: e.seq, reason: null, nextStartAtMs: null, stopGraceMs: null };
     // A user restart of an ended worker: a clean slate for the crash-loop counters.
     return { ...base, state: "queued", queuedSeq: e.seq, restartTimesMs: [], attempt: 0, reason: null, nextStartAtMs: null, restartRequested: false, stopGraceMs: null };
   },

@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { ErrorCode } from "../../src/protocol/errors.js";
 import { Connection, type ConnectionLimits, type LineHandler } from "../../src/rpc/connection.js";
 import { HeavyWorkGate } from "../../src/rpc/heavy-work-gate.js";
+import { TurnScheduler } from "../../src/rpc/turn-scheduler.js";
 import { tempHome, waitFor } from "../helpers/daemon.js";
 import { rawConnect } from "../helpers/raw-socket.js";
 
@@ -37,6 +38,7 @@ describe("Connection", () => {
         connectionId: live.length + 1,
         limits: { ...limits, maxPendingCalls: opts.maxPendingCalls ?? limits.maxPendingCalls },
         gate: opts.gate ?? new HeavyWorkGate(1),
+        turns: new TurnScheduler(1_000),
         handleLine,
         log: { warn: () => {}, debug: () => {} },
         onClose: () => closes++,

@@ -22,6 +22,8 @@ const NOT_READ_BY_THE_SHIM = [
   "claudeBin",
   "claudePermissionMode",
   "claudeDailyBudgetUsd",
+  // The shim's fallback records are redacted when the daemon takes them into the record.
+  "secretEnvNames",
 ];
 
 // Each setting has the type of the config field it comes from, both ways (checked by tsc).
