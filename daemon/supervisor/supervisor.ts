@@ -6,6 +6,10 @@
 // worker-events.ts (what is written; what follows an end), stop-signals.ts (SIGTERM, SIGKILL),
 // live-workers.ts (each live worker's handle and timers), worker-folder.ts (spec.json),
 // remove-worker.ts (rm).
+// Why ~350 lines: this class is the one place where every state change is sequenced under the
+// ledger's lock (spawn, launch, exit, restart, rerun, stop, retry after a full disk); its parts
+// live in the files above, and what stays is the order of their calls, which reads best in one
+// place. The next addition should move a flow out (as rm was), not grow this file.
 import { workerDir } from "../../src/platform/paths.js";
 import { CpwdError, ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
 import type { EventRecord } from "../../src/protocol/events.js";
