@@ -1,10 +1,7 @@
 // What the chaos scenarios share: reading the record strictly, the process table (/proc), memory
-// and CPU of a pid, percentiles, a tmpfs, and the one-line figure each scenario prints.
+// and CPU of a pid, percentiles, and the one-line figure each scenario prints.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import type { EventRecord } from "../../src/protocol/events.js";
 
 export const MiB = 1024 * 1024;
@@ -163,23 +160,6 @@ export function cpuSeconds(pid: number): number {
   const st = procStat(pid);
   if (!st) throw new Error(`pid ${pid} is gone`);
   return st.cpuTicks / 100; // USER_HZ is 100 on every common Linux architecture
-}
-
-// ---- a small file system that fills up ----------------------------------------------------------
-
-/** Mounts a tmpfs of `size` on a fresh folder; null when this user cannot (not root). */
-export function mountTmpfs(size: string): string | null {
-  if (process.platform !== "linux") return null;
-  const dir = mkdtempSync(join(tmpdir(), "cpwd-chaos-fs-"));
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size},mode=0700`, "tmpfs", dir], { encoding: "utf8" });
-  if (r.status === 0) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  return null;
-}
-
-export function unmount(dir: string): void {
-  spawnSync("umount", ["-l", dir]);
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Removes a scenario's home, or keeps it for a look when it failed and CPWD_CHAOS_KEEP=1. */

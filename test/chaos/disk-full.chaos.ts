@@ -14,27 +14,15 @@
 // fill run; every worker reaches an end; every line of events.jsonl parses,
 // seq has no gap, every acknowledged append is in it at its seq, and no refused one is.
 import assert from "node:assert/strict";
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { EventRecord } from "../../src/protocol/events.js";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { cpwd, pidAlive, startDaemon, waitFor, type TestDaemon } from "../helpers/daemon.js";
 import { runShim } from "../helpers/shim.js";
-import { assertSeqGapless, figure, killHomeProcesses, mountTmpfs, n, readRecord, sleep, unmount } from "./chaos-helpers.js";
-
-/** Writes zeros to `file` until the file system refuses with ENOSPC. */
-function fillDisk(file: string): void {
-  const fd = openSync(file, "w");
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
+import { fillDisk, mountTmpfs, unmountTmpfs } from "../helpers/tmpfs.js";
+import { assertSeqGapless, figure, killHomeProcesses, n, readRecord, sleep } from "./chaos-helpers.js";
 
 /** Before the filler; while it fills (the log's last page may still take lines); full; freed. */
 type Phase = "before" | "filling" | "full" | "after";
@@ -184,6 +172,6 @@ test("a full disk under load: durable requests refused, never acknowledged; the 
     for (const cl of clients) cl.close();
     if (d) await d.kill9();
     killHomeProcesses(home);
-    unmount(mount);
+    unmountTmpfs(mount);
   }
 });

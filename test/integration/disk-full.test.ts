@@ -2,34 +2,11 @@
 // says so, the daemon recovers by itself once space is freed, and `cpwd stop` still ends it.
 // Needs a small tmpfs, so root (or a user allowed to mount); skipped with a message otherwise.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { cpwd, tempHome, waitGone, withDaemon } from "../helpers/daemon.js";
-
-/** Mounts a tmpfs of `size` on a fresh folder; null when this user cannot. */
-function mountTmpfs(size: string): string | null {
-  const dir = mkdtempSync(join(tmpdir(), "cpwd-full-"));
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size},mode=0700`, "tmpfs", dir], { encoding: "utf8" });
-  if (r.status === 0) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  return null;
-}
-
-/** Writes zeros to `file` until the file system refuses with ENOSPC. */
-function fillDisk(file: string): void {
-  const fd = openSync(file, "w");
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
+import { fillDisk, mountTmpfs, unmountTmpfs } from "../helpers/tmpfs.js";
 
 test("a full disk: appends refused with IO, shown in status, recovered once freed, and stop still stops", async (t) => {
   const mount = mountTmpfs("8m");
@@ -82,8 +59,7 @@ test("a full disk: appends refused with IO, shown in status, recovered once free
       await waitGone(d.pid, 10_000);
     });
   } finally {
-    spawnSync("umount", ["-l", mount]);
-    rmSync(mount, { recursive: true, force: true });
+    unmountTmpfs(mount);
   }
 });
 
