@@ -6,10 +6,9 @@
 // printed, not asserted (the machine is noisy); what is asserted does not depend on timing.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { cleanup, pidAlive, startDaemon, type TestDaemon } from "../helpers/daemon.js";
-import { rawConnect, type RawConn } from "../helpers/raw-socket.js";
+import { appendFillEvents, nonReadingConnect, rawConnect, type RawConn } from "../helpers/raw-socket.js";
 
 type Reply = { id: unknown; result?: any; error?: { code: number; message: string; data?: any } };
 
@@ -35,64 +34,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** A connection that writes and does not read (its socket is paused) until `resume` is called. */
-async function nonReadingConnect(path: string): Promise<{ socket: Socket; closed: () => boolean }> {
-  const socket = connect(path);
-  socket.pause();
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
-  });
-  socket.on("error", () => {});
-  let closed = false;
-  socket.once("close", () => (closed = true));
-  return { socket, closed: () => closed };
-}
-
-/** Reads `n` reply lines from a paused socket, resuming it. */
-function readLines(socket: Socket, n: number, timeoutMs: number): Promise<Reply[]> {
-  return new Promise((resolve, reject) => {
-    const got: Reply[] = [];
-    let buf = "";
-    const t = setTimeout(() => done(new Error(`only ${got.length} of ${n} replies in time`)), timeoutMs);
-    const onData = (c: Buffer) => {
-      buf += c.toString("utf8");
-      let nl: number;
-      while (got.length < n && (nl = buf.indexOf("\n")) !== -1) {
-        got.push(JSON.parse(buf.slice(0, nl)) as Reply);
-        buf = buf.slice(nl + 1);
-      }
-      if (got.length === n) done();
-    };
-    const onClose = () => done(new Error(`closed after ${got.length} of ${n} replies`));
-    const done = (err?: Error) => {
-      clearTimeout(t);
-      socket.off("data", onData);
-      socket.off("close", onClose);
-      socket.pause();
-      if (err) reject(err);
-      else resolve(got);
-    };
-    socket.on("data", onData);
-    socket.once("close", onClose);
-    socket.resume();
-  });
-}
-
 describe("a client that pipelines events.read and never reads its replies", { skip: !onLinux && "reads /proc" }, () => {
   let d: TestDaemon;
   let conn: RawConn;
   before(async () => {
     d = await startDaemon();
     conn = await rawConnect(d.paths.socket);
-    for (let done = 0; done < EVENTS; done += 1_000) {
-      const batch = Array.from({ length: 1_000 }, (_, i) =>
-        JSON.stringify({ jsonrpc: "2.0", id: done + i, method: "events.append", params: { type: "ext.fill", payload: { n: done + i, pad: PAD } } }),
-      );
-      conn.send(`[${batch.join(",")}]\n`);
-      const replies = (await conn.next(60_000)) as Reply[];
-      assert.ok(replies.every((r) => typeof r.result?.seq === "number"), "every append is recorded");
-    }
+    await appendFillEvents(conn, EVENTS, PAD);
   });
   after(async () => {
     conn?.close();
@@ -139,7 +87,7 @@ describe("a client that pipelines events.read and never reads its replies", { sk
     assert.equal(greedy.closed(), false, "the greedy connection is paused, not dropped");
 
     // Once it reads, its replies come, whole (two reads run at once, so not necessarily in order).
-    const first = await readLines(greedy.socket, 3, 60_000);
+    const first = (await greedy.readLines(3, 60_000)) as Reply[];
     const ids = first.map((r) => r.id as number);
     assert.equal(new Set(ids).size, 3, `three different calls answered (${ids.join(", ")})`);
     assert.ok(ids.every((id) => Number.isInteger(id) && id >= 0 && id < GREEDY_READS), `ids of the greedy calls (${ids.join(", ")})`);

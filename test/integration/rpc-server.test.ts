@@ -8,14 +8,13 @@
 import assert from "node:assert/strict";
 import { rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { JSONRPCServer } from "json-rpc-2.0";
-import { RpcServer, type ConnectionInfo, type RpcServerOptions } from "../../src/rpc/server.js";
+import type { ConnectionInfo, RpcServerOptions } from "../../src/rpc/server.js";
 import { tempHome, waitFor } from "../helpers/daemon.js";
-import { rawConnect } from "../helpers/raw-socket.js";
+import { nonReadingConnect, rawConnect } from "../helpers/raw-socket.js";
+import { startRpcServer, withRpcServer } from "../helpers/rpc-server.js";
 
-const quiet = { warn: () => {}, debug: () => {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PING = '{"jsonrpc":"2.0","id":"p","method":"ping"}\n';
 
@@ -31,39 +30,7 @@ async function settled(count: () => number, quietMs = 300): Promise<number> {
   }
 }
 
-/** A connection that writes and does not read until `readAll` (its socket is paused). */
-async function nonReadingConnect(path: string) {
-  const socket = connect(path);
-  socket.pause();
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
-  });
-  socket.on("error", () => {});
-  let closed = false;
-  socket.once("close", () => (closed = true));
-  return {
-    socket,
-    closed: () => closed,
-    /** Reads until `n` reply lines have come; returns their ids. */
-    readAll: (n: number) =>
-      new Promise<unknown[]>((resolve, reject) => {
-        const ids: unknown[] = [];
-        let buf = "";
-        socket.on("data", (c: Buffer) => {
-          buf += c.toString("utf8");
-          const lines = buf.split("\n");
-          buf = lines.pop()!;
-          for (const l of lines) ids.push((JSON.parse(l) as { id: unknown }).id);
-          if (ids.length === n) resolve(ids);
-        });
-        socket.once("close", () => reject(new Error(`closed after ${ids.length} of ${n} replies`)));
-        socket.resume();
-      }),
-  };
-}
-
-/** A server answering `ping` and `turn` (which event-loop turn the call ran in). */
+/** A server answering `ping` and `turn` (which event-loop turn the call ran in); `close` also stops the turn counter. */
 async function listen(dir: string, extra: Partial<RpcServerOptions> = {}) {
   const rpc = new JSONRPCServer<ConnectionInfo>();
   let turn = 0;
@@ -75,16 +42,34 @@ async function listen(dir: string, extra: Partial<RpcServerOptions> = {}) {
   setImmediate(tick);
   rpc.addMethod("ping", () => ({ pong: true }));
   rpc.addMethod("turn", () => turn);
-  const socketPath = join(dir, "s.sock");
-  const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, ...extra });
+  const { server, socketPath } = await startRpcServer({ dir, name: "s", rpc, ...extra });
   return {
-    server,
     socketPath,
     close: async () => {
       ticking = false;
       await server.close(1_000);
     },
   };
+}
+
+/** Runs `body` against a `listen` server, and always closes it. */
+async function withPingServer(dir: string, extra: Partial<RpcServerOptions>, body: (socketPath: string) => Promise<void>): Promise<void> {
+  const s = await listen(dir, extra);
+  try {
+    await body(s.socketPath);
+  } finally {
+    await s.close();
+  }
+}
+
+/** `n` calls of `method` with ids 0 to n-1, one a line. */
+function pipelined(n: number, method: string): string {
+  return Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"${method}"}\n`).join("");
+}
+
+/** The ids 0 to n-1: every call of a `pipelined` burst answered once (compare sorted). */
+function allIds(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 describe("RpcServer on a real socket", () => {
@@ -95,9 +80,8 @@ describe("RpcServer on a real socket", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test("a message trickled a byte at a time is cut off once it has been unfinished too long", async () => {
-    const s = await listen(dir, { partialLineTimeoutMs: 300 });
-    try {
-      const c = await rawConnect(s.socketPath);
+    await withPingServer(dir, { partialLineTimeoutMs: 300 }, async (socketPath) => {
+      const c = await rawConnect(socketPath);
       const message = `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${"x".repeat(200)}"}}`;
       let sent = 0;
       let closed = false;
@@ -109,15 +93,12 @@ describe("RpcServer on a real socket", () => {
       }
       assert.ok(closed, "the connection was closed");
       assert.ok(sent < message.length, `closed before the message was finished (${sent} of ${message.length} bytes)`);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   test("a message finished in time clears the deadline: an idle connection afterwards stays open", async () => {
-    const s = await listen(dir, { partialLineTimeoutMs: 1_000 });
-    try {
-      const c = await rawConnect(s.socketPath);
+    await withPingServer(dir, { partialLineTimeoutMs: 1_000 }, async (socketPath) => {
+      const c = await rawConnect(socketPath);
       c.send(PING.slice(0, 20));
       await sleep(150);
       c.send(`${PING.slice(20)}${PING.slice(0, 10)}`); // the end of one message, the start of the next
@@ -129,17 +110,14 @@ describe("RpcServer on a real socket", () => {
       c.send(PING);
       assert.deepEqual(((await c.next()) as { result: unknown }).result, { pong: true });
       c.close();
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   test("a flood of pipelined requests is handled a slice per event-loop turn", async () => {
     const linesPerTurn = 64;
-    const s = await listen(dir, { linesPerTurn });
-    try {
+    await withPingServer(dir, { linesPerTurn }, async (socketPath) => {
       const total = 5_000;
-      const socket = connect(s.socketPath);
+      const socket = connect(socketPath);
       let buf = "";
       const turns: number[] = [];
       const all = new Promise<void>((resolve) => {
@@ -151,7 +129,7 @@ describe("RpcServer on a real socket", () => {
           if (turns.length === total) resolve();
         });
       });
-      socket.write(Array.from({ length: total }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"turn"}\n`).join(""));
+      socket.write(pipelined(total, "turn"));
       await all;
       socket.destroy();
       const perTurn = new Map<number, number>();
@@ -159,9 +137,7 @@ describe("RpcServer on a real socket", () => {
       const most = Math.max(...perTurn.values());
       // A slice from the queue and one from freshly read data can share a turn; never more.
       assert.ok(most <= 2 * linesPerTurn, `at most ${2 * linesPerTurn} calls in one turn (saw ${most})`);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   test("a batch runs a slice of entries at a time, and is still answered whole and in order", async () => {
@@ -174,9 +150,7 @@ describe("RpcServer on a real socket", () => {
       active--;
       return p.i;
     });
-    const socketPath = join(dir, "b.sock");
-    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, batchSliceEntries: 16 });
-    try {
+    await withRpcServer({ dir, name: "b", rpc, batchSliceEntries: 16 }, async (_server, socketPath) => {
       const c = await rawConnect(socketPath);
       const n = 300;
       c.send(`[${Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"work","params":{"i":${i}}}`).join(",")}]\n`);
@@ -184,13 +158,11 @@ describe("RpcServer on a real socket", () => {
       assert.equal(replies.length, n);
       assert.deepEqual(
         replies.map((r) => r.result),
-        Array.from({ length: n }, (_, i) => i),
+        allIds(n),
       );
       assert.ok(most <= 16, `at most 16 entries ran at once (saw ${most})`);
       c.close();
-    } finally {
-      await server.close(1_000);
-    }
+    });
   });
 
   test("a batch whose reply would pass the unsent limit stops running and is answered with one error; the connection goes on", async () => {
@@ -201,10 +173,8 @@ describe("RpcServer on a real socket", () => {
       ran++;
       return "x".repeat(4096);
     });
-    const socketPath = join(dir, "big.sock");
     const maxUnsentBytes = 64 * 1024;
-    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, maxUnsentBytes, batchSliceEntries: 8 });
-    try {
+    await withRpcServer({ dir, name: "big", rpc, maxUnsentBytes, batchSliceEntries: 8 }, async (_server, socketPath) => {
       const c = await rawConnect(socketPath);
       const n = 200; // 200 × 4 KiB: far more than 64 KiB
       c.send(`[${Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"big"}`).join(",")}]\n`);
@@ -219,9 +189,7 @@ describe("RpcServer on a real socket", () => {
       c.send(PING);
       assert.deepEqual(((await c.next()) as { result: unknown }).result, { pong: true });
       c.close();
-    } finally {
-      await server.close(1_000);
-    }
+    });
   });
 
   test("the unfinished-message deadline stands still while the server has paused reading the connection", async () => {
@@ -233,10 +201,8 @@ describe("RpcServer on a real socket", () => {
       await released;
       return "done";
     });
-    const socketPath = join(dir, "slow.sock");
     const partialLineTimeoutMs = 200;
-    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, partialLineTimeoutMs, maxPendingCallsPerConnection: 2 });
-    try {
+    await withRpcServer({ dir, name: "slow", rpc, partialLineTimeoutMs, maxPendingCallsPerConnection: 2 }, async (_server, socketPath) => {
       const c = await rawConnect(socketPath);
       let closed = false;
       void c.closed.then(() => (closed = true));
@@ -257,9 +223,7 @@ describe("RpcServer on a real socket", () => {
       c.send(PING.slice(0, 15));
       await c.closed;
       c.close();
-    } finally {
-      await server.close(1_000);
-    }
+    });
   });
 
   test("a connection that does not read its replies gets no new calls started, and is paused rather than dropped", async () => {
@@ -270,25 +234,21 @@ describe("RpcServer on a real socket", () => {
       ran++;
       return reply;
     });
-    const socketPath = join(dir, "backlog.sock");
-    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, replyHighWaterBytes: 256 * 1024 });
-    try {
+    await withRpcServer({ dir, name: "backlog", rpc, replyHighWaterBytes: 256 * 1024 }, async (_server, socketPath) => {
       const c = await nonReadingConnect(socketPath);
       const n = 2_000; // 2,000 × 32 KiB = 64 MiB of replies, four times the 16 MiB at which a client is dropped
-      c.socket.write(Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"big"}\n`).join(""));
+      c.socket.write(pipelined(n, "big"));
       const started = await settled(() => ran);
       assert.ok(started < n / 4, `calls stopped being started while the replies were not read (${started} of ${n})`);
       assert.equal(c.closed(), false, "paused, not dropped");
-      const ids = (await c.readAll(n)) as number[];
+      const ids = (await c.readLines(n)).map((r) => (r as { id: number }).id);
       assert.deepEqual(
         ids.sort((x, y) => x - y),
-        Array.from({ length: n }, (_, i) => i),
+        allIds(n),
         "once it reads, every call is answered once",
       );
       c.socket.destroy();
-    } finally {
-      await server.close(1_000);
-    }
+    });
   });
 
   test("heavy work runs a few jobs at a time, never more, and none while its connection is not reading", async () => {
@@ -306,27 +266,23 @@ describe("RpcServer on a real socket", () => {
         return page;
       }),
     );
-    const socketPath = join(dir, "heavy.sock");
-    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, replyHighWaterBytes: 256 * 1024, heavyJobsAtOnce: 2 });
-    try {
+    await withRpcServer({ dir, name: "heavy", rpc, replyHighWaterBytes: 256 * 1024, heavyJobsAtOnce: 2 }, async (_server, socketPath) => {
       const c = await nonReadingConnect(socketPath);
       const n = 2_000;
-      c.socket.write(Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"page"}\n`).join(""));
+      c.socket.write(pipelined(n, "page"));
       const started = await settled(() => ran);
       assert.ok(started < n / 4, `jobs stopped being run while the replies were not read (${started} of ${n})`);
       assert.equal(c.closed(), false, "paused, not dropped");
-      const ids = (await c.readAll(n)) as number[];
+      const ids = (await c.readLines(n)).map((r) => (r as { id: number }).id);
       assert.deepEqual(
         ids.sort((x, y) => x - y),
-        Array.from({ length: n }, (_, i) => i),
+        allIds(n),
         "once it reads, every call is answered once",
       );
       assert.equal(ran, n);
       assert.ok(most <= 2, `at most 2 jobs at once (saw ${most})`);
       c.socket.destroy();
-    } finally {
-      await server.close(1_000);
-    }
+    });
   });
 
   test("connections take turns at the heavy-work gate, and a job whose connection closed before its turn is not run", async () => {
@@ -344,9 +300,7 @@ describe("RpcServer on a real socket", () => {
         return p.who;
       });
     });
-    const socketPath = join(dir, "turns.sock");
-    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, heavyJobsAtOnce: 1 });
-    try {
+    await withRpcServer({ dir, name: "turns", rpc, heavyJobsAtOnce: 1 }, async (server, socketPath) => {
       const job = (id: number, who: string) => `{"jsonrpc":"2.0","id":${id},"method":"job","params":{"who":"${who}"}}\n`;
       const a = await rawConnect(socketPath);
       const b = await rawConnect(socketPath);
@@ -368,9 +322,7 @@ describe("RpcServer on a real socket", () => {
       assert.ok(order.indexOf("b") <= 1, `b's one job waited for at most one of a's hundred (it ran ${order.indexOf("b") + 1}th)`);
       a.close();
       b.close();
-    } finally {
-      await server.close(1_000);
-    }
+    });
   });
 
   test("closing the server does not wait for the heavy work of a connection that is not reading: that work is not run", async () => {
@@ -383,26 +335,26 @@ describe("RpcServer on a real socket", () => {
         return page;
       }),
     );
-    const socketPath = join(dir, "closing.sock");
-    const server = await RpcServer.listen({ socketPath, rpc, maxMessageBytes: 1 << 20, log: quiet, replyHighWaterBytes: 256 * 1024 });
-    const c = await nonReadingConnect(socketPath);
-    try {
-      c.socket.write(Array.from({ length: 200 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"page"}\n`).join(""));
-      const started = await settled(() => ran);
-      assert.ok(started < 200, `the connection's work was held back (${started} of 200 ran)`);
-      // A generous guard, not a timing assertion: without it a hang would only show as a stuck test.
-      let guard: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        server.close(120_000).then(() => "closed"),
-        new Promise((resolve) => (guard = setTimeout(() => resolve("still waiting"), 30_000))),
-      ]);
-      clearTimeout(guard);
-      assert.equal(outcome, "closed", "close did not wait on work that could never be answered");
-      assert.equal(ran, started, "the held-back work was not run");
-    } finally {
-      c.socket.destroy();
-      await server.close(1_000).catch(() => {});
-    }
+    // withRpcServer's own close comes after this one, and finds the server closed already.
+    await withRpcServer({ dir, name: "closing", rpc, replyHighWaterBytes: 256 * 1024 }, async (server, socketPath) => {
+      const c = await nonReadingConnect(socketPath);
+      try {
+        c.socket.write(pipelined(200, "page"));
+        const started = await settled(() => ran);
+        assert.ok(started < 200, `the connection's work was held back (${started} of 200 ran)`);
+        // A generous guard, not a timing assertion: without it a hang would only show as a stuck test.
+        let guard: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          server.close(120_000).then(() => "closed"),
+          new Promise((resolve) => (guard = setTimeout(() => resolve("still waiting"), 30_000))),
+        ]);
+        clearTimeout(guard);
+        assert.equal(outcome, "closed", "close did not wait on work that could never be answered");
+        assert.equal(ran, started, "the held-back work was not run");
+      } finally {
+        c.socket.destroy();
+      }
+    });
   });
 
   test("close removes the socket file it created, and leaves one that replaced it", async () => {
