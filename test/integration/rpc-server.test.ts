@@ -72,6 +72,29 @@ function allIds(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
+/**
+ * Pipelines `n` calls of `method` on a connection that does not read its replies and checks that
+ * the server soon stops (`ran` settles below a quarter of them: `stopped` says what stopped) and
+ * pauses the connection rather than dropping it; then reads, and checks every call is answered once.
+ */
+async function floodWithoutReading(socketPath: string, method: string, n: number, ran: () => number, stopped: string): Promise<void> {
+  const c = await nonReadingConnect(socketPath);
+  try {
+    c.socket.write(pipelined(n, method));
+    const started = await settled(ran);
+    assert.ok(started < n / 4, `${stopped} while the replies were not read (${started} of ${n})`);
+    assert.equal(c.closed(), false, "paused, not dropped");
+    const ids = (await c.readLines(n)).map((r) => (r as { id: number }).id);
+    assert.deepEqual(
+      ids.sort((x, y) => x - y),
+      allIds(n),
+      "once it reads, every call is answered once",
+    );
+  } finally {
+    c.socket.destroy();
+  }
+}
+
 describe("RpcServer on a real socket", () => {
   let dir: string;
   before(() => {
@@ -235,19 +258,8 @@ describe("RpcServer on a real socket", () => {
       return reply;
     });
     await withRpcServer({ dir, name: "backlog", rpc, replyHighWaterBytes: 256 * 1024 }, async (_server, socketPath) => {
-      const c = await nonReadingConnect(socketPath);
-      const n = 2_000; // 2,000 × 32 KiB = 64 MiB of replies, four times the 16 MiB at which a client is dropped
-      c.socket.write(pipelined(n, "big"));
-      const started = await settled(() => ran);
-      assert.ok(started < n / 4, `calls stopped being started while the replies were not read (${started} of ${n})`);
-      assert.equal(c.closed(), false, "paused, not dropped");
-      const ids = (await c.readLines(n)).map((r) => (r as { id: number }).id);
-      assert.deepEqual(
-        ids.sort((x, y) => x - y),
-        allIds(n),
-        "once it reads, every call is answered once",
-      );
-      c.socket.destroy();
+      // 2,000 × 32 KiB = 64 MiB of replies, four times the 16 MiB at which a client is dropped
+      await floodWithoutReading(socketPath, "big", 2_000, () => ran, "calls stopped being started");
     });
   });
 
@@ -267,21 +279,10 @@ describe("RpcServer on a real socket", () => {
       }),
     );
     await withRpcServer({ dir, name: "heavy", rpc, replyHighWaterBytes: 256 * 1024, heavyJobsAtOnce: 2 }, async (_server, socketPath) => {
-      const c = await nonReadingConnect(socketPath);
       const n = 2_000;
-      c.socket.write(pipelined(n, "page"));
-      const started = await settled(() => ran);
-      assert.ok(started < n / 4, `jobs stopped being run while the replies were not read (${started} of ${n})`);
-      assert.equal(c.closed(), false, "paused, not dropped");
-      const ids = (await c.readLines(n)).map((r) => (r as { id: number }).id);
-      assert.deepEqual(
-        ids.sort((x, y) => x - y),
-        allIds(n),
-        "once it reads, every call is answered once",
-      );
+      await floodWithoutReading(socketPath, "page", n, () => ran, "jobs stopped being run");
       assert.equal(ran, n);
       assert.ok(most <= 2, `at most 2 jobs at once (saw ${most})`);
-      c.socket.destroy();
     });
   });
 
