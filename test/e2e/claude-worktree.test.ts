@@ -1,27 +1,21 @@
 // `cpwd claude --worktree`: the worker edits its own checkout on cpwd/W<N>; `cpwd rm` removes it
 // when nothing would be lost and keeps it, saying why, when the branch holds work.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { cleanup, cpwd, startDaemon, waitFor } from "../helpers/daemon.js";
 import { CLAUDE_BIN, claudeEnv } from "../helpers/claude.js";
 import { startFakeApi, toolResults } from "../helpers/fake-messages-api.js";
+import { git, makeRepo } from "../helpers/git-repo.js";
 
 test("a --worktree Claude worker works on cpwd/W<N>; rm keeps a worktree with work and removes a clean one", async () => {
   const dir = mkdtempSync(join(tmpdir(), "cpwd-wt-e2e-"));
   const repo = join(dir, "repo");
   const home = join(dir, "home");
   mkdirSync(home);
-  const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
-  execFileSync("git", ["init", "-q", "-b", "main", repo]);
-  git(repo, "config", "user.email", "t@example.com");
-  git(repo, "config", "user.name", "t");
-  writeFileSync(join(repo, "README"), "r\n");
-  git(repo, "add", ".");
-  git(repo, "commit", "-qm", "init");
+  makeRepo(repo, { README: "r\n" });
   // The model writes notes.txt (a relative path: it lands in the worker's checkout) and stops.
   const api = await startFakeApi((req) => (toolResults(req).length > 0 || !/edit notes/.test(JSON.stringify(req.body.messages)) ? { text: "ok" } : { tool: { name: "Write", input: { file_path: "notes.txt", content: "from the worker\n" } } }));
   const d = await startDaemon();

@@ -2,12 +2,12 @@
 // gathered, read and stopped through them, the daemon started when none runs, and bad arguments
 // answered as tool errors with the CLI's messages while the server keeps serving.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { cleanup, cpwd, pidAlive, REPO, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
 import { nodeFixture } from "../helpers/fixtures.js";
+import { makeRepo } from "../helpers/git-repo.js";
 import { startMcp, type McpSession } from "../helpers/mcp-client.js";
 
 const TOOLS = ["claude_worker", "list_workers", "spawn_worker", "stop_worker", "wait_for_workers", "worker_diff", "worker_logs", "worker_status"];
@@ -139,15 +139,7 @@ describe("cpwd mcp", () => {
 
   test("worker_diff shows a worktree worker's changes, as cpwd diff does", async () => {
     const d = await startDaemon();
-    const repo = join(d.home, "repo");
-    const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8" });
-    mkdirSync(repo);
-    git("init", "-q", "-b", "main");
-    git("config", "user.email", "t@example.com");
-    git("config", "user.name", "t");
-    writeFileSync(join(repo, "a.txt"), "a\n");
-    git("add", ".");
-    git("commit", "-qm", "init");
+    const repo = makeRepo(join(d.home, "repo"), { "a.txt": "a\n" });
     // A stand-in for claude: it edits a file where it runs (the worktree) and exits.
     const bin = join(d.home, "fakeclaude");
     writeFileSync(bin, "#!/bin/sh\necho edited > a.txt\necho new > b.txt\n", { mode: 0o755 });

@@ -7,20 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import { createWorktree, removeWorktreeIfClean } from "../../daemon/claude/worktree.js";
+import { git, makeRepo } from "../helpers/git-repo.js";
 
 let dir: string;
 let repo: string;
-const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "cpwd-wt-"));
-  repo = join(dir, "repo");
-  execFileSync("git", ["init", "-q", "-b", "main", repo]);
-  git(repo, "config", "user.email", "t@example.com");
-  git(repo, "config", "user.name", "t");
-  writeFileSync(join(repo, "a.txt"), "a\n");
-  git(repo, "add", ".");
-  git(repo, "commit", "-qm", "init");
+  repo = makeRepo(join(dir, "repo"), { "a.txt": "a\n" });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
