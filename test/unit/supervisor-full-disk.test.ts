@@ -4,15 +4,12 @@
 // was never recorded, nor a start whose `worker.started` was refused (the worker then ran
 // unfollowed). Each is now offered again until the log takes it.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, test } from "node:test";
-import { Supervisor } from "../../daemon/supervisor/supervisor.js";
+import { test } from "node:test";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import type { EventInput } from "../../src/protocol/events.js";
 import type { WorkerSpec } from "../../src/protocol/workers.js";
-import { FakeClock, FakeRunner, fakeContext, MemoryLog, settle } from "../helpers/fakes.js";
+import { useFakeSupervisor } from "../helpers/fake-supervisor.js";
+import { MemoryLog, settle } from "../helpers/fakes.js";
 
 /** A log that refuses, as a full disk makes the real one, the event types in `refusing`. */
 class FullDiskLog extends MemoryLog {
@@ -25,63 +22,56 @@ class FullDiskLog extends MemoryLog {
 
 const spec: WorkerSpec = { argv: ["job"], cwd: "/", env: {}, timeoutMs: null, meta: {}, restart: { mode: "never", maxRestarts: 5, windowMs: 600_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, minUptimeMs: 30_000 } };
 
-let home: string;
-let clock: FakeClock;
-let log: FullDiskLog;
-let runner: FakeRunner;
-let sup: Supervisor;
-beforeEach(async () => {
-  home = mkdtempSync(join(tmpdir(), "cpwd-sup-full-"));
-  clock = new FakeClock();
-  log = new FullDiskLog(clock);
-  runner = new FakeRunner(clock);
-  sup = await Supervisor.start({ ctx: fakeContext(home, clock, log), runner, random: () => 0.5 }, []);
-});
-afterEach(() => {
-  sup.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const fake = useFakeSupervisor("cpwd-sup-full-", (clock) => new FullDiskLog(clock));
+
+/** The one worker's state. */
+const state = () => fake.sup.list()[0]!.state;
+
+/** Lets a second pass, in which the supervisor offers again what the log refused. */
+async function retryAfterOneSecond(): Promise<void> {
+  fake.clock.advance(1_000);
+  await settle();
+}
+
+/** Frees the disk, and lets the supervisor's next offer go through. */
+async function freeTheDisk(): Promise<void> {
+  fake.log.refusing.clear();
+  await retryAfterOneSecond();
+}
 
 test("a start the log refused is tried again, and the worker starts once the log takes it", async () => {
-  log.refusing.add("worker.starting");
-  await sup.spawn(spec);
+  fake.log.refusing.add("worker.starting");
+  await fake.sup.spawn(spec);
   await settle();
-  assert.equal(sup.list()[0]!.state, "queued");
-  assert.equal(runner.launched.length, 0);
-  clock.advance(1_000);
-  await settle();
-  assert.equal(sup.list()[0]!.state, "queued", "still refused: still queued");
-  log.refusing.clear();
-  clock.advance(1_000);
-  await settle();
-  assert.equal(sup.list()[0]!.state, "running");
-  assert.equal(runner.launched.length, 1);
+  assert.equal(state(), "queued");
+  assert.equal(fake.runner.launched.length, 0);
+  await retryAfterOneSecond();
+  assert.equal(state(), "queued", "still refused: still queued");
+  await freeTheDisk();
+  assert.equal(state(), "running");
+  assert.equal(fake.runner.launched.length, 1);
 });
 
 test("an end the log refused is recorded once the log takes it", async () => {
-  await sup.spawn(spec);
+  await fake.sup.spawn(spec);
   await settle();
-  log.refusing.add("worker.exited");
-  runner.finish("W1", 0);
+  fake.log.refusing.add("worker.exited");
+  fake.runner.finish("W1", 0);
   await settle();
-  assert.equal(sup.list()[0]!.state, "running", "not recorded yet");
-  log.refusing.clear();
-  clock.advance(1_000);
-  await settle();
-  assert.equal(sup.list()[0]!.state, "exited");
-  assert.equal(sup.list()[0]!.exitCode, 0);
+  assert.equal(state(), "running", "not recorded yet");
+  await freeTheDisk();
+  assert.equal(state(), "exited");
+  assert.equal(fake.sup.list()[0]!.exitCode, 0);
 });
 
 test("a start whose worker.started the log refused is recorded once the log takes it, and the worker followed", async () => {
-  log.refusing.add("worker.started");
-  await sup.spawn(spec);
+  fake.log.refusing.add("worker.started");
+  await fake.sup.spawn(spec);
   await settle();
-  assert.equal(sup.list()[0]!.state, "starting", "launched, not recorded yet");
-  log.refusing.clear();
-  clock.advance(1_000);
+  assert.equal(state(), "starting", "launched, not recorded yet");
+  await freeTheDisk();
+  assert.equal(state(), "running");
+  fake.runner.finish("W1", 0);
   await settle();
-  assert.equal(sup.list()[0]!.state, "running");
-  runner.finish("W1", 0);
-  await settle();
-  assert.equal(sup.list()[0]!.state, "exited", "its end is followed");
+  assert.equal(state(), "exited", "its end is followed");
 });
