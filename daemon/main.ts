@@ -21,6 +21,7 @@ import { claudeInfoOf, claudeLifecycle } from "./claude/claude-lifecycle.js";
 import { DailyBudget } from "./claude/budget.js";
 import { ClaudeTracker, type ClaudeInfo } from "./claude/tracker.js";
 import { HookService } from "./coordination/hook-service.js";
+import { HookHttpServer } from "./http-hooks/server.js";
 import type { WorkerSummary } from "./coordination/digests.js";
 import { ProcessRunner } from "./runner/process-runner.js";
 import { workerMethodGroup } from "./supervisor/worker-handlers.js";
@@ -86,11 +87,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     bindGroup(hooks.methodGroup()),
     bindGroup(workerMethodGroup(supervisor, usage)),
   ];
-  const server = await RpcServer.listen({
-    socketPath: paths.socket,
-    rpc: buildRpcServer(groups, logger, secrets),
-    maxMessageBytes: config.maxMessageBytes,
-    log: logger,
+  const rpc = buildRpcServer(groups, logger, secrets);
+  const server = await RpcServer.listen({ socketPath: paths.socket, rpc, maxMessageBytes: config.maxMessageBytes, log: logger });
+  // HTTP hooks reach the same table; a port that cannot be had leaves the socket and the shim serving.
+  const hookHttp = await HookHttpServer.listen({ paths, configuredPort: config.hookHttpPort, maxBodyBytes: config.maxMessageBytes, rpc, log: logger }).catch((err: unknown) => {
+    logger.error({ err, port: config.hookHttpPort }, "HTTP hooks not served");
+    return null;
   });
   intake.watch();
   logger.info({ socket: paths.socket, home: paths.home, lastSeq: opened.lastSeq }, "daemon started");
@@ -98,7 +100,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const parts: DaemonParts = { logger, intake, server, eventLog, instance, shutdownTimeoutMs: config.shutdownTimeoutMs };
-  const areaClosers = [() => hooks.close(), () => supervisor.close(), () => claude.close()];
+  const areaClosers = [() => hookHttp?.close(), () => hooks.close(), () => supervisor.close(), () => claude.close()];
   let shuttingDown: Promise<void> | null = null;
   shutdown = (reason) => (shuttingDown ??= stopDaemon(parts, areaClosers, reason).then(resolveDone));
 

@@ -29,6 +29,11 @@ export const ConfigSchema = z
     hookBudgetMs: z.number().int().min(HOOK_BUDGET_MS.min).max(HOOK_BUDGET_MS.max).default(HOOK_BUDGET_MS.default),
     /** Deny PreToolUse when the daemon cannot be reached (fail-closed), instead of allowing it. @default false */
     hookFailClosed: z.boolean().default(false),
+    /**
+     * The loopback port (127.0.0.1) of HTTP hooks (`POST /hook`, docs/hooks.md). null: chosen at the
+     * first start and kept in `$CPWD_HOME/hook-http.json` with the token. @default null
+     */
+    hookHttpPort: z.number().int().min(1).max(65535).nullable().default(null),
     /** The shim starts the daemon (detached) when it cannot reach it. @default true */
     autostart: z.boolean().default(true),
     /** A file claim lapses after this long without the holder touching it. @default 30 min */

@@ -33,6 +33,8 @@ export interface CpwdPaths {
   daemonLog: string;
   pidFile: string;
   config: string;
+  /** The HTTP hook endpoint's port and token (src/records/hook-endpoint.ts), 0600. */
+  hookEndpoint: string;
   workers: string;
   /** Folder that holds the socket: 0700, owner only. */
   socketDir: string;
@@ -85,6 +87,7 @@ export function resolvePaths(pe: PathEnv = currentPathEnv(), home: string = reso
     daemonLog: join(home, "daemon.log"),
     pidFile: join(home, "daemon.pid"),
     config: join(home, "config.json"),
+    hookEndpoint: join(home, "hook-http.json"),
     workers: join(home, "workers"),
     socketDir: socket.dir,
     socket: socket.path,

@@ -22,6 +22,7 @@ const NOT_READ_BY_THE_SHIM = [
   "claudeBin",
   "claudePermissionMode",
   "claudeDailyBudgetUsd",
+  "hookHttpPort",
   // The shim's fallback records are redacted when the daemon takes them into the record.
   "secretEnvNames",
 ];
