@@ -2,8 +2,8 @@
 // binary cpwd uses (CPWD_CLAUDE_BIN, else config.json's claudeBin, else `claude`) and a short
 // deadline. Whatever goes wrong (no claude, a hang, an exit, output that is not a JSON array)
 // becomes a one-line note, never an error: status must not depend on another program.
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { writeAtomically } from "../src/platform/atomic-file.js";
 import type { BackgroundSession, BackgroundSessionsView } from "../src/protocol/native-work.js";
 import { readConfigObject } from "../hooks/shim-settings.js";
@@ -73,6 +73,8 @@ function runClaudeAgents(ctx: CliContext, bin: string, timeoutMs: number): Promi
   const note = (why: string): BackgroundSessionsView => ({ sessions: null, note: `Claude Code's background sessions not read: ${why}` });
   return new Promise((resolve) => {
     try {
+      // node:child_process (with net, dgram…) is loaded only here: a plain `cpwd status` never runs claude.
+      const { execFile } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
       execFile(
         bin,
         ["agents", "--json"],

@@ -9,8 +9,7 @@ import { outputColumns } from "../format/columns.js";
 import { wantsColour } from "../format/colour.js";
 import { formatWorkerTable } from "../format/worker-table.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
-// Pure and without imports at run time: nothing heavy on status's path.
-import { usd, type DaySpend } from "../../daemon/claude/budget.js";
+import { usd, type DaySpend } from "../../src/protocol/spend.js";
 import type { NativeWorkView } from "../../src/protocol/native-work.js";
 import { join } from "node:path";
 import type { BackgroundSessionsView } from "../../src/protocol/native-work.js";

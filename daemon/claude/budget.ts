@@ -2,17 +2,12 @@
 // passed to Claude Code as --max-budget-usd), and the daily budget of all Claude workers together
 // (config `claudeDailyBudgetUsd`), which holds new runs in the queue once today's spend reaches it.
 // Pure: costs, meta and times in, verdicts out.
+import { usd, type DaySpend } from "../../src/protocol/spend.js";
 import type { WorkerRecord } from "../../src/workers/machine.js";
 import type { StartGate } from "../supervisor/ready-queue.js";
 
 /** Claude Code's result subtype for a run it ended at its --max-budget-usd. */
 export const BUDGET_SUBTYPE = "error_max_budget_usd";
-
-/** USD for people: cents from $1 up and for whole cents ($0.50), else four places (tiny runs cost fractions of a cent). */
-export function usd(x: number): string {
-  const wholeCents = Math.abs(x * 100 - Math.round(x * 100)) < 1e-6;
-  return `$${x.toFixed(x >= 1 || wholeCents ? 2 : 4)}`;
-}
 
 /** A worker's per-run cost limit from its meta, if it has one. */
 export function maxCostOf(meta: Record<string, unknown>): number | null {
@@ -46,12 +41,6 @@ export function nextMidnightMs(ms: number): number {
   const d = new Date(startOfDayMs(ms));
   d.setDate(d.getDate() + 1);
   return d.getTime();
-}
-
-/** Today's spend of all Claude workers, and the budget (null: none). */
-export interface DaySpend {
-  spentUsd: number;
-  budgetUsd: number | null;
 }
 
 /**
