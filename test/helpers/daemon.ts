@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { resolvePaths, type CpwdPaths } from "../../src/platform/paths.js";
 import { connect, type RpcClient } from "../../src/rpc/client.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
+import { killAll } from "./kill.js";
 import { rawConnect, type RawConn } from "./raw-socket.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -133,13 +134,7 @@ export function killWorkers(home: string): void {
   for (const id of ids) {
     try {
       const run = JSON.parse(readFileSync(join(workers, id, "run.json"), "utf8")) as { pid: number; wrapperPid: number };
-      for (const target of [-run.pid, run.pid, run.wrapperPid]) {
-        try {
-          process.kill(target, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      killAll([-run.pid, run.pid, run.wrapperPid]);
     } catch {
       // never started
     }

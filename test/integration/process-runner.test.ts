@@ -11,6 +11,7 @@ import { isAlive, processStartedAtMs, startedNoLaterThan } from "../../src/platf
 import type { ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
 import { waitFor } from "../helpers/daemon.js";
 import { nodeFixture } from "../helpers/fixtures.js";
+import { killAll, killGroups } from "../helpers/kill.js";
 
 let home: string;
 let runner: ProcessRunner;
@@ -39,23 +40,9 @@ after(() => {
     } catch {
       // no run.json
     }
-    for (const pid of [h.pid, h.wrapperPid, ...(timerPid ? [timerPid] : [])]) {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    killAll([h.pid, h.wrapperPid, ...(timerPid ? [timerPid] : [])].map((pid) => -pid));
   }
-  for (const pid of extraGroups) {
-    for (const target of [-pid, pid]) {
-      try {
-        process.kill(target, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  }
+  killGroups(extraGroups);
   rmSync(home, { recursive: true, force: true });
 });
 

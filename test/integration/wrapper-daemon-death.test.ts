@@ -11,20 +11,13 @@ import { installWrapper } from "../../daemon/runner/wrapper-script.js";
 import { isAlive } from "../../src/platform/proc.js";
 import { prepareWorkerLogs } from "../../src/records/worker-files.js";
 import { waitFor } from "../helpers/daemon.js";
+import { killGroups } from "../helpers/kill.js";
 
 const home = mkdtempSync(join(tmpdir(), "cpwd-wrapper-death-"));
 /** Process groups to SIGKILL at the end, whatever happened. */
 const groups: number[] = [];
 after(() => {
-  for (const pid of groups) {
-    for (const target of [-pid, pid]) {
-      try {
-        process.kill(target, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  }
+  killGroups(groups);
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -36,7 +29,7 @@ function launchAndDie(id: string, argv: string[]): string {
   const dir = join(home, "workers", id);
   mkdirSync(dir, { recursive: true });
   prepareWorkerLogs(dir);
-  const wrapper = spawn("/bin/sh", [installWrapper(home), dir, "0", "1000", "chld", "--", ...argv], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
+  const wrapper = spawn("/bin/sh", [installWrapper(home), dir, "0", "1000", "chld", "-", "-", "--", ...argv], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
   wrapper.stdout!.destroy();
   wrapper.unref();
   groups.push(wrapper.pid!);

@@ -1,0 +1,17 @@
+// Killing what a test started, by pid, whatever state it is in: for `after` hooks and `finally`.
+
+/** Sends SIGKILL to each target (a pid, or minus a pid for its process group); one already gone is skipped. */
+export function killAll(targets: number[]): void {
+  for (const target of targets) {
+    try {
+      process.kill(target, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** SIGKILLs each pid's process group, and the pid itself (for one that is not a group leader). */
+export function killGroups(pids: number[]): void {
+  killAll(pids.flatMap((pid) => [-pid, pid]));
+}
