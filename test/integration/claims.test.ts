@@ -3,15 +3,13 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { cleanup, cpwd, startDaemon, waitFor, waitGone } from "../helpers/daemon.js";
+import { cleanup, cpwd, startDaemon, waitFor, waitGone, withDaemon } from "../helpers/daemon.js";
 import { liveWorker, nodeFixture } from "../helpers/fixtures.js";
 
 const pre = (file: string, session: string) => ({ hook_event_name: "PreToolUse", session_id: session, cwd: "/repo", tool_name: "Write", tool_input: { file_path: file, content: "x" } });
 
 test("a worker's claims are released when it ends; cpwd claims and cpwd release", async () => {
-  const d = await startDaemon();
-  const c = await d.client();
-  try {
+  await withDaemon(async (d, c) => {
     // The editor runs until the test releases it: its end comes when the test says, not on a timer.
     const gate = join(d.home, "release-editor");
     const { worker } = await c.call("worker.spawn", { argv: ["/bin/sh", "-c", `while [ ! -e ${gate} ]; do sleep 0.05; done`], name: "editor", cwd: "/", env: { PATH: process.env.PATH ?? "" } });
@@ -40,10 +38,7 @@ test("a worker's claims are released when it ends; cpwd claims and cpwd release"
     // Once released, the conductor may write.
     const r = await c.call("hook.handle", { event: pre("/repo/a.ts", "conductor") });
     assert.deepEqual(r, {});
-  } finally {
-    c.close();
-    await cleanup(d);
-  }
+  });
 });
 
 test("claims survive a daemon restart (replayed from the log)", async () => {
@@ -66,18 +61,13 @@ test("claims survive a daemon restart (replayed from the log)", async () => {
 });
 
 test("an ended worker's id claims nothing: its late hook calls edit as a conductor's would", async () => {
-  const d = await startDaemon();
-  const c = await d.client();
-  try {
+  await withDaemon(async (d, c) => {
     const { worker } = await c.call("worker.spawn", { argv: nodeFixture("sleep.js", "50"), cwd: "/", env: {} } as never);
     const id = String(worker.id);
     await waitFor("the worker to exit", async () => (await c.call("worker.get", { target: id })).workers[0]?.state === "exited", 10_000, 20);
     assert.deepEqual(await c.call("hook.handle", { event: pre("/repo/late.ts", "ws"), workerId: id }), {});
     assert.equal((await c.call("claims.list")).claims.length, 0);
-  } finally {
-    c.close();
-    await cleanup(d);
-  }
+  });
 });
 
 test("a worker that ends while the daemon is down: its claims go when the daemon starts, and the conductor hears of it", async () => {
