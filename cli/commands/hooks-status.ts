@@ -1,7 +1,18 @@
-// `cpwd hooks status`: what one scope holds of cpwd's (hooks, skill, MCP entry) against what
-// `cpwd hooks install` would write there; `cpwd doctor` reads the same state.
+// `cpwd hooks status`: what one scope holds of cpwd's (hooks and their transport, the HTTP hooks'
+// token, skill, MCP entry) against what `cpwd hooks install` would write there; `cpwd doctor`
+// reads the same state.
 import { readIfExists } from "../../src/platform/atomic-file.js";
-import { CPWD_HOOK_EVENTS, inspectHooks, parseSettings, type CpwdHookEvent, type Settings, type ShimHook } from "../hooks-install/install.js";
+import {
+  CPWD_HOOK_EVENTS,
+  HTTP_HOOK_EVENTS,
+  inspectHooks,
+  installedTransport,
+  parseSettings,
+  tokenPresence,
+  type CpwdHookEvent,
+  type Settings,
+  type ShimHook,
+} from "../hooks-install/install.js";
 import type { McpPresence } from "../hooks-install/mcp-config.js";
 import { editMcp, mcpStatus, type McpTarget } from "../hooks-install/mcp-register.js";
 import { SKILL_MARK, SKILL_TEXT } from "../hooks-install/skill.js";
@@ -31,7 +42,11 @@ export interface ScopeState {
   outdated: CpwdHookEvent[];
   skill: "absent" | "current" | "outdated" | "not cpwd's";
   mcp: { line: string; ok: boolean; presence: McpPresence };
-  /** Hooks, skill and MCP entry all as `install` would leave them (someone else's skill or server counts). */
+  /** How cpwd's entries reach the daemon: `http` when any is an HTTP hook. */
+  transport: "http" | "shim" | "none";
+  /** With HTTP hooks, the file's `env.CPWD_TOKEN` against the daemon's; null for the shim. */
+  token: "current" | "stale" | "absent" | null;
+  /** Hooks, skill, token and MCP entry all as `install` would leave them (someone else's skill or server counts). */
   ok: boolean;
 }
 
@@ -39,6 +54,8 @@ export interface ScopeState {
 export async function readScopeState(plan: ScopeTargets): Promise<ScopeState> {
   const { settings: current } = await readSettings(plan.files.settings);
   const presence = inspectHooks(current, plan.hook);
+  const transport = installedTransport(current);
+  const token = plan.hook.http ? tokenPresence(current, plan.hook.http.token) : null;
   const missing = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "missing");
   const outdated = CPWD_HOOK_EVENTS.filter((e) => presence[e] === "outdated");
   const text = (await readIfExists(plan.files.skill))?.toString("utf8");
@@ -46,14 +63,28 @@ export async function readScopeState(plan: ScopeTargets): Promise<ScopeState> {
   const skill = text === undefined ? "absent" : text === SKILL_TEXT ? "current" : text.includes(SKILL_MARK) ? "outdated" : "not cpwd's";
   const edit = await editMcp(plan.mcp, "status");
   const mcp = { ...mcpStatus(edit), presence: edit.presence };
-  const ok = missing.length === 0 && outdated.length === 0 && (skill === "current" || skill === "not cpwd's") && mcp.ok;
-  return { missing, outdated, skill, mcp, ok };
+  const ok = missing.length === 0 && outdated.length === 0 && (skill === "current" || skill === "not cpwd's") && mcp.ok && (token === null || token === "current");
+  return { missing, outdated, skill, mcp, transport, token, ok };
+}
+
+/** The lines about the HTTP transport: where it posts, and whether the port and token are the daemon's. */
+function httpLines(plan: ScopeTargets, state: ScopeState): string[] {
+  const http = plan.hook.http;
+  if (!http || state.transport !== "http") return [`transport: ${state.transport === "none" ? "none" : "shim (a process per hook call)"}`];
+  if (http.token === "") return ["transport: http, but the daemon has no hook-http.json yet: start it (`cpwd start`) or run `cpwd hooks install --transport http`"];
+  const portStale = [...HTTP_HOOK_EVENTS].some((e) => state.outdated.includes(e as CpwdHookEvent));
+  const lines = [`transport: http (${[...HTTP_HOOK_EVENTS].join(", ")} → ${http.url}; the shim for the rest)`];
+  lines.push(portStale ? `  port: not the daemon's (${http.url}); run \`cpwd hooks install --transport http\`` : "  port: current");
+  const why = { current: "current", stale: "not the daemon's; run `cpwd hooks install --transport http`", absent: "not in the file (env.CPWD_TOKEN); run `cpwd hooks install --transport http`" };
+  lines.push(`  token: ${why[state.token ?? "absent"]}`);
+  return lines;
 }
 
 /** `status`: one line for the hooks, the skill and the MCP entry; exit 0 when all are current. */
 export async function status(plan: ScopeTargets, ctx: CliContext): Promise<number> {
   const { files, hook } = plan;
-  const { missing, outdated, skill, mcp, ok } = await readScopeState(plan);
+  const state = await readScopeState(plan);
+  const { missing, outdated, skill, mcp, ok } = state;
   if (missing.length === CPWD_HOOK_EVENTS.length) writeLine(ctx.stdout, `not installed in ${files.settings}`);
   else if (missing.length === 0 && outdated.length === 0) writeLine(ctx.stdout, `installed in ${files.settings}: ${hook.command} (timeout ${hook.timeoutSec} s)`);
   else {
@@ -61,6 +92,7 @@ export async function status(plan: ScopeTargets, ctx: CliContext): Promise<numbe
     if (outdated.length > 0) writeLine(ctx.stdout, `  different command or timeout: ${outdated.join(", ")}`);
     if (missing.length > 0) writeLine(ctx.stdout, `  missing: ${missing.join(", ")}`);
   }
+  if (missing.length < CPWD_HOOK_EVENTS.length) for (const line of httpLines(plan, state)) writeLine(ctx.stdout, line);
   writeLine(ctx.stdout, `skill ${files.skill}: ${skill}${skill === "absent" || skill === "outdated" ? "; run `cpwd hooks install`" : ""}`);
   writeLine(ctx.stdout, mcp.line);
   return ok ? 0 : EXIT_NOT_INSTALLED;

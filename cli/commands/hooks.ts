@@ -1,26 +1,44 @@
-// `cpwd hooks install|uninstall|status`: registers the hook shim in a Claude Code settings file,
-// merged with what is there, writes the cpwd skill beside it, and registers `cpwd mcp` as an MCP
+// `cpwd hooks install|uninstall|status`: registers the hook shim (or, `--transport http`, HTTP hooks
+// for the frequent events) in a Claude Code settings file, merged with what is there, writes the cpwd skill beside it, and registers `cpwd mcp` as an MCP
 // server (hooks-install/mcp-register.ts). The merge rules live in hooks-install/install.ts and
 // mcp-config.ts; this file finds the files, reads them, and writes them atomically; `status` is
 // hooks-status.ts.
-import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { readIfExists, writeAtomically } from "../../src/platform/atomic-file.js";
-import { writeGuarded } from "../hooks-install/guarded-write.js";
+import { realTarget, writeGuarded } from "../hooks-install/guarded-write.js";
+import { currentEndpoint, installEndpoint } from "../hooks-install/http-endpoint.js";
 import { mcpEntry } from "../hooks-install/mcp-config.js";
 import { applyMcpEdit, editMcp, mcpReport, mcpTarget } from "../hooks-install/mcp-register.js";
-import { currentPathEnv, resolvePaths } from "../../src/platform/paths.js";
+import { currentPathEnv, resolvePaths, type CpwdPaths } from "../../src/platform/paths.js";
+import { hookUrl, type HookEndpoint } from "../../src/records/hook-endpoint.js";
 import { isCpwdError } from "../../src/protocol/errors.js";
 import { userHomeOf } from "../service/spec.js";
-import { CPWD_COMMAND_MARK, CPWD_HOOK_EVENTS, formatSettings, hookTimeoutSec, installHooks, shimCommand, uninstallHooks, type Settings } from "../hooks-install/install.js";
+import {
+  CPWD_COMMAND_MARK,
+  CPWD_HOOK_EVENTS,
+  formatSettings,
+  hookTimeoutSec,
+  HTTP_HOOK_EVENTS,
+  httpTimeoutSec,
+  installedTransport,
+  installHooks,
+  parseSettings,
+  shimCommand,
+  TOKEN_ENV,
+  uninstallHooks,
+  type Settings,
+} from "../hooks-install/install.js";
 import { readShimSettings } from "../../hooks/shim-settings.js";
 import { SKILL_MARK, SKILL_TEXT } from "../hooks-install/skill.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { EXIT_NOT_INSTALLED, hasCpwdHooks, readSettings, status, type ScopeTargets } from "./hooks-status.js";
 
-const HELP = `usage: cpwd hooks install|uninstall|status [--scope project|local|user] [--dir DIR] [--dry-run]
+const HELP = `usage: cpwd hooks install|uninstall|status [--scope project|local|user] [--dir DIR]
+                                           [--command C] [--transport shim|http] [--dry-run]
 
 Registers cpwd's hook shim with Claude Code for ${CPWD_HOOK_EVENTS.join(", ")},
 writes the cpwd skill (how to start workers and read their status) beside it, and registers
@@ -40,6 +58,11 @@ options:
   --dir DIR     the project folder (default: the current directory)
   --command C   the hook command to write (default: this node and this cpwd's compiled shim, by
                 absolute path; pass \`cpwd-hook\` for a settings file shared with others)
+  --transport T shim  a process per hook call (default)
+                http  ${[...HTTP_HOOK_EVENTS].join(", ")} POST to the daemon at
+                      http://127.0.0.1:PORT/hook, no process started; the shim for the rest. Local or
+                      user scope only (default local): the file gets this machine's port and the
+                      daemon's token as env.CPWD_TOKEN (docs/hooks.md)
   --dry-run     print the resulting settings file; write nothing
   --help        this text
 
@@ -67,14 +90,20 @@ function builtShim(ctx: CliContext): string {
  * A scope's files and what `install` writes there for this cpwd: the hook (`command` as --command
  * gives it, else this node and shim) with its timeout from the shim's budget, and the MCP target.
  */
-export function scopeTargets(ctx: CliContext, scope: Scope, projectDir: string, command?: string): Pick<Plan, "files" | "sharedWith" | "hook" | "mcp"> {
-  const budgetMs = readShimSettings(resolvePaths({ ...currentPathEnv(), env: ctx.env }).config, ctx.env).budgetMs;
+export function scopeTargets(ctx: CliContext, scope: Scope, projectDir: string, command?: string, endpoint?: HookEndpoint | null): Pick<Plan, "files" | "sharedWith" | "hook" | "mcp"> {
+  const budgetMs = readShimSettings(cpwdPaths(ctx).config, ctx.env).budgetMs;
   const userHome = userHomeOf(ctx.env, process.platform === "win32" ? "win32" : "linux");
   const other = scope === "project" ? "local" : scope === "local" ? "project" : undefined;
+  const files = scopeFiles(scope, projectDir, userHome);
+  const http = endpoint === undefined ? installedEndpoint(files.settings, ctx) : endpoint;
   return {
-    files: scopeFiles(scope, projectDir, userHome),
+    files,
     ...(other ? { sharedWith: scopeFiles(other, projectDir, userHome).settings } : {}),
-    hook: { command: command ?? shimCommand(ctx.nodePath, builtShim(ctx)), timeoutSec: hookTimeoutSec(budgetMs) },
+    hook: {
+      command: command ?? shimCommand(ctx.nodePath, builtShim(ctx)),
+      timeoutSec: hookTimeoutSec(budgetMs),
+      ...(http ? { http: { url: hookUrl(http.port), timeoutSec: httpTimeoutSec(budgetMs), token: http.token } } : {}),
+    },
     // With --command (a bin name for a shared file), the server too is run by name: `cpwd mcp`.
     mcp: mcpTarget(scope, projectDir, userHome, mcpEntry(ctx.nodePath, ctx.cliScript, command !== undefined)),
   };
@@ -82,6 +111,8 @@ export function scopeTargets(ctx: CliContext, scope: Scope, projectDir: string, 
 
 interface Plan extends ScopeTargets {
   action: Action;
+  scope: Scope;
+  projectDir: string;
   /** The other scope's settings file that shares this skill (project ↔ local), if any. */
   sharedWith?: string;
   dryRun: boolean;
@@ -104,10 +135,38 @@ async function editSettings(file: string, change: (s: Settings) => Settings): Pr
   return { file, before, next: formatSettings(after), changed: JSON.stringify(after) !== JSON.stringify(current) };
 }
 
-/** `--dry-run`: the file as it would be. */
-function printEdit(edit: SettingsEdit, ctx: CliContext): void {
+/** `--dry-run`: the file as it would be, the token's value left out. */
+function printEdit(edit: SettingsEdit, ctx: CliContext, token?: string): void {
   writeLine(ctx.stdout, `# ${edit.file}${edit.changed ? "" : " (unchanged)"}`);
-  ctx.stdout.write(edit.changed ? edit.next : (edit.before ?? ""));
+  const text = edit.changed ? edit.next : (edit.before ?? "");
+  ctx.stdout.write(token ? text.replaceAll(token, "<the daemon's token, from hook-http.json>") : text);
+}
+
+/** The paths of the CPWD_HOME this command runs with. */
+function cpwdPaths(ctx: CliContext): CpwdPaths {
+  return resolvePaths({ ...currentPathEnv(), env: ctx.env });
+}
+
+/**
+ * Writes an uninstall's edit; a file it leaves as `{}` (it held only cpwd's entries, as when
+ * `install` created it) is removed instead. Says whether it removed the file.
+ */
+async function applyUninstall(edit: SettingsEdit): Promise<boolean> {
+  if (!edit.changed || edit.next.trim() !== "{}") {
+    await applyEdit(edit);
+    return false;
+  }
+  const target = realTarget(edit.file);
+  if ((await readIfExists(target))?.toString("utf8") !== edit.before) throw new Error(`${edit.file} changed while cpwd was editing it; nothing written, run again`);
+  await rm(target);
+  return true;
+}
+
+/** A line saying the local settings file is not git-ignored (it holds the token), or nothing. */
+function gitIgnoreWarning(file: string, projectDir: string): string | undefined {
+  const r = spawnSync("git", ["check-ignore", "-q", file], { cwd: projectDir, stdio: "ignore", timeout: 5_000 });
+  // 0: ignored; 1: not ignored; 128: not a repository (or no git): nothing to say.
+  return r.status === 1 ? `warning: ${file} holds the daemon's token and git does not ignore it: add it to .gitignore` : undefined;
 }
 
 /** Writes an edit that changes something, unless the file changed since it was read. */
@@ -124,7 +183,7 @@ async function install(plan: Plan, ctx: CliContext): Promise<number> {
   const skillChanged = skillIsOurs && skillBefore !== SKILL_TEXT;
 
   if (plan.dryRun) {
-    printEdit(edit, ctx);
+    printEdit(edit, ctx, hook.http?.token);
     writeLine(ctx.stdout, `# ${files.skill}: ${!skillIsOurs ? "kept (not written by cpwd)" : skillChanged ? "would be written" : "unchanged"}`);
     writeLine(ctx.stdout, mcpReport(mcp, "install", true)!);
     return 0;
@@ -138,6 +197,11 @@ async function install(plan: Plan, ctx: CliContext): Promise<number> {
       ? `cpwd hooks installed in ${files.settings} (${CPWD_HOOK_EVENTS.length} events, timeout ${hook.timeoutSec} s)`
       : `cpwd hooks already installed in ${files.settings}; nothing changed`,
   );
+  if (hook.http) {
+    writeLine(ctx.stdout, `transport http: ${[...HTTP_HOOK_EVENTS].join(", ")} → ${hook.http.url} (timeout ${hook.http.timeoutSec} s); the token is the file's env.CPWD_TOKEN`);
+    const warning = plan.scope === "local" ? gitIgnoreWarning(files.settings, plan.projectDir) : undefined;
+    if (warning) writeLine(ctx.stdout, warning);
+  }
   if (!skillIsOurs) writeLine(ctx.stdout, `kept ${files.skill}: it was not written by cpwd`);
   else if (skillChanged) writeLine(ctx.stdout, `skill written to ${files.skill}`);
   writeLine(ctx.stdout, mcpReport(mcp, "install", false)!);
@@ -158,12 +222,12 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
   const removeSkill = skillBefore !== undefined && skillBefore.includes(SKILL_MARK) && !stillUsed;
 
   if (plan.dryRun) {
-    printEdit(edit, ctx);
+    printEdit(edit, ctx, tokenOf(edit.before));
     if (removeSkill) writeLine(ctx.stdout, `# ${files.skill}: would be removed`);
     writeLine(ctx.stdout, mcpReport(mcp, "uninstall", true)!);
     return 0;
   }
-  await applyEdit(edit);
+  const removedFile = await applyUninstall(edit);
   await applyMcpEdit(mcp);
   if (removeSkill) {
     await rm(files.skill, { force: true });
@@ -171,7 +235,9 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
     await rmdir(dirname(files.skill)).catch(() => undefined);
     await rmdir(dirname(dirname(files.skill))).catch(() => undefined);
   }
-  writeLine(ctx.stdout, edit.changed ? `cpwd hooks removed from ${files.settings}` : `no cpwd hooks in ${files.settings}; nothing changed`);
+  // A project's `.claude` folder that only cpwd's files filled goes with them; ~/.claude stays.
+  if (removedFile && plan.scope !== "user") await rmdir(dirname(files.settings)).catch(() => undefined);
+  writeLine(ctx.stdout, edit.changed ? `cpwd hooks removed from ${files.settings}${removedFile ? " (left empty: file removed)" : ""}` : `no cpwd hooks in ${files.settings}; nothing changed`);
   if (removeSkill) writeLine(ctx.stdout, `skill removed: ${files.skill}`);
   else if (stillUsed) writeLine(ctx.stdout, `kept ${files.skill}: ${plan.sharedWith} still has cpwd hooks`);
   const mcpLine = mcpReport(mcp, "uninstall", false);
@@ -186,6 +252,7 @@ export const run: Command = async (argv, ctx) => {
       scope: { kind: "string" },
       dir: { kind: "string" },
       command: { kind: "string" },
+      transport: { kind: "string" },
       "dry-run": { kind: "bool" },
       help: { kind: "bool", short: "h" },
     });
@@ -199,12 +266,16 @@ export const run: Command = async (argv, ctx) => {
     return 0;
   }
   const [action, ...extra] = [...parsed.positionals, ...parsed.rest];
-  const scope = (flags.scope as string | undefined) ?? "project";
+  const transport = flags.transport as string | undefined;
+  // HTTP hooks name this machine's port and read the daemon's token: never a committed file's.
+  const scope = (flags.scope as string | undefined) ?? (transport === "http" ? "local" : "project");
   const usageError =
     action === undefined ? "needs install, uninstall or status"
     : !(ACTIONS as readonly string[]).includes(action) ? `unknown action ${action}`
     : extra.length > 0 ? `unexpected argument ${extra[0]}`
     : !(SCOPES as readonly string[]).includes(scope) ? `--scope must be project, local or user (got ${scope})`
+    : transport !== undefined && transport !== "shim" && transport !== "http" ? `--transport must be shim or http (got ${transport})`
+    : transport === "http" && scope === "project" ? "--transport http needs --scope local or user: a project's settings.json is shared, and HTTP hooks carry this machine's port and the daemon's token"
     : flags.command !== undefined && !(flags.command as string).includes(CPWD_COMMAND_MARK) ? `--command must run ${CPWD_COMMAND_MARK}: that name is how cpwd finds its entries again`
     : undefined;
   if (usageError) {
@@ -218,12 +289,15 @@ export const run: Command = async (argv, ctx) => {
     return 1;
   }
   const projectDir = resolve(ctx.cwd, (flags.dir as string | undefined) ?? ".");
-  const plan: Plan = {
-    action: action as Action,
-    ...scopeTargets(ctx, scope as Scope, projectDir, flags.command as string | undefined),
-    dryRun: flags["dry-run"] === true,
-  };
   try {
+    const http = await endpointFor(action as Action, transport, ctx);
+    const plan: Plan = {
+      action: action as Action,
+      scope: scope as Scope,
+      projectDir,
+      ...scopeTargets(ctx, scope as Scope, projectDir, flags.command as string | undefined, http),
+      dryRun: flags["dry-run"] === true,
+    };
     return await { install, uninstall, status }[plan.action](plan, ctx);
   } catch (err) {
     // Bad JSON, a changed file, a read-only folder: one line, and the file as it was.
@@ -232,3 +306,42 @@ export const run: Command = async (argv, ctx) => {
     return 1;
   }
 };
+
+/**
+ * The endpoint of the HTTP hooks a settings file holds, to check them against (port 0 and no token
+ * when the daemon has no record yet); null when the file holds none, or cannot be read.
+ */
+function installedEndpoint(settingsFile: string, ctx: CliContext): HookEndpoint | null {
+  let settings: Settings;
+  try {
+    settings = parseSettings(readFileSync(settingsFile, "utf8"), settingsFile);
+  } catch {
+    return null; // absent or unreadable: `status` says so when it reads the file itself
+  }
+  return installedTransport(settings) === "http" ? endpointToCheck(ctx) : null;
+}
+
+/** The daemon's endpoint as recorded; port 0 and no token when there is no record yet (`status` says so). */
+function endpointToCheck(ctx: CliContext): HookEndpoint {
+  return currentEndpoint(cpwdPaths(ctx)) ?? { port: 0, token: "" };
+}
+
+/**
+ * The HTTP endpoint the plan writes or checks against: `install --transport http` creates it if
+ * need be; `status --transport T` checks against T; otherwise (undefined) as the file holds them.
+ */
+async function endpointFor(action: Action, transport: string | undefined, ctx: CliContext): Promise<HookEndpoint | null | undefined> {
+  if (action === "install") return transport === "http" ? installEndpoint(cpwdPaths(ctx)) : null;
+  if (action !== "status" || transport === undefined) return action === "status" ? undefined : null;
+  return transport === "http" ? endpointToCheck(ctx) : null;
+}
+
+/** The `env.CPWD_TOKEN` a settings text holds, to keep it out of a dry run's output. */
+function tokenOf(text: string | undefined): string | undefined {
+  try {
+    const token = (JSON.parse(text ?? "") as { env?: Record<string, unknown> }).env?.[TOKEN_ENV];
+    return typeof token === "string" && token !== "" ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -3,8 +3,8 @@
 // (foreign hooks kept, idempotent, upgrade in place, only ours removed) is tested on plain objects.
 //
 // cpwd's entries are recognised by their command containing "cpwd-hook" (the bin name and the
-// compiled file's name, dist/hooks/cpwd-hook.cjs), so an entry written by an older version, or by
-// hand, is upgraded rather than duplicated.
+// compiled file's name, dist/hooks/cpwd-hook.cjs), or, for HTTP hooks, by reading CPWD_TOKEN, so
+// an entry written by an older version, or by hand, is upgraded rather than duplicated.
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { exceedsDepth } from "../../src/protocol/json-bounds.js";
 
@@ -37,11 +37,32 @@ const TOOL_EVENTS: ReadonlySet<string> = new Set(["PreToolUse", "PostToolUse", "
 /** What marks a hook command as cpwd's. */
 export const CPWD_COMMAND_MARK = "cpwd-hook";
 
+/**
+ * The frequent events `--transport http` sends to the daemon's HTTP endpoint. The others keep the
+ * shim: SessionStart must be able to start a missing daemon (and Claude Code sends no HTTP hook
+ * on it), and the rare ones must reach the record even while the daemon is down.
+ */
+export const HTTP_HOOK_EVENTS: ReadonlySet<string> = new Set(["PreToolUse", "PostToolUse", "UserPromptSubmit"]);
+/** The variable HTTP hooks read the token from; what marks an HTTP hook as cpwd's. */
+export const TOKEN_ENV = "CPWD_TOKEN";
+
+/** cpwd's HTTP hook, for `--transport http`. */
+export interface HttpHook {
+  /** http://127.0.0.1:PORT/hook */
+  url: string;
+  /** Claude Code's timeout for the request, seconds. */
+  timeoutSec: number;
+  /** Written as the settings file's `env.CPWD_TOKEN` (never in a project-scope file); absent: not written. */
+  token?: string;
+}
+
 export interface ShimHook {
   /** The shell command Claude Code runs. */
   command: string;
   /** Claude Code's own timeout for it, seconds; above the shim's budget so the shim always answers. */
   timeoutSec: number;
+  /** With `--transport http`: HTTP_HOOK_EVENTS go here instead of the shim. */
+  http?: HttpHook;
 }
 
 export type Settings = Record<string, unknown>;
@@ -59,7 +80,17 @@ function isGroup(v: unknown): v is Record<string, unknown> & { hooks: unknown[] 
 }
 
 export function isCpwdHook(h: unknown): boolean {
-  return isObject(h) && typeof h.command === "string" && h.command.includes(CPWD_COMMAND_MARK);
+  if (!isObject(h)) return false;
+  if (h.type === "http") return Array.isArray(h.allowedEnvVars) && h.allowedEnvVars.includes(TOKEN_ENV);
+  return typeof h.command === "string" && h.command.includes(CPWD_COMMAND_MARK);
+}
+
+/** Which transport cpwd's entries in `settings` use: any HTTP entry of cpwd's means `http`. */
+export function installedTransport(settings: Settings): "http" | "shim" | "none" {
+  const hooks = isObject(settings.hooks) ? settings.hooks : {};
+  const ours = Object.values(hooks).flatMap((groups) => (Array.isArray(groups) ? groups : [])).filter(isGroup).flatMap((g) => g.hooks.filter(isCpwdHook));
+  if (ours.length === 0) return "none";
+  return ours.some((h) => (h as Record<string, unknown>).type === "http") ? "http" : "shim";
 }
 
 /** Deeper than any settings file needs, and well within what JSON.stringify can write back. */
@@ -101,10 +132,33 @@ export function formatSettings(settings: Settings): string {
   return `${JSON.stringify(settings, null, 2)}\n`;
 }
 
-/** The one matcher group cpwd adds to an event. */
+/**
+ * The one matcher group cpwd adds to an event. An HTTP hook names the token and the worker id by
+ * variable only: Claude Code fills them in from its environment (`allowedEnvVars`), and a worker's
+ * CPWD_WORKER_ID reaches the daemon as the shim's does ("" for a conductor).
+ */
 export function cpwdGroup(event: string, hook: ShimHook): Record<string, unknown> {
-  const entry = { type: "command", command: hook.command, timeout: hook.timeoutSec };
+  const entry =
+    hook.http && HTTP_HOOK_EVENTS.has(event)
+      ? {
+          type: "http",
+          url: hook.http.url,
+          timeout: hook.http.timeoutSec,
+          headers: { Authorization: `Bearer $${TOKEN_ENV}`, "X-Cpwd-Worker": "$CPWD_WORKER_ID" },
+          allowedEnvVars: [TOKEN_ENV, "CPWD_WORKER_ID"],
+        }
+      : { type: "command", command: hook.command, timeout: hook.timeoutSec };
   return TOOL_EVENTS.has(event) ? { matcher: "*", hooks: [entry] } : { hooks: [entry] };
+}
+
+/** `settings` with `env.CPWD_TOKEN` set to `token`, or taken out (and an `env` left empty by that). */
+function withToken(settings: Settings, token: string | undefined): Settings {
+  const env = isObject(settings.env) ? settings.env : undefined;
+  if (token !== undefined) return { ...settings, env: { ...env, [TOKEN_ENV]: token } };
+  if (env === undefined || !(TOKEN_ENV in env)) return settings;
+  const { [TOKEN_ENV]: _dropped, ...rest } = env;
+  const { env: _env, ...others } = settings;
+  return Object.keys(rest).length > 0 ? { ...others, env: rest } : others;
 }
 
 /**
@@ -137,13 +191,13 @@ export function installHooks(settings: Settings, hook: ShimHook): Settings {
   for (const event of CPWD_HOOK_EVENTS) {
     hooks[event] = rewriteGroups((hooks[event] as unknown[] | undefined) ?? [], cpwdGroup(event, hook));
   }
-  return { ...settings, hooks };
+  return withToken({ ...settings, hooks }, hook.http?.token);
 }
 
 /** `settings` without any cpwd entry; an event list or `hooks` emptied by that goes too. */
 export function uninstallHooks(settings: Settings): Settings {
   const before = settings.hooks as Record<string, unknown> | undefined;
-  if (before === undefined) return settings;
+  if (before === undefined) return withToken(settings, undefined);
   const hooks: Record<string, unknown> = { ...before };
   for (const event of CPWD_HOOK_EVENTS) {
     const groups = hooks[event] as unknown[] | undefined;
@@ -153,7 +207,7 @@ export function uninstallHooks(settings: Settings): Settings {
     else hooks[event] = kept;
   }
   const { hooks: _dropped, ...rest } = settings;
-  return Object.keys(hooks).length === 0 && Object.keys(before).length > 0 ? rest : { ...settings, hooks };
+  return withToken(Object.keys(hooks).length === 0 && Object.keys(before).length > 0 ? rest : { ...settings, hooks }, undefined);
 }
 
 /** For each event, whether cpwd's entry is there exactly as `hook` would write it. */
@@ -169,9 +223,23 @@ export function inspectHooks(settings: Settings, hook: ShimHook): Record<CpwdHoo
   return out;
 }
 
+/** `env.CPWD_TOKEN` in `settings` against the daemon's token: the same, another, or none. */
+export function tokenPresence(settings: Settings, token: string | undefined): "current" | "stale" | "absent" {
+  const held = isObject(settings.env) ? settings.env[TOKEN_ENV] : undefined;
+  return held === undefined ? "absent" : held === token ? "current" : "stale";
+}
+
 /** Claude Code's timeout for the shim, seconds: the shim's budget with room to spare, at least 5. */
 export function hookTimeoutSec(budgetMs: number): number {
   return Math.max(5, Math.ceil(budgetMs / 1000) + 4);
+}
+
+/**
+ * Claude Code's timeout for an HTTP hook, seconds: a second past the shim's budget. Nothing needs
+ * the room the shim does (no process to start), and a hung daemon costs each call this long.
+ */
+export function httpTimeoutSec(budgetMs: number): number {
+  return Math.ceil(budgetMs / 1000) + 1;
 }
 
 /**
