@@ -1,10 +1,11 @@
 // `cpwd replay [--at SEQ] [--json]`: the worker table as it stood at any point of events.jsonl,
-// folded from the log alone — no daemon needed (and none is asked).
-import { scanLog } from "../../src/eventlog/scan.js";
-import type { EventRecord } from "../../src/protocol/events.js";
-import { replayWorkers } from "../../src/workers/replay.js";
+// folded from the record alone — no daemon needed (and none is asked). Streamed from the newest
+// snapshot at or before that seq through the segments after it: only the transitions of workers
+// still listed are parsed, other lines are passed over by their envelope, nothing is kept per event.
+import { foldRecord } from "../../src/eventlog/record-fold.js";
+import { applyWorkerEvent, emptyWorkersState, RemovedWorkers, replayKeeps } from "../../src/workers/replay.js";
 import { toView } from "../../src/workers/view.js";
-import { parseArgs } from "../args.js";
+import { parseArgs, usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
 import { outputColumns } from "../format/columns.js";
@@ -12,29 +13,21 @@ import { formatWorkerTable } from "../format/worker-table.js";
 
 export const run: Command = async (argv, ctx) => {
   let at = Infinity;
-  let json = false;
-  try {
-    const { flags, positionals } = parseArgs(argv, { at: { kind: "string" }, json: { kind: "bool" } });
-    if (positionals.length > 0) throw new Error(`unexpected argument ${positionals[0]}`);
-    if (flags.at !== undefined) {
-      at = Number(flags.at);
-      if (!Number.isSafeInteger(at) || at < 0) throw new Error(`--at must be a seq (a whole number), got ${String(flags.at)}`);
-    }
-    json = flags.json === true;
-  } catch (err) {
-    writeLine(ctx.stderr, `cpwd replay: ${(err as Error).message}`);
-    return 2;
+  const { flags, positionals } = parseArgs(argv, { at: { kind: "string" }, json: { kind: "bool" } });
+  if (positionals.length > 0) throw usageError(`unexpected argument ${positionals[0]}`);
+  if (flags.at !== undefined) {
+    at = Number(flags.at);
+    if (!Number.isSafeInteger(at) || at < 0) throw usageError(`--at must be a seq (a whole number), got ${String(flags.at)}`);
   }
+  const json = flags.json === true;
   const paths = cliPaths(ctx);
-  const events: EventRecord[] = [];
-  let lastTs: string | null = null;
-  scanLog(paths.events, (e) => {
-    if (e.seq <= at) {
-      events.push(e);
-      lastTs = e.ts;
-    }
-  });
-  const state = replayWorkers(events, at);
+  const state = emptyWorkersState();
+  // Two light passes: which workers end removed (their lines are then passed over), then the fold.
+  const removed = new RemovedWorkers();
+  await foldRecord(paths.events, () => {}, { upToSeq: at, needle: '"type":"worker.removed"', keepLine: (e) => (removed.note(e.type, e.workerNumber, e.seq), false) });
+  const fold = await foldRecord(paths.events, (e) => applyWorkerEvent(state, e), { upToSeq: at, needle: '"type":"worker.', keepLine: replayKeeps(state, removed) });
+  state.lastSeq = fold.lastSeq;
+  const lastTs = fold.lastTs;
   // "Now" is the moment of the last event replayed, so run times read as they did then.
   const nowMs = lastTs ? Date.parse(lastTs) : Date.now();
   const views = [...state.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1))).map((w) => toView(w, nowMs));

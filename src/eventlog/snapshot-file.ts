@@ -1,0 +1,88 @@
+// A snapshot file (segments/snapshot-<seq>.json): a header line, then one record a line. The
+// header names the seq it stands at, how many records follow and the SHA-256 of those lines, so
+// a torn or altered file is told from a whole one and refused (readers then fall back to an older
+// snapshot or to the segments, never to an empty state). What the records are is the daemon's
+// business (daemon/state-snapshot.ts); this module owns the format and writes it durably.
+import { createHash } from "node:crypto";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import type { EventRecord } from "../protocol/events.js";
+import { parseEventLine } from "./record.js";
+
+export const SNAPSHOT_KIND = "cpwd.snapshot";
+
+/** What a snapshot holds. */
+export interface SnapshotContent {
+  /** The seq of the last event it folds in. */
+  seq: number;
+  /** Facts beside the records (how many events the record held, fallback ids…). */
+  meta: Record<string, unknown>;
+  /** Records to replay, in order, as if they were the log up to `seq`. */
+  records: EventRecord[];
+}
+
+/** The file's bytes for `content`. */
+export function encodeSnapshot(content: SnapshotContent): Buffer {
+  const body = content.records.map((r) => `${JSON.stringify(r)}\n`).join("");
+  const sha256 = createHash("sha256").update(body).digest("hex");
+  const header = JSON.stringify({ v: 1, kind: SNAPSHOT_KIND, seq: content.seq, records: content.records.length, sha256, meta: content.meta });
+  return Buffer.from(`${header}\n${body}`);
+}
+
+/** Reads a snapshot; null when it is missing, torn, altered or not one. */
+export function readSnapshot(file: string): SnapshotContent | null {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch {
+    return null;
+  }
+  const nl = buf.indexOf(10);
+  if (nl < 0) return null;
+  let header: { v?: unknown; kind?: unknown; seq?: unknown; records?: unknown; sha256?: unknown; meta?: unknown };
+  try {
+    header = JSON.parse(buf.toString("utf8", 0, nl)) as typeof header;
+  } catch {
+    return null;
+  }
+  if (header.v !== 1 || header.kind !== SNAPSHOT_KIND || typeof header.seq !== "number" || typeof header.records !== "number") return null;
+  const body = buf.subarray(nl + 1);
+  if (createHash("sha256").update(body).digest("hex") !== header.sha256) return null;
+  const records: EventRecord[] = [];
+  for (const line of body.toString("utf8").split("\n")) {
+    if (line === "") continue;
+    const r = parseEventLine(line);
+    if (!r) return null;
+    records.push(r);
+  }
+  if (records.length !== header.records) return null;
+  const meta = typeof header.meta === "object" && header.meta !== null ? (header.meta as Record<string, unknown>) : {};
+  return { seq: header.seq, meta, records };
+}
+
+/**
+ * Writes `data` to `file` so that a crash at any point leaves either no file or the whole one: a
+ * temp file beside it, fsynced, renamed into place, and the folder fsynced so the rename stays.
+ */
+export function writeFileDurably(file: string, data: Buffer): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  fsyncDir(dirname(file));
+}
+
+/** Makes a folder's entries (a rename, a new or removed file) durable. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
