@@ -9,6 +9,7 @@ import { cleanup, cpwd, pathsFor, startDaemon, tempHome, waitFor, type TestDaemo
 import { CLAUDE_BIN, claudeEnv, hookSettings, makeProject, runClaude } from "../helpers/claude.js";
 import { allText, startFakeApi, toolResults, toolThenText } from "../helpers/fake-messages-api.js";
 import { SHIM } from "../helpers/shim.js";
+import { withClaudeProject, type Project } from "../helpers/claude-project.js";
 import { liveWorker } from "../helpers/fixtures.js";
 
 const shimCommand = `${JSON.stringify(process.execPath)} ${JSON.stringify(SHIM)}`;
@@ -19,11 +20,9 @@ function events(file: string): any[] {
 
 describe("Claude Code with cpwd's hooks", () => {
   test("a conductor's Write to a file a worker holds is denied; the file is untouched and the model gets the reason", async () => {
-    const d = await startDaemon();
-    const p = makeProject(hookSettings(shimCommand));
-    const target = join(p.project, "shared.ts");
-    const api = await startFakeApi(toolThenText({ name: "Write", input: { file_path: target, content: "conductor was here\n" } }));
-    try {
+    const scriptFor = (_d: TestDaemon, p: Project) => toolThenText({ name: "Write", input: { file_path: join(p.project, "shared.ts"), content: "conductor was here\n" } });
+    await withClaudeProject({ settings: hookSettings(shimCommand), scriptFor }, async ({ daemon: d, project: p, api }) => {
+      const target = join(p.project, "shared.ts");
       // A running worker (named by its hook's CPWD_WORKER_ID) is editing the file.
       const c = await d.client();
       const holder = await liveWorker(c);
@@ -43,22 +42,19 @@ describe("Claude Code with cpwd's hooks", () => {
       assert.equal(denied.session, run.result.session_id);
       assert.ok(log.some((e) => e.type === "hook.PreToolUse" && e.payload.decision === "deny" && e.payload.tool === "Write"));
       assert.ok(!JSON.stringify(log).includes("conductor was here"), "no file contents in the record");
-    } finally {
-      await api.close();
-      await cleanup(d);
-      rmSync(p.dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("a worker's news reaches the model inside the conductor's next request", async () => {
-    const d = await startDaemon();
-    const p = makeProject(hookSettings(shimCommand));
     // The order is made, not timed: the builder runs until the conductor's Bash call releases it,
     // and that call returns only once the builder's exit is in the record.
-    const release = join(p.dir, "release");
-    const command = `touch ${release}; while ! grep -q '"type":"worker.exited"' ${d.paths.events}; do sleep 0.05; done`;
-    const api = await startFakeApi(toolThenText({ name: "Bash", input: { command, description: "wait" } }));
-    try {
+    const releaseFile = (p: Project) => join(p.dir, "release");
+    const scriptFor = (d: TestDaemon, p: Project) => {
+      const command = `touch ${releaseFile(p)}; while ! grep -q '"type":"worker.exited"' ${d.paths.events}; do sleep 0.05; done`;
+      return toolThenText({ name: "Bash", input: { command, description: "wait" } });
+    };
+    await withClaudeProject({ settings: hookSettings(shimCommand), scriptFor }, async ({ daemon: d, project: p, api }) => {
+      const release = releaseFile(p);
       const c = await d.client();
       const argv = ["/bin/sh", "-c", `while [ ! -e ${release} ]; do sleep 0.05; done`];
       const { worker } = await c.call("worker.spawn", { argv, name: "builder", cwd: p.project, env: { PATH: process.env.PATH ?? "" } } as never);
@@ -78,18 +74,12 @@ describe("Claude Code with cpwd's hooks", () => {
       const next = turns.find((r) => toolResults(r).length > 0)!;
       assert.match(allText(next), new RegExp(`finished since you last heard:\\n- ${worker.id} "builder" exited 0`));
       assert.ok(events(d.paths.events).some((e) => e.type === "digest.delivered" && e.session === run.result.session_id && e.payload.overview === false));
-    } finally {
-      await api.close();
-      await cleanup(d);
-      rmSync(p.dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("cpwd claude runs the real CLI as a worker; its result and cost show in cpwd status", async () => {
-    const d = await startDaemon();
-    const p = makeProject({});
-    const api = await startFakeApi(() => ({ text: "All 12 tests pass.\nNothing else to do." }));
-    try {
+    const script = () => ({ text: "All 12 tests pass.\nNothing else to do." });
+    await withClaudeProject({ script }, async ({ daemon: d, project: p, api }) => {
       const env = { ...claudeEnv(api.url, p.home), CPWD_CLAUDE_BIN: CLAUDE_BIN, CLAUDE_CODE_SESSION_ID: "conductor-123" };
       const r = cpwd(d.home, ["claude", "--name", "checker", "--cwd", p.project, "--max-turns", "3", "run the tests"], env as Record<string, string>);
       assert.equal(r.code, 0, r.stderr);
@@ -113,11 +103,7 @@ describe("Claude Code with cpwd's hooks", () => {
       const human = cpwd(d.home, ["status"]).stdout;
       assert.match(human, new RegExp(`${id}\\s+checker\\s+exited`));
       assert.match(human, /\$0\.\d{4}/);
-    } finally {
-      await api.close();
-      await cleanup(d);
-      rmSync(p.dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("with the daemon stopped the session still completes, and its hook events reach events.jsonl once the daemon starts", async () => {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { describe, test } from "node:test";
 import { CLAUDE_BIN, claudeEnv, makeProject, runClaude } from "../helpers/claude.js";
+import { withClaudeProject } from "../helpers/claude-project.js";
 import { cleanup, cpwd, startDaemon } from "../helpers/daemon.js";
 import { startFakeApi, toolResults, type RecordedRequest, type Reply } from "../helpers/fake-messages-api.js";
 
@@ -34,8 +35,6 @@ function turnAfter(api: { turns(): RecordedRequest[] }, nth: number): RecordedRe
 
 describe("cpwd mcp under Claude Code", () => {
   test("a conductor's mcp__cpwd__claude_worker starts a real worker, and mcp__cpwd__wait_for_workers hands the model its result and cost", async () => {
-    const d = await startDaemon();
-    const p = makeProject({});
     const script = (req: RecordedRequest): Reply => {
       if (opening(req).includes("check the parser")) return { text: "All 12 parser tests pass." };
       const n = resultsSoFar(req);
@@ -43,8 +42,7 @@ describe("cpwd mcp under Claude Code", () => {
       if (n === 1) return { tool: { name: "mcp__cpwd__wait_for_workers", input: { workers: ["checker"], timeout_seconds: 90 } } };
       return { text: "gathered" };
     };
-    const api = await startFakeApi(script);
-    try {
+    await withClaudeProject({ script }, async ({ daemon: d, project: p, api }) => {
       const installed = cpwd(d.home, ["hooks", "install", "--dir", p.project], { HOME: p.home });
       assert.equal(installed.code, 0, installed.stderr);
       const env = claudeEnv(api.url, p.home, { CPWD_HOME: d.home, CPWD_CLAUDE_BIN: CLAUDE_BIN });
@@ -71,11 +69,7 @@ describe("cpwd mcp under Claude Code", () => {
       c.close();
       assert.equal(view.meta.parentSession, run.result.session_id, "the conductor's session is the parent");
       assert.equal(view.cwd, p.project);
-    } finally {
-      await api.close();
-      await cleanup(d);
-      rmSync(p.dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("registered at the user and local scopes it is connected too, and a bad argument reaches the model as a tool error", async () => {
