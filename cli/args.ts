@@ -36,7 +36,8 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") return { flags, positionals, rest: argv.slice(i + 1) };
-    if (!arg.startsWith("-") || arg === "-") {
+    // A negative number (`config set X -1`) is a value, not an option: no option is a digit.
+    if (!arg.startsWith("-") || arg === "-" || /^-\d/.test(arg)) {
       positionals.push(arg);
       continue;
     }
@@ -59,7 +60,8 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined) throw usageError(`--${name} needs a value`);
+    // `--grace -- cmd`: the `--` ends the options, it is not the value.
+    if (value === undefined || (inline === undefined && value === "--")) throw usageError(`--${name} needs a value`);
     if (s.kind === "list") flags[name] = [...((flags[name] as string[] | undefined) ?? []), value];
     else flags[name] = value;
   }

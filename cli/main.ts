@@ -53,9 +53,22 @@ function usage(): string {
 /** Runs one CLI invocation and resolves with its exit code. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    (name === undefined ? ctx.stderr : ctx.stdout).write(usage());
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    ctx.stderr.write(usage());
+    return 2;
+  }
+  if (name === "help" || name === "--help" || name === "-h") {
+    // `cpwd help spawn` is `cpwd spawn --help`.
+    const topic = rest[0];
+    if (topic === undefined) {
+      ctx.stdout.write(usage());
+      return 0;
+    }
+    if (!COMMANDS[topic]) {
+      ctx.stderr.write(`cpwd help: unknown command '${topic}'\n${usage()}`);
+      return 2;
+    }
+    return main([topic, "--help"], ctx);
   }
   if (name === "--version" || name === "-v") {
     const { readVersion } = await import("../src/platform/version.js");

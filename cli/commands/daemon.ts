@@ -1,12 +1,10 @@
 // `cpwd daemon`: runs the daemon in the foreground until SIGTERM/SIGINT or `cpwd stop`.
+import { usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
 
 export const run: Command = async (argv, ctx) => {
-  if (argv.length > 0) {
-    writeLine(ctx.stderr, `cpwd daemon: takes no arguments (got ${argv.join(" ")})`);
-    return 2;
-  }
+  if (argv.length > 0) throw usageError(`takes no arguments (got ${argv.join(" ")})`);
   // The daemon is the layer below the CLI: loaded only by this command.
   const { startDaemon } = await import("../../daemon/main.js");
   const foreground = ctx.env.CPWD_SERVICE === "1" || process.stderr.isTTY === true;

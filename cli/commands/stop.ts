@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { isAlive } from "../../src/platform/proc.js";
 import { instanceLockDir, readLockOwner } from "../../src/records/instance-lock.js";
+import { usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
 
@@ -21,10 +22,7 @@ export const run: Command = async (argv, ctx) => {
     const { stop } = await import("./worker-control.js");
     return stop(argv, ctx);
   }
-  if (argv.length > 0) {
-    writeLine(ctx.stderr, `cpwd stop: unknown option ${argv[0]}`);
-    return 2;
-  }
+  if (argv.length > 0) throw usageError(`unknown option ${argv[0]}`);
   const timeoutMs = Number(ctx.env.CPWD_STOP_TIMEOUT_MS ?? 15_000);
   const code = await withDaemon(
     ctx,

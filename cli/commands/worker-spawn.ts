@@ -8,7 +8,7 @@ import { withDaemon } from "../daemon-client.js";
 import { parseDuration, parseRange } from "../format/durations.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import type { ParamsOf } from "../../src/protocol/rpc-methods.js";
-import { isReservedWorkerName } from "../../src/protocol/workers.js";
+import { workerNameProblem } from "../../src/protocol/workers.js";
 import { SPAWN_USAGE } from "../usage.js";
 
 export const SPAWN_FLAGS: Record<string, FlagSpec> = {
@@ -47,9 +47,8 @@ function workerCwd(flag: unknown, ctx: CliContext): string {
 /** Builds the `worker.spawn` params from parsed flags and the command vector. */
 export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx: CliContext, meta: Record<string, unknown> = {}): ParamsOf<"worker.spawn"> {
   if (argv.length === 0) throw new CpwdError(ErrorCode.InvalidArgument, "no command given (put it after --)");
-  if (typeof flags.name === "string" && isReservedWorkerName(flags.name)) {
-    throw new CpwdError(ErrorCode.InvalidArgument, `--name: '${flags.name}' is reserved ('all' and ids like W7 already name targets)`);
-  }
+  const nameProblem = typeof flags.name === "string" ? workerNameProblem(flags.name) : null;
+  if (nameProblem !== null) throw new CpwdError(ErrorCode.InvalidArgument, `--name ${flags.name === "" ? "" : `'${String(flags.name)}' `}${nameProblem}`);
   const env: Record<string, string> = {};
   // Names with '=' cannot be passed on (the daemon refuses them). Windows lists each drive's
   // current folder as such a variable (`=C:`); it means nothing to a worker.

@@ -1,25 +1,25 @@
 // Durations on the command line: "500ms", "10s", "30m", "2h", "1d" (or a bare number of seconds),
 // and backoff ranges "1s..60s". Errors name the flag and the value.
-import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import { usageError } from "../args.js";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses a duration to ms; throws INVALID_ARGUMENT naming `flag`. */
 export function parseDuration(flag: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new CpwdError(ErrorCode.InvalidArgument, `--${flag}: '${text}' is not a duration (use e.g. 500ms, 10s, 30m, 2h)`);
+  if (!m) throw usageError(`--${flag}: '${text}' is not a duration (use e.g. 500ms, 10s, 30m, 2h)`);
   const ms = Number(m[1]) * UNITS[m[2] ?? "s"]!;
-  if (!Number.isFinite(ms) || ms > 365 * UNITS.d!) throw new CpwdError(ErrorCode.InvalidArgument, `--${flag}: '${text}' is out of range`);
+  if (!Number.isFinite(ms) || ms > 365 * UNITS.d!) throw usageError(`--${flag}: '${text}' is out of range`);
   return Math.round(ms);
 }
 
 /** Parses "BASE..MAX" (e.g. 1s..60s) into ms; BASE must not exceed MAX. */
 export function parseRange(flag: string, text: string): { baseMs: number; maxMs: number } {
   const parts = text.split("..");
-  if (parts.length !== 2) throw new CpwdError(ErrorCode.InvalidArgument, `--${flag}: '${text}' is not a range (use e.g. 1s..60s)`);
+  if (parts.length !== 2) throw usageError(`--${flag}: '${text}' is not a range (use e.g. 1s..60s)`);
   const baseMs = parseDuration(flag, parts[0]!);
   const maxMs = parseDuration(flag, parts[1]!);
-  if (baseMs > maxMs) throw new CpwdError(ErrorCode.InvalidArgument, `--${flag}: the first value must not exceed the second (${text})`);
+  if (baseMs > maxMs) throw usageError(`--${flag}: the first value must not exceed the second (${text})`);
   return { baseMs, maxMs };
 }
 

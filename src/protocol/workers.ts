@@ -43,6 +43,18 @@ export function isReservedWorkerName(name: string): boolean {
   return name === "all" || /^W\d+$/.test(name);
 }
 
+/** The longest worker name. */
+export const MAX_WORKER_NAME_CHARS = 64;
+
+/** Why `name` cannot name a worker, as a clause that follows it ("is empty"); null if it can. */
+export function workerNameProblem(name: string): string | null {
+  if (name === "") return "is empty";
+  if (name.length > MAX_WORKER_NAME_CHARS) return `is longer than ${MAX_WORKER_NAME_CHARS} characters`;
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return "may hold only letters, digits, '.', '_' and '-'";
+  if (isReservedWorkerName(name)) return "is reserved ('all' and ids like W7 already name targets)";
+  return null;
+}
+
 /** Why `p` cannot name a file or folder for the daemon, as the second half of "field: why"; null if it can. */
 function pathProblem(p: string): string | null {
   if (p === "") return "is empty";
@@ -81,10 +93,10 @@ export const WorkerSpecSchema = z
     argv: z.array(NulFree.max(128 * 1024)).min(1).max(10_000),
     name: z
       .string()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-'")
-      .refine((n) => !isReservedWorkerName(n), "'all' and ids like W7 are reserved: they already name targets")
+      .superRefine((n, ctx) => {
+        const why = workerNameProblem(n);
+        if (why !== null) ctx.addIssue({ code: "custom", message: why });
+      })
       .optional(),
     /** Absolute; that it is an existing folder is checked by the daemon before the worker is queued. */
     cwd: AbsolutePathSchema,

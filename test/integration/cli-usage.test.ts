@@ -37,6 +37,55 @@ test("a bad option is named with its command, exit 2, no error code or stack", (
   }
 });
 
+test("cpwd help COMMAND prints that command's usage, as COMMAND --help does; an unknown one is a usage error", () => {
+  const home = tempHome();
+  for (const name of COMMANDS) {
+    const r = cpwd(home, ["help", name]);
+    assert.equal(r.code, 0, `help ${name}: ${r.stderr}`);
+    assert.equal(r.stdout, cpwd(home, [name, "--help"]).stdout, name);
+    assert.match(r.stdout, new RegExp(`^usage: cpwd ${name}\\b`), name);
+  }
+  assert.match(cpwd(home, ["help", "spawn"]).stdout, /--restart never\|on-failure\|always/);
+  const unknown = cpwd(home, ["help", "frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^cpwd help: unknown command 'frobnicate'\nusage: cpwd <command>/);
+});
+
+test("every bad option exits 2 with a plain sentence and the command's usage line, before any daemon is asked", () => {
+  const home = tempHome();
+  const cases: Array<[string[], RegExp]> = [
+    [["spawn", "--name", "", "--", "true"], /--name is empty/],
+    [["spawn", "--name", "a b", "--", "true"], /--name 'a b' may hold only letters, digits, '\.', '_' and '-'/],
+    [["spawn", "--name", "x".repeat(65), "--", "true"], /--name 'x+' is longer than 64 characters/],
+    [["spawn", "--grace", "--", "true"], /--grace needs a value/],
+    [["claude", "--name", "", "hello"], /--name is empty/],
+    [["logs", "W1", "-n", "x"], /-n must be a whole number ≥ 0 \(got x\)/],
+    [["stop", "--bogus"], /unknown option --bogus/],
+    [["stop", "W1", "--grace", "soon"], /--grace: 'soon' is not a duration/],
+    [["kill"], /name at least one worker \(W3, a name, or all\)/],
+    [["restart", "--bogus", "W1"], /unknown option --bogus/],
+    [["rm", "W1", "--grace", "1s"], /unknown option --grace/],
+    [["status", "--bogus"], /unknown option --bogus/],
+    [["events", "-n", "x"], /--lines must be a whole number ≥ 0 \(got x\)/],
+    [["replay", "--at", "x"], /--at must be a seq \(a whole number\), got x/],
+    [["release"], /name a claimed file or a worker \(W3\)/],
+    [["config", "set", "maxParallel"], /set maxParallel needs a value/],
+    [["start", "now"], /takes no arguments \(got now\)/],
+    [["daemon", "now"], /takes no arguments \(got now\)/],
+  ];
+  for (const [args, sentence] of cases) {
+    const r = cpwd(home, args, { CPWD_CLAUDE_BIN: "/bin/true" });
+    const name = args[0]!;
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^cpwd ${name}: ${sentence.source}.*\\n(.*\\n)*usage: cpwd ${name}\\b`), args.join(" "));
+    assert.doesNotMatch(r.stderr, /INVALID_ARGUMENT|Too small|expected string|\n\s+at /, args.join(" "));
+    assert.equal(r.stdout, "", args.join(" "));
+  }
+  // A negative number is a value, not an unknown option: the config's own check answers it.
+  const negative = cpwd(home, ["config", "set", "maxParallel", "-1"]);
+  assert.match(negative.stderr, /maxParallel: must be ≥ 1 \(got -1\)/);
+});
+
 test("cpwd claude refuses a claude binary it cannot find, before starting anything", async () => {
   const d = await startDaemon();
   try {

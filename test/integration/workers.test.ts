@@ -207,14 +207,14 @@ describe("targets and names", () => {
     for (const name of ["all", "W7"]) {
       await assert.rejects(spawnWorker(c, nodeFixture("exit.js", "0"), { name }), (err: any) => {
         assert.equal(err.code, "INVALID_PARAMS");
-        assert.match(err.message, /name: 'all' and ids like W7 are reserved/);
+        assert.match(err.message, /name: is reserved \('all' and ids like W7 already name targets\)/);
         return true;
       });
     }
     assert.ok(await spawnWorker(c, nodeFixture("exit.js", "0"), { name: "W7b" }), "a name that only starts like an id is fine");
     const cli = cpwd(d.home, ["spawn", "--name", "all", "--", "true"]);
     assert.equal(cli.code, 2);
-    assert.match(cli.stderr, /cpwd spawn: --name: 'all' is reserved/);
+    assert.match(cli.stderr, /^cpwd spawn: --name 'all' is reserved \('all' and ids like W7 already name targets\)\nusage: cpwd spawn/);
   }));
 
   test("rm all removes every worker it can and names each one it cannot", () => withDaemon(async (d, c) => {
