@@ -1,5 +1,6 @@
 // The transcript `cpwd logs` prints for a Claude worker, rendered from stream-json recorded from the
-// real Claude Code CLI (2.1.331, offline against the fake Messages API): test/fixtures/claude/.
+// real Claude Code CLI (2.1.331, offline against the fake Messages API): test/fixtures/claude/, where
+// each whole-run recording `<name>.jsonl` has beside it the transcript it must render as.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,31 +12,19 @@ function recorded(name: string): string {
   return readFileSync(join(REPO, "test", "fixtures", "claude", name), "utf8");
 }
 
+/** The transcript a recording must render as, a line an entry: `<name>.transcript.txt` beside `<name>.jsonl`. */
+function expectedTranscript(name: string): string[] {
+  const text = recorded(`${name}.transcript.txt`);
+  assert.ok(text.endsWith("\n"), `${name}.transcript.txt ends with a newline`);
+  return text.slice(0, -1).split("\n");
+}
+
 test("a run whose Write was refused by the permission mode reads as calls, results, the refusal and the result", () => {
-  assert.deepEqual(renderTranscript(recorded("stream-refused-write.jsonl")), [
-    "── claude-opus-5-5 · session 42f86513-e2b8-4f9e-b288-b1be3703f472 · permission mode default · in /tmp/cpwd-cc-hSDVrh/project",
-    "⏺ Bash(ls -la && echo hello from bash)",
-    "  ⎿ total 12",
-    "    drwxr-xr-x 3 root root 4096 Nov 27 20:53 .",
-    "    drwx------ 4 root root 4096 Nov 27 20:53 ..",
-    "    … +2 lines",
-    "⏺ Write(np.txt)",
-    "  ✗ refused: Write np.txt — Claude requested permissions to write to /tmp/cpwd-cc-hSDVrh/project/np.txt, but you haven't granted it yet.",
-    "I listed the folder, but I could not write np.txt: permission to write was not granted.",
-    "── success · 3 turns · $0.0004 · 1.7s",
-    "── 1 action was refused: Write np.txt",
-  ]);
+  assert.deepEqual(renderTranscript(recorded("stream-refused-write.jsonl")), expectedTranscript("stream-refused-write"));
 });
 
 test("a Write denied by a PreToolUse hook is marked as refused by hook, with the hook's reason; hook progress lines are not shown", () => {
-  assert.deepEqual(renderTranscript(recorded("stream-hook-deny.jsonl")), [
-    "── claude-opus-5-5 · session 828678ee-85fc-45c9-9cd3-f192665b6713 · permission mode acceptEdits · in /tmp/cpwd-cc-yNBwUu/project",
-    "⏺ Write(notes.md)",
-    "  ✗ refused by hook: Write notes.md — W2 (tests) holds notes.md since 3m",
-    "The write to notes.md was blocked by a hook: W2 holds it.",
-    "── success · 2 turns · $0.0003 · 281ms",
-    "── 1 action was refused: Write notes.md",
-  ]);
+  assert.deepEqual(renderTranscript(recorded("stream-hook-deny.jsonl")), expectedTranscript("stream-hook-deny"));
 });
 
 test("a refusal is shown once, though both the permission_denied line and the tool_result report it", () => {
