@@ -193,6 +193,7 @@ function summarize(w: WorkerView, claude: ClaudeInfo | null): WorkerSummary {
     startedAtMs: w.startedAt ? Date.parse(w.startedAt) : null,
     endedAtMs: w.endedAt ? Date.parse(w.endedAt) : null,
     restarts: w.restarts,
+    reason: w.reason,
     claude,
   };
 }

@@ -1,17 +1,15 @@
 // `cpwd start`: starts the daemon detached (its own session, stdio to daemon.log) and returns once
 // it answers `ping`; a no-op with exit 0 when one already runs.
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { probeDaemon } from "../../src/rpc/probe.js";
+import { usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
 
 export const run: Command = async (argv, ctx) => {
   const timeoutMs = Number(ctx.env.CPWD_START_TIMEOUT_MS ?? 10_000);
-  if (argv.length > 0) {
-    writeLine(ctx.stderr, `cpwd start: takes no arguments (got ${argv.join(" ")})`);
-    return 2;
-  }
+  if (argv.length > 0) throw usageError(`takes no arguments (got ${argv.join(" ")})`);
   const paths = cliPaths(ctx);
   const running = await probeDaemon(paths.socket);
   if (running) {
@@ -20,6 +18,9 @@ export const run: Command = async (argv, ctx) => {
   }
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const out = openSync(paths.daemonLog, "a", 0o600);
+  // Where this start's output begins: an earlier failed start's error stays in the log, and
+  // showing it again would make a fixed config.json look as if the fix did not take.
+  const logStart = fstatSync(out).size;
   const child = spawn(ctx.nodePath, [ctx.cliScript, "daemon"], {
     detached: true,
     stdio: ["ignore", out, out],
@@ -44,8 +45,8 @@ export const run: Command = async (argv, ctx) => {
         writeLine(ctx.stdout, `cpwd daemon already running (pid ${again.pid})`);
         return 0;
       }
-      writeLine(ctx.stderr, `cpwd start: the daemon exited with code ${exited}; last lines of ${paths.daemonLog}:`);
-      writeLine(ctx.stderr, tail(paths.daemonLog, 10));
+      writeLine(ctx.stderr, `cpwd start: the daemon exited with code ${exited}; it said (in ${paths.daemonLog}):`);
+      writeLine(ctx.stderr, tailSince(paths.daemonLog, logStart, 10));
       return 1;
     }
     await new Promise((r) => setTimeout(r, 25));
@@ -54,10 +55,21 @@ export const run: Command = async (argv, ctx) => {
   return 1;
 };
 
-function tail(file: string, lines: number): string {
+/** The last `lines` lines written to `file` from byte `offset` on: this start's output only. */
+function tailSince(file: string, offset: number, lines: number): string {
+  let fd: number | undefined;
   try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    // A log rotated or truncated meanwhile starts again at 0.
+    const from = offset <= size ? offset : 0;
+    const buf = Buffer.alloc(Math.min(size - from, 64 * 1024));
+    const read = readSync(fd, buf, 0, buf.length, size - buf.length);
+    const text = buf.subarray(0, read).toString("utf8").trimEnd();
+    return text === "" ? "(nothing)" : text.split("\n").slice(-lines).join("\n");
   } catch {
     return "(no log)";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

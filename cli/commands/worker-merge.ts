@@ -6,6 +6,7 @@
 import type { Writable } from "node:stream";
 import { git, listPaths, nulList, runGit, uncommittedFiles, untouchedCopies, worktreePathspec } from "../../daemon/coordination/worktree-changes.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import { plural } from "../../src/protocol/plural.js";
 import { FINAL_STATES } from "../../src/protocol/workers.js";
 import { parseArgs, usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
@@ -66,8 +67,6 @@ async function mergeOrAbort(repo: string, branch: string, before: string): Promi
   const where = conflicted.length > 0 ? ` in ${listPaths(conflicted)}` : "";
   throw refuse(`git merge ${branch} failed${where}: ${why}\nthe merge was aborted: ${repo} is as it was`);
 }
-
-const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 /** What merged: the commits (newest first, up to 20), then git's summary of the files. */
 async function report(out: Writable, t: WorktreeTarget, into: string, before: string, commits: string[]): Promise<void> {

@@ -3,6 +3,7 @@
 // config.json.
 import { readdirSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { plural } from "../../src/protocol/plural.js";
 import { fail, lstatOrNull, ok, shellPath, warn, type Doctor, type Finding } from "./check.js";
 
 /** The oldest Node cpwd runs on (package.json's engines). */
@@ -76,7 +77,7 @@ export function checkPermissions(d: Doctor): Finding {
   const worktrees = join(home, "worktrees");
   walkLoose(home, out, (path) => path === worktrees);
   if (out.foreign.length > 0) {
-    return fail(`${out.foreign.length} entries belong to another user: ${named(out.foreign)}`, `\`sudo chown -R "$USER" ${shellPath(home)}\``);
+    return fail(`${plural(out.foreign.length, "entry", "entries")} ${out.foreign.length === 1 ? "belongs" : "belong"} to another user: ${named(out.foreign)}`, `\`sudo chown -R "$USER" ${shellPath(home)}\``);
   }
   if (out.loose.length === 0) return ok("folders 0700, files 0600");
   const fix = out.loose.length > NAMED_PATHS ? `chmod -R go-rwx ${shellPath(home)}` : `chmod go-rwx ${out.loose.map(shellPath).join(" ")}`;

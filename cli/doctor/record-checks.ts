@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { readOffset } from "../../src/eventlog/ingest.js";
 import { parseEventLine } from "../../src/eventlog/record.js";
 import { scanLog, type ScanResult } from "../../src/eventlog/scan.js";
+import { plural } from "../../src/protocol/plural.js";
 import { fail, lstatOrNull, ok, shellPath, warn, type Doctor, type Finding } from "./check.js";
 
 /** A place where seq does not go up by one: from `after` to `next`. */
@@ -49,8 +50,6 @@ async function badLineNumbers(file: string, max: number): Promise<number[]> {
   lines.close();
   return found;
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /**
  * Every complete line of events.jsonl is an event. A bad line before the last good one is skipped

@@ -1,6 +1,7 @@
 // `cpwd status W3`: one worker described, as `pm2 describe` does — what it runs and under which
 // policy, where its logs are, what it holds, its Claude session and cost, then every run with its
 // start, end, how it ended and what followed. Pure: the command gathers, this renders.
+import { plural } from "../../src/protocol/plural.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
 import type { WorkerHistory, WorkerRun } from "../../src/workers/runs.js";
 import { paint, stateStyle } from "./colour.js";
@@ -50,7 +51,7 @@ function policyLine(spec: Record<string, unknown> | null): string {
   if (!r?.mode) return "-";
   if (r.mode === "never") return "never";
   const d = (ms: number | undefined) => (ms === undefined ? "?" : formatDuration(ms));
-  return `${r.mode}: at most ${r.maxRestarts ?? "?"} restarts in ${d(r.windowMs)}, backoff ${d(r.backoffBaseMs)}..${d(r.backoffMaxMs)}, a run of ${d(r.minUptimeMs)} counts as healthy`;
+  return `${r.mode}: at most ${r.maxRestarts === undefined ? "? restarts" : plural(r.maxRestarts, "restart")} in ${d(r.windowMs)}, backoff ${d(r.backoffBaseMs)}..${d(r.backoffMaxMs)}, a run of ${d(r.minUptimeMs)} counts as healthy`;
 }
 
 function timeoutLine(spec: Record<string, unknown> | null): string {
@@ -78,8 +79,14 @@ function claudeLine(view: WorkerView): string | null {
 function runClaude(r: WorkerRun): string {
   const c = r.claude;
   if (!c) return "";
-  const parts = [usd(c.costUsd), c.turns !== null ? `${c.turns} turn${c.turns === 1 ? "" : "s"}` : null, c.isError ? (c.subtype ?? "error") : null, c.sessionId ? `session ${c.sessionId.slice(0, 8)}` : null];
+  const parts = [usd(c.costUsd), c.turns !== null ? plural(c.turns, "turn") : null, c.isError ? (c.subtype ?? "error") : null, c.sessionId ? `session ${c.sessionId.slice(0, 8)}` : null];
   return parts.filter(Boolean).join(", ");
+}
+
+/** Restarts as RESTARTS counts them (the policy's and the user's), each kind, and the runs. */
+function restartsLine(h: WorkerHistory): string {
+  const byUser = h.runs.filter((r) => r.cause === "user restart").length;
+  return `${h.restarts + byUser} (${h.restarts} by the restart policy, ${byUser} by \`cpwd restart\`), ${plural(h.runs.length, "run")} in all`;
 }
 
 /** Cells padded to their column's width, the last one left as it is. */
@@ -106,14 +113,14 @@ function runLines(d: WorkerDescription, opts: DescribeOptions): string[] {
   const styles = shown.map((r) => (r.state === null ? "green" : stateStyle(r.state)));
   const lines = table([head, ...rows], opts.colour === true, (n, i) => (n === 0 ? "bold" : i === endCol ? styles[n - 1]! : null));
   const earlier = runs.length - shown.length;
-  return earlier > 0 ? [`(${earlier} earlier runs not shown; --json has them all)`, ...lines] : lines;
+  return earlier > 0 ? [`(${plural(earlier, "earlier run")} not shown; --json has them all)`, ...lines] : lines;
 }
 
 /** The description, lines joined. */
 export function formatDescription(d: WorkerDescription, opts: DescribeOptions): string {
   const v = d.view;
   const colour = opts.colour === true;
-  const live = v.pid !== null ? [`pid ${v.pid}`, v.runMs !== null ? `up ${formatDuration(v.runMs)}` : null, v.usage ? `CPU ${formatCpu(v.usage)}, MEM ${formatRss(v.usage)} (${v.usage.processes} process${v.usage.processes === 1 ? "" : "es"})` : null] : [];
+  const live = v.pid !== null ? [`pid ${v.pid}`, v.runMs !== null ? `up ${formatDuration(v.runMs)}` : null, v.usage ? `CPU ${formatCpu(v.usage)}, MEM ${formatRss(v.usage)} (${plural(v.usage.processes, "process", "processes")})` : null] : [];
   const head = [paint(colour, "bold", v.id), v.name ?? "", paint(colour, stateStyle(v.state), v.state)].filter(Boolean).join("  ");
   const lines = [[head, live.filter(Boolean).join(", ")].filter(Boolean).join("  ")];
   const field = (name: string, value: string) => lines.push(`  ${name.padEnd(9)} ${value}`);
@@ -122,8 +129,8 @@ export function formatDescription(d: WorkerDescription, opts: DescribeOptions): 
   if (v.reason) field("reason", v.reason);
   field("restart", policyLine(d.history.spec));
   field("timeout", timeoutLine(d.history.spec));
-  field("restarts", `${d.history.restarts} by the restart policy, ${d.history.runs.length} run${d.history.runs.length === 1 ? "" : "s"} in all`);
-  if (d.history.envCount !== null) field("env", `${d.history.envCount} variables (the spawning shell's and --env; kept in the worker's spec.json only)`);
+  field("restarts", restartsLine(d.history));
+  if (d.history.envCount !== null) field("env", `${plural(d.history.envCount, "variable")} (the spawning shell's and --env; kept in the worker's spec.json only)`);
   field("logs", d.logs.stdout);
   lines.push(`  ${"".padEnd(9)} ${d.logs.stderr}`);
   if (d.claims === null) field("claims", "- (the daemon is not running)");

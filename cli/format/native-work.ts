@@ -2,6 +2,7 @@
 // subagents and teammates (from its hooks) and background sessions (`claude agents --json`),
 // headed so nobody takes them for cpwd's workers. Types only from the protocol: no zod here.
 import type { BackgroundSession, BackgroundSessionsView, NativeSubagentView, NativeTeammateView, NativeWorkView } from "../../src/protocol/native-work.js";
+import { plural } from "../../src/protocol/plural.js";
 import { formatDuration } from "./durations.js";
 
 /** A running subagent whose session has made no hook call for this long is marked silent. */
@@ -31,7 +32,7 @@ function subagentRow(a: NativeSubagentView, nowMs: number): string[] {
 }
 
 function teammateRow(t: NativeTeammateView, nowMs: number): string[] {
-  const tasks = [t.tasksCompleted > 0 ? `${t.tasksCompleted} task${t.tasksCompleted === 1 ? "" : "s"} done` : "", t.lastTask ? `last "${t.lastTask}"` : ""].filter(Boolean).join(", ");
+  const tasks = [t.tasksCompleted > 0 ? `${plural(t.tasksCompleted, "task")} done` : "", t.lastTask ? `last "${t.lastTask}"` : ""].filter(Boolean).join(", ");
   const what = `${t.name}${t.team ? ` (team ${t.team})` : ""}${tasks ? `: ${tasks}` : ""}`;
   return [sessionCell(t), "teammate", t.state, formatDuration(since(t.since, nowMs)!), what];
 }
@@ -74,7 +75,7 @@ export function formatNativeWork(
       lines.push(`  ${r.slice(0, -1).map((c, i) => c.padEnd(widths[i]!)).join("  ")}  ${what.length > room ? `${what.slice(0, room - 1)}…` : what}`.trimEnd());
     }
   }
-  if (interactive > 0) lines.push(`${interactive} interactive Claude Code session${interactive === 1 ? "" : "s"} open (\`claude agents\` lists them)`);
+  if (interactive > 0) lines.push(`${plural(interactive, "interactive Claude Code session")} open (\`claude agents\` lists them)`);
   if (background?.note) lines.push(background.note);
   return lines.join("\n");
 }

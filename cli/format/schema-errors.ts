@@ -3,6 +3,7 @@
 // (cpwd.json) and `cpwd config` (config.json). zod must be parsed with `reportInput: true` for the
 // "got" part.
 import type { z } from "zod";
+import { plural } from "../../src/protocol/plural.js";
 
 /** A JSON text parsed, or where and why it does not parse (line and column from 1). */
 export type JsonText = { ok: true; value: unknown } | { ok: false; line: number; column: number; message: string };
@@ -53,8 +54,8 @@ function describeInput(input: unknown): string {
 
 function bound(issue: { origin?: string; inclusive?: boolean }, n: unknown, small: boolean): string {
   const value = Number(n);
-  if (issue.origin === "string") return small ? (value === 1 ? "must not be empty" : `needs at least ${value} characters`) : `may have at most ${value} characters`;
-  if (issue.origin === "array") return small ? (value === 1 ? "must not be empty" : `needs at least ${value} items`) : `may have at most ${value} items`;
+  if (issue.origin === "string") return small ? (value === 1 ? "must not be empty" : `needs at least ${plural(value, "character")}`) : `may have at most ${plural(value, "character")}`;
+  if (issue.origin === "array") return small ? (value === 1 ? "must not be empty" : `needs at least ${plural(value, "item")}`) : `may have at most ${plural(value, "item")}`;
   const op = small ? (issue.inclusive === false ? ">" : "≥") : issue.inclusive === false ? "<" : "≤";
   return `must be ${op} ${value}`;
 }

@@ -4,6 +4,7 @@
 // Pure and stateful: fed one line at a time, it pairs each tool_result with its tool_use. Lenient:
 // Claude Code adds fields and line types often, so unknown ones are skipped, and a line that is not
 // JSON (a crash message) passes through as it is.
+import { plural } from "../../src/protocol/plural.js";
 import { formatDuration } from "./durations.js";
 
 type Json = Record<string, unknown>;
@@ -73,7 +74,7 @@ function relativeTo(cwd: string | null, path: string): string {
 /** A tool call's key input, short: `np.txt`, `npm test`, `"TODO" in src`. */
 export function toolTarget(input: unknown, cwd: string | null): string {
   if (!isObject(input)) return "";
-  if (Array.isArray(input.todos)) return `${input.todos.length} items`;
+  if (Array.isArray(input.todos)) return plural(input.todos.length, "item");
   const key = KEY_INPUTS.find((k) => typeof input[k] === "string" && input[k] !== "");
   if (key === undefined) {
     const any = Object.values(input).find((v): v is string => typeof v === "string" && v !== "");
@@ -132,7 +133,7 @@ function previewResult(text: string, mark: string): string[] {
   const lines = text.replace(/\s+$/, "").split("\n");
   if (lines.length === 1 && lines[0] === "") return [`  ${mark} (no output)`];
   const shown = lines.slice(0, RESULT_PREVIEW_LINES).map((l, i) => `${i === 0 ? `  ${mark} ` : "    "}${firstLine(l)}`);
-  if (lines.length > RESULT_PREVIEW_LINES) shown.push(`    … +${lines.length - RESULT_PREVIEW_LINES} lines`);
+  if (lines.length > RESULT_PREVIEW_LINES) shown.push(`    … +${plural(lines.length - RESULT_PREVIEW_LINES, "line")}`);
   return shown;
 }
 
@@ -235,7 +236,7 @@ export class TranscriptRenderer {
   }
 
   private result(msg: Json): string[] {
-    const turns = typeof msg.num_turns === "number" ? `${msg.num_turns} turn${msg.num_turns === 1 ? "" : "s"}` : null;
+    const turns = typeof msg.num_turns === "number" ? plural(msg.num_turns, "turn") : null;
     const cost = typeof msg.total_cost_usd === "number" ? formatCost(msg.total_cost_usd) : null;
     const took = typeof msg.duration_ms === "number" ? formatRunTime(msg.duration_ms) : null;
     const outcome = msg.is_error === true ? `error${typeof msg.subtype === "string" ? ` (${msg.subtype})` : ""}` : (str(msg.subtype) ?? "done");

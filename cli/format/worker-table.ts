@@ -1,6 +1,7 @@
 // The worker table of `cpwd status` and `cpwd replay`: one row a worker, the command cut to fit
 // the terminal. Types only from the protocol: no zod on this path.
 import { describeRefusals, type RefusalFacts } from "../../src/protocol/claude-permissions.js";
+import { plural } from "../../src/protocol/plural.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
 import { paint, stateStyle, type Style } from "./colour.js";
 import { formatDuration } from "./durations.js";
@@ -73,7 +74,7 @@ export function formatWorkerTable(workers: WorkerView[], columns: number, nowMs:
     if (c && (c.costUsd != null || c.result)) {
       const runs = c.run ?? 1;
       const total = runs > 1 && c.totalCostUsd != null ? `$${c.totalCostUsd.toFixed(4)} over ${runs} runs` : null;
-      const parts = [c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : null, c.turns != null ? `${c.turns} turn${c.turns === 1 ? "" : "s"}` : null, c.isError ? "error" : null, total];
+      const parts = [c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : null, c.turns != null ? plural(c.turns, "turn") : null, c.isError ? "error" : null, total];
       const first = c.result?.split("\n").find((l) => l.trim() !== "") ?? "";
       const head = `${w.id} claude${runs > 1 ? `, run ${runs}` : ""}: ${parts.filter(Boolean).join(", ")}`;
       const room = Math.max(10, columns - head.length - 3);

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import { plural } from "../../src/protocol/plural.js";
 
 const run = promisify(execFile);
 
@@ -175,7 +176,7 @@ export async function removeWorktreeIfClean(wt: Worktree): Promise<RemoveOutcome
   const ahead = Number(await git(wt.repo, ["rev-list", "--count", `${wt.baseCommit}..${wt.branch}`]).catch(() => "0"));
   if (ahead > 0) {
     const unmerged = Number(await git(wt.repo, ["rev-list", "--count", `HEAD..${wt.branch}`]).catch(() => String(ahead)));
-    if (unmerged > 0) return { removed: false, reason: `branch ${wt.branch} has ${unmerged} commit${unmerged === 1 ? "" : "s"} not merged into HEAD` };
+    if (unmerged > 0) return { removed: false, reason: `branch ${wt.branch} has ${plural(unmerged, "commit")} not merged into HEAD` };
   }
   await git(wt.repo, ["worktree", "remove", "--force", wt.path]).catch(() => "");
   await git(wt.repo, ["branch", "-D", wt.branch]).catch(() => "");

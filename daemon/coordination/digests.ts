@@ -4,6 +4,7 @@
 // survive a daemon restart). Pure apart from the clock value passed in.
 import { describeRefusals, type RefusalFacts } from "../../src/protocol/claude-permissions.js";
 import type { EventInput, EventRecord } from "../../src/protocol/events.js";
+import { plural } from "../../src/protocol/plural.js";
 
 /** What a digest needs to know of a worker, from the supervisor's current view. */
 export interface WorkerSummary {
@@ -16,6 +17,8 @@ export interface WorkerSummary {
   startedAtMs?: number | null | undefined;
   endedAtMs?: number | null | undefined;
   restarts?: number | undefined;
+  /** Why it ended so, when that needs saying (it could not start, it was lost, killed, stopped while waiting). */
+  reason?: string | null | undefined;
   claude?: ({ costUsd?: number | null; turns?: number | null; isError?: boolean | null; result?: string | null } & RefusalFacts) | null | undefined;
   /** For a `--worktree` worker: how many files it changed since it started (null: not counted yet). */
   worktreeChanges?: number | null | undefined;
@@ -42,7 +45,7 @@ function worktreeNote(w: WorkerSummary): string {
   const n = w.worktreeChanges;
   if (n === undefined) return "";
   if (n === 0) return ", no files changed in its worktree";
-  const what = n === null ? "changes in its worktree" : `${n} file${n === 1 ? "" : "s"} changed in its worktree`;
+  const what = n === null ? "changes in its worktree" : `${plural(n, "file")} changed in its worktree`;
   return `, ${what}: see \`cpwd diff ${w.id}\``;
 }
 
@@ -52,23 +55,41 @@ function refusalNote(w: WorkerSummary): string {
   return r === null ? "" : r.attention ? `, but it needs attention: ${r.text}` : `, but ${r.text}`;
 }
 
+/** How a failed run ended: its signal or exit code, else (it never started, it was lost) its reason. */
+function failure(w: WorkerSummary): string {
+  return w.signal ?? (w.exitCode != null ? `exit ${w.exitCode}` : (w.reason ?? "no exit status"));
+}
+
+/** How a stopped worker ended: "was stopped", or its reason ("killed …", "stopped during its restart backoff …"). */
+function stopped(w: WorkerSummary): string {
+  if (!w.reason) return "was stopped";
+  return /^(stopped|killed)\b/.test(w.reason) ? w.reason : `was stopped (${w.reason})`;
+}
+
+/** How a worker ended, after its label. */
+function howEnded(w: WorkerSummary): string {
+  switch (w.state) {
+    case "exited":
+      return "exited 0";
+    case "failed":
+      return `failed (${failure(w)})`;
+    case "timed_out":
+      return "timed out";
+    case "stopped":
+      return stopped(w);
+    case "fatal":
+      return `crash-looped: given up after ${plural(w.restarts ?? 0, "restart")}`;
+    default:
+      return `failed and is restarting (${failure(w)})`;
+  }
+}
+
 /** One line about a worker that ended. */
 export function describeEnded(w: WorkerSummary): string {
-  const how =
-    w.state === "exited"
-      ? `exited 0`
-      : w.state === "failed"
-        ? `failed (${w.signal ? w.signal : `exit ${w.exitCode}`})`
-        : w.state === "timed_out"
-          ? "timed out"
-          : w.state === "stopped"
-            ? "was stopped"
-            : w.state === "fatal"
-              ? `crash-looped: given up after ${w.restarts ?? 0} restarts`
-              : `failed and is restarting (${w.signal ?? `exit ${w.exitCode}`})`;
+  const how = howEnded(w);
   const ran = w.startedAtMs && w.endedAtMs ? (w.state === "fatal" ? ` (last run ${duration(w.endedAtMs - w.startedAtMs)})` : ` after ${duration(w.endedAtMs - w.startedAtMs)}`) : "";
   const c = w.claude;
-  const cost = c && (c.costUsd != null || c.turns != null) ? ` (${[c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : "", c.turns != null ? `${c.turns} turns` : ""].filter(Boolean).join(", ")})` : "";
+  const cost = c && (c.costUsd != null || c.turns != null) ? ` (${[c.costUsd != null ? `$${c.costUsd.toFixed(4)}` : "", c.turns != null ? plural(c.turns, "turn") : ""].filter(Boolean).join(", ")})` : "";
   const result = c?.result ? `: ${c.result.split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" / ").slice(0, 300)}` : "";
   return `- ${label(w)} ${how}${ran}${cost}${worktreeNote(w)}${refusalNote(w)}${result}`;
 }
@@ -153,11 +174,11 @@ export class DigestBook {
         ...running.map((w) => `- ${label(w)} ${w.state}${w.startedAtMs ? ` for ${duration(nowMs - w.startedAtMs)}` : ""}${w.pid ? ` (pid ${w.pid})` : ""}`),
         ...recent.map(describeEnded),
       ];
-      head = `cpwd: ${running.length} worker${running.length === 1 ? "" : "s"} running or queued, ${recent.length} ended recently:`;
+      head = `cpwd: ${plural(running.length, "worker")} running or queued, ${recent.length} ended recently:`;
     } else {
       const news = others.filter((w) => ENDED.has(w.state) && (this.lastChange.get(w.id) ?? 0) > cursor);
       lines = news.map(describeEnded);
-      head = `cpwd: ${news.length} worker${news.length === 1 ? "" : "s"} finished since you last heard:`;
+      head = `cpwd: ${plural(news.length, "worker")} finished since you last heard:`;
     }
     this.cursors.set(session, lastSeq);
     if (lines.length === 0) return null;

@@ -26,7 +26,7 @@ import { LogRotationScheduler } from "./log-rotation-scheduler.js";
 import { ReadyQueue, type StartGate } from "./ready-queue.js";
 import { removeWorker } from "./remove-worker.js";
 import { signalStop } from "./stop-signals.js";
-import { exitEvents, followUp, launchInterrupted, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, type FollowUp } from "./worker-events.js";
+import { cancelledReason, exitEvents, followUp, KILLED, launchInterrupted, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, type FollowUp } from "./worker-events.js";
 import { makeWorkerFolder, readSpecArgv, readSpecEnv, rewriteSpecCommand } from "./worker-folder.js";
 import type { WorkerLifecycle } from "./worker-lifecycle.js";
 
@@ -267,23 +267,25 @@ export class Supervisor {
   }
 
   /**
-   * Stops a worker: a running one gets SIGTERM then SIGKILL; a waiting one is cancelled. `reason`
-   * (cpwd's own stop, e.g. over a cost limit) is recorded and becomes the end's reason.
+   * Stops a worker: a running one gets SIGTERM then SIGKILL (`kill`: SIGKILL now, and its end says
+   * so); a waiting one is cancelled. `reason` (cpwd's own stop, e.g. over a cost limit) is recorded
+   * and becomes the end's reason.
    */
-  stop(id: string, graceMs?: number, opts: { restart?: boolean; reason?: string } = {}): Promise<WorkerView> {
+  stop(id: string, graceMs?: number, opts: { restart?: boolean; reason?: string; kill?: boolean } = {}): Promise<WorkerView> {
     return this.ledger.locked(async () => {
       const w = this.require(id);
-      const grace = graceMs ?? w.graceMs;
+      const grace = opts.kill ? 0 : (graceMs ?? w.graceMs);
       if (w.state === "queued" || w.state === "backoff") {
         this.live.clearBackoff(id);
         if (opts.restart) {
           this.queue.push(id);
         } else {
-          await this.ledger.commit([{ type: "worker.cancelled", worker: id, payload: { reason: opts.reason ?? "stopped before it started" } }]);
+          await this.ledger.commit([{ type: "worker.cancelled", worker: id, payload: { reason: opts.reason ?? cancelledReason(w) } }]);
         }
       } else if (w.state === "starting" || w.state === "running" || w.state === "stopping") {
         // Recorded even while the launch is under way: goLive() then signals with this grace.
-        const why = opts.reason === undefined ? {} : { reason: opts.reason };
+        const reason = opts.kill ? KILLED : opts.reason;
+        const why = reason === undefined ? {} : { reason };
         await this.ledger.commit([{ type: "worker.stopping", worker: id, payload: { graceMs: grace, restart: opts.restart === true, ...why } }]);
         this.signalStop(id, grace);
       } else if (opts.restart) {
@@ -295,7 +297,7 @@ export class Supervisor {
   }
 
   kill(id: string): Promise<WorkerView> {
-    return this.stop(id, 0);
+    return this.stop(id, undefined, { kill: true });
   }
 
   restart(id: string): Promise<WorkerView> {

@@ -1,6 +1,7 @@
 // The events the supervisor writes about a worker's runs: queued (new, or a rerun), started, its end,
 // and the decision that follows an end (a user's restart, a policy backoff, fatal). Pure: the supervisor commits them.
 import type { EventInput } from "../../src/protocol/events.js";
+import { plural } from "../../src/protocol/plural.js";
 import type { WorkerSpec } from "../../src/protocol/workers.js";
 import type { WorkerRecord } from "../../src/workers/machine.js";
 import { classifyExit, decideAfterExit } from "../../src/workers/policy.js";
@@ -10,6 +11,15 @@ import type { ExitStatus, WorkerHandle } from "../runner/runner.js";
 const LOST_LIVE = "lost: its wrapper died without recording an exit";
 /** The `reason` of a worker found neither running nor ended after a daemon restart. */
 export const LOST_ADOPTED = "lost: its wrapper was gone when the daemon came back";
+
+/** The `reason` of a worker ended by `cpwd kill`: its end then says it was killed, not just stopped. */
+export const KILLED = "killed (SIGKILL) by `cpwd kill`";
+
+/** Why a worker stopped while waiting to run (queued, or in its restart backoff) ended: what it had done. */
+export function cancelledReason(w: WorkerRecord): string {
+  if (w.state === "backoff") return `stopped during its restart backoff (after ${plural(w.runs, "run")})`;
+  return w.runs === 0 ? "stopped before it started" : `stopped before its next run started (after ${plural(w.runs, "run")})`;
+}
 
 /** The shell's codes for a command that could not be run: said in words, or `status` shows a bare 127. */
 function exitHint(id: string, code: number | null): string | undefined {

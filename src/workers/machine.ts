@@ -28,8 +28,13 @@ export interface WorkerRecord {
   timedOut: boolean;
   /** The grace the pending stop asked for (the shortest, when stopped again); null when none. */
   stopGraceMs: number | null;
-  /** Policy restarts so far (user restarts do not count). */
+  /**
+   * Restarts so far, the policy's and the user's (`cpwd restart`), as pm2's ↺ counts them. Only the
+   * policy's quick failures count toward the crash-loop limit (`restartTimesMs`); a rerun is not one.
+   */
   restarts: number;
+  /** Launches so far (each `worker.starting`): what a worker stopped while waiting had done. */
+  runs: number;
   /** When each policy restart after a quick failure happened, for the crash-loop window. */
   restartTimesMs: number[];
   /** Consecutive short runs: the backoff exponent. */
@@ -134,6 +139,7 @@ function newRecord(id: string, seq: number, spec: Partial<WorkerRecord> & { rest
     timedOut: false,
     stopGraceMs: null,
     restarts: 0,
+    runs: 0,
     restartTimesMs: [],
     attempt: 0,
     nextStartAtMs: null,
@@ -151,13 +157,16 @@ const REDUCERS: Record<keyof typeof TRANSITIONS, (s: Step) => WorkerRecord | nul
     const base = w ? { ...w, argv: Array.isArray(spec.argv) ? spec.argv : w.argv, meta: isObject(spec.meta) ? spec.meta : w.meta } : newRecord(id, e.seq, spec);
     // An interrupted launch is the same start again: its crash-loop counters stay.
     if (from === "starting") return { ...base, state: "queued", queuedSeq: e.seq, reason: null, nextStartAtMs: null, stopGraceMs: null };
-    // A user restart of an ended worker: a clean slate for the crash-loop counters.
-    return { ...base, state: "queued", queuedSeq: e.seq, restartTimesMs: [], attempt: 0, reason: null, nextStartAtMs: null, restartRequested: false, stopGraceMs: null };
+    // A user restart (of a worker that ran, or was stopped to restart) counts as a restart, and is
+    // a clean slate for the crash-loop counters; so is a rerun, which does not count.
+    const restarts = w && e.payload.by === "user restart" ? base.restarts + 1 : base.restarts;
+    return { ...base, state: "queued", queuedSeq: e.seq, restarts, restartTimesMs: [], attempt: 0, reason: null, nextStartAtMs: null, restartRequested: false, stopGraceMs: null };
   },
   // The previous run's times go: a launch that fails must not show (or be judged by) them.
   "worker.starting": ({ w }) => ({
     ...w!,
     state: "starting",
+    runs: w!.runs + 1,
     pid: null,
     wrapperPid: null,
     startedAtMs: null,

@@ -1,6 +1,7 @@
 // Restart policy, pure: whether an ended worker is restarted, after how long, and when a crash
 // loop is given up on (pm2's model: capped exponential backoff, a minimum uptime that resets it,
 // and a restart limit within a window that marks the worker fatal).
+import { plural } from "../protocol/plural.js";
 import type { WorkerState } from "../protocol/workers.js";
 import type { WorkerRecord } from "./machine.js";
 
@@ -43,7 +44,7 @@ export function decideAfterExit(w: WorkerRecord, nowMs: number, random: () => nu
   }
   const recent = w.restartTimesMs.filter((t) => nowMs - t < p.windowMs).length;
   if (recent >= p.maxRestarts) {
-    return { kind: "fatal", reason: `restarted ${recent} times within ${Math.round(p.windowMs / 1000)}s (limit ${p.maxRestarts}); not restarting` };
+    return { kind: "fatal", reason: `restarted ${plural(recent, "time")} within ${Math.round(p.windowMs / 1000)}s (limit ${p.maxRestarts}); not restarting` };
   }
   return { kind: "backoff", delayMs: backoffDelayMs(w.attempt, p.backoffBaseMs, p.backoffMaxMs, random), attempt: w.attempt + 1, counted: true };
 }

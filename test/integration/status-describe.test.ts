@@ -24,8 +24,8 @@ test("a worker that restarted is described with every run: start, end, exit, wha
   const text = cpwd(d.home, ["status", "flaky"]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^W1 {2}flaky {2}fatal/);
-  assert.match(text.stdout, /restart {3}on-failure: at most 1 restarts in 10m 0s, backoff 50ms\.\.50ms/);
-  assert.match(text.stdout, /restarts {2}1 by the restart policy, 2 runs in all/);
+  assert.match(text.stdout, /restart {3}on-failure: at most 1 restart in 10m 0s, backoff 50ms\.\.50ms/);
+  assert.match(text.stdout, /restarts {2}1 \(1 by the restart policy, 0 by `cpwd restart`\), 2 runs in all/);
   assert.match(text.stdout, new RegExp(`logs {6}${d.home}/workers/W1/logs/stdout.log\\n {12}${d.home}/workers/W1/logs/stderr.log`));
   assert.match(text.stdout, /claims {4}none/);
   const rows = text.stdout.split("\n").filter((l) => /^[12] /.test(l));

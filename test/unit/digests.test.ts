@@ -1,7 +1,7 @@
 // Digests: what a session is told about the workers, and when it is told nothing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DIGEST_MAX_CHARS, DigestBook, type WorkerSummary } from "../../daemon/coordination/digests.js";
+import { describeEnded, DIGEST_MAX_CHARS, DigestBook, type WorkerSummary } from "../../daemon/coordination/digests.js";
 import type { EventRecord } from "../../src/protocol/events.js";
 
 let seq = 0;
@@ -79,4 +79,17 @@ test("a digest is capped at 2,000 characters: whole lines, then how many more, t
   assert.ok(e.text.length <= DIGEST_MAX_CHARS);
   assert.ok(e.text.split("\n").filter((l) => l.startsWith("- W")).every((l) => l.endsWith("x".repeat(10))), "no line cut");
   assert.match(e.text, /…and \d+ more/);
+});
+
+test("an ended worker's line counts in the singular for one, and says why when there is no exit to show", () => {
+  const one = describeEnded({ id: "W1", state: "exited", exitCode: 0, claude: { costUsd: 0.01, turns: 1 } });
+  assert.match(one, /\(\$0\.0100, 1 turn\)$/);
+  assert.match(describeEnded({ id: "W2", state: "fatal", restarts: 1 }), /given up after 1 restart$/);
+  assert.match(describeEnded({ id: "W3", state: "fatal", restarts: 5 }), /given up after 5 restarts$/);
+  const neverStarted = describeEnded({ id: "W4", state: "failed", exitCode: null, signal: null, startedAtMs: null, reason: "could not start: spawn ENOENT" });
+  assert.equal(neverStarted, "- W4 failed (could not start: spawn ENOENT)");
+  assert.equal(describeEnded({ id: "W5", state: "backoff", exitCode: null, reason: "lost: its wrapper died without recording an exit" }), "- W5 failed and is restarting (lost: its wrapper died without recording an exit)");
+  assert.equal(describeEnded({ id: "W6", state: "stopped", reason: "stopped during its restart backoff (after 3 runs)" }), "- W6 stopped during its restart backoff (after 3 runs)");
+  assert.equal(describeEnded({ id: "W7", state: "stopped", reason: "over its cost limit" }), "- W7 was stopped (over its cost limit)");
+  assert.equal(describeEnded({ id: "W8", state: "stopped" }), "- W8 was stopped");
 });

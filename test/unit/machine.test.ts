@@ -75,6 +75,19 @@ describe("every edge of the worker state machine", () => {
     assert.deepEqual(requeued.restartTimesMs, []);
     assert.equal(requeued.attempt, 0);
   });
+
+  test("a user restart counts in restarts (a rerun does not); each launch counts a run", () => {
+    const ended = inState("backoff");
+    assert.equal(ended.runs, 1);
+    const again = evolve(evolve(ended, ev("worker.starting", {}))!, ev("worker.started", payloadFor["worker.started"]))!;
+    assert.equal(again.runs, 2);
+    const stopped = evolve(evolve(again, ev("worker.stopping", { graceMs: 0 }))!, ev("worker.exited", { ...payloadFor["worker.exited"], state: "stopped" }))!;
+    const byUser = evolve(stopped, ev("worker.queued", { spec, by: "user restart" }))!;
+    assert.equal(byUser.restarts, 2, "one by the policy, one by the user");
+    assert.deepEqual(byUser.restartTimesMs, [], "the user's does not count toward the crash loop");
+    const ran = evolve(evolve(byUser, ev("worker.starting", {}))!, ev("worker.exited", { ...payloadFor["worker.exited"], state: "failed" }))!;
+    assert.equal(evolve(ran, ev("worker.queued", { spec, by: "rerun" }))!.restarts, 2);
+  });
 });
 
 describe("fixes", () => {

@@ -9,7 +9,7 @@ function worker(over: Partial<WorkerRecord>): WorkerRecord {
     id: "W1", name: null, argv: ["x"], cwd: "/", timeoutMs: null, graceMs: 100,
     restart: { mode: "on-failure", maxRestarts: 3, windowMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 8_000, minUptimeMs: 30_000 },
     meta: {}, state: "failed", queuedSeq: 1, pid: null, wrapperPid: null, pidStartTime: null, wrapperStartTime: null,
-    startedAtMs: 0, endedAtMs: 100, exitCode: 1, signal: null, timedOut: false, stopGraceMs: null, restarts: 0, restartTimesMs: [],
+    startedAtMs: 0, endedAtMs: 100, exitCode: 1, signal: null, timedOut: false, stopGraceMs: null, restarts: 0, runs: 1, restartTimesMs: [],
     attempt: 0, nextStartAtMs: null, reason: null, restartRequested: false, ...over,
   };
 }

@@ -131,7 +131,8 @@ test("a user restart of a running worker stops it and queues it again; rm refuse
   await settle();
   assert.equal(sup.list()[0]!.state, "running");
   assert.equal(runner.launched.length, 2);
-  assert.equal(sup.list()[0]!.restarts, 0, "a user restart does not count toward the crash loop");
+  assert.equal(sup.list()[0]!.restarts, 1, "a user restart counts in RESTARTS");
+  assert.deepEqual(sup.record("W1")!.restartTimesMs, [], "but not toward the crash loop");
   runner.finish("W1", 0);
   await settle();
   assert.deepEqual((await sup.remove("W1", false)).id, "W1");
