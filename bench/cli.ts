@@ -1,7 +1,7 @@
 // CLI and idle figures: `cpwd status` against `node -e 0`, `cpwd status --json` against `pm2 jlist`
 // with the same 3 sleeping workers, and the daemon's idle RSS against pm2's daemon, all in one run.
 import { CLI, testEnv } from "../test/helpers/daemon.js";
-import { sampleRssMiB, sleep, timeRounds, withBenchDaemon, type Figure } from "./lib.js";
+import { against, ratioAtMost, sampleRssMiB, sleep, timedAgainst, timeRounds, withBenchDaemon, type Figure, type Target } from "./lib.js";
 import { startPm2 } from "./pm2.js";
 
 const ROUNDS = 21;
@@ -43,40 +43,14 @@ export function benchCli(): Promise<Figure[]> {
         ROUNDS,
       );
       const [cpwd3, pm23] = await sampleRssMiB([d.pid, pm2.pid]);
-      const nodeE0 = { name: "node -e 0", value: t.ms.baseline!, unit: "ms" };
+      const nodeE0 = { key: "baseline", name: "node -e 0" };
+      const belowPm2: Target = { of: "ratio", op: "<", limit: 1, text: "below pm2's idle" };
       return [
-        {
-          name: "`cpwd status`",
-          value: t.ms.status!,
-          unit: "ms",
-          baseline: nodeE0,
-          ratio: t.ratio("status", "baseline"),
-          target: { of: "ratio", op: "<=", limit: 1.25, text: "≤ 1.25×" },
-          issue: true,
-          note: `3 workers, ${ROUNDS} paired rounds`,
-        },
-        {
-          name: "`cpwd status --json` vs `pm2 jlist`",
-          value: t.ms.statusJson!,
-          unit: "ms",
-          baseline: { name: `pm2 ${pm2.version} jlist`, value: t.ms.jlist!, unit: "ms" },
-          ratio: t.ratio("statusJson", "jlist"),
-          target: { of: "ratio", op: "<=", limit: 0.5, text: "≤ 0.5×" },
-          issue: true,
-          note: "same 3 sleeping workers",
-        },
-        {
-          name: "daemon RSS, idle",
-          value: cpwdIdle!,
-          unit: "MiB",
-          baseline: { name: "pm2 daemon idle", value: pm2Idle!, unit: "MiB" },
-          ratio: cpwdIdle! / pm2Idle!,
-          target: { of: "ratio", op: "<", limit: 1, text: "below pm2's idle" },
-          issue: true,
-          note: `both fresh, 0 workers, ${SETTLE_MS / 1000} s settled`,
-        },
-        { name: "`cpwd status --json`", value: t.ms.statusJson!, unit: "ms", baseline: nodeE0, ratio: t.ratio("statusJson", "baseline"), issue: false },
-        { name: "daemon RSS, 3 sleeping workers", value: cpwd3!, unit: "MiB", baseline: { name: "pm2 daemon, same 3", value: pm23!, unit: "MiB" }, ratio: cpwd3! / pm23!, issue: false },
+        timedAgainst({ name: "`cpwd status`", target: ratioAtMost(1.25), issue: true, note: `3 workers, ${ROUNDS} paired rounds` }, t, "status", nodeE0),
+        timedAgainst({ name: "`cpwd status --json` vs `pm2 jlist`", target: ratioAtMost(0.5), issue: true, note: "same 3 sleeping workers" }, t, "statusJson", { key: "jlist", name: `pm2 ${pm2.version} jlist` }),
+        against({ name: "daemon RSS, idle", target: belowPm2, issue: true, note: `both fresh, 0 workers, ${SETTLE_MS / 1000} s settled` }, { value: cpwdIdle!, unit: "MiB" }, { name: "pm2 daemon idle", value: pm2Idle! }),
+        timedAgainst({ name: "`cpwd status --json`", issue: false }, t, "statusJson", nodeE0),
+        against({ name: "daemon RSS, 3 sleeping workers", issue: false }, { value: cpwd3!, unit: "MiB" }, { name: "pm2 daemon, same 3", value: pm23! }),
       ];
     } finally {
       pm2.kill();

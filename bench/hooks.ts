@@ -3,7 +3,7 @@
 import { rmSync } from "node:fs";
 import { tempHome, testEnv } from "../test/helpers/daemon.js";
 import { preWrite, SHIM } from "../test/helpers/shim.js";
-import { onInterrupt, timeRounds, withBenchDaemon, type Figure } from "./lib.js";
+import { keepRatio, onInterrupt, timedAgainst, timeRounds, withBenchDaemon, type Figure } from "./lib.js";
 
 const ROUNDS = 21;
 
@@ -21,28 +21,10 @@ export function benchHooks(): Promise<Figure[]> {
         },
         ROUNDS,
       );
-      const nodeE0 = { name: "node -e 0", value: t.ms.baseline!, unit: "ms" };
+      const nodeE0 = { key: "baseline", name: "node -e 0" };
       return [
-        {
-          name: "hook shim, daemon up",
-          value: t.ms.up!,
-          unit: "ms",
-          baseline: nodeE0,
-          ratio: t.ratio("up", "baseline"),
-          target: { of: "ratio", op: "<=", limit: 1.18, text: "keep (ref 1.18×)", keep: true },
-          issue: true,
-          note: `PreToolUse Write, ${ROUNDS} paired rounds`,
-        },
-        {
-          name: "hook shim, daemon down",
-          value: t.ms.down!,
-          unit: "ms",
-          baseline: nodeE0,
-          ratio: t.ratio("down", "baseline"),
-          target: { of: "ratio", op: "<=", limit: 1.15, text: "keep (ref 1.15×)", keep: true },
-          issue: true,
-          note: "fallback log",
-        },
+        timedAgainst({ name: "hook shim, daemon up", target: keepRatio(1.18), issue: true, note: `PreToolUse Write, ${ROUNDS} paired rounds` }, t, "up", nodeE0),
+        timedAgainst({ name: "hook shim, daemon down", target: keepRatio(1.15), issue: true, note: "fallback log" }, t, "down", nodeE0),
       ];
     } finally {
       forget();

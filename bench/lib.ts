@@ -33,6 +33,42 @@ export interface Figure {
   note?: string;
 }
 
+/** Target: the ratio to the baseline at most `limit` ("≤ 1.25×"). */
+export function ratioAtMost(limit: number): Target {
+  return { of: "ratio", op: "<=", limit, text: `≤ ${limit}×` };
+}
+
+/** Target: keep the ratio to the baseline at today's `ref`; above it reads "above ref", not "MISS". */
+export function keepRatio(ref: number): Target {
+  return { of: "ratio", op: "<=", limit: ref, text: `keep (ref ${ref}×)`, keep: true };
+}
+
+/** Target: the value itself at most `limit` of its `unit` ("≤ 5 ms"). */
+export function valueAtMost(limit: number, unit: string): Target {
+  return { of: "value", op: "<=", limit, text: `≤ ${limit} ${unit}` };
+}
+
+/** What a figure says besides its value, baseline and ratio. */
+export type FigureLabel = Pick<Figure, "name" | "target" | "issue" | "note">;
+
+/** The fields of `label` that are set, in the table's order. */
+function labelled(label: FigureLabel): Pick<Figure, "target" | "issue" | "note"> {
+  return { ...(label.target ? { target: label.target } : {}), issue: label.issue, ...(label.note !== undefined ? { note: label.note } : {}) };
+}
+
+/** A figure beside a baseline measured in the same run, in the same unit; its ratio is value / baseline. */
+export function against(label: FigureLabel, measured: { value: number; unit: string }, baseline: { name: string; value: number }): Figure {
+  return { name: label.name, ...measured, baseline: { ...baseline, unit: measured.unit }, ratio: measured.value / baseline.value, ...labelled(label) };
+}
+
+/**
+ * The median wall time of command `key` in the rounds `t`, beside that of command `base.key` (shown
+ * as `base.name`); the ratio is the median of the per-round ratios, not a ratio of medians.
+ */
+export function timedAgainst(label: FigureLabel, t: Interleaved, key: string, base: { key: string; name: string }): Figure {
+  return { name: label.name, value: t.ms[key]!, unit: "ms", baseline: { name: base.name, value: t.ms[base.key]!, unit: "ms" }, ratio: t.ratio(key, base.key), ...labelled(label) };
+}
+
 export type Verdict = "ok" | "MISS" | "above ref" | "—";
 
 export function verdict(f: Figure): Verdict {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, readSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
-import { median, onInterrupt, percentile, rssKiB, sampleRssMiB, sleep, withBenchDaemon, type Figure } from "./lib.js";
+import { against, median, onInterrupt, percentile, rssKiB, sampleRssMiB, sleep, valueAtMost, withBenchDaemon, type Figure } from "./lib.js";
 
 const WORKERS = 100;
 
@@ -180,34 +180,9 @@ export function benchSupervisor(): Promise<Figure[]> {
 
       const p = (xs: number[], q: number) => percentile(xs, q);
       return [
-        {
-          name: "spawn → running p50",
-          value: p(lat, 50),
-          unit: "ms",
-          baseline: { name: "bare child_process.spawn p50", value: p(floor, 50), unit: "ms" },
-          ratio: p(lat, 50) / p(floor, 50),
-          target: { of: "value", op: "<=", limit: 5, text: "≤ 5 ms" },
-          issue: true,
-          note: `${WORKERS} spawns one at a time, \`sleep 600\``,
-        },
-        {
-          name: "spawn → running p99",
-          value: p(lat, 99),
-          unit: "ms",
-          baseline: { name: "bare spawn p99", value: p(floor, 99), unit: "ms" },
-          ratio: p(lat, 99) / p(floor, 99),
-          target: { of: "value", op: "<=", limit: 20, text: "≤ 20 ms" },
-          issue: true,
-        },
-        {
-          name: "daemon RSS, 100 sleeping workers",
-          value: with100!,
-          unit: "MiB",
-          baseline: { name: "same daemon idle", value: idle!, unit: "MiB" },
-          ratio: with100! / idle!,
-          target: { of: "value", op: "<=", limit: 80, text: "≤ 80 MiB" },
-          issue: true,
-        },
+        against({ name: "spawn → running p50", target: valueAtMost(5, "ms"), issue: true, note: `${WORKERS} spawns one at a time, \`sleep 600\`` }, { value: p(lat, 50), unit: "ms" }, { name: "bare child_process.spawn p50", value: p(floor, 50) }),
+        against({ name: "spawn → running p99", target: valueAtMost(20, "ms"), issue: true }, { value: p(lat, 99), unit: "ms" }, { name: "bare spawn p99", value: p(floor, 99) }),
+        against({ name: "daemon RSS, 100 sleeping workers", target: valueAtMost(80, "MiB"), issue: true }, { value: with100!, unit: "MiB" }, { name: "same daemon idle", value: idle! }),
         {
           name: "spawn steps p50, by the record's timestamps",
           value: p(gaps.queuedToStarting, 50) + p(gaps.startingToSpawn, 50) + p(gaps.spawnToStarted, 50),
