@@ -64,7 +64,29 @@ export class SecretMask {
    * given (event payloads, RPC results) is bounded to 64 levels where it enters.
    */
   scrub<T>(value: T): T {
-    return this.values.size === 0 ? value : (this.walk(value) as T);
+    // The cheap test first, as `mayHold` is for a line: most results hold no secret, and finding
+    // that out allocates nothing, where the copying walk allocates an entry list per object.
+    return this.values.size === 0 || !this.holds(value) ? value : (this.walk(value) as T);
+  }
+
+  /** Whether any string or key in `v` contains a secret value; allocates nothing. */
+  private holds(v: unknown): boolean {
+    if (typeof v === "string") return this.inText(v);
+    if (typeof v !== "object" || v === null) return false;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (this.holds(v[i])) return true;
+      return false;
+    }
+    for (const k in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+      if (this.inText(k) || this.holds((v as Record<string, unknown>)[k])) return true;
+    }
+    return false;
+  }
+
+  private inText(text: string): boolean {
+    for (const s of this.values) if (text.includes(s)) return true;
+    return false;
   }
 
   private walk(v: unknown): unknown {
