@@ -72,6 +72,12 @@ test("every bad option exits 2 with a plain sentence and the command's usage lin
     [["config", "set", "maxParallel"], /set maxParallel needs a value/],
     [["start", "now"], /takes no arguments \(got now\)/],
     [["daemon", "now"], /takes no arguments \(got now\)/],
+    [["mcp", "--bogus"], /takes no arguments \(got --bogus\); Claude Code starts it/],
+    [["diff"], /name one worker \(W3 or a name\)/],
+    [["merge", "W1", "--bogus"], /unknown option --bogus/],
+    [["apply", "--bogus"], /unknown option --bogus/],
+    [["doctor", "--bogus"], /unknown option --bogus/],
+    [["ui", "--port", "x"], /--port must be a port number, 0 to 65535 \(got x\)/],
   ];
   for (const [args, sentence] of cases) {
     const r = cpwd(home, args, { CPWD_CLAUDE_BIN: "/bin/true" });
