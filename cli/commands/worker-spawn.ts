@@ -5,10 +5,11 @@ import { resolve } from "node:path";
 import { parseArgs, type FlagSpec } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { withDaemon } from "../daemon-client.js";
-import { parseDuration, parseRange } from "../format/durations.js";
+import { formatDuration, parseDuration, parseRange } from "../format/durations.js";
+import { describeIssues, formatPath } from "../format/schema-errors.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import type { ParamsOf } from "../../src/protocol/rpc-methods.js";
-import { workerNameProblem } from "../../src/protocol/workers.js";
+import { WorkerSpecSchema, workerNameProblem } from "../../src/protocol/workers.js";
 import { SPAWN_USAGE } from "../usage.js";
 
 export const SPAWN_FLAGS: Record<string, FlagSpec> = {
@@ -44,6 +45,36 @@ function workerCwd(flag: unknown, ctx: CliContext): string {
   return cwd;
 }
 
+/** The option each bounded field of the spec comes from; `ms`: a duration, said as one. */
+const FIELD_FLAGS: Record<string, { flag: string; ms: boolean }> = {
+  timeoutMs: { flag: "timeout", ms: true },
+  graceMs: { flag: "grace", ms: true },
+  "restart.maxRestarts": { flag: "max-restarts", ms: false },
+  "restart.windowMs": { flag: "restart-window", ms: true },
+  "restart.backoffBaseMs": { flag: "backoff", ms: true },
+  "restart.backoffMaxMs": { flag: "backoff", ms: true },
+  "restart.minUptimeMs": { flag: "min-uptime", ms: true },
+};
+
+/**
+ * Refuses, as a usage error naming the option, what the daemon's schema would refuse with a
+ * validator's words (`--grace 2d`: "graceMs: Too big: expected number to be <=86400000").
+ */
+function checkSpec(params: ParamsOf<"worker.spawn">, flags: Record<string, unknown>): void {
+  const r = WorkerSpecSchema.safeParse(params, { reportInput: true });
+  if (r.success) return;
+  const issue = r.error.issues[0]!;
+  const field = FIELD_FLAGS[issue.path.join(".")];
+  if (field && (issue.code === "too_big" || issue.code === "too_small")) {
+    const limit = Number(issue.code === "too_big" ? issue.maximum : issue.minimum);
+    const shown = field.ms ? formatDuration(limit) : String(limit);
+    const bound = issue.code === "too_big" ? `at most ${shown}` : issue.inclusive === false ? `more than ${shown}` : `at least ${shown}`;
+    throw new CpwdError(ErrorCode.InvalidArgument, `--${field.flag}: '${String(flags[field.flag])}' is out of range (${bound})`);
+  }
+  const [problem] = describeIssues([issue]);
+  throw new CpwdError(ErrorCode.InvalidArgument, `${formatPath(problem!.path)}: ${problem!.message}`);
+}
+
 /** Builds the `worker.spawn` params from parsed flags and the command vector. */
 export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx: CliContext, meta: Record<string, unknown> = {}): ParamsOf<"worker.spawn"> {
   if (argv.length === 0) throw new CpwdError(ErrorCode.InvalidArgument, "no command given (put it after --)");
@@ -63,7 +94,7 @@ export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx:
   const maxRestarts = flags["max-restarts"] === undefined ? 5 : Number(flags["max-restarts"]);
   if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new CpwdError(ErrorCode.InvalidArgument, `--max-restarts: '${String(flags["max-restarts"])}' is not a whole number ≥ 0`);
   const backoff = flags.backoff === undefined ? { baseMs: 1_000, maxMs: 60_000 } : parseRange("backoff", flags.backoff as string);
-  return {
+  const params: ParamsOf<"worker.spawn"> = {
     argv,
     ...(flags.name !== undefined ? { name: flags.name as string } : {}),
     cwd: workerCwd(flags.cwd, ctx),
@@ -80,6 +111,8 @@ export function spawnParams(flags: Record<string, unknown>, argv: string[], ctx:
     },
     meta,
   };
+  checkSpec(params, flags);
+  return params;
 }
 
 export const run: Command = async (argv, ctx) => {
