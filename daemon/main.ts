@@ -30,6 +30,7 @@ import { WorkerUsage } from "./supervisor/worker-usage.js";
 import { FallbackIntake } from "./fallback-intake.js";
 import { acquireInstance, type InstanceLock } from "./instance.js";
 import { openEventLog } from "./open-event-log.js";
+import { EventLogRotation } from "./rotate-event-log.js";
 import { bindGroup, buildRpcServer } from "./rpc-table.js";
 
 /** The daemon's exit code when it finds its instance lock taken from it. */
@@ -62,8 +63,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
   const instance = await becomeTheInstance(paths, logger);
   const secrets = knownSecrets(config.secretEnvNames, env, paths.workers);
-  const opened = await openEventLog(paths, version, logger, secrets);
+  const opened = await openEventLog(paths, version, logger, secrets, config.digestRecentMs);
   const eventLog = opened.log;
+  const rotation = new EventLogRotation({ eventsFile: paths.events, log: eventLog, state: opened.state, logger, maxBytes: config.eventLogMaxBytes, killAt: env.CPWD_TEST_KILL_AT });
+  rotation.start();
   const ctx: DaemonContext = { paths, config, log: logger, events: eventLog, clock: systemClock, version, secrets };
   const intake = new FallbackIntake({ paths, log: eventLog, seen: opened.seenFallback, logger });
   await intake.ingest();
@@ -100,7 +103,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const parts: DaemonParts = { logger, intake, server, eventLog, instance, shutdownTimeoutMs: config.shutdownTimeoutMs };
-  const areaClosers = [() => hookHttp?.close(), () => hooks.close(), () => supervisor.close(), () => claude.close()];
+  const areaClosers = [() => hookHttp?.close(), () => hooks.close(), () => supervisor.close(), () => claude.close(), () => rotation.close()];
   let shuttingDown: Promise<void> | null = null;
   shutdown = (reason) => (shuttingDown ??= stopDaemon(parts, areaClosers, reason).then(resolveDone));
 

@@ -1,18 +1,25 @@
-// Opens the event log at start: one scan for replay, a torn tail cut into quarantine, the log
-// opened for appends, and `log.recovered` / `daemon.started` recorded.
+// Opens the event log at start: one streamed pass over the record (the newest whole snapshot, the
+// closed segments after it, the live events.jsonl) folding the daemon's state as it goes, a torn
+// tail cut into quarantine, the log opened for appends, and `log.recovered` / `daemon.started`
+// recorded. Nothing is kept per event: what the areas replay is the folded state (state-snapshot.ts).
+import { rmSync } from "node:fs";
 import type { Logger } from "pino";
 import { EventLog } from "../src/eventlog/append.js";
+import { foldRecord } from "../src/eventlog/record-fold.js";
 import { cutTornTail } from "../src/eventlog/recover.js";
-import { scanLog } from "../src/eventlog/scan.js";
 import { SeqIndex } from "../src/eventlog/seq-index.js";
 import type { CpwdPaths } from "../src/platform/paths.js";
+import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
 import type { SecretMask } from "../src/protocol/secret-mask.js";
+import { StateSnapshot } from "./state-snapshot.js";
 
 export interface OpenedEventLog {
   log: EventLog;
-  /** Every event before this start, in order: what the areas replay. */
+  /** What the areas replay: the state before this start, as a snapshot's records (bounded). */
   history: EventRecord[];
+  /** The daemon's state, kept up to date with every durable event: what a rotation's snapshot writes. */
+  state: StateSnapshot;
   /** The fids of fallback records already ingested, so none is ingested twice. */
   seenFallback: Set<string>;
   /** The last seq before this start. */
@@ -21,37 +28,54 @@ export interface OpenedEventLog {
 
 /**
  * Recovers and opens `paths.events`, then records this start (and any recovery) durably. `mask`:
- * secret values the log keeps out of the file.
+ * secret values the log keeps out of the file. `keepEndedMs`: config `digestRecentMs`.
  */
-export async function openEventLog(paths: CpwdPaths, version: string, logger: Logger, mask?: SecretMask): Promise<OpenedEventLog> {
-  // One pass over the log: state to replay, the seq index, fids of ingested fallback records.
-  const history: EventRecord[] = [];
+export async function openEventLog(paths: CpwdPaths, version: string, logger: Logger, mask?: SecretMask, keepEndedMs = 3_600_000): Promise<OpenedEventLog> {
+  // A rotation cut short between its two renames leaves the next live file under its temp name.
+  rmSync(`${paths.events}.next`, { force: true });
+  const state = new StateSnapshot(keepEndedMs);
   const index = new SeqIndex();
-  const seenFallback = new Set<string>();
-  const scan = scanLog(paths.events, (e, offset) => {
-    index.note(e.seq, offset);
-    history.push(e);
-    if (e.source === "fallback" && typeof e.payload.fallbackId === "string") seenFallback.add(e.payload.fallbackId);
-  });
-  const recovery = cutTornTail(paths.events, paths.quarantine, scan.goodEndBytes, scan.sizeBytes, scan.badLinesInTail);
+  const fold = await foldRecord(
+    paths.events,
+    (e, live, offset) => {
+      if (live) index.note(e.seq, offset);
+      state.apply(e);
+    },
+    { keepLine: (e) => StateSnapshot.wants(e.type, e.source) },
+  );
+  for (const file of fold.tornSnapshots) logger.warn({ file }, "a snapshot is torn; replaying from an older one or the segments");
+  const rotated = fold.files.segments.length > 0 || fold.files.snapshots.length > 0;
+  if (rotated && fold.gaps.length > 0) {
+    // Never an empty (or partial) state: a daemon that cannot rebuild what it knew must not start.
+    const g = fold.gaps[0]!;
+    throw new CpwdError(ErrorCode.Io, `the record has no events ${g.after + 1}…${g.next - 1} and no whole snapshot after them; restore segments/ or a snapshot`);
+  }
+  if (fold.snapshot) state.takeMeta(fold.snapshot.meta);
+  state.caughtUp(fold.lastSeq, fold.lastTs);
+  const live = fold.live;
+  const recovery = cutTornTail(paths.events, paths.quarantine, live.goodEndBytes, live.sizeBytes, live.badLinesInTail);
+  const history = state.records();
   const log = await EventLog.open(
     paths.events,
-    { lastSeq: scan.lastSeq, eventCount: scan.eventCount, sizeBytes: scan.goodEndBytes, index },
+    { lastSeq: fold.lastSeq, eventCount: fold.eventCount, sizeBytes: live.goodEndBytes, index, firstSeq: live.eventCount > 0 ? live.lastSeq - live.eventCount + 1 : fold.lastSeq + 1 },
     mask ? { mask } : {},
   );
+  log.subscribe((records) => {
+    for (const e of records) state.apply(e);
+  });
 
   const startup: EventInput[] = [];
   if (recovery.truncatedBytes > 0) {
     logger.warn({ ...recovery, quarantine: paths.quarantine }, "torn tail of events.jsonl moved to quarantine");
     startup.push({
       type: "log.recovered",
-      payload: { ...recovery, quarantine: paths.quarantine, lastSeq: scan.lastSeq },
+      payload: { ...recovery, quarantine: paths.quarantine, lastSeq: fold.lastSeq },
     });
   }
   startup.push({
     type: "daemon.started",
-    payload: { pid: process.pid, version, recoveredSeq: scan.lastSeq, socket: paths.socket },
+    payload: { pid: process.pid, version, recoveredSeq: fold.lastSeq, socket: paths.socket },
   });
   await log.append(startup);
-  return { log, history, seenFallback, lastSeq: scan.lastSeq };
+  return { log, history, state, seenFallback: state.seenFallback, lastSeq: fold.lastSeq };
 }

@@ -1,10 +1,10 @@
-// `cpwd events`: the record, read from events.jsonl on disk — the last 20 events (`-n N`, as tail),
-// or a page from `--from SEQ` — filtered by type (exact, `prefix.` or a glob `worker.*`), worker
+// `cpwd events`: the record, read from disk (events.jsonl and its closed segments, in seq order) —
+// the last 20 events (`-n N`, as tail), or a page from `--from SEQ` — filtered by type (exact, `prefix.` or a glob `worker.*`), worker
 // (an id or a name) and session; `--follow` then streams new events as the daemon commits them,
 // through an `events.subscribe` subscription. The reading needs no daemon: with it down, this says
 // so and prints what is on disk; only --follow needs it.
-import { typeMatches, readEventLines } from "../../src/eventlog/read.js";
-import { readTail } from "../../src/eventlog/tail.js";
+import { readRecord, typeMatches } from "../../src/eventlog/read.js";
+import { readRecordTail } from "../../src/eventlog/tail.js";
 import type { EventFilter } from "../../src/eventlog/event-filter.js";
 import { ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
 import type { EventRecord } from "../../src/protocol/events.js";
@@ -137,8 +137,8 @@ async function printPage(ctx: CliContext, eventsPath: string, o: EventsOptions &
   const limit = o.lines ?? DEFAULT_PAGE;
   let shown = 0;
   let stoppedAt: number | null = null;
-  for await (const e of readEventLines(eventsPath)) {
-    if (e.seq < o.from || !wanted(e)) continue;
+  for await (const e of readRecord(eventsPath, { fromSeq: o.from })) {
+    if (!wanted(e)) continue;
     if (shown === limit) {
       stoppedAt = e.seq;
       break;
@@ -148,7 +148,7 @@ async function printPage(ctx: CliContext, eventsPath: string, o: EventsOptions &
   }
   if (stoppedAt === null) return;
   const same = [o.typeArg !== undefined ? ` --type ${o.typeArg}` : "", o.worker ? ` --worker ${o.worker.arg}` : "", o.session ? ` --session ${o.session}` : "", o.lines !== undefined ? ` --limit ${limit}` : "", o.json ? " --json" : ""].join("");
-  writeLine(ctx.stderr, `… more may follow: cpwd events --from ${stoppedAt}${same} (last seq ${readTail(eventsPath, 0).lastSeq})`);
+  writeLine(ctx.stderr, `… more may follow: cpwd events --from ${stoppedAt}${same} (last seq ${(await readRecordTail(eventsPath, 0)).lastSeq})`);
 }
 
 export const run: Command = async (argv, ctx) => {
@@ -159,7 +159,7 @@ export const run: Command = async (argv, ctx) => {
   const paths = cliPaths(ctx);
   const up = await daemonUp(ctx, paths.socket, paths.home);
   if (worker?.isName) {
-    for await (const e of readEventLines(paths.events)) worker.learn(e);
+    for await (const e of readRecord(paths.events, { keepLine: (line) => line.includes('"worker.queued"') })) worker.learn(e);
     if (worker.ids.size === 0 && !o.follow) {
       writeLine(ctx.stderr, `cpwd events: no worker named ${worker.arg} in the record`);
       return 1;
@@ -175,7 +175,7 @@ export const run: Command = async (argv, ctx) => {
     await printPage(ctx, paths.events, { ...o, from: o.from }, print);
     return 0;
   } else {
-    const tail = readTail(paths.events, o.lines ?? DEFAULT_TAIL, wanted);
+    const tail = await readRecordTail(paths.events, o.lines ?? DEFAULT_TAIL, wanted);
     for (const e of tail.events) print(e);
     if (!o.follow) return 0;
     followFrom = tail.lastSeq + 1;

@@ -6,6 +6,7 @@
 // value that cannot become a line (nested too deep, too large, a BigInt, a cycle) is refused to its
 // own caller and never reaches a batch; and a failed write (a full disk) rejects only that batch,
 // with an IO error, and leaves the log as it was for the next one.
+import { mkdirSync, renameSync } from "node:fs";
 import { open, statfs, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
@@ -13,7 +14,9 @@ import { checkEventPayload, EVENT_VERSION, type EventInput, type EventRecord } f
 import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
 import type { SecretMask } from "../protocol/secret-mask.js";
 import { eventLine } from "./record.js";
+import { segmentPath, segmentsDirOf } from "./segments.js";
 import { SeqIndex } from "./seq-index.js";
+import { fsyncDir } from "./snapshot-file.js";
 
 /** The largest payload one event may carry, serialised. */
 export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
@@ -62,6 +65,26 @@ export interface EventLogOptions {
   mask?: SecretMask;
 }
 
+/** The live file just closed by a rotation, renamed into `segments/` as it was. */
+export interface ClosedSegment {
+  file: string;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** When the live file is closed, and who is told. */
+export interface RotationPolicy {
+  /** Close the live file once a commit leaves it this large or larger. */
+  maxBytes: number;
+  /**
+   * Called synchronously right after the rename, before any later event is written: what it reads
+   * of the daemon's state is exactly the state at the segment's last seq.
+   */
+  onClosed(segment: ClosedSegment): void;
+  /** Told each step as it is done (`renamed`: the live file is a segment, no new one yet); for fault tests. */
+  onStep?: (step: string) => void;
+}
+
 /** The single writer of one log file. Open with `EventLog.open` after recovery. */
 export class EventLog {
   private pending: Pending[] = [];
@@ -70,29 +93,61 @@ export class EventLog {
   private readonly listeners = new Set<(records: EventRecord[]) => void>();
   private commits = 0;
   private failure: WriteFailure | null = null;
+  private rotation: RotationPolicy | null = null;
+  /** The seq of the live file's first event (lastSeq + 1 while it is empty). */
+  private firstSeqValue: number;
 
   private constructor(
     private readonly file: string,
-    private readonly fh: FileHandle,
+    private fh: FileHandle,
     private lastSeqValue: number,
     private eventCountValue: number,
     private sizeBytes: number,
-    readonly index: SeqIndex,
+    private indexValue: SeqIndex,
     private readonly opts: Required<Omit<EventLogOptions, "mask">> & Pick<EventLogOptions, "mask">,
-  ) {}
+    firstSeq: number,
+  ) {
+    this.firstSeqValue = firstSeq;
+  }
 
-  /** Opens `file` for appending, continuing after `lastSeq` (from the start-up scan). */
+  /**
+   * Opens `file` for appending, continuing after `lastSeq` (from the start-up scan). `firstSeq`:
+   * the seq of the file's first event (lastSeq + 1 when it is empty; earlier ones are in segments).
+   */
   static async open(
     file: string,
-    state: { lastSeq: number; eventCount: number; sizeBytes: number; index: SeqIndex },
+    state: { lastSeq: number; eventCount: number; sizeBytes: number; index: SeqIndex; firstSeq?: number },
     opts: EventLogOptions = {},
   ): Promise<EventLog> {
     const fh = await open(file, "a", 0o600);
+    const firstSeq = state.firstSeq ?? (state.sizeBytes > 0 ? 1 : state.lastSeq + 1);
     return new EventLog(file, fh, state.lastSeq, state.eventCount, state.sizeBytes, state.index, {
       durable: opts.durable ?? true,
       now: opts.now ?? (() => new Date()),
       ...(opts.mask ? { mask: opts.mask } : {}),
-    });
+    }, firstSeq);
+  }
+
+  /** Sparse seq → byte offset index of the live file (a new one after each rotation). */
+  get index(): SeqIndex {
+    return this.indexValue;
+  }
+
+  /** The seq of the live file's first event; earlier events are in closed segments. */
+  get firstSeq(): number {
+    return this.firstSeqValue;
+  }
+
+  /**
+   * Rotates the live file by size from now on (daemon/rotate-event-log.ts says how and why); a
+   * live file already past the size is closed at once.
+   */
+  rotateBy(policy: RotationPolicy): void {
+    this.rotation = policy;
+    if (this.sizeBytes >= policy.maxBytes && !this.flushing && !this.closed) {
+      this.flushing = true;
+      setImmediate(() => void this.flush());
+    }
   }
 
   get lastSeq(): number {
@@ -140,7 +195,9 @@ export class EventLog {
 
   private async flush(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
+      for (;;) {
+        if (this.rotation && this.sizeBytes >= this.rotation.maxBytes) await this.closeSegment(this.rotation);
+        if (this.pending.length === 0) break;
         const batch = this.pending;
         this.pending = [];
         await this.commit(batch).catch((err: unknown) => {
@@ -209,6 +266,52 @@ export class EventLog {
         // a listener's bug must not break the writer
       }
     }
+  }
+
+  /**
+   * Closes the live file between two commits: renamed into `segments/` as it is (every byte of it
+   * durable already), a new empty live file opened, and `onClosed` told. A failure leaves the
+   * live file as it was, to be tried again after the next commit.
+   */
+  private async closeSegment(policy: RotationPolicy): Promise<void> {
+    const closed: ClosedSegment = { file: segmentPath(this.file, this.firstSeqValue, this.lastSeqValue), firstSeq: this.firstSeqValue, lastSeq: this.lastSeqValue };
+    // The next live file is made first, under another name: if that fails, nothing has changed.
+    const next = `${this.file}.next`;
+    let fh: FileHandle;
+    try {
+      mkdirSync(segmentsDirOf(this.file), { recursive: true, mode: 0o700 });
+      fh = await open(next, "w", 0o600);
+    } catch {
+      return;
+    }
+    try {
+      renameSync(this.file, closed.file);
+    } catch {
+      await fh.close().catch(() => {});
+      return;
+    }
+    policy.onStep?.("renamed");
+    try {
+      renameSync(next, this.file);
+    } catch {
+      // Put the live file back (the same folder and file system as the rename that just worked).
+      renameSync(closed.file, this.file);
+      await fh.close().catch(() => {});
+      return;
+    }
+    const old = this.fh;
+    this.fh = fh;
+    await old.close().catch(() => {});
+    try {
+      fsyncDir(segmentsDirOf(this.file));
+      fsyncDir(dirname(this.file));
+    } catch {
+      // Best effort: a lost rename after a power cut leaves the file under either name, both read.
+    }
+    this.sizeBytes = 0;
+    this.indexValue = new SeqIndex();
+    this.firstSeqValue = this.lastSeqValue + 1;
+    policy.onClosed(closed);
   }
 
   /** The line with every secret value in it replaced; the same line (one scan) when it holds none. */

@@ -1,17 +1,18 @@
-// Reading events.jsonl: a range from a seq with a limit (the `events.read` method), and an async
-// iterator over every event (for `cpwd replay` and tools). Bad lines are skipped; unknown types
-// pass through unchanged.
+// Reading the record: a range from a seq with a limit (the `events.read` method), and an async
+// iterator over every event (for `cpwd events` and tools), across the closed segments and the live
+// events.jsonl, in seq order. Bad lines are skipped; unknown types pass through unchanged.
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { EventRecord } from "../protocol/events.js";
 import { parseEventLine } from "./record.js";
+import { listRecordFiles, segmentChunks, type Segment } from "./segments.js";
 
 export interface ReadRange {
   fromSeq: number;
   limit: number;
   /** Exact type, or a prefix when it ends in "." (e.g. "worker."). */
   type?: string | undefined;
-  /** Start reading at this byte offset (from the seq index); must be a line start. */
+  /** Start reading the live file at this byte offset (from the seq index); must be a line start. */
   startOffset?: number;
   /** Stop before any event with a greater seq (what was durable when the read began). */
   upToSeq?: number;
@@ -32,10 +33,10 @@ export function typeMatches(type: string, filter: string | undefined): boolean {
 }
 
 /**
- * Every good event in the file, in order. A missing file yields nothing. `keepLine`, when given,
- * skips lines before they are parsed (a cheap substring test for a reader that wants few events).
+ * Every good event of one file from `startOffset`, in order. A missing file yields nothing.
+ * `keepLine`, when given, skips lines before they are parsed (a cheap substring test).
  */
-export async function* readEventLines(file: string, startOffset = 0, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
+async function* readFileEvents(file: string, startOffset = 0, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
   const stream = createReadStream(file, { start: startOffset });
   const missing = new Promise<void>((resolve) => stream.once("error", () => resolve()));
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
@@ -54,6 +55,80 @@ export async function* readEventLines(file: string, startOffset = 0, keepLine?: 
   }
 }
 
+/** Every good event of a closed segment (decompressed as it is read). */
+async function* readSegmentEvents(seg: Segment, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
+  let carry = "";
+  for await (const chunk of segmentChunks(seg)) {
+    const lines = (carry + chunk.toString("utf8")).split("\n");
+    carry = lines.pop()!;
+    const events: EventRecord[] = [];
+    for (const line of lines) {
+      if (keepLine && !keepLine(line)) continue;
+      const e = parseEventLine(line);
+      if (e) events.push(e);
+    }
+    yield* events;
+  }
+}
+
+export interface ReadRecordOptions {
+  /** The first seq wanted. @default 1 */
+  fromSeq?: number;
+  /** A byte offset of events.jsonl at or before `fromSeq`'s line (the seq index's); checked, not trusted. */
+  liveOffset?: number;
+  /** Skips lines before they are parsed (a cheap substring test). */
+  keepLine?: (line: string) => boolean;
+}
+
+/**
+ * The record's events from `fromSeq` on, in seq order, each once: the closed segments that hold
+ * them, then events.jsonl. A rotation while reading is caught up with: when the live file starts
+ * past what was read, the segment it closed meanwhile is read first. A segment removed by
+ * `cpwd gc` is passed over.
+ */
+export async function* readRecord(file: string, opts: ReadRecordOptions = {}): AsyncGenerator<EventRecord> {
+  const fromSeq = opts.fromSeq ?? 1;
+  let last = fromSeq - 1;
+  async function* segmentsAfter(before: number): AsyncGenerator<EventRecord> {
+    for (const seg of listRecordFiles(file).segments) {
+      if (seg.lastSeq <= last || seg.firstSeq >= before) continue;
+      for await (const e of readSegmentEvents(seg, opts.keepLine)) {
+        if (e.seq <= last || e.seq >= before) continue;
+        last = e.seq;
+        yield e;
+      }
+    }
+  }
+  yield* segmentsAfter(Infinity);
+  let offset = opts.liveOffset ?? 0;
+  for (;;) {
+    let restart = false;
+    for await (const e of readFileEvents(file, offset, opts.keepLine)) {
+      if (e.seq <= last) continue;
+      if (e.seq > last + 1) {
+        // The offset was not this file's (rotated meanwhile), or the file began after `last`.
+        if (offset > 0) {
+          restart = true;
+          break;
+        }
+        yield* segmentsAfter(e.seq);
+      }
+      last = e.seq;
+      yield e;
+    }
+    if (!restart) return;
+    offset = 0;
+  }
+}
+
+/**
+ * Every good event of the record, in order (`startOffset` 0), or of events.jsonl from a byte
+ * offset. A missing file yields nothing. `keepLine` skips lines before they are parsed.
+ */
+export function readEventLines(file: string, startOffset = 0, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
+  return startOffset === 0 ? readRecord(file, keepLine ? { keepLine } : {}) : readFileEvents(file, startOffset, keepLine);
+}
+
 /**
  * Events with seq ≥ fromSeq (and matching type, and ≤ upToSeq), at most `limit` of them and at
  * most about `maxBytes` of JSON, so that one page (and a batch of pages) stays small whatever the
@@ -62,9 +137,9 @@ export async function* readEventLines(file: string, startOffset = 0, keepLine?: 
 export async function readPage(file: string, range: ReadRange): Promise<EventPage> {
   const events: EventRecord[] = [];
   let bytes = 0;
-  for await (const e of readEventLines(file, range.startOffset ?? 0)) {
+  for await (const e of readRecord(file, { fromSeq: range.fromSeq, liveOffset: range.startOffset ?? 0 })) {
     if (range.upToSeq !== undefined && e.seq > range.upToSeq) break;
-    if (e.seq < range.fromSeq || !typeMatches(e.type, range.type)) continue;
+    if (!typeMatches(e.type, range.type)) continue;
     if (range.maxBytes !== undefined) {
       const size = Buffer.byteLength(JSON.stringify(e)) + 1;
       if (events.length > 0 && bytes + size > range.maxBytes) return { events, more: true };

@@ -57,7 +57,7 @@ export async function foldRecord(
   const { snapshot, tornSnapshots } = (opts.fromSnapshot ?? true) ? newestWholeSnapshot(files, upToSeq) : { snapshot: null, tornSnapshots: [] };
   let last = snapshot?.seq ?? 0;
   let eventCount = snapshot && typeof snapshot.meta.eventCount === "number" ? snapshot.meta.eventCount : 0;
-  let lastTs: string | null = snapshot?.records.at(-1)?.ts ?? null;
+  let lastTs: string | null = snapshot && typeof snapshot.meta.lastTs === "string" ? snapshot.meta.lastTs : null;
   const keep = opts.keepLine ?? (() => true);
   for (const r of snapshot?.records ?? []) if (keep(envelopeOf(r))) onEvent(r, false, -1);
   const gaps: RecordFold["gaps"] = [];

@@ -63,8 +63,9 @@ export function readSnapshot(file: string): SnapshotContent | null {
 /**
  * Writes `data` to `file` so that a crash at any point leaves either no file or the whole one: a
  * temp file beside it, fsynced, renamed into place, and the folder fsynced so the rename stays.
+ * `beforeRename`: told when the temp file is whole (crash tests stop there).
  */
-export function writeFileDurably(file: string, data: Buffer): void {
+export function writeFileDurably(file: string, data: Buffer, beforeRename?: () => void): void {
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, "w", 0o600);
   try {
@@ -73,6 +74,7 @@ export function writeFileDurably(file: string, data: Buffer): void {
   } finally {
     closeSync(fd);
   }
+  beforeRename?.();
   renameSync(tmp, file);
   fsyncDir(dirname(file));
 }

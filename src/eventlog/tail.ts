@@ -3,7 +3,9 @@
 // mid-write, or one writing now) does not parse and is passed over, as every reader does.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { EventRecord } from "../protocol/events.js";
+import { readRecord } from "./read.js";
 import { parseEventLine } from "./record.js";
+import { listRecordFiles } from "./segments.js";
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -67,4 +69,31 @@ export function readTail(file: string, count: number, wanted: (e: EventRecord) =
     closeSync(fd);
   }
   return { events: found.reverse(), lastSeq };
+}
+
+/**
+ * `readTail` over the whole record: when events.jsonl holds fewer than `count` wanted events (it
+ * was rotated not long ago), the closed segments are read too, newest first — forward, as a
+ * compressed file is, keeping only the last events wanted.
+ */
+export async function readRecordTail(file: string, count: number, wanted: (e: EventRecord) => boolean = () => true): Promise<Tail> {
+  const live = readTail(file, count, wanted);
+  const segments = listRecordFiles(file).segments;
+  let lastSeq = live.lastSeq || (segments.at(-1)?.lastSeq ?? 0);
+  let found = live.events;
+  const before = found[0]?.seq ?? Infinity;
+  for (const seg of [...segments].reverse()) {
+    if (found.length >= count) break;
+    const need = count - found.length;
+    const ring: EventRecord[] = [];
+    for await (const e of readRecord(file, { fromSeq: seg.firstSeq })) {
+      if (e.seq > seg.lastSeq || e.seq >= before) break;
+      if (!wanted(e)) continue;
+      ring.push(e);
+      if (ring.length > need) ring.shift();
+    }
+    found = [...ring, ...found];
+    lastSeq ||= seg.lastSeq;
+  }
+  return { events: found, lastSeq };
 }

@@ -19,6 +19,16 @@ export const ConfigSchema = z
     maxParallel: z.number().int().min(1).max(1024).default(4),
     /** A worker log file is rotated past this size. @default 10 MiB */
     logMaxBytes: z.number().int().min(1024).default(10 * MiB),
+    /**
+     * events.jsonl is closed into segments/ (compressed, with a snapshot of the daemon's state)
+     * once it holds this many bytes; start-up replays the newest snapshot and one live file. @default 64 MiB
+     */
+    eventLogMaxBytes: z.number().int().min(4096).default(64 * MiB),
+    /**
+     * Closed segments of events.jsonl that `cpwd gc` keeps, newest first (older ones and their
+     * snapshots are removed; what start-up needs is always kept). @default 8
+     */
+    eventSegmentsKept: z.number().int().min(0).max(100_000).default(8),
     /** Rotated log files kept per stream (stdout.log.1 … .N). @default 3 */
     logFiles: z.number().int().min(1).max(100).default(3),
     /** SIGTERM → SIGKILL grace for stops and timeouts when the spawn does not say; at most a day, as a spawn's. @default 10 s */

@@ -1,0 +1,170 @@
+// What a snapshot of the daemon holds, kept up to date event by event: the fold start-up would
+// otherwise redo from the first event. The supervisor's workers are folded into one record
+// (`snapshot.workers`, src/workers/replay.ts); the areas whose folds live in their own classes
+// (claims, digests, Claude Code's native work, Claude progress) get back, instead of their whole
+// history, only the events their folds still depend on — replayed through the same `observe`
+// paths, they rebuild the same state:
+//   claims       the `claim.acquired` of each file still held;
+//   digests      per session its first hook call (where its cursor starts), its latest
+//                `digest.delivered`, its latest hook call naming a worker; per listed worker its
+//                latest `worker.*` event (what a cursor is compared with);
+//   native work  per session the hook calls its fold reads, until the session has ended (or gone
+//                silent) for longer than its view keeps ended work;
+//   Claude       per worker its latest `worker.claude`, per run the latest one, the latest with a
+//                cost and the latest with a log offset; a removed worker's costs for two days
+//                (today's spend against the daily budget).
+// Plus the ids of fallback records already ingested, so none is ingested twice. All of it is
+// bounded by what is live (workers listed, files held, sessions active), not by history.
+// test/integration/event-rotation.test.ts checks that a daemon started from a snapshot answers
+// as one that replayed everything.
+import type { SnapshotContent } from "../src/eventlog/snapshot-file.js";
+import type { EventRecord } from "../src/protocol/events.js";
+import { AGENT_TOOLS } from "../src/protocol/hooks.js";
+import { applyWorkerEvent, emptyWorkersState, workersStateRecord, WORKERS_STATE_TYPE } from "../src/workers/replay.js";
+import { NATIVE_SILENT_MS } from "./coordination/native-work.js";
+
+/** Hook events the native-work fold reads (PreToolUse only for the Agent tools). */
+const NATIVE_HOOKS = new Set(["SessionStart", "PreToolUse", "PostToolUseFailure", "PermissionDenied", "SubagentStart", "SubagentStop", "SessionEnd", "TeammateIdle", "TaskCreated", "TaskCompleted"]);
+/** How long an `Agent` call waits for its subagent in the native fold (its CALL_TTL_MS), at least. */
+const CALL_WAIT_MS = 10 * 60_000;
+/** How long a removed worker's Claude costs are kept: today's spend needs at most a day. */
+const REMOVED_COSTS_KEPT_MS = 48 * 3_600_000;
+
+/** Type prefixes whose events some area replays; other lines need not be parsed at start. */
+const REPLAYED_PREFIXES = ["worker.", "hook.", "claim.", "digest."];
+
+/** A session's native work as far as keeping its events goes. */
+interface SessionMarks {
+  lastSeenMs: number;
+  endedAtMs: number | null;
+  /** Keys of its retained native events. */
+  keys: Set<string>;
+}
+
+export class StateSnapshot {
+  private readonly workers = emptyWorkersState();
+  private readonly fallbackIds = new Set<string>();
+  /** Retained events by what they stand for (`claim:/path`, `cursor:<session>`…). */
+  private readonly retained = new Map<string, EventRecord>();
+  /** Keys retained for each worker, dropped when it is removed. */
+  private readonly byWorker = new Map<string, Set<string>>();
+  private readonly sessions = new Map<string, SessionMarks>();
+  private latestMs = 0;
+  private lastSeqValue = 0;
+
+  /** @param keepEndedMs how long native work that ended stays in view (config `digestRecentMs`). */
+  constructor(private readonly keepEndedMs: number) {}
+
+  /** Whether start-up must parse a line of this type and source (the others it only counts). */
+  static wants(type: string, source: string): boolean {
+    return source === "fallback" || type === WORKERS_STATE_TYPE || REPLAYED_PREFIXES.some((p) => type.startsWith(p));
+  }
+
+  /** The record was read to `lastSeq` (lines not parsed included), its last event at `lastTs`. */
+  caughtUp(lastSeq: number, lastTs: string | null): void {
+    this.lastSeqValue = Math.max(this.lastSeqValue, lastSeq);
+    if (lastTs) this.latestMs = Math.max(this.latestMs, Date.parse(lastTs) || 0);
+  }
+
+  /** Takes a snapshot's facts beside its records (read after them). */
+  takeMeta(meta: Record<string, unknown>): void {
+    if (Array.isArray(meta.fallbackIds)) for (const id of meta.fallbackIds) if (typeof id === "string") this.fallbackIds.add(id);
+  }
+
+  /** The fallback ids already in the record: the set the intake adds to. */
+  get seenFallback(): Set<string> {
+    return this.fallbackIds;
+  }
+
+  /** Folds one durable event (or a snapshot's record) in. */
+  apply(e: EventRecord): void {
+    applyWorkerEvent(this.workers, e);
+    if (e.type === WORKERS_STATE_TYPE) return;
+    this.lastSeqValue = Math.max(this.lastSeqValue, e.seq);
+    this.latestMs = Math.max(this.latestMs, Date.parse(e.ts) || 0);
+    if (e.source === "fallback" && typeof e.payload.fallbackId === "string") this.fallbackIds.add(e.payload.fallbackId);
+    if (e.type.startsWith("claim.")) this.applyClaim(e);
+    else if (e.type.startsWith("hook.") && e.session) this.applyHook(e, e.session);
+    else if (e.type === "digest.delivered" && e.session && typeof e.payload.uptoSeq === "number") this.retained.set(`cursor:${e.session}`, e);
+    if (e.type.startsWith("worker.") && e.worker) this.applyWorker(e, e.worker);
+  }
+
+  private applyClaim(e: EventRecord): void {
+    const path = e.payload.path;
+    if (typeof path !== "string") return;
+    const key = `claim:${path}`;
+    if (e.type === "claim.acquired" && e.worker) this.retained.set(key, e);
+    else if (e.type === "claim.released") {
+      const held = this.retained.get(key);
+      if (held && (!e.worker || held.worker === e.worker)) this.retained.delete(key);
+    }
+  }
+
+  private applyHook(e: EventRecord, session: string): void {
+    if (!this.retained.has(`first:${session}`)) this.retained.set(`first:${session}`, e);
+    this.retained.set(`last:${session}`, e);
+    if (e.worker) this.retained.set(`bound:${session}`, e);
+    const at = Date.parse(e.ts) || 0;
+    let s = this.sessions.get(session);
+    if (!s) this.sessions.set(session, (s = { lastSeenMs: at, endedAtMs: null, keys: new Set() }));
+    s.lastSeenMs = Math.max(s.lastSeenMs, at);
+    const hook = e.type.slice("hook.".length);
+    if (hook === "SessionStart") s.endedAtMs = null;
+    else if (hook === "SessionEnd") s.endedAtMs = at;
+    if (!NATIVE_HOOKS.has(hook) || (hook === "PreToolUse" && !(typeof e.payload.tool === "string" && AGENT_TOOLS.has(e.payload.tool)))) return;
+    const key = `native:${e.seq}`;
+    this.retained.set(key, e);
+    s.keys.add(key);
+  }
+
+  private applyWorker(e: EventRecord, worker: string): void {
+    if (e.type === "worker.removed") {
+      for (const key of this.byWorker.get(worker) ?? []) this.retained.delete(key);
+      this.byWorker.delete(worker);
+      return;
+    }
+    this.keepFor(worker, `changed:${worker}`, e);
+    if (e.type !== "worker.claude") return;
+    const run = typeof e.payload.run === "number" ? e.payload.run : 1;
+    this.keepFor(worker, `claude:${worker}`, e);
+    this.keepFor(worker, `run:${worker}#${run}`, e);
+    if (typeof e.payload.logOffset === "number") this.keepFor(worker, `offset:${worker}#${run}`, e);
+    // Kept past the worker's removal (not noted under it): the daily budget counts it.
+    if (typeof e.payload.costUsd === "number") this.retained.set(`cost:${worker}#${run}`, e);
+  }
+
+  private keepFor(worker: string, key: string, e: EventRecord): void {
+    this.retained.set(key, e);
+    let keys = this.byWorker.get(worker);
+    if (!keys) this.byWorker.set(worker, (keys = new Set()));
+    keys.add(key);
+  }
+
+  /** Forgets what no fold needs any more: sessions long ended, old costs of removed workers. */
+  private prune(): void {
+    const keep = Math.max(this.keepEndedMs, CALL_WAIT_MS);
+    for (const s of this.sessions.values()) {
+      const ended = s.endedAtMs !== null ? this.latestMs - s.endedAtMs > keep : this.latestMs - s.lastSeenMs > NATIVE_SILENT_MS + keep;
+      if (!ended || s.keys.size === 0) continue;
+      for (const key of s.keys) this.retained.delete(key);
+      s.keys.clear();
+    }
+    for (const [key, e] of this.retained) {
+      if (key.startsWith("cost:") && !this.workers.workers.has(e.worker!) && this.latestMs - (Date.parse(e.ts) || 0) > REMOVED_COSTS_KEPT_MS) this.retained.delete(key);
+    }
+  }
+
+  /** What start-up replays: the workers' record, then the retained events in seq order. */
+  records(): EventRecord[] {
+    this.prune();
+    const events = [...new Set(this.retained.values())].sort((a, b) => a.seq - b.seq);
+    const state = workersStateRecord({ ...this.workers, lastSeq: this.lastSeqValue }, new Date(this.latestMs).toISOString());
+    return [state, ...events];
+  }
+
+  /** The snapshot as of the last event applied; `eventCount`: how many events the record holds. */
+  content(eventCount: number): SnapshotContent {
+    const lastTs = new Date(this.latestMs).toISOString();
+    return { seq: this.lastSeqValue, meta: { eventCount, lastTs, fallbackIds: [...this.fallbackIds] }, records: this.records() };
+  }
+}
