@@ -85,8 +85,7 @@ function runClaude(r: WorkerRun): string {
 
 /** Restarts as RESTARTS counts them (the policy's and the user's), each kind, and the runs. */
 function restartsLine(h: WorkerHistory): string {
-  const byUser = h.runs.filter((r) => r.cause === "user restart").length;
-  return `${h.restarts + byUser} (${h.restarts} by the restart policy, ${byUser} by \`cpwd restart\`), ${plural(h.runs.length, "run")} in all`;
+  return `${h.restarts} (${h.restarts - h.userRestarts} by the restart policy, ${h.userRestarts} by \`cpwd restart\`), ${plural(h.runs.length, "run")} in all`;
 }
 
 /** Cells padded to their column's width, the last one left as it is. */

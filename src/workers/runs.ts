@@ -50,8 +50,10 @@ export interface WorkerHistory {
   envCount: number | null;
   queuedAt: string | null;
   runs: WorkerRun[];
-  /** Policy restarts (backoffs) over the whole history. */
+  /** Restarts over the whole history, as the RESTARTS column counts them: the policy's (backoffs) and the user's. */
   restarts: number;
+  /** Of those, the ones a user asked for (`cpwd restart`). */
+  userRestarts: number;
   removed: boolean;
 }
 
@@ -127,6 +129,10 @@ const onQueued: FoldStep = (f, e, p) => {
     f.cause = "relaunch";
   } else if (h.runs.length > 0) {
     f.cause = by === "rerun" ? "rerun" : "user restart";
+    if (by === "user restart") {
+      h.restarts++;
+      h.userRestarts++;
+    }
     const prev = lastRun(f)!;
     if (prev.then === null) prev.then = by === "rerun" ? "rerun" : "restarted by user";
   }
@@ -207,7 +213,7 @@ const STEPS: Record<string, FoldStep> = {
 /** Folds the events of one worker (in seq order; others are ignored) into its history. */
 export function workerHistory(events: Iterable<EventRecord>, workerId: string): WorkerHistory {
   const f: Fold = {
-    h: { spec: null, envCount: null, queuedAt: null, runs: [], restarts: 0, removed: false },
+    h: { spec: null, envCount: null, queuedAt: null, runs: [], restarts: 0, userRestarts: 0, removed: false },
     cause: "spawn",
     open: null,
     pendingClaude: null,

@@ -60,6 +60,7 @@ describe("worker runs", () => {
     assert.deepEqual([b!.cause, b!.state, b!.signal, b!.reason, b!.then], ["user restart", "stopped", "SIGTERM", "over its cost limit", "rerun"]);
     assert.deepEqual([c!.cause, c!.pid, c!.state, c!.endedAt], ["rerun", 41, null, null]);
     assert.deepEqual(h.spec?.argv, ["y"], "the spec as last queued");
+    assert.deepEqual([h.restarts, h.userRestarts], [1, 1], "the user's restart counts, the rerun does not");
   });
 
   test("a Claude worker's runs each carry their own session and cost, recorded before or during the run", () => {
