@@ -106,6 +106,9 @@ export class Connection {
   private linesSeen = 0;
   /** Run once at close (subscriptions letting go of this connection). */
   private readonly closeListeners = new Set<() => void>();
+  /** Replies framed in this turn, written together at its end (`flushReplies`), and their length. */
+  private unsent: string[] = [];
+  private unsentChars = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -152,6 +155,7 @@ export class Connection {
 
   /** Half-closes: replies already written still reach the client. */
   end(): void {
+    this.flushReplies();
     this.socket.end();
   }
 
@@ -161,10 +165,24 @@ export class Connection {
 
   /** Too much of its replies waits unsent: the client is not keeping up (or not reading at all). */
   private backlogged(): boolean {
-    return this.socket.writableLength > this.limits.replyHighWaterBytes;
+    return this.socket.writableLength + this.unsentChars > this.limits.replyHighWaterBytes;
   }
 
+  /**
+   * Replies finished in the same turn (a group commit answers many calls of a connection at once)
+   * go out as one socket write at its end, not one write (and syscall) each.
+   */
   private sendText(text: string): void {
+    if (this.socket.destroyed) return;
+    this.unsentChars += text.length;
+    if (this.unsent.push(text) === 1) process.nextTick(() => this.flushReplies());
+  }
+
+  private flushReplies(): void {
+    if (this.unsent.length === 0) return;
+    const text = this.unsent.length === 1 ? this.unsent[0]! : this.unsent.join("");
+    this.unsent = [];
+    this.unsentChars = 0;
     if (this.socket.destroyed) return;
     this.socket.write(text);
     // A client that never reads would make us buffer without end: drop it instead.
@@ -180,6 +198,7 @@ export class Connection {
     this.out.send(
       errorResponse(null, RpcCode.InvalidRequest, `message larger than ${limit} bytes`, { code: ErrorCode.MessageTooLarge, limit }),
     );
+    this.flushReplies();
     this.socket.end();
     this.socket.destroySoon();
   }
