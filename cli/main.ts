@@ -28,6 +28,7 @@ const COMMANDS: Record<string, { load: Loader; summary: string; usage: string; o
   diff: { load: () => import("./commands/worker-diff.js"), summary: "a --worktree worker's changes since it started (--stat)", usage: "cpwd diff W3|NAME [--stat]    (no daemon needed)" },
   merge: { load: () => import("./commands/worker-merge.js"), summary: "merge a --worktree worker's branch into your checkout", usage: "cpwd merge W3|NAME [--commit]    (--commit: commit what it left uncommitted first)" },
   replay: { load: () => import("./commands/worker-replay.js"), summary: "the worker table at any seq, from events.jsonl alone", usage: "cpwd replay [--at SEQ] [--json]    (no daemon needed)" },
+  gc: { load: () => import("./commands/gc.js"), summary: "free the disk: removed workers' folders, and the record's segments past the retention", usage: "cpwd gc [--dry-run|-n]    (says what it freed; safe beside a running daemon)" },
   claims: { load: () => import("./commands/claims.js"), summary: "files held by workers (--json)", usage: "cpwd claims [--json]" },
   release: { load: () => import("./commands/release.js"), summary: "release a claimed file, or all of a worker's", usage: "cpwd release PATH|W3" },
   events: {
