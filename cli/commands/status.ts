@@ -85,10 +85,21 @@ export const run: Command = async (argv, ctx) => {
     },
     { quietWhenDown: true },
   );
-  if (code === EXIT_NOT_RUNNING) {
-    const paths = cliPaths(ctx);
-    if (flags.json) writeLine(ctx.stdout, JSON.stringify({ daemon: null, home: paths.home, socket: paths.socket, workers: [], lastSeq: null }));
-    else writeLine(ctx.stdout, `cpwd daemon is not running (home ${paths.home})`);
-  }
-  return code;
+  return code === EXIT_NOT_RUNNING ? statusFromRecord(ctx, flags.json === true) : code;
 };
+
+/** The daemon is down: the worker table as the record on disk has it, and a word on stderr. */
+async function statusFromRecord(ctx: CliContext, json: boolean): Promise<number> {
+  const paths = cliPaths(ctx);
+  writeLine(ctx.stderr, `cpwd status: the daemon is not running (home ${paths.home}); the workers as the record on disk has them`);
+  const { readRecordState } = await import("../record-state.js");
+  const record = await readRecordState(paths.events);
+  if (json) {
+    writeLine(ctx.stdout, JSON.stringify({ daemon: null, home: paths.home, socket: paths.socket, workers: record.workers, lastSeq: record.lastSeq, fromRecord: true }));
+    return 0;
+  }
+  writeLine(ctx.stdout, `cpwd daemon is not running (home ${paths.home}); workers as of seq ${record.lastSeq} in the record`);
+  writeLine(ctx.stdout, "");
+  writeLine(ctx.stdout, formatWorkerTable(record.workers, outputColumns(ctx.stdout, ctx.env), Date.now(), { colour: wantsColour(ctx.stdout, ctx.env) }));
+  return 0;
+}

@@ -158,6 +158,18 @@ export class ClaimTable {
   }
 }
 
+/** A claim as `claims.list` (and `cpwd claims` from the record) gives it; `name`: its worker's. */
+export function listedClaim(c: Claim, name: string | null | undefined, nowMs: number) {
+  return {
+    path: c.path,
+    worker: c.worker,
+    ...(name ? { name } : {}),
+    ...(c.session ? { session: c.session } : {}),
+    acquiredAt: new Date(c.acquiredAtMs).toISOString(),
+    heldMs: Math.max(0, nowMs - c.acquiredAtMs),
+  };
+}
+
 function released(c: Claim, reason: string): EventInput {
   return { type: "claim.released", worker: c.worker, payload: { path: c.path, reason } };
 }

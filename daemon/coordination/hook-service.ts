@@ -6,7 +6,7 @@ import { editedFile, summarizeHook, type HookInput, type HookReply } from "../..
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 import { hookMethods } from "../../src/protocol/rpc-hooks.js";
-import { claimPath, ClaimTable, type Claim, type ClaimDecision, type Requester } from "./claims.js";
+import { claimPath, ClaimTable, listedClaim, type Claim, type ClaimDecision, type Requester } from "./claims.js";
 import type { DaemonContext } from "../context.js";
 import { DigestBook, ENDED, type WorkerSummary } from "./digests.js";
 import { NativeWork } from "./native-work.js";
@@ -211,19 +211,7 @@ export class HookService {
         "hook.handle": (p) => this.handle(p.event as HookInput, p.workerId),
         "claims.list": () => {
           const now = this.deps.ctx.clock.now();
-          return {
-            claims: this.claims.list(now).map((c) => {
-              const name = this.deps.worker(c.worker)?.name;
-              return {
-                path: c.path,
-                worker: c.worker,
-                ...(name ? { name } : {}),
-                ...(c.session ? { session: c.session } : {}),
-                acquiredAt: new Date(c.acquiredAtMs).toISOString(),
-                heldMs: Math.max(0, now - c.acquiredAtMs),
-              };
-            }),
-          };
+          return { claims: this.claims.list(now).map((c) => listedClaim(c, this.deps.worker(c.worker)?.name, now)) };
         },
         "claims.release": async (p) => {
           const events = p.worker ? this.claims.releaseWorker(p.worker, "cpwd release") : this.claims.releasePath(claimPath(p.path!, "/"), "cpwd release");

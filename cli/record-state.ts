@@ -1,0 +1,55 @@
+// What the record on disk says when no daemon answers: the workers and the file claims replayed
+// from events.jsonl, for `cpwd status` and `cpwd claims` with the daemon down. Only worker and
+// claim lines are parsed (a substring test first).
+import { ClaimTable, listedClaim } from "../daemon/coordination/claims.js";
+import { ENDED } from "../daemon/coordination/digests.js";
+import { readEventLines } from "../src/eventlog/read.js";
+import type { WorkerView } from "../src/protocol/workers.js";
+import { applyWorkerEvent, emptyWorkersState } from "../src/workers/replay.js";
+import { toView } from "../src/workers/view.js";
+
+/** One claim as `claims.list` gives it, plus where it came from. */
+export interface RecordedClaim {
+  path: string;
+  worker: string;
+  name?: string;
+  session?: string;
+  acquiredAt: string;
+  heldMs: number;
+  fromRecord: true;
+}
+
+export interface RecordState {
+  /** Every worker not removed, by id number. */
+  workers: WorkerView[];
+  /** Claims of workers that have not ended (a daemon starting releases the others at once). */
+  claims: RecordedClaim[];
+  /** The last seq replayed (0 for an empty or missing record). */
+  lastSeq: number;
+}
+
+/**
+ * Replays `eventsFile`. Claim TTLs are not applied: nobody can refresh a claim while the daemon is
+ * down, and a starting daemon counts each TTL from its start, so every claim of a live worker holds.
+ */
+export async function readRecordState(eventsFile: string, nowMs = Date.now()): Promise<RecordState> {
+  const workers = emptyWorkersState();
+  const claims = new ClaimTable(Infinity);
+  const wanted = (line: string) => line.includes('"type":"worker.') || line.includes('"type":"claim.');
+  let lastSeq = 0;
+  for await (const e of readEventLines(eventsFile, 0, wanted)) {
+    applyWorkerEvent(workers, e);
+    claims.apply(e, Date.parse(e.ts) || 0);
+    lastSeq = e.seq;
+  }
+  const records = [...workers.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+  const held = claims.list(nowMs).filter((c) => {
+    const w = workers.workers.get(c.worker);
+    return w !== undefined && !ENDED.has(w.state);
+  });
+  return {
+    workers: records.map((w) => toView(w, nowMs)),
+    claims: held.map((c) => ({ ...listedClaim(c, workers.workers.get(c.worker)?.name, nowMs), fromRecord: true as const })),
+    lastSeq,
+  };
+}
