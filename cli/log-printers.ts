@@ -1,14 +1,14 @@
-// Printing one log file of a worker for `cpwd logs`: its last lines, then (pump) what is appended,
-// either byte for byte or line by line — as a Claude transcript and/or with each line's time.
-import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
+// Printing a worker's logs for `cpwd logs`: its last lines, then (pump) what is appended, either
+// one file byte for byte, or line by line from one or more sources (cli/log-sources.ts), merged by
+// time across workers, as a Claude transcript and/or with each line's time and worker.
 import type { Writable } from "node:stream";
 import { streamLineTime, TranscriptRenderer } from "./format/transcript.js";
+import { fileState, FileSource, readRange, tailStart, type LineSource, type OutputLine, type Stream } from "./log-sources.js";
 
 /** Lines printed of what is already there when `-n` is not given (and not --raw). */
-const DEFAULT_LINES = 100;
+export const DEFAULT_LINES = 100;
 /** In place of a time that was not recorded: as wide as an ISO time, so the lines stay aligned. */
-const NO_TIME = "-".padEnd(24);
+export const NO_TIME = "-".padEnd(24);
 
 /** How one log file is printed. */
 export interface View {
@@ -27,51 +27,6 @@ export interface View {
 export interface Printer {
   pump(): void;
   flush(): void;
-}
-
-/** A file's size and modification time, or null when it is missing. */
-function fileState(file: string): { size: number; mtimeMs: number } | null {
-  try {
-    const st = statSync(file);
-    return { size: st.size, mtimeMs: st.mtimeMs };
-  } catch {
-    return null;
-  }
-}
-
-/** The bytes of `file` from `start` to `end` (fewer if it shrank meanwhile). */
-function readRange(file: string, start: number, end: number): Buffer {
-  const fd = openSync(file, "r");
-  try {
-    const buf = Buffer.alloc(Math.max(0, end - start));
-    const n = readSync(fd, buf, 0, buf.length, start);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The offset where the last `n` lines of a file of `size` bytes start (reads only its tail). */
-function tailStart(file: string, size: number, n: number | null): number {
-  if (n === null) return 0;
-  if (n === 0 || size === 0) return size;
-  const fd = openSync(file, "r");
-  try {
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    // An unfinished last line counts as a line; a newline ending the file does not start one.
-    let newlines = last[0] === 0x0a ? -1 : 0;
-    for (let end = size; end > 0; ) {
-      const start = Math.max(0, end - 64 * 1024);
-      const buf = Buffer.alloc(end - start);
-      readSync(fd, buf, 0, buf.length, start);
-      for (let i = buf.length - 1; i >= 0; i--) if (buf[i] === 0x0a && ++newlines === n) return start + i + 1;
-      end = start;
-    }
-    return 0;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Prints a log byte for byte: its last lines, then what is appended. */
@@ -101,13 +56,14 @@ function bytePrinter(file: string, out: Writable, view: View): Printer {
 class LineFormatter {
   private readonly renderer: TranscriptRenderer | null;
 
-  constructor(private readonly view: View) {
+  /** `prefix` goes before each line, after its time (several workers: `W3 api | `). */
+  constructor(private readonly view: Pick<View, "render" | "ownTimes" | "timestamps">, private readonly prefix = "") {
     this.renderer = view.render ? new TranscriptRenderer() : null;
   }
 
   /** `writtenMs`: when the line was written, if known, for a line without a time of its own. */
   format(line: string, writtenMs: number | null): string[] {
-    const texts = this.renderer ? this.renderer.push(line) : [line];
+    const texts = (this.renderer ? this.renderer.push(line) : [line]).map((t) => this.prefix + t);
     if (!this.view.timestamps || texts.length === 0) return texts;
     const ms = (this.view.ownTimes ? streamLineTime(line) : null) ?? writtenMs;
     const stamp = ms === null ? NO_TIME : new Date(ms).toISOString();
@@ -115,62 +71,103 @@ class LineFormatter {
   }
 }
 
-/**
- * Prints a log line by line through a LineFormatter. A transcript reads the whole file, so each
- * result finds its call, and `-n` counts the lines printed. Times: a line read as it is appended
- * gets the file's modification time at that read; of what was there already, only the last line
- * (its last byte was the last write).
- */
-class LinePrinter implements Printer {
-  private readonly fmt: LineFormatter;
-  private readonly decoder = new StringDecoder("utf8");
-  private pos = 0;
-  private carry = "";
-  private lastWriteMs: number | null = null;
+/** One worker's lines, how they are printed, and where: its stdout lines to `out`, stderr lines to `err`. */
+export interface Entry {
+  source: LineSource;
+  view: View;
+  /** Put before each line printed (several workers): `W3 api | `. */
+  prefix: string;
+  out: Writable;
+  err: Writable;
+}
 
-  constructor(private readonly file: string, private readonly out: Writable, view: View) {
-    this.fmt = new LineFormatter(view);
-    const st = fileState(file);
-    if (!st) return;
-    const n = view.lines ?? DEFAULT_LINES;
-    const lines = this.split(readRange(file, view.render ? 0 : tailStart(file, st.size, n), st.size));
-    this.pos = st.size;
-    this.lastWriteMs = st.mtimeMs;
-    const last = this.carry === "" ? lines.length - 1 : -1;
-    const printed = lines.flatMap((l, i) => this.fmt.format(l, i === last ? st.mtimeMs : null));
-    this.write(n === 0 ? [] : printed.slice(-n));
+/** What one line of a worker becomes: text (or, raw, bytes) for one of the outputs. */
+type Printed = [Writable, string | Buffer];
+
+/** Formats the lines of one worker: its stdout as the view says (a transcript, say), the rest as they are. */
+class WorkerFormatter {
+  private readonly stdout: LineFormatter;
+  private readonly other: LineFormatter;
+
+  constructor(private readonly entry: Entry) {
+    this.stdout = new LineFormatter(entry.view, entry.prefix);
+    this.other = new LineFormatter({ render: false, ownTimes: false, timestamps: entry.view.timestamps }, entry.prefix);
+  }
+
+  format(line: OutputLine): Printed[] {
+    const to = line.stream === "stderr" ? this.entry.err : this.entry.out;
+    if (this.entry.view.raw) return [[to, line.ended ? Buffer.concat([line.bytes, NEWLINE]) : line.bytes]];
+    const fmt = line.stream === "stdout" ? this.stdout : this.other;
+    return fmt.format(line.bytes.toString("utf8"), line.ms).map((t) => [to, `${t}\n`]);
+  }
+}
+
+const NEWLINE = Buffer.from("\n");
+
+/**
+ * Prints the lines of one or more workers merged in the order they were written: the last `lines`
+ * of what is there, then (pump) what is appended, then (flush) unfinished lines. Lines of one
+ * source keep their order; across sources they go by time (a line without one takes the time of
+ * the line before it in its source).
+ */
+export class MergedPrinter implements Printer {
+  private readonly formatters: WorkerFormatter[];
+  /** Per entry, the latest time seen: its lines' sort key never goes back. */
+  private readonly lastMs: number[];
+
+  constructor(private readonly entries: Entry[], lines: number | null) {
+    this.formatters = entries.map((e) => new WorkerFormatter(e));
+    this.lastMs = entries.map(() => 0);
+    const printed = this.format((s) => s.initial());
+    this.write(lines === null ? printed : lines === 0 ? [] : printed.slice(-lines));
+  }
+
+  /** Adds a worker (one that appeared while following): prints what it has, then follows it too. */
+  add(entry: Entry): void {
+    this.entries.push(entry);
+    this.formatters.push(new WorkerFormatter(entry));
+    this.lastMs.push(0);
+    const i = this.entries.length - 1;
+    this.write(this.format((s, at) => (at === i ? s.initial() : [])));
   }
 
   pump(): void {
-    const st = fileState(this.file);
-    if (!st) return;
-    if (st.size < this.pos) this.pos = 0; // rotated (copytruncate)
-    if (st.size === this.pos) return;
-    const bytes = readRange(this.file, this.pos, st.size);
-    this.pos += bytes.length;
-    this.lastWriteMs = st.mtimeMs;
-    this.write(this.split(bytes).flatMap((l) => this.fmt.format(l, st.mtimeMs)));
+    this.write(this.format((s) => s.read()));
   }
 
-  /** Prints an unfinished last line, as it stands. */
   flush(): void {
-    const rest = this.carry + this.decoder.end();
-    this.carry = "";
-    if (rest !== "") this.write(this.fmt.format(rest, this.lastWriteMs));
+    this.write(this.format((s) => s.rest()));
   }
 
-  private split(bytes: Buffer): string[] {
-    const parts = (this.carry + this.decoder.write(bytes)).split("\n");
-    this.carry = parts.pop() ?? "";
-    return parts;
+  private format(take: (s: LineSource, i: number) => OutputLine[]): Printed[] {
+    const lines = this.entries.flatMap((entry, i) =>
+      take(entry.source, i).map((line) => {
+        this.lastMs[i] = Math.max(this.lastMs[i]!, line.ms ?? 0);
+        return { i, line, key: this.lastMs[i]! };
+      }),
+    );
+    lines.sort((a, b) => a.key - b.key);
+    return lines.flatMap(({ i, line }) => this.formatters[i]!.format(line));
   }
 
-  private write(lines: string[]): void {
-    if (lines.length > 0) this.out.write(`${lines.join("\n")}\n`);
+  /** Writes in order, each run of text for one output in one write. */
+  private write(printed: Printed[]): void {
+    for (let i = 0; i < printed.length; ) {
+      const to = printed[i]![0];
+      let j = i;
+      while (j < printed.length && printed[j]![0] === to) j++;
+      const run = printed.slice(i, j).map((p) => p[1]);
+      to.write(run.every((x) => typeof x === "string") ? run.join("") : Buffer.concat(run.map((x) => (typeof x === "string" ? Buffer.from(x) : x))));
+      i = j;
+    }
   }
 }
 
 /** The printer a view needs: line by line to render or time lines, else byte for byte. */
-export function logPrinter(file: string, out: Writable, view: View): Printer {
-  return view.render || view.timestamps ? new LinePrinter(file, out, view) : bytePrinter(file, out, view);
+export function logPrinter(file: string, stream: Stream, out: Writable, view: View): Printer {
+  if (!view.render && !view.timestamps) return bytePrinter(file, out, view);
+  // A transcript reads the whole file, so each result finds its call; `-n` counts the lines printed.
+  const n = view.lines ?? DEFAULT_LINES;
+  const source = new FileSource(file, stream, { lines: view.render ? null : n, raw: false });
+  return new MergedPrinter([{ source, view, prefix: "", out, err: out }], n);
 }

@@ -1,83 +1,68 @@
-// `cpwd logs W3 [-f] [--stderr|--both] [-n 100] [--raw] [--timestamps]`: a worker's output from its
-// log files. A Claude worker's stdout is rendered as a transcript (cli/format/transcript.ts) unless
-// `--raw`. `-f` follows the files (fs.watch, and from the start again after a rotation) across
-// restarts of the worker, until it reaches an ended state or Ctrl-C. `--timestamps` starts each line
-// with the best time known for it (docs/claude-workers.md says which). With the daemon down the
-// worker is found by replaying the record on disk, and what its files hold is printed (no -f).
-// How one file is printed (tail, transcript, times) is cli/log-printers.ts.
-import { watch } from "node:fs";
-import { scanLog } from "../../src/eventlog/scan.js";
+// `cpwd logs W3|NAME|all… [-f] [--stdout|--stderr|--both] [-n 100] [--raw] [--timestamps]`: workers'
+// output from their log files. By default both streams, interleaved in the order written, from
+// the worker's output.log (written by its output mux; daemon/runner/output-mux.ts); `--stdout` or
+// `--stderr` one stream from its own file; `--both` both in order, each to cpwd's own stream of
+// that name. Several workers (or `all`) merge by time, each line prefixed by its worker, as
+// `pm2 logs` does. A Claude worker's stdout is rendered as a transcript (cli/format/transcript.ts)
+// unless `--raw`. `-f` follows across restarts until every worker has ended for good
+// (cli/log-follow.ts), then says how each ended and exits with a status that reflects it. With the
+// daemon down the workers are found by replaying the record on disk, and what their files hold is
+// printed (nothing follows). How lines are read and printed: cli/log-sources.ts, cli/log-printers.ts.
+import { existsSync, statSync } from "node:fs";
 import { workerDir, type CpwdPaths } from "../../src/platform/paths.js";
-import type { EventRecord } from "../../src/protocol/events.js";
-import { workerLogFile, workerLogsDir } from "../../src/records/worker-files.js";
+import type { WorkerView } from "../../src/protocol/workers.js";
+import { workerLogFile, workerOutputFile } from "../../src/records/worker-files.js";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { replayWorkers } from "../../src/workers/replay.js";
 import { toView } from "../../src/workers/view.js";
+import { scanLog } from "../../src/eventlog/scan.js";
+import type { EventRecord } from "../../src/protocol/events.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
-import { logPrinter, type Printer, type View } from "../log-printers.js";
+import { LogFollower } from "../log-follow.js";
+import { DEFAULT_LINES, logPrinter, MergedPrinter, type Entry, type Printer, type View } from "../log-printers.js";
+import { FileSource, TimelineSource, type Stream } from "../log-sources.js";
 
-const FINAL = new Set(["exited", "failed", "timed_out", "stopped", "fatal"]);
-const USAGE = "usage: cpwd logs W3 [-f] [--stderr|--both] [-n 100] [--raw] [--timestamps|-t]";
+const USAGE = "usage: cpwd logs W3|NAME|all [W4…] [-f] [--stdout|--stderr|--both] [-n 100] [--raw] [--timestamps|-t]  (-f exits 0 when all exited 0; 4 failed, 5 timed out, 6 stopped, 7 fatal: the largest)";
 
 interface LogsOptions {
-  target: string;
+  targets: string[];
   /** Lines of what is already there to print; null: 100, or the whole file with --raw. */
   lines: number | null;
   follow: boolean;
   raw: boolean;
   timestamps: boolean;
-  streams: Array<"stdout" | "stderr">;
+  streams: Stream[];
+  /** --both: the worker's stderr lines go to cpwd's stderr (and so do --stderr's). */
+  split: boolean;
 }
 
 function parseLogsArgs(argv: string[]): LogsOptions {
   const { flags, positionals } = parseArgs(argv, {
     follow: { kind: "bool", short: "f" },
+    stdout: { kind: "bool" },
     stderr: { kind: "bool" },
     both: { kind: "bool" },
     lines: { kind: "string", short: "n" },
     raw: { kind: "bool" },
     timestamps: { kind: "bool", short: "t" },
   });
-  if (positionals.length !== 1) throw new Error("name one worker (W3 or a name)");
+  if (positionals.length === 0) throw new Error("name a worker (W3, a name, or all)");
+  if ([flags.stdout, flags.stderr, flags.both].filter(Boolean).length > 1) throw new Error("choose one of --stdout, --stderr and --both");
   const lines = flags.lines === undefined ? null : Number(flags.lines);
   if (lines !== null && (!Number.isSafeInteger(lines) || lines < 0)) throw new Error(`-n must be a whole number ≥ 0 (got ${String(flags.lines)})`);
+  if (flags.raw && (positionals.length > 1 || positionals[0] === "all")) throw new Error("--raw shows one worker's bytes as written: name one worker");
   return {
-    target: positionals[0]!,
+    targets: positionals,
     lines,
     follow: flags.follow === true,
     raw: flags.raw === true,
     timestamps: flags.timestamps === true,
-    streams: flags.both ? ["stdout", "stderr"] : flags.stderr ? ["stderr"] : ["stdout"],
+    // --raw alone is stdout's bytes (a Claude worker's stream-json, as it was written).
+    streams: flags.stdout || (flags.raw && !flags.both && !flags.stderr) ? ["stdout"] : flags.stderr ? ["stderr"] : ["stdout", "stderr"],
+    split: flags.both === true || flags.stderr === true,
   };
-}
-
-/** Waits until the worker reaches an ended state (or Ctrl-C), printing what its logs gain. */
-function follow(client: RpcClient, id: string, logsDir: string, printers: Printer[]): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const pumpAll = () => printers.forEach((p) => p.pump());
-    const watcher = watch(logsDir, pumpAll);
-    pumpAll(); // what came between the first read and the watch
-    // The worker's state needs asking: the daemon has no push channel for the CLI yet. The
-    // daemon commits an end and its restart decision together, so an ended state is final.
-    const timer = setInterval(async () => {
-      try {
-        const r = await client.call("worker.get", { target: id });
-        if (FINAL.has(String(r.workers[0]?.state))) finish();
-      } catch {
-        finish();
-      }
-    }, 500);
-    const finish = () => {
-      pumpAll();
-      watcher.close();
-      clearInterval(timer);
-      process.off("SIGINT", finish);
-      resolve();
-    };
-    process.once("SIGINT", finish);
-  });
 }
 
 export const run: Command = async (argv, ctx) => {
@@ -93,52 +78,103 @@ export const run: Command = async (argv, ctx) => {
     ctx,
     async (client, paths) => {
       reached = true;
-      let worker: Record<string, unknown>;
+      let workers: WorkerView[];
       try {
-        const r = await client.call("worker.get", { target: opts.target });
-        if (r.workers.length !== 1) throw new Error(`${opts.target} names ${r.workers.length} workers; use an id`);
-        worker = r.workers[0]!;
+        workers = await workersOf(client, opts.targets);
       } catch (err) {
         writeLine(ctx.stderr, `cpwd logs: ${(err as Error).message}`);
         return 1;
       }
-      return printLogs(ctx, paths, worker, opts, client);
+      return showLogs(ctx, paths, workers, opts, client);
     },
     { quietWhenDown: true },
   );
   if (reached) return code;
-  // The daemon is down: the worker as the record on disk has it, and its files; nothing follows.
+  // The daemon is down: the workers as the record on disk has them, and their files; nothing follows.
   const paths = cliPaths(ctx);
   writeLine(ctx.stderr, `cpwd logs: the daemon is not running (home ${paths.home}); reading the logs on disk${opts.follow ? ", so nothing new will follow" : ""}`);
-  const worker = workerOnDisk(paths, opts.target);
-  if (!worker) {
-    writeLine(ctx.stderr, `cpwd logs: no worker ${opts.target} in the record`);
+  const workers = workersOnDisk(paths, opts.targets);
+  if (workers.length === 0) {
+    writeLine(ctx.stderr, `cpwd logs: no worker ${opts.targets.join(", ")} in the record`);
     return 1;
   }
-  return printLogs(ctx, paths, worker, opts, null);
+  return showLogs(ctx, paths, workers, opts, null);
 };
 
-/** A worker (an id, or the latest worker of a name) as replaying events.jsonl shows it; null if none. */
-function workerOnDisk(paths: CpwdPaths, target: string): Record<string, unknown> | null {
-  const events: EventRecord[] = [];
-  scanLog(paths.events, (e) => void events.push(e));
-  const { workers } = replayWorkers(events);
-  const found = workers.get(target) ?? [...workers.values()].filter((w) => w.name === target).at(-1);
-  return found ? toView(found, Date.now()) : null;
+/** The workers the targets name, each once, in the order named (`all`: every one, by id). */
+async function workersOf(client: RpcClient, targets: string[]): Promise<WorkerView[]> {
+  const found = new Map<string, WorkerView>();
+  for (const target of targets) {
+    const r = target === "all" ? await client.call("worker.list") : await client.call("worker.get", { target });
+    for (const w of r.workers as unknown as WorkerView[]) found.set(w.id, w);
+  }
+  return [...found.values()];
 }
 
-/** Prints the worker's logs, and follows them when asked and a daemon can say when it has ended. */
-async function printLogs(ctx: CliContext, paths: CpwdPaths, worker: Record<string, unknown>, opts: LogsOptions, client: RpcClient | null): Promise<number> {
-  const id = String(worker.id);
-  const dir = workerDir(paths, id);
-  const claude = (worker.meta as Record<string, unknown> | undefined)?.kind === "claude";
-  const printers = opts.streams.map((stream) => {
-    const stdout = stream === "stdout";
-    const view: View = { lines: opts.lines, render: claude && stdout && !opts.raw, ownTimes: claude && stdout, timestamps: opts.timestamps, raw: opts.raw };
-    const [file, out] = [workerLogFile(dir, stream), stdout ? ctx.stdout : ctx.stderr];
-    return logPrinter(file, out, view);
-  });
-  if (client && opts.follow && !FINAL.has(String(worker.state))) await follow(client, id, workerLogsDir(dir), printers);
-  printers.forEach((p) => p.flush());
-  return 0;
+/** The workers the targets name as replaying events.jsonl shows them (a name: each worker of it). */
+function workersOnDisk(paths: CpwdPaths, targets: string[]): WorkerView[] {
+  const events: EventRecord[] = [];
+  scanLog(paths.events, (e) => void events.push(e));
+  const all = [...replayWorkers(events).workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+  const picked = all.filter((w) => targets.some((t) => t === "all" || t === w.id || t === w.name));
+  return picked.map((w) => toView(w, Date.now()));
+}
+
+/** "W3 api   | ": as wide as the widest of them. */
+function prefixes(workers: WorkerView[]): string[] {
+  const labels = workers.map((w) => (w.name ? `${w.id} ${w.name}` : w.id));
+  const width = Math.max(...labels.map((l) => l.length));
+  return labels.map((l) => `${l.padEnd(width)} | `);
+}
+
+function nonEmpty(file: string): boolean {
+  try {
+    return statSync(file).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The sources of one worker's lines (two when it ran without the output mux and both streams are asked). */
+function entriesFor(ctx: CliContext, paths: CpwdPaths, w: WorkerView, opts: LogsOptions, prefix: string): Entry[] {
+  const dir = workerDir(paths, w.id);
+  const claude = w.meta?.kind === "claude";
+  const view: View = { lines: opts.lines, render: claude && !opts.raw, ownTimes: claude, timestamps: opts.timestamps, raw: opts.raw };
+  // A transcript reads everything, so each result finds its call; -n counts the lines printed.
+  const source = { lines: view.render ? null : (opts.lines ?? (opts.raw ? null : DEFAULT_LINES)), raw: opts.raw };
+  const base = { view, prefix, out: ctx.stdout, err: opts.split ? ctx.stderr : ctx.stdout };
+  const timeline = workerOutputFile(dir);
+  if (opts.streams.length === 2 && existsSync(timeline)) return [{ ...base, source: new TimelineSource(timeline, new Set(opts.streams), source) }];
+  if (opts.streams.length === 2 && nonEmpty(workerLogFile(dir, "stdout")) && nonEmpty(workerLogFile(dir, "stderr"))) {
+    writeLine(ctx.stderr, `cpwd logs: ${w.id} ran without the output mux (no perl), so its stdout and stderr are not in the order written`);
+  }
+  return opts.streams.map((stream) => ({ ...base, source: new FileSource(workerLogFile(dir, stream), stream, source) }));
+}
+
+/** Prints the workers' logs, and follows them when asked and a daemon can say when they have ended. */
+async function showLogs(ctx: CliContext, paths: CpwdPaths, workers: WorkerView[], opts: LogsOptions, client: RpcClient | null): Promise<number> {
+  const many = workers.length > 1 || opts.targets.includes("all");
+  const printed = (opts.lines ?? (opts.raw ? null : DEFAULT_LINES));
+  let printer: Printer & { add?(w: WorkerView): void };
+  if (!many && opts.streams.length === 1) {
+    // One stream of one worker: its own file, byte for byte unless rendered or timed.
+    const w = workers[0]!;
+    const claude = w.meta?.kind === "claude";
+    const stream = opts.streams[0]!;
+    const view: View = { lines: opts.lines, render: claude && stream === "stdout" && !opts.raw, ownTimes: claude && stream === "stdout", timestamps: opts.timestamps, raw: opts.raw };
+    printer = logPrinter(workerLogFile(workerDir(paths, w.id), stream), stream, stream === "stdout" ? ctx.stdout : ctx.stderr, view);
+  } else {
+    const labels = many ? prefixes(workers) : [""];
+    const merged = new MergedPrinter(workers.flatMap((w, i) => entriesFor(ctx, paths, w, opts, labels[i]!)), printed);
+    // A worker that joins while following (`all`): all it has written, under a label of its own width.
+    printer = Object.assign(merged, { add: (w: WorkerView) => entriesFor(ctx, paths, w, { ...opts, lines: null }, prefixes([w])[0]!).forEach((e) => merged.add(e)) });
+  }
+  if (!client || !opts.follow) {
+    printer.flush();
+    return 0;
+  }
+  const follower = new LogFollower(ctx, client, paths, { pump: () => printer.pump(), add: (w) => printer.add?.(w) }, opts.targets.includes("all"));
+  const code = await follower.run(workers);
+  printer.flush();
+  return code;
 }

@@ -9,6 +9,7 @@ import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } fro
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
+import { findPerl, installOutputMux } from "./output-mux.js";
 import { installWrapper } from "./wrapper-script.js";
 
 export interface ProcessRunnerOptions {
@@ -19,6 +20,11 @@ export interface ProcessRunnerOptions {
   /** The shell that runs the wrapper. @default dash where it is installed, else /bin/sh */
   shell?: string;
   log?: { warn(obj: object, msg: string): void };
+  /**
+   * The perl that runs each worker's output mux (output-mux.ts), or null for none (the worker then
+   * writes its two logs itself, and there is no output.log). @default the first on PATH with Time::HiRes
+   */
+  perl?: string | null;
 }
 
 /**
@@ -84,6 +90,8 @@ function chooseShell(shell: string | undefined): { shell: string; timer: "chld" 
 export class ProcessRunner implements Runner {
   private readonly wrapper: string;
   private readonly shell: { shell: string; timer: "chld" | "proc" };
+  /** [perl, mux script], or ["-", "-"] when workers run without the output mux. */
+  private readonly mux: [string, string];
   private readonly watches = new Set<() => void>();
   /** Liveness checks of every watched wrapper, run together by one timer. */
   private readonly checks = new Set<() => void>();
@@ -92,6 +100,8 @@ export class ProcessRunner implements Runner {
   constructor(private readonly opts: ProcessRunnerOptions) {
     this.wrapper = installWrapper(opts.home);
     this.shell = chooseShell(opts.shell);
+    const perl = opts.perl === undefined ? findPerl() : opts.perl;
+    this.mux = perl ? [perl, installOutputMux(opts.home)] : ["-", "-"];
   }
 
   async launch(spec: LaunchSpec): Promise<WorkerHandle> {
@@ -99,7 +109,7 @@ export class ProcessRunner implements Runner {
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     prepareWorkerLogs(spec.dir);
     const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
-    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, "--", ...spec.argv];
+    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, "--", ...spec.argv];
     const child = spawn(this.shell.shell, args, {
       cwd: spec.cwd,
       env: spec.env,

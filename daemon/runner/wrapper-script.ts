@@ -5,7 +5,8 @@
 // exit.json. A shell, not a second Node process: it costs ~1–2 MiB of RSS instead of ~40 (plus
 // one `sleep`, or a timer shell and its `sleep`, while a deadline runs).
 //
-// Argument order: DIR TIMEOUT_MS GRACE_MS TIMER -- ARGV…  (TIMEOUT_MS 0 means no deadline)
+// Argument order: DIR TIMEOUT_MS GRACE_MS TIMER PERL MUX -- ARGV…  (TIMEOUT_MS 0 means no deadline;
+// PERL "-" means no output mux: the worker writes its two logs itself, as before)
 // TIMER is how the deadline is kept (the runner chooses it with the interpreter):
 //   chld  — one `sleep` child and a CHLD trap. Only under dash: a CHLD trap cuts `wait` short, and
 //           bash in POSIX mode then keeps 145 as the worker's status (re-waiting does not help).
@@ -13,7 +14,12 @@
 // Files in DIR: run.json {pid, wrapperPid, timerPid}; exit.json {code, signal, timedOut, endedAt};
 // timed-out (the deadline passed); all 0600 (umask 077 once the worker is started: only the worker
 // runs with the user's umask). logs/stdout.log, logs/stderr.log opened O_APPEND (so copytruncate
-// rotation is safe); the runner creates them 0600 beforehand. Their names come from WORKER_FILES
+// rotation is safe); the runner creates them 0600 beforehand. With PERL and MUX, the worker writes
+// into two FIFOs instead and the output mux (output-mux.ts; started first, in the wrapper's group)
+// writes both logs and logs/output.log; once the worker is gone the wrapper tells it so (a byte on
+// a third FIFO) and waits for it, before exit.json, so the logs hold all of a run's output when
+// its end is recorded.
+// Their names come from WORKER_FILES
 // (src/records/worker-files.ts), interpolated into the text; their readers live there too.
 //
 // What a shell cannot tell apart: a worker that exits with code 128+N and one killed by signal N
@@ -27,12 +33,22 @@ import { WORKER_FILES } from "../../src/records/worker-files.js";
 
 export const WRAPPER_SCRIPT = `#!/bin/sh
 # cpwd worker wrapper (generated; see daemon/runner/wrapper-script.ts)
-dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; shift 5
+dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; perl=$5; mux=$6; shift 7
+out="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}"; err="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stderr}"; reader=
+# The output mux, if any: the worker's streams go into FIFOs it reads. It runs with umask 077 (it
+# creates output.log) and without the worker's Perl settings, which could break it.
+po="$dir/${WORKER_FILES.stdoutPipe}"; pe="$dir/${WORKER_FILES.stderrPipe}"; pc="$dir/${WORKER_FILES.muxControl}"
+# The wrapper holds the control FIFO open from here on (fd 9), so a byte written into it waits there
+# even if the mux has not opened it yet (a FIFO nobody holds drops what it had).
+if [ "$perl" != - ] && rm -f "$po" "$pe" "$pc" && mkfifo -m 600 "$po" "$pe" "$pc" && exec 9<>"$pc"; then
+  (umask 077; unset PERL5OPT PERL5LIB PERLLIB PERL5DB; exec "$perl" "$mux" "$po" "$pe" "$pc" "$out" "$err" "$dir/${WORKER_FILES.logs}/${WORKER_FILES.output}") </dev/null >/dev/null 9<&- &
+  reader=$!; out=$po; err=$pe
+fi
 # A process group (and session) of its own: setsid(1) on Linux, perl where it is missing (macOS).
 if command -v setsid >/dev/null 2>&1; then
-  setsid "$@" </dev/null >>"$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}" 2>>"$dir/${WORKER_FILES.logs}/${WORKER_FILES.stderr}" &
+  setsid "$@" </dev/null >>"$out" 2>>"$err" 9<&- &
 else
-  perl -e 'setpgrp(0,0); exec @ARGV or die "cpwd: cannot run $ARGV[0]: $!\\n"' -- "$@" </dev/null >>"$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}" 2>>"$dir/${WORKER_FILES.logs}/${WORKER_FILES.stderr}" &
+  perl -e 'setpgrp(0,0); exec @ARGV or die "cpwd: cannot run $ARGV[0]: $!\\n"' -- "$@" </dev/null >>"$out" 2>>"$err" 9<&- &
 fi
 child=$!
 # Everything the wrapper (and its timer) writes from here on is cpwd's own: run.json, exit.json,
@@ -112,6 +128,9 @@ trap - CHLD
 [ -n "$timer_group" ] && { kill -TERM -"$timer_group" 2>/dev/null || kill -TERM "$timer_group" 2>/dev/null; }
 # Whatever is left of the worker's group (grandchildren that ignored SIGTERM) goes too.
 kill -KILL -"$child" 2>/dev/null
+# All the worker wrote is in the pipes now: told so (a byte on its control FIFO), the mux takes it
+# and ends, before the end is recorded.
+[ -n "$reader" ] && { echo >&9; wait "$reader"; exec 9<&-; rm -f "$po" "$pe" "$pc"; }
 timed_out=false; [ -e "$dir/${WORKER_FILES.timedOut}" ] && timed_out=true
 code=$status; signal=null
 if [ "$status" -gt 128 ] && [ "$status" -lt 160 ]; then
@@ -128,12 +147,17 @@ mv -f "$dir/${WORKER_FILES.exit}.tmp" "$dir/${WORKER_FILES.exit}"
  * make it execute garbage. Old versions stay for wrappers still running them.
  */
 export function installWrapper(home: string): string {
-  const hash = createHash("sha256").update(WRAPPER_SCRIPT).digest("hex").slice(0, 12);
+  return installScript(home, "wrapper", ".sh", WRAPPER_SCRIPT);
+}
+
+/** Writes `text` once per content as `<home>/bin/<prefix>-<hash><ext>` (0700) and returns its path. */
+export function installScript(home: string, prefix: string, ext: string, text: string): string {
+  const hash = createHash("sha256").update(text).digest("hex").slice(0, 12);
   const dir = join(home, "bin");
-  const file = join(dir, `wrapper-${hash}.sh`);
+  const file = join(dir, `${prefix}-${hash}${ext}`);
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(`${file}.tmp`, WRAPPER_SCRIPT, { mode: 0o700 });
+    writeFileSync(`${file}.tmp`, text, { mode: 0o700 });
     chmodSync(`${file}.tmp`, 0o700);
     renameSync(`${file}.tmp`, file);
   }

@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { WORKER_FILES } from "../../src/records/worker-files.js";
 import { rotateLog } from "./rotate-log-file.js";
 
-/** The live log files of a worker's log folder. */
-const STREAMS = [WORKER_FILES.stdout, WORKER_FILES.stderr];
+/** The live log files of a worker's log folder (output.log: both streams, when the output mux runs). */
+const STREAMS = [WORKER_FILES.stdout, WORKER_FILES.stderr, WORKER_FILES.output];
 /** The slowest check, for workers that print little or nothing. */
 export const CHECK_MAX_MS = 2_000;
 /** The fastest check, for a worker printing at disk speed. */

@@ -22,6 +22,15 @@ export const WORKER_FILES = {
   logs: "logs",
   stdout: "stdout.log",
   stderr: "stderr.log",
+  /**
+   * Both streams in the order written, each line stamped with its time (output-log.ts has the
+   * format). Written by the wrapper's output mux, and created by it: absent when no mux ran.
+   */
+  output: "output.log",
+  /** The FIFOs the worker writes into while the mux runs, and the one that tells the mux to end (removed when the worker ends). */
+  stdoutPipe: "stdout.pipe",
+  stderrPipe: "stderr.pipe",
+  muxControl: "mux.pipe",
 } as const;
 
 /** The two streams a worker's output is kept in. */
@@ -35,6 +44,11 @@ export function workerLogsDir(workerDir: string): string {
 /** A worker's live log of one stream. */
 export function workerLogFile(workerDir: string, stream: (typeof WORKER_STREAMS)[number]): string {
   return join(workerDir, WORKER_FILES.logs, WORKER_FILES[stream]);
+}
+
+/** A worker's combined, time-stamped log of both streams (present when the output mux ran). */
+export function workerOutputFile(workerDir: string): string {
+  return join(workerDir, WORKER_FILES.logs, WORKER_FILES.output);
 }
 
 /** Opens `file` for appending, creating it if needed, with mode 0600 whatever it had. */
@@ -61,7 +75,7 @@ export function prepareWorkerLogs(workerDir: string): void {
 
 /** Removes a previous run's records: a restart reuses the folder, and must not be taken for it. */
 export function clearRunRecords(workerDir: string): void {
-  for (const name of [WORKER_FILES.exit, WORKER_FILES.run, WORKER_FILES.timedOut]) rmSync(join(workerDir, name), { force: true });
+  for (const name of [WORKER_FILES.exit, WORKER_FILES.run, WORKER_FILES.timedOut, WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl]) rmSync(join(workerDir, name), { force: true });
 }
 
 /** run.json: the pids of a running worker, its wrapper and the wrapper's separate timer. */

@@ -154,10 +154,13 @@ describe("cpwd logs on a Claude worker", () => {
     for (const l of lines) assert.match(l.time, ISO, "the last line there, then each line as it came");
     const gapMs = Date.parse(lines[2]!.time) - Date.parse(lines[1]!.time);
     assert.ok(gapMs >= 800 && gapMs < 5_000, `written about 1 s apart (${gapMs} ms)`);
-    // Read afterwards, the earlier lines' times were not recorded; the last one's is the file's.
+    // Read afterwards, the same times: output.log records each line's (worker-logs-order.test.ts).
     const again = cpwd(d.home, ["logs", id, "--timestamps"]).stdout.trimEnd().split("\n");
-    assert.deepEqual(again.slice(0, 2), [`${"-".padEnd(24)} ready`, `${"-".padEnd(24)} one`]);
-    assert.match(again[2]!.slice(0, 24), ISO);
-    assert.equal(again[2]!.slice(24), " two");
+    assert.deepEqual(again, r.stdout.trimEnd().split("\n"));
+    // One stream from its own file has no times but the file's: only the last line's is known.
+    const stdoutOnly = cpwd(d.home, ["logs", id, "--stdout", "--timestamps"]).stdout.trimEnd().split("\n");
+    assert.deepEqual(stdoutOnly.slice(0, 2), [`${"-".padEnd(24)} ready`, `${"-".padEnd(24)} one`]);
+    assert.match(stdoutOnly[2]!.slice(0, 24), ISO);
+    assert.equal(stdoutOnly[2]!.slice(24), " two");
   });
 });

@@ -111,7 +111,8 @@ describe("workers under the real daemon", () => {
     // The last check after the end runs in the background (a `.rotating` file while it copies):
     // wait for the folder to settle on the live files and two copies.
     const dir = join(d.paths.workers, id, "logs");
-    const expected = ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"];
+    // output.log (both streams, time-stamped, by the output mux) is rotated the same way.
+    const expected = ["output.log", "output.log.1", "output.log.2", "stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"];
     await waitFor("the logs to settle", () => JSON.stringify(readdirSync(dir).sort()) === JSON.stringify(expected), 15_000);
     const logs = readdirSync(dir).sort();
     for (const f of logs) assert.ok(readFileSync(join(d.paths.workers, id, "logs", f)).length <= 300 * 1024, `${f} is bounded`);
@@ -137,10 +138,12 @@ describe("workers under the real daemon", () => {
       // limit, and each of the 2 rotated copies within 2 × the limit (plus a line saying what was
       // dropped when the file had grown further).
       const copyMax = 2 * maxBytes + 256;
-      const settled = () => !readdirSync(logs).some((f) => f.endsWith(".rotating")) && total() <= maxBytes + 2 * copyMax;
+      // Two streams that grow (stdout.log, and output.log with both streams), each so bounded.
+      const settled = () => !readdirSync(logs).some((f) => f.endsWith(".rotating")) && total() <= 2 * (maxBytes + 2 * copyMax);
       await waitFor("the logs folder to come under its bound", settled, 15_000);
       assert.ok(statSync(join(logs, "stdout.log.1")).size <= copyMax, "a rotated copy keeps at most 2 × logMaxBytes");
-      assert.deepEqual(readdirSync(logs).sort(), ["stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"]);
+      assert.ok(statSync(join(logs, "output.log.1")).size <= copyMax, "so does output.log's");
+      assert.deepEqual(readdirSync(logs).sort(), ["output.log", "output.log.1", "output.log.2", "stderr.log", "stdout.log", "stdout.log.1", "stdout.log.2"]);
       assert.equal((await c.call("status")).daemon.pid, d.pid, "the daemon answered throughout");
     });
   });
@@ -155,7 +158,9 @@ describe("workers under the real daemon", () => {
     const code = await new Promise((r) => follow.once("exit", r));
     assert.equal(code, 0);
     assert.equal(out, "one\ntwo\nthree\n");
-    assert.equal(err, "err\n");
+    // cpwd's own lines (a start, the end) come on stderr too, after "cpwd logs:".
+    assert.equal(err.split("\n").filter((l) => !l.startsWith("cpwd logs: ")).join("\n"), "err\n");
+    assert.match(err, /cpwd logs: W\d+ \(talker\) ended: exit 0\n$/);
     const last = cpwd(d.home, ["logs", id, "-n", "1"]);
     assert.equal(last.stdout, "three\n");
   }));
@@ -175,7 +180,7 @@ describe("workers under the real daemon", () => {
     const ended = new Promise((r) => follow.once("exit", r));
     await waitFor("the follower to attach", () => out === "run\n");
     writeFileSync(gate, "");
-    assert.equal(await ended, 0);
+    assert.equal(await ended, 7, "fatal");
     assert.equal((await view(c, id)).state, "fatal", "it quit only once the worker was done for good");
     assert.equal(out, "run\nrun\nrun\n", "the later runs' output was followed");
     const exits = events(d).filter((e) => e.worker === id && e.type === "worker.exited");
