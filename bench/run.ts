@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { benchCli } from "./cli.js";
 import { benchEvents } from "./events.js";
 import { benchHooks } from "./hooks.js";
+import { benchHookTransport } from "./hook-transport.js";
 import { formatTable, verdict, type Figure } from "./lib.js";
 import { benchReplay } from "./replay.js";
 import { benchRpc } from "./rpc.js";
@@ -21,6 +22,7 @@ const sections: Record<string, () => Promise<Figure[]>> = {
   supervisor: benchSupervisor,
   replay: benchReplay,
   hooks: benchHooks,
+  "hook-transport": benchHookTransport,
 };
 /** Older names still accepted. */
 const aliases: Record<string, string[]> = { foundation: ["cli", "rpc", "events"] };

@@ -52,7 +52,6 @@ export class HookHttpServer {
   static async listen(opts: HookHttpOptions): Promise<HookHttpServer> {
     const server = createServer({ requestTimeout: opts.requestTimeoutMs ?? 5_000, headersTimeout: opts.headersTimeoutMs ?? 2_000, connectionsCheckingInterval: 250 });
     server.maxConnections = 512;
-    server.keepAliveTimeout = 5_000;
     const recorded = readHookEndpoint(opts.paths.hookEndpoint);
     const wanted = opts.configuredPort ?? recorded?.port ?? 0;
     try {
@@ -133,15 +132,19 @@ function parseHookInput(text: string): HookInput | null {
   }
 }
 
-/** Answers with `body` (JSON) or nothing; `close` ends the connection (its body may be unread). */
-function reply(res: ServerResponse, status: number, body: string | undefined, close = false, extra: Record<string, string> = {}): void {
+/**
+ * Answers with `body` (JSON) or nothing, and closes the connection: one request a connection. An
+ * idle keep-alive socket has a timer, and a daemon resuming from a stop runs timers before it reads
+ * sockets, so a request waiting on a reused connection was dropped unread (chaos http-hooks); a
+ * loopback connect costs a tenth of a millisecond. `abandon`: the body may be unread; do not drain it.
+ */
+function reply(res: ServerResponse, status: number, body: string | undefined, abandon = false, extra: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  const headers: Record<string, string | number> = { ...extra, "content-length": body === undefined ? 0 : Buffer.byteLength(body) };
+  const headers: Record<string, string | number> = { ...extra, connection: "close", "content-length": body === undefined ? 0 : Buffer.byteLength(body) };
   if (body !== undefined) headers["content-type"] = "application/json";
-  if (close) headers.connection = "close";
   res.writeHead(status, headers);
   res.end(body);
-  if (close) res.once("finish", () => res.req.socket.destroySoon?.());
+  if (abandon) res.once("finish", () => res.req.socket.destroySoon?.());
 }
 
 function listenOn(server: Server, port: number): Promise<void> {

@@ -1,0 +1,126 @@
+// Hook transports in a real Claude Code session (the pinned CLI, offline against the fake Messages
+// API): one session of 20 tool calls (10 Writes, 10 Reads) with no hooks, with the shim as `cpwd
+// hooks install` writes it, with HTTP hooks on PreToolUse/PostToolUse/UserPromptSubmit, and as
+// `--transport http` installs them (those three over HTTP, the shim on the rest), in interleaved
+// rounds; median wall time, and each as the median per-round ratio to no hooks. Beside them, what
+// one HTTP hook call costs on its own (the daemon's decision and durable record included).
+import { existsSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { HTTP_HOOK_EVENTS, hookTimeoutSec, httpTimeoutSec, installHooks, shimCommand, type Settings } from "../cli/hooks-install/install.js";
+import { hookUrl, readHookEndpoint, type HookEndpoint } from "../src/records/hook-endpoint.js";
+import { CLAUDE_BIN, claudeEnv, makeProject, runClaude } from "../test/helpers/claude.js";
+import { startFakeApi, toolsThenText, type FakeApi } from "../test/helpers/fake-messages-api.js";
+import { SHIM } from "../test/helpers/shim.js";
+import { median, onInterrupt, withBenchDaemon, type Figure } from "./lib.js";
+
+const ROUNDS = 11;
+const TOOL_CALLS = 20;
+
+/** One way of hooking a session: its project (settings written) and its fake API. */
+interface Variant {
+  dir: string;
+  project: string;
+  home: string;
+  api: FakeApi;
+  files: string[];
+}
+
+/** The session's tool calls: Write a new file, then Read it, ten times. */
+function calls(project: string): { files: string[]; tools: Array<{ name: string; input: Record<string, unknown> }> } {
+  const files = Array.from({ length: TOOL_CALLS / 2 }, (_, i) => join(project, `f${i}.txt`));
+  return { files, tools: files.flatMap((f, i) => [{ name: "Write", input: { file_path: f, content: `line ${i}\n` } }, { name: "Read", input: { file_path: f } }]) };
+}
+
+async function variant(settings: Settings): Promise<Variant> {
+  const p = makeProject(settings);
+  const { files, tools } = calls(p.project);
+  return { ...p, api: await startFakeApi(toolsThenText(tools)), files };
+}
+
+/** One POST /hook, as Claude Code sends it: wall ms until the reply has been read. */
+function postHook(ep: HookEndpoint, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request({ host: "127.0.0.1", port: ep.port, path: "/hook", method: "POST", headers: { authorization: `Bearer ${ep.token}`, "content-type": "application/json" } }, (res) => {
+      res.resume();
+      res.on("end", () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`POST /hook answered ${res.statusCode}`))));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** Median ms of `n` HTTP hook calls one after the other (PreToolUse and PostToolUse of Writes). */
+async function hookCallMs(ep: HookEndpoint, n = 200): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const event = { hook_event_name: i % 2 ? "PostToolUse" : "PreToolUse", session_id: "bench-http", cwd: "/tmp", tool_name: "Write", tool_input: { file_path: `/tmp/bench-${i >> 1}.txt`, content: "x\n" } };
+    xs.push(await postHook(ep, JSON.stringify(event)));
+  }
+  return median(xs);
+}
+
+/** Only the HTTP events of a `--transport http` install: HTTP hooks alone. */
+function httpOnly(settings: Settings): Settings {
+  const hooks = settings.hooks as Record<string, unknown>;
+  return { ...settings, hooks: Object.fromEntries(Object.entries(hooks).filter(([e]) => HTTP_HOOK_EVENTS.has(e))) };
+}
+
+export async function benchHookTransport(): Promise<Figure[]> {
+  if (!existsSync(CLAUDE_BIN)) {
+    console.error(`  no Claude Code CLI at ${CLAUDE_BIN}: hook-transport skipped`);
+    return [];
+  }
+  return withBenchDaemon({}, async (d) => {
+    const ep = readHookEndpoint(d.paths.hookEndpoint)!;
+    const shim = { command: shimCommand(process.execPath, SHIM), timeoutSec: hookTimeoutSec(1000) };
+    const http = { ...shim, http: { url: hookUrl(ep.port), timeoutSec: httpTimeoutSec(1000), token: ep.token } };
+    const settings: Record<string, Settings> = { none: {}, shim: installHooks({}, shim), http: httpOnly(installHooks({}, http)), installed: installHooks({}, http) };
+    const variants: Record<string, Variant> = {};
+    const forget = onInterrupt(() => Object.values(variants).forEach((v) => rmSync(v.dir, { recursive: true, force: true })));
+    try {
+      for (const [name, s] of Object.entries(settings)) variants[name] = await variant(s);
+      const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+      for (let round = 0; round <= ROUNDS; round++) {
+        for (const [name, v] of Object.entries(variants)) {
+          for (const f of v.files) rmSync(f, { force: true });
+          const env = claudeEnv(v.api.url, v.home, { CPWD_HOME: d.home, CPWD_AUTOSTART: "0" });
+          const t0 = performance.now();
+          const run = await runClaude({ cwd: v.project, prompt: "write and read the files", env });
+          const ms = performance.now() - t0;
+          const results = run.lines.filter((l) => l.type === "user" && JSON.stringify(l).includes('"tool_result"')).length;
+          if (run.result?.subtype !== "success" || results < TOOL_CALLS) throw new Error(`${name}: session did not make its ${TOOL_CALLS} tool calls (${results}): ${run.stderr.slice(0, 500)}`);
+          if (round > 0) samples[name]!.push(ms); // round 0 warms the caches
+        }
+      }
+      for (const [k, v] of Object.entries(samples)) console.error(`  ${k}: ${v.map((x) => Math.round(x)).join(" ")} ms`);
+      const callMs = await hookCallMs(ep);
+      const ms = (k: string) => median(samples[k]!);
+      const ratio = (k: string) => median(samples[k]!.map((x, i) => x / samples.none![i]!));
+      const none = { name: "no hooks", value: ms("none"), unit: "ms" };
+      const note = `${TOOL_CALLS} tool calls, ${ROUNDS} rounds`;
+      return [
+        { name: "Claude session, shim hooks", value: ms("shim"), unit: "ms", baseline: none, ratio: ratio("shim"), issue: true, note: `${note}; 15 events as \`hooks install\` writes them` },
+        {
+          name: "Claude session, HTTP hooks",
+          value: ms("http"),
+          unit: "ms",
+          baseline: none,
+          ratio: ratio("http"),
+          target: { of: "ratio", op: "<=", limit: 1.05, text: "≤ 1.05×" },
+          issue: true,
+          note: `${note}; PreToolUse, PostToolUse, UserPromptSubmit`,
+        },
+        { name: "Claude session, --transport http as installed", value: ms("installed"), unit: "ms", baseline: none, ratio: ratio("installed"), issue: false, note: "HTTP on those three, the shim on SessionStart, Stop, SessionEnd …" },
+        { name: "one HTTP hook call", value: callMs, unit: "ms", issue: false, note: "POST /hook to its reply, the record fsynced; 200 in a row" },
+      ];
+    } finally {
+      forget();
+      for (const v of Object.values(variants)) {
+        await v.api.close();
+        rmSync(v.dir, { recursive: true, force: true });
+      }
+    }
+  });
+}
