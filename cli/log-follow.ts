@@ -71,7 +71,7 @@ export class LogFollower {
       this.client.onNotification("events.batch", (p) => void this.onEvents(p.events as EventRecord[]));
       await this.client.call("events.subscribe", { type: "worker." });
       // An end before the subscription began is in the state now; one after it comes as an event.
-      await Promise.all(workers.map((w) => this.check(w.id)));
+      await Promise.all(workers.map((w) => this.check(w.id, true)));
       const code = await this.done;
       this.target.pump();
       if (code === EXIT_NOT_RUNNING) writeLine(this.ctx.stderr, "cpwd logs: the daemon stopped before the workers ended; their end is not known (they run on: `cpwd start`, then `cpwd logs -f` again)");
@@ -123,8 +123,11 @@ export class LogFollower {
     }
   }
 
-  /** Has `id` ended for good? Then its end is said, and once all have, the following ends. */
-  private async check(id: string): Promise<void> {
+  /**
+   * Has `id` ended for good? Then its end is said, and once all have, the following ends. At the
+   * start (`first`), a worker waiting to run is said to be waiting, so silence is not a mystery.
+   */
+  private async check(id: string, first = false): Promise<void> {
     if (this.ends.has(id)) return;
     let w: WorkerView | null;
     try {
@@ -132,7 +135,13 @@ export class LogFollower {
     } catch {
       return; // the connection went: onClose ends the following
     }
-    if (w !== null && !FINAL_STATES.has(w.state)) return;
+    if (w !== null && !FINAL_STATES.has(w.state)) {
+      if (first && (w.state === "queued" || w.state === "backoff")) {
+        const at = w.nextStartAt ? `, starts again at ${w.nextStartAt}` : "";
+        writeLine(this.ctx.stderr, `cpwd logs: ${workerLabel(w)} is ${w.state === "queued" ? "queued" : `in backoff${at}`}; following`);
+      }
+      return;
+    }
     if (this.ends.has(id)) return;
     this.ends.set(id, w);
     this.target.pump();

@@ -20,6 +20,7 @@ import type { EventRecord } from "../../src/protocol/events.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
+import { outputMuxInstalled } from "../../daemon/runner/output-mux.js";
 import { LogFollower } from "../log-follow.js";
 import { DEFAULT_LINES, logPrinter, MergedPrinter, type Entry, type Printer, type View } from "../log-printers.js";
 import { FileSource, TimelineSource, type Stream } from "../log-sources.js";
@@ -144,8 +145,11 @@ function entriesFor(ctx: CliContext, paths: CpwdPaths, w: WorkerView, opts: Logs
   const source = { lines: view.render ? null : (opts.lines ?? (opts.raw ? null : DEFAULT_LINES)), raw: opts.raw };
   const base = { view, prefix, out: ctx.stdout, err: opts.split ? ctx.stderr : ctx.stdout };
   const timeline = workerOutputFile(dir);
-  if (opts.streams.length === 2 && existsSync(timeline)) return [{ ...base, source: new TimelineSource(timeline, new Set(opts.streams), source) }];
-  if (opts.streams.length === 2 && nonEmpty(workerLogFile(dir, "stdout")) && nonEmpty(workerLogFile(dir, "stderr"))) {
+  const [stdout, stderr] = [nonEmpty(workerLogFile(dir, "stdout")), nonEmpty(workerLogFile(dir, "stderr"))];
+  // A worker yet to print (or to start) will have an output.log if the daemon runs the mux.
+  const muxed = existsSync(timeline) || (!stdout && !stderr && outputMuxInstalled(paths.home));
+  if (opts.streams.length === 2 && muxed) return [{ ...base, source: new TimelineSource(timeline, new Set(opts.streams), source) }];
+  if (opts.streams.length === 2 && stdout && stderr) {
     writeLine(ctx.stderr, `cpwd logs: ${w.id} ran without the output mux (no perl), so its stdout and stderr are not in the order written`);
   }
   return opts.streams.map((stream) => ({ ...base, source: new FileSource(workerLogFile(dir, stream), stream, source) }));

@@ -23,7 +23,7 @@
 // the rest of a lost worker. A write error (a full disk) drops that chunk: the worker is never
 // blocked by its logs.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { installScript } from "./wrapper-script.js";
 
@@ -100,7 +100,18 @@ export function findPerl(pathEnv = process.env.PATH ?? ""): string | null {
   return null;
 }
 
+const MUX_PREFIX = "output-mux";
+
 /** Writes the mux once per content into `<home>/bin/` and returns its path. */
 export function installOutputMux(home: string): string {
-  return installScript(home, "output-mux", ".pl", OUTPUT_MUX_SCRIPT);
+  return installScript(home, MUX_PREFIX, ".pl", OUTPUT_MUX_SCRIPT);
+}
+
+/** Whether a daemon of this home has installed a mux (it does so when it finds perl). */
+export function outputMuxInstalled(home: string): boolean {
+  try {
+    return readdirSync(join(home, "bin")).some((f) => f.startsWith(`${MUX_PREFIX}-`));
+  } catch {
+    return false;
+  }
 }

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RpcClient } from "../../src/rpc/client.js";
-import { CLI, cleanup, cpwd, startDaemon, testEnv, waitFor, type TestDaemon } from "../helpers/daemon.js";
+import { CLI, cleanup, cpwd, startDaemon, testEnv, waitFor, withDaemon, type TestDaemon } from "../helpers/daemon.js";
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -136,6 +136,35 @@ describe("cpwd logs: order, times, several workers, following to the end", () =>
     assert.deepEqual([ok.code, ok.stdout], [0, "fine\n"]);
     assert.match(ok.stderr, new RegExp(`cpwd logs: ${clean} ended: exit 0\\n$`));
   });
+
+  test("-f on a worker still queued (no files yet) interleaves its streams from output.log, with its times", () => withDaemon({ config: { maxParallel: 1 } }, async (qd, qc) => {
+    const [g0, g1, g2] = ["g0", "g1", "g2"].map((g) => join(qd.home, `fresh-${g}`));
+    const spawnIn = async (script: string) => String((await qc.call("worker.spawn", { argv: ["sh", "-c", script], cwd: qd.home, env: { PATH: process.env.PATH ?? "" } } as never)).worker.id);
+    const blocker = await spawnIn(gate(g0!));
+    const id = await spawnIn(`echo out; ${gate(g1!)}; echo err >&2; ${gate(g2!)}; echo out2`);
+    const queued = (await qc.call("worker.get", { target: id })).workers[0]?.state;
+    assert.equal(queued, "queued", `${blocker} holds the only place`);
+    const follow = startCpwd(qd.home, ["logs", id, "-f", "-t"]);
+    // Said once it follows: its sources were chosen before, while the worker had no files.
+    await waitFor("the follower to say it waits", () => follow.stderr() === `cpwd logs: ${id} is queued; following\n`);
+    const outputOf = join(qd.paths.workers, id, "logs", "output.log");
+    const recordedIn = (record: string) =>
+      waitFor(`${id} to write ${record}`, () => {
+        const line = existsSync(outputOf) ? readFileSync(outputOf, "utf8").split("\n").find((l) => l.endsWith(` ${record}`)) : undefined;
+        return line ? Number(line.split(" ")[0]) : null;
+      }, 15_000);
+    writeFileSync(g0!, "");
+    const times = [await recordedIn("o out")];
+    await openAfter(times[0]!, g1!);
+    times.push(await recordedIn("e err"));
+    await openAfter(times[1]!, g2!);
+    const r = await follow.done;
+    assert.equal(r.code, 0, r.stderr);
+    times.push(await recordedIn("o out2"));
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.deepEqual(lines.map((l) => l.slice(25)), ["out", "err", "out2"]);
+    assert.deepEqual(lines.map((l) => l.slice(0, 24)), times.map((t) => new Date(t).toISOString()), "the times output.log recorded");
+  }));
 
   test("-f on several workers ends when all have ended, with the largest status", async () => {
     const [g1, g2] = ["g1", "g2"].map((g) => join(d.home, `several-${g}`));
