@@ -91,7 +91,7 @@ function builtShim(ctx: CliContext): string {
  * gives it, else this node and shim) with its timeout from the shim's budget, and the MCP target.
  */
 export function scopeTargets(ctx: CliContext, scope: Scope, projectDir: string, command?: string, endpoint?: HookEndpoint | null): Pick<Plan, "files" | "sharedWith" | "hook" | "mcp"> {
-  const budgetMs = readShimSettings(cpwdPaths(ctx).config, ctx.env).budgetMs;
+  const { budgetMs, failClosed } = readShimSettings(cpwdPaths(ctx).config, ctx.env);
   const userHome = userHomeOf(ctx.env, process.platform === "win32" ? "win32" : "linux");
   const other = scope === "project" ? "local" : scope === "local" ? "project" : undefined;
   const files = scopeFiles(scope, projectDir, userHome);
@@ -102,7 +102,7 @@ export function scopeTargets(ctx: CliContext, scope: Scope, projectDir: string, 
     hook: {
       command: command ?? shimCommand(ctx.nodePath, builtShim(ctx)),
       timeoutSec: hookTimeoutSec(budgetMs),
-      ...(http ? { http: { url: hookUrl(http.port), timeoutSec: httpTimeoutSec(budgetMs), token: http.token } } : {}),
+      ...(http ? { http: { url: hookUrl(http.port), timeoutSec: httpTimeoutSec(budgetMs), token: http.token, ...(failClosed ? { failClosed } : {}) } } : {}),
     },
     // With --command (a bin name for a shared file), the server too is run by name: `cpwd mcp`.
     mcp: mcpTarget(scope, projectDir, userHome, mcpEntry(ctx.nodePath, ctx.cliScript, command !== undefined)),

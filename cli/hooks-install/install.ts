@@ -54,6 +54,11 @@ export interface HttpHook {
   timeoutSec: number;
   /** Written as the settings file's `env.CPWD_TOKEN` (never in a project-scope file); absent: not written. */
   token?: string;
+  /**
+   * `hookFailClosed`: PreToolUse gets `"onFailure": "block"`, so Claude Code refuses the tool call
+   * when the daemon cannot answer, as the fail-closed shim denies it.
+   */
+  failClosed?: boolean;
 }
 
 export interface ShimHook {
@@ -146,6 +151,7 @@ export function cpwdGroup(event: string, hook: ShimHook): Record<string, unknown
           timeout: hook.http.timeoutSec,
           headers: { Authorization: `Bearer $${TOKEN_ENV}`, "X-Cpwd-Worker": "$CPWD_WORKER_ID" },
           allowedEnvVars: [TOKEN_ENV, "CPWD_WORKER_ID"],
+          ...(hook.http.failClosed && event === "PreToolUse" ? { onFailure: "block" } : {}),
         }
       : { type: "command", command: hook.command, timeout: hook.timeoutSec };
   return TOOL_EVENTS.has(event) ? { matcher: "*", hooks: [entry] } : { hooks: [entry] };

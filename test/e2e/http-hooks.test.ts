@@ -1,12 +1,13 @@
 // `cpwd hooks install --transport http` under the real Claude Code CLI, offline against the fake
 // Messages API: PreToolUse, PostToolUse and UserPromptSubmit reach the daemon as HTTP requests
 // (no process), a held file's Write is denied with the reason in the model's tool_result, a
-// worker's news reaches the next request, the calls are in events.jsonl; a wrong token is refused.
+// worker's news reaches the next request, the calls are in events.jsonl; a wrong token is refused;
+// with the daemon down the calls are lost (fail-open) or the tool refused (fail-closed).
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { cleanup, cpwd, startDaemon, waitFor } from "../helpers/daemon.js";
+import { cleanup, cpwd, startDaemon, tempHome, waitFor, type TestDaemon } from "../helpers/daemon.js";
 import { claudeEnv, makeProject, runClaude } from "../helpers/claude.js";
 import { allText, startFakeApi, toolResults, toolThenText, toolsThenText } from "../helpers/fake-messages-api.js";
 import { liveWorker } from "../helpers/fixtures.js";
@@ -98,6 +99,42 @@ test("with a wrong token the daemon refuses the HTTP hooks: nothing of them is r
   } finally {
     await api.close();
     await cleanup(d);
+    rmSync(p.dir, { recursive: true, force: true });
+  }
+});
+
+test("with the daemon down an HTTP-hooked Write goes ahead unrecorded; installed fail-closed, Claude Code refuses it", async () => {
+  const home = tempHome();
+  const p = makeProject({});
+  const target = join(p.project, "out.txt");
+  const api = await startFakeApi(toolThenText({ name: "Write", input: { file_path: target, content: "hi\n" } }));
+  let d: TestDaemon | undefined;
+  try {
+    const env = claudeEnv(api.url, p.home, { CPWD_HOME: home, CPWD_AUTOSTART: "0" });
+    assert.equal(cpwd(home, ["hooks", "install", "--transport", "http", "--dir", p.project], { HOME: p.home }).code, 0);
+    const open = await runClaude({ cwd: p.project, prompt: "write out.txt", env });
+    assert.equal(open.result?.subtype, "success", open.stderr);
+    assert.equal(readFileSync(target, "utf8"), "hi\n", "fail-open: the Write ran");
+    rmSync(target);
+
+    const closed = cpwd(home, ["hooks", "install", "--transport", "http", "--dir", p.project], { HOME: p.home, CPWD_HOOK_FAIL_CLOSED: "1" });
+    assert.equal(closed.code, 0, closed.stderr);
+    assert.equal(localSettings(p.project).hooks.PreToolUse[0].hooks[0].onFailure, "block");
+    const refused = await runClaude({ cwd: p.project, prompt: "write out.txt", env });
+    assert.equal(refused.result?.subtype, "success", refused.stderr);
+    assert.equal(existsSync(target), false, "fail-closed: the Write was refused");
+    const result = toolResults(api.turns().filter((r) => toolResults(r).length > 0).at(-1)!)[0]!;
+    assert.equal(result.is_error, true);
+    assert.match(JSON.stringify(result.content), /ECONNREFUSED/);
+
+    // What reached the record once the daemon is back: the shim's events, none of the HTTP ones.
+    d = await startDaemon(home);
+    const types = new Set(events(d.paths.events).filter((e) => e.session === open.result.session_id).map((e) => e.type));
+    assert.ok(types.has("hook.SessionStart") && types.has("hook.Stop"), `the shim's events, through the fallback log: ${[...types].join(", ")}`);
+    for (const t of ["hook.UserPromptSubmit", "hook.PreToolUse", "hook.PostToolUse"]) assert.ok(!types.has(t), `${t} was lost`);
+  } finally {
+    await api.close();
+    await cleanup(d, home);
     rmSync(p.dir, { recursive: true, force: true });
   }
 });

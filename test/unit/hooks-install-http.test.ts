@@ -48,6 +48,13 @@ describe("merging HTTP hooks into settings", () => {
     assert.equal(installedTransport({}), "none");
   });
 
+  test("fail-closed, PreToolUse's HTTP entry blocks the call when the daemon cannot answer; the others never do", () => {
+    const s = installHooks({}, { ...HTTP, http: { ...HTTP.http, failClosed: true } }) as { hooks: Record<string, any[]> };
+    assert.equal(s.hooks.PreToolUse![0].hooks[0].onFailure, "block");
+    for (const event of ["PostToolUse", "UserPromptSubmit"]) assert.equal("onFailure" in s.hooks[event]![0].hooks[0], false, event);
+    assert.equal("onFailure" in (installHooks({}, HTTP) as { hooks: Record<string, any[]> }).hooks.PreToolUse![0].hooks[0], false);
+  });
+
   test("another port makes the HTTP entries outdated, and only them", () => {
     const installed = installHooks({}, HTTP);
     const moved = inspectHooks(installed, { ...HTTP, http: { ...HTTP.http, url: "http://127.0.0.1:4200/hook" } });
