@@ -73,10 +73,15 @@ export function tailStart(file: string, size: number, n: number | null): number 
   }
 }
 
+/** Bytes of a file's start kept to tell a file rotated since (truncated, then grown again) from one that grew. */
+const HEAD_BYTES = 64;
+
 /** The complete lines appended to a file since the last look, and the modification time then. */
 class AppendedLines {
   private pos = 0;
   private carry: Buffer = EMPTY;
+  /** The file's first bytes as last seen (up to HEAD_BYTES). */
+  private head: Buffer = EMPTY;
   mtimeMs: number | null = null;
 
   constructor(readonly file: string) {}
@@ -86,7 +91,8 @@ class AppendedLines {
     const st = fileState(this.file);
     if (!st) return [];
     if (from !== undefined) this.pos = from;
-    if (st.size < this.pos) [this.pos, this.carry] = [0, EMPTY];
+    if (this.rotated(st.size)) [this.pos, this.carry] = [0, EMPTY];
+    if (this.head.length < HEAD_BYTES) this.head = readRange(this.file, 0, Math.min(st.size, HEAD_BYTES));
     if (st.size === this.pos) return [];
     const bytes = readRange(this.file, this.pos, st.size);
     this.pos += bytes.length;
@@ -100,6 +106,12 @@ class AppendedLines {
     }
     this.carry = Buffer.from(all.subarray(start));
     return lines;
+  }
+
+  /** Shorter than where we were, or starting with other bytes than it did: a copytruncate rotation. */
+  private rotated(size: number): boolean {
+    if (size < this.pos) return true;
+    return this.head.length > 0 && !readRange(this.file, 0, this.head.length).equals(this.head);
   }
 
   /** Whether an unfinished last line is held. */
