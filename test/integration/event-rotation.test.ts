@@ -102,7 +102,7 @@ test("events.jsonl rotates at the configured size into compressed segments, each
       assert.ok(names.includes(`snapshot-${String(last).padStart(12, "0")}.json`), `a snapshot beside ${s}`);
     }
     assert.ok(readFileSync(pathsFor(home).events).length < 4096 + 2048, "the live file stays near the size");
-    const all = record(home);
+    let all = record(home);
     assertGapless(all);
     assert.deepEqual(all.filter((e) => e.type === "ext.fill").map((e) => e.seq), seqs);
 
@@ -120,7 +120,18 @@ test("events.jsonl rotates at the configured size into compressed segments, each
     const read = await c.call("events.read", { fromSeq: 1, limit: 40 });
     assert.deepEqual((read.events as Ev[]).map((e) => e.seq), Array.from({ length: 40 }, (_, i) => i + 1));
 
+    // A subscription from seq 1 catches up through every segment, then goes on live through more
+    // rotations: each seq once, in order.
+    const got: number[] = [];
+    c.onNotification("events.batch", (p) => got.push(...(p.events as Ev[]).map((e) => e.seq)));
+    await c.call("events.subscribe", { fromSeq: 1 });
+    const more = await fill(c, 60, "live");
+    await waitFor("the subscription to reach the last append", () => got.at(-1) === more.at(-1));
+    assert.deepEqual(got, Array.from({ length: more.at(-1)! }, (_, i) => i + 1));
+    await settled(home);
+
     // cpwd replay: now, and at a seq inside an early segment.
+    all = record(home);
     const now = JSON.parse(cpwd(home, ["replay", "--json"]).stdout);
     assert.equal(now.atSeq, all.at(-1)!.seq);
     assert.deepEqual(now.workers.map((w: { name: string; state: string }) => [w.name, w.state]), [["early", "exited"]]);
