@@ -3,13 +3,12 @@
 // server (hooks-install/mcp-register.ts). The merge rules live in hooks-install/install.ts and
 // mcp-config.ts; this file finds the files, reads them, and writes them atomically; `status` is
 // hooks-status.ts.
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { readIfExists, writeAtomically } from "../../src/platform/atomic-file.js";
 import { realTarget, writeGuarded } from "../hooks-install/guarded-write.js";
-import { currentEndpoint, installEndpoint } from "../hooks-install/http-endpoint.js";
+import { endpointFor, gitIgnoreWarning, installedEndpoint, tokenOf } from "../hooks-install/http-endpoint.js";
 import { mcpEntry } from "../hooks-install/mcp-config.js";
 import { applyMcpEdit, editMcp, mcpReport, mcpTarget } from "../hooks-install/mcp-register.js";
 import { currentPathEnv, resolvePaths, type CpwdPaths } from "../../src/platform/paths.js";
@@ -23,11 +22,8 @@ import {
   hookTimeoutSec,
   HTTP_HOOK_EVENTS,
   httpTimeoutSec,
-  installedTransport,
   installHooks,
-  parseSettings,
   shimCommand,
-  TOKEN_ENV,
   uninstallHooks,
   type Settings,
 } from "../hooks-install/install.js";
@@ -95,7 +91,7 @@ export function scopeTargets(ctx: CliContext, scope: Scope, projectDir: string, 
   const userHome = userHomeOf(ctx.env, process.platform === "win32" ? "win32" : "linux");
   const other = scope === "project" ? "local" : scope === "local" ? "project" : undefined;
   const files = scopeFiles(scope, projectDir, userHome);
-  const http = endpoint === undefined ? installedEndpoint(files.settings, ctx) : endpoint;
+  const http = endpoint === undefined ? installedEndpoint(files.settings, cpwdPaths(ctx)) : endpoint;
   return {
     files,
     ...(other ? { sharedWith: scopeFiles(other, projectDir, userHome).settings } : {}),
@@ -160,13 +156,6 @@ async function applyUninstall(edit: SettingsEdit): Promise<boolean> {
   if ((await readIfExists(target))?.toString("utf8") !== edit.before) throw new Error(`${edit.file} changed while cpwd was editing it; nothing written, run again`);
   await rm(target);
   return true;
-}
-
-/** A line saying the local settings file is not git-ignored (it holds the token), or nothing. */
-function gitIgnoreWarning(file: string, projectDir: string): string | undefined {
-  const r = spawnSync("git", ["check-ignore", "-q", file], { cwd: projectDir, stdio: "ignore", timeout: 5_000 });
-  // 0: ignored; 1: not ignored; 128: not a repository (or no git): nothing to say.
-  return r.status === 1 ? `warning: ${file} holds the daemon's token and git does not ignore it: add it to .gitignore` : undefined;
 }
 
 /** Writes an edit that changes something, unless the file changed since it was read. */
@@ -290,7 +279,7 @@ export const run: Command = async (argv, ctx) => {
   }
   const projectDir = resolve(ctx.cwd, (flags.dir as string | undefined) ?? ".");
   try {
-    const http = await endpointFor(action as Action, transport, ctx);
+    const http = await endpointFor(action as Action, transport, cpwdPaths(ctx));
     const plan: Plan = {
       action: action as Action,
       scope: scope as Scope,
@@ -306,42 +295,3 @@ export const run: Command = async (argv, ctx) => {
     return 1;
   }
 };
-
-/**
- * The endpoint of the HTTP hooks a settings file holds, to check them against (port 0 and no token
- * when the daemon has no record yet); null when the file holds none, or cannot be read.
- */
-function installedEndpoint(settingsFile: string, ctx: CliContext): HookEndpoint | null {
-  let settings: Settings;
-  try {
-    settings = parseSettings(readFileSync(settingsFile, "utf8"), settingsFile);
-  } catch {
-    return null; // absent or unreadable: `status` says so when it reads the file itself
-  }
-  return installedTransport(settings) === "http" ? endpointToCheck(ctx) : null;
-}
-
-/** The daemon's endpoint as recorded; port 0 and no token when there is no record yet (`status` says so). */
-function endpointToCheck(ctx: CliContext): HookEndpoint {
-  return currentEndpoint(cpwdPaths(ctx)) ?? { port: 0, token: "" };
-}
-
-/**
- * The HTTP endpoint the plan writes or checks against: `install --transport http` creates it if
- * need be; `status --transport T` checks against T; otherwise (undefined) as the file holds them.
- */
-async function endpointFor(action: Action, transport: string | undefined, ctx: CliContext): Promise<HookEndpoint | null | undefined> {
-  if (action === "install") return transport === "http" ? installEndpoint(cpwdPaths(ctx)) : null;
-  if (action !== "status" || transport === undefined) return action === "status" ? undefined : null;
-  return transport === "http" ? endpointToCheck(ctx) : null;
-}
-
-/** The `env.CPWD_TOKEN` a settings text holds, to keep it out of a dry run's output. */
-function tokenOf(text: string | undefined): string | undefined {
-  try {
-    const token = (JSON.parse(text ?? "") as { env?: Record<string, unknown> }).env?.[TOKEN_ENV];
-    return typeof token === "string" && token !== "" ? token : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -65,7 +65,13 @@ export class HookHttpServer {
     let endpoint = ensureHookEndpoint(opts.paths.hookEndpoint, port);
     if (endpoint.port !== port) endpoint = updateHookPort(opts.paths.hookEndpoint, endpoint, port);
     const s = new HookHttpServer(server, endpoint, opts);
-    server.on("request", (req, res) => void s.serve(req, res));
+    server.on("request", (req, res) =>
+      s.serve(req, res).catch((err: unknown) => {
+        // A bug, not a client's fault: Claude Code reads a 500 as a non-blocking error.
+        opts.log.warn({ err }, "an HTTP hook request failed");
+        reply(res, 500, undefined, true);
+      }),
+    );
     opts.log.info({ port }, "HTTP hooks listening on 127.0.0.1");
     return s;
   }
