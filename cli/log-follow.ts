@@ -68,7 +68,11 @@ export class LogFollower {
     process.once("SIGINT", stop).once("SIGTERM", stop);
     this.client.onClose(() => this.finish(EXIT_NOT_RUNNING));
     try {
-      this.client.onNotification("events.batch", (p) => void this.onEvents(p.events as EventRecord[]));
+      // Batches are handled one after another, in order, even where handling one waits on the daemon.
+      let chain = Promise.resolve();
+      this.client.onNotification("events.batch", (p) => {
+        chain = chain.then(() => this.onEvents(p.events as EventRecord[])).catch(() => {});
+      });
       await this.client.call("events.subscribe", { type: "worker." });
       // An end before the subscription began is in the state now; one after it comes as an event.
       await Promise.all(workers.map((w) => this.check(w.id, true)));
@@ -102,6 +106,7 @@ export class LogFollower {
         if (view) {
           this.target.add(view);
           this.follow(id);
+          await this.check(id); // it may have ended while it was asked for
         }
       } else if (this.followed.has(id) && e.type === "worker.started") {
         if (!this.watchers.has(id)) this.follow(id);

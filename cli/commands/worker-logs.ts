@@ -158,8 +158,10 @@ function entriesFor(ctx: CliContext, paths: CpwdPaths, w: WorkerView, opts: Logs
 /** Prints the workers' logs, and follows them when asked and a daemon can say when they have ended. */
 async function showLogs(ctx: CliContext, paths: CpwdPaths, workers: WorkerView[], opts: LogsOptions, client: RpcClient | null): Promise<number> {
   const many = workers.length > 1 || opts.targets.includes("all");
-  const printed = (opts.lines ?? (opts.raw ? null : DEFAULT_LINES));
-  let printer: Printer & { add?(w: WorkerView): void };
+  if (workers.length === 0) writeLine(ctx.stderr, `cpwd logs: no workers${opts.follow ? "; following: workers spawned from now on will show" : ""}`);
+  let printer: Printer;
+  /** Starts printing a worker that joins while following (`all`). */
+  let join = (_w: WorkerView): void => {};
   if (!many && opts.streams.length === 1) {
     // One stream of one worker: its own file, byte for byte unless rendered or timed.
     const w = workers[0]!;
@@ -169,15 +171,16 @@ async function showLogs(ctx: CliContext, paths: CpwdPaths, workers: WorkerView[]
     printer = logPrinter(workerLogFile(workerDir(paths, w.id), stream), stream, stream === "stdout" ? ctx.stdout : ctx.stderr, view);
   } else {
     const labels = many ? prefixes(workers) : [""];
-    const merged = new MergedPrinter(workers.flatMap((w, i) => entriesFor(ctx, paths, w, opts, labels[i]!)), printed);
-    // A worker that joins while following (`all`): all it has written, under a label of its own width.
-    printer = Object.assign(merged, { add: (w: WorkerView) => entriesFor(ctx, paths, w, { ...opts, lines: null }, prefixes([w])[0]!).forEach((e) => merged.add(e)) });
+    const merged = new MergedPrinter(workers.flatMap((w, i) => entriesFor(ctx, paths, w, opts, labels[i]!)), opts.lines ?? (opts.raw ? null : DEFAULT_LINES));
+    printer = merged;
+    // All it has written, under a label of its own width.
+    join = (w) => entriesFor(ctx, paths, w, { ...opts, lines: null }, prefixes([w])[0]!).forEach((e) => merged.add(e));
   }
   if (!client || !opts.follow) {
     printer.flush();
     return 0;
   }
-  const follower = new LogFollower(ctx, client, paths, { pump: () => printer.pump(), add: (w) => printer.add?.(w) }, opts.targets.includes("all"));
+  const follower = new LogFollower(ctx, client, paths, { pump: () => printer.pump(), add: join }, opts.targets.includes("all"));
   const code = await follower.run(workers);
   printer.flush();
   return code;

@@ -166,6 +166,19 @@ describe("cpwd logs: order, times, several workers, following to the end", () =>
     assert.deepEqual(lines.map((l) => l.slice(0, 24)), times.map((t) => new Date(t).toISOString()), "the times output.log recorded");
   }));
 
+  test("logs all -f takes in a worker spawned while it follows, and ends when that one has", () => withDaemon(async (nd, nc) => {
+    const g = join(nd.home, "joined-gate");
+    const follow = startCpwd(nd.home, ["logs", "all", "-f"]);
+    await waitFor("the follower to say there is no worker yet", () => follow.stderr().startsWith("cpwd logs: no workers; following"));
+    const { worker } = await nc.call("worker.spawn", { argv: ["sh", "-c", `echo hello; ${gate(g)}; echo bye >&2`], name: "joiner", cwd: nd.home, env: { PATH: process.env.PATH ?? "" } } as never);
+    await waitFor("its first line", () => follow.stdout() === `${worker.id} joiner | hello\n`);
+    writeFileSync(g, "");
+    const r = await follow.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${worker.id} joiner | hello\n${worker.id} joiner | bye\n`);
+    assert.match(r.stderr, new RegExp(`cpwd logs: ${worker.id} \\(joiner\\) ended: exit 0\\n$`));
+  }));
+
   test("-f on several workers ends when all have ended, with the largest status", async () => {
     const [g1, g2] = ["g1", "g2"].map((g) => join(d.home, `several-${g}`));
     const quick = await spawnWorker(`echo q; ${gate(g1!)}`, { name: "quick" });
