@@ -284,9 +284,12 @@ export class EventLog {
     } catch {
       return;
     }
+    // Closed before the rename: Windows does not rename a file that is open.
+    await this.fh.close().catch(() => {});
     try {
       renameSync(this.file, closed.file);
     } catch {
+      this.fh = await open(this.file, "a", 0o600);
       await fh.close().catch(() => {});
       return;
     }
@@ -296,12 +299,11 @@ export class EventLog {
     } catch {
       // Put the live file back (the same folder and file system as the rename that just worked).
       renameSync(closed.file, this.file);
+      this.fh = await open(this.file, "a", 0o600);
       await fh.close().catch(() => {});
       return;
     }
-    const old = this.fh;
     this.fh = fh;
-    await old.close().catch(() => {});
     try {
       fsyncDir(segmentsDirOf(this.file));
       fsyncDir(dirname(this.file));

@@ -79,8 +79,9 @@ export function writeFileDurably(file: string, data: Buffer, beforeRename?: () =
   fsyncDir(dirname(file));
 }
 
-/** Makes a folder's entries (a rename, a new or removed file) durable. */
+/** Makes a folder's entries (a rename, a new or removed file) durable. (Windows cannot open a folder: there, NTFS journals it.) */
 export function fsyncDir(dir: string): void {
+  if (process.platform === "win32") return;
   const fd = openSync(dir, "r");
   try {
     fsyncSync(fd);
