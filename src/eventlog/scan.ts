@@ -227,7 +227,10 @@ export class LineScanner {
     const { keepLine, upToSeq = Infinity, afterSeq = 0 } = this.opts;
     let seq: number;
     const peek = keepLine || afterSeq > 0 ? this.peeker.peek(buf, from, nl) : null;
-    if (peek && (peek.seq <= afterSeq || (keepLine && !keepLine(peek)))) {
+    // A line whose seq does not follow on is parsed in full, whatever its type: a hand-edited or
+    // damaged line must not set the record's last seq from its envelope alone.
+    const follows = this.result.lastSeq === 0 || peek?.seq === this.result.lastSeq + 1;
+    if (peek && follows && (peek.seq <= afterSeq || (keepLine && !keepLine(peek)))) {
       seq = peek.seq;
       if (seq > upToSeq) return false;
       // The ts is read later, once, from whichever line turns out to be the last.
