@@ -136,7 +136,7 @@ function nonEmpty(file: string): boolean {
   }
 }
 
-/** The sources of one worker's lines (two when it ran without the output mux and both streams are asked). */
+/** The sources of one worker's lines: its output.log, else (no output mux) each stream's own file. */
 function entriesFor(ctx: CliContext, paths: CpwdPaths, w: WorkerView, opts: LogsOptions, prefix: string): Entry[] {
   const dir = workerDir(paths, w.id);
   const claude = w.meta?.kind === "claude";
@@ -148,7 +148,7 @@ function entriesFor(ctx: CliContext, paths: CpwdPaths, w: WorkerView, opts: Logs
   const [stdout, stderr] = [nonEmpty(workerLogFile(dir, "stdout")), nonEmpty(workerLogFile(dir, "stderr"))];
   // A worker yet to print (or to start) will have an output.log if the daemon runs the mux.
   const muxed = existsSync(timeline) || (!stdout && !stderr && outputMuxInstalled(paths.home));
-  if (opts.streams.length === 2 && muxed) return [{ ...base, source: new TimelineSource(timeline, new Set(opts.streams), source) }];
+  if (muxed) return [{ ...base, source: new TimelineSource(timeline, new Set(opts.streams), source) }];
   if (opts.streams.length === 2 && stdout && stderr) {
     writeLine(ctx.stderr, `cpwd logs: ${w.id} ran without the output mux (no perl), so its stdout and stderr are not in the order written`);
   }
@@ -162,13 +162,13 @@ async function showLogs(ctx: CliContext, paths: CpwdPaths, workers: WorkerView[]
   let printer: Printer;
   /** Starts printing a worker that joins while following (`all`). */
   let join = (_w: WorkerView): void => {};
-  if (!many && opts.streams.length === 1) {
-    // One stream of one worker: its own file, byte for byte unless rendered or timed.
-    const w = workers[0]!;
-    const claude = w.meta?.kind === "claude";
+  // One stream of one worker: its own file, byte for byte unless rendered; timed, from output.log if there is one.
+  const single = !many && opts.streams.length === 1 ? workers[0] : undefined;
+  if (single && !(opts.timestamps && !opts.raw && existsSync(workerOutputFile(workerDir(paths, single.id))))) {
+    const claude = single.meta?.kind === "claude";
     const stream = opts.streams[0]!;
     const view: View = { lines: opts.lines, render: claude && stream === "stdout" && !opts.raw, ownTimes: claude && stream === "stdout", timestamps: opts.timestamps, raw: opts.raw };
-    printer = logPrinter(workerLogFile(workerDir(paths, w.id), stream), stream, stream === "stdout" ? ctx.stdout : ctx.stderr, view);
+    printer = logPrinter(workerLogFile(workerDir(paths, single.id), stream), stream, stream === "stdout" ? ctx.stdout : ctx.stderr, view);
   } else {
     const labels = many ? prefixes(workers) : [""];
     const merged = new MergedPrinter(workers.flatMap((w, i) => entriesFor(ctx, paths, w, opts, labels[i]!)), opts.lines ?? (opts.raw ? null : DEFAULT_LINES));

@@ -85,6 +85,8 @@ describe("cpwd logs: order, times, several workers, following to the end", () =>
     const ms = timed.map((l) => Date.parse(l.time));
     assert.ok(ms[0]! < ms[1]! && ms[1]! < ms[2]!, `each gated line was written later than the one before: ${timed.map((l) => l.time).join(", ")}`);
     assert.deepEqual(cpwd(d.home, ["logs", id, "-n", "2"]).stdout, "partial\nc\n");
+    const errTimed = cpwd(d.home, ["logs", id, "--stderr", "-t"]).stderr.trimEnd().split("\n");
+    assert.deepEqual(errTimed, [`${timed[1]!.time} b`, `${timed[3]!.time} c`], "one stream, timed, has the same times");
 
     const out = cpwd(d.home, ["logs", id, "--stdout"]);
     assert.equal(out.stdout, "a\npartial\n");
