@@ -1,9 +1,9 @@
 // What the record on disk says when no daemon answers: the workers and the file claims replayed
-// from events.jsonl, for `cpwd status` and `cpwd claims` with the daemon down. Only worker and
-// claim lines are parsed (a substring test first).
+// from it (src/eventlog/record-fold.ts: snapshot, segments, events.jsonl), for `cpwd status` and
+// `cpwd claims` with the daemon down. Only worker and claim lines are parsed.
 import { ClaimTable, listedClaim } from "../daemon/coordination/claims.js";
 import { ENDED } from "../daemon/coordination/digests.js";
-import { readEventLines } from "../src/eventlog/read.js";
+import { foldRecord } from "../src/eventlog/record-fold.js";
 import type { WorkerView } from "../src/protocol/workers.js";
 import { applyWorkerEvent, emptyWorkersState } from "../src/workers/replay.js";
 import { toView } from "../src/workers/view.js";
@@ -24,7 +24,7 @@ export interface RecordState {
   workers: WorkerView[];
   /** Claims of workers that have not ended (a daemon starting releases the others at once). */
   claims: RecordedClaim[];
-  /** The last seq replayed (0 for an empty or missing record). */
+  /** The record's last seq (0 for an empty or missing record). */
   lastSeq: number;
 }
 
@@ -35,13 +35,16 @@ export interface RecordState {
 export async function readRecordState(eventsFile: string, nowMs = Date.now()): Promise<RecordState> {
   const workers = emptyWorkersState();
   const claims = new ClaimTable(Infinity);
-  const wanted = (line: string) => line.includes('"type":"worker.') || line.includes('"type":"claim.');
-  let lastSeq = 0;
-  for await (const e of readEventLines(eventsFile, 0, wanted)) {
-    applyWorkerEvent(workers, e);
-    claims.apply(e, Date.parse(e.ts) || 0);
-    lastSeq = e.seq;
-  }
+  // The whole record: the newest snapshot, the closed segments after it, then events.jsonl.
+  const fold = await foldRecord(
+    eventsFile,
+    (e) => {
+      applyWorkerEvent(workers, e);
+      claims.apply(e, Date.parse(e.ts) || 0);
+    },
+    { keepLine: (e) => e.type.startsWith("worker.") || e.type.startsWith("claim.") },
+  );
+  const lastSeq = fold.lastSeq;
   const records = [...workers.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
   const held = claims.list(nowMs).filter((c) => {
     const w = workers.workers.get(c.worker);

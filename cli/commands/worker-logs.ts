@@ -13,14 +13,12 @@ import { workerDir, type CpwdPaths } from "../../src/platform/paths.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
 import { workerLogFile, workerOutputFile } from "../../src/records/worker-files.js";
 import type { RpcClient } from "../../src/rpc/client.js";
-import { replayWorkers } from "../../src/workers/replay.js";
 import { toView } from "../../src/workers/view.js";
-import { scanLog } from "../../src/eventlog/scan.js";
-import type { EventRecord } from "../../src/protocol/events.js";
 import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
 import { outputMuxInstalled } from "../../daemon/runner/output-mux.js";
+import { replayRecordWorkers } from "./worker-replay.js";
 import { LogFollower } from "../log-follow.js";
 import { DEFAULT_LINES, logPrinter, MergedPrinter, type Entry, type Printer, type View } from "../log-printers.js";
 import { FileSource, TimelineSource, type Stream } from "../log-sources.js";
@@ -94,7 +92,7 @@ export const run: Command = async (argv, ctx) => {
   // The daemon is down: the workers as the record on disk has them, and their files; nothing follows.
   const paths = cliPaths(ctx);
   writeLine(ctx.stderr, `cpwd logs: the daemon is not running (home ${paths.home}); reading the logs on disk${opts.follow ? ", so nothing new will follow" : ""}`);
-  const workers = workersOnDisk(paths, opts.targets);
+  const workers = await workersOnDisk(paths, opts.targets);
   if (workers.length === 0) {
     writeLine(ctx.stderr, `cpwd logs: no worker ${opts.targets.join(", ")} in the record`);
     return 1;
@@ -112,11 +110,10 @@ async function workersOf(client: RpcClient, targets: string[]): Promise<WorkerVi
   return [...found.values()];
 }
 
-/** The workers the targets name as replaying events.jsonl shows them (a name: each worker of it). */
-function workersOnDisk(paths: CpwdPaths, targets: string[]): WorkerView[] {
-  const events: EventRecord[] = [];
-  scanLog(paths.events, (e) => void events.push(e));
-  const all = [...replayWorkers(events).workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+/** The workers the targets name as replaying the record shows them (a name: each worker of it). */
+async function workersOnDisk(paths: CpwdPaths, targets: string[]): Promise<WorkerView[]> {
+  const { state } = await replayRecordWorkers(paths.events);
+  const all = [...state.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
   const picked = all.filter((w) => targets.some((t) => t === "all" || t === w.id || t === w.name));
   return picked.map((w) => toView(w, Date.now()));
 }
