@@ -43,7 +43,8 @@ writes the cpwd skill (how to start workers and read their status) beside it, an
 
   install     merge cpwd's entries into the settings file: other hooks and settings are kept,
               an older cpwd entry is replaced in place, running it again changes nothing
-  uninstall   remove cpwd's entries (and its skill), nothing else
+  uninstall   remove cpwd's entries (and its skill), nothing else; a settings file that held
+              nothing but cpwd's entries is removed
   status      whether cpwd's entries and skill are there and current (exit ${EXIT_NOT_INSTALLED} when
               not, 1 when the settings file cannot be read)
 
