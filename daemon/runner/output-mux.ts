@@ -41,9 +41,11 @@ my (@in, @log, $all, $ctl);
 sysopen($in[0], $out_pipe, O_RDWR) or die "cpwd mux: $out_pipe: $!\\n";
 sysopen($in[1], $err_pipe, O_RDWR) or die "cpwd mux: $err_pipe: $!\\n";
 sysopen($ctl, $ctl_pipe, O_RDWR) or die "cpwd mux: $ctl_pipe: $!\\n";
-open($log[0], ">>", $out_log) or die "cpwd mux: $out_log: $!\\n";
-open($log[1], ">>", $err_log) or die "cpwd mux: $err_log: $!\\n";
-open($all, ">>", $all_log) or die "cpwd mux: $all_log: $!\\n";
+# A log that cannot be opened (a full disk) is said and done without: the mux must live on, as a
+# worker whose pipe has no reader would die of SIGPIPE.
+for ([\\$log[0], $out_log], [\\$log[1], $err_log], [\\$all, $all_log]) {
+  open(\${$_->[0]}, ">>", $_->[1]) or print STDERR "cpwd mux: $_->[1]: $!\\n";
+}
 my @tag = ("o", "e");
 
 # One read of stream $i: its bytes to its own log, and as records (one a line) to output.log.
@@ -52,7 +54,7 @@ sub take {
   my $got = sysread($in[$i], my $buf, 65536);
   return if !$got;
   my $t = int(Time::HiRes::time() * 1000);
-  syswrite($log[$i], $buf);
+  syswrite($log[$i], $buf) if $log[$i];
   my $cut = rindex($buf, "\\n") + 1;
   my $rec = "";
   if ($cut > 0) {
@@ -60,7 +62,7 @@ sub take {
     $rec =~ s/^/$t $tag[$i] /mg;
   }
   $rec .= "$t $tag[$i]+ " . substr($buf, $cut) . "\\n" if $cut < length($buf);
-  syswrite($all, $rec);
+  syswrite($all, $rec) if $all;
 }
 
 # Waits (up to $wait seconds; undef: for ever) and reads what is ready. Returns whether a stream
