@@ -104,7 +104,7 @@ test("what a snapshot keeps is bounded by what is live, not by history", () => {
   let seq = 0;
   let ts = Date.parse("2026-11-01T00:00:00Z");
   const add = (type: string, payload: Record<string, unknown>, extra: Record<string, string> = {}) =>
-    state.apply({ v: 1, seq: ++seq, ts: new Date((ts += 1_000)).toISOString(), type, source: "daemon", ...extra, payload });
+    state.apply({ v: 1, seq: ++seq, ts: new Date((ts += 1_000)).toISOString(), type, source: type.startsWith("hook.") ? "hook" : "daemon", ...extra, payload });
   for (let k = 1; k <= 2_000; k++) {
     const worker = `W${k}`;
     add("worker.queued", { spec }, { worker });
@@ -115,7 +115,17 @@ test("what a snapshot keeps is bounded by what is live, not by history", () => {
     add("claim.released", { path: `/f${k}` }, { worker });
     if (k < 1_990) add("worker.removed", {}, { worker });
   }
+  // One long session that runs a subagent a minute for a day.
+  for (let k = 1; k <= 1_440; k++) {
+    const session = { session: "long" };
+    add("hook.PreToolUse", { tool: "Agent", toolUseId: `a${k}`, description: `task ${k}` }, session);
+    add("hook.SubagentStart", { agentId: `g${k}`, toolUseId: `a${k}` }, session);
+    add("hook.SubagentStop", { agentId: `g${k}` }, session);
+    ts += 57_000;
+  }
   const records = state.records();
   assert.equal((records[0]!.payload.workers as unknown[]).length, 11);
-  assert.ok(records.length <= 1 + 11, `${records.length} records for 11 listed workers`);
+  const native = records.filter((e) => e.session === "long").length;
+  assert.ok(native <= 3 * 62 + 3, `${native} records for the subagents of the last hour`);
+  assert.ok(records.length <= 1 + 11 + native, `${records.length} records for 11 listed workers and a session`);
 });
