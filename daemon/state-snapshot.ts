@@ -17,8 +17,9 @@
 //                (today's spend against the daily budget).
 // Plus the ids of fallback records already ingested, so none is ingested twice. All of it is
 // bounded by what is live (workers listed, files held, sessions active), not by history.
-// test/integration/event-rotation.test.ts checks that a daemon started from a snapshot answers
-// as one that replayed everything.
+// test/unit/state-snapshot.test.ts checks that the areas rebuild the same state from a snapshot as
+// from the whole history; test/integration/event-rotation.test.ts, that a restarted daemon answers
+// as before.
 import type { SnapshotContent } from "../src/eventlog/snapshot-file.js";
 import type { EventRecord } from "../src/protocol/events.js";
 import { AGENT_TOOLS } from "../src/protocol/hooks.js";
@@ -27,6 +28,8 @@ import { NATIVE_SILENT_MS } from "./coordination/native-work.js";
 
 /** How long an `Agent` call waits for its subagent in the native fold (its CALL_TTL_MS), at least. */
 const CALL_WAIT_MS = 10 * 60_000;
+/** Most `Agent` calls a session keeps waiting (native-work.ts's MAX_CALLS). */
+const MAX_CALLS = 32;
 /** How long a removed worker's Claude costs are kept: today's spend needs at most a day. */
 const REMOVED_COSTS_KEPT_MS = 48 * 3_600_000;
 
@@ -46,9 +49,6 @@ interface SessionMarks {
   /** A subagent started with no tool call id (from the fallback log) takes a call by order. */
   lastUntaggedStartMs: number;
 }
-
-/** Most `Agent` calls a session keeps waiting (native-work.ts's MAX_CALLS). */
-const MAX_CALLS = 32;
 
 export class StateSnapshot {
   private readonly workers = emptyWorkersState();
