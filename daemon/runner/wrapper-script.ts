@@ -40,7 +40,8 @@ out="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}"; err="$dir/${WORKER_FILES
 po="$dir/${WORKER_FILES.stdoutPipe}"; pe="$dir/${WORKER_FILES.stderrPipe}"; pc="$dir/${WORKER_FILES.muxControl}"
 # The wrapper holds the control FIFO open from here on (fd 9), so a byte written into it waits there
 # even if the mux has not opened it yet (a FIFO nobody holds drops what it had).
-if [ "$perl" != - ] && rm -f "$po" "$pe" "$pc" && mkfifo -m 600 "$po" "$pe" "$pc" && exec 9<>"$pc"; then
+# (The runner removes a run's FIFOs before the next launch: one exec, mkfifo, on the way to the pid.)
+if [ "$perl" != - ] && mkfifo -m 600 "$po" "$pe" "$pc" 2>/dev/null && exec 9<>"$pc"; then
   (umask 077; unset PERL5OPT PERL5LIB PERLLIB PERL5DB; exec "$perl" "$mux" "$po" "$pe" "$pc" "$out" "$err" "$dir/${WORKER_FILES.logs}/${WORKER_FILES.output}") </dev/null >/dev/null 9<&- &
   reader=$!; out=$po; err=$pe
 fi
