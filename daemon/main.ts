@@ -165,7 +165,7 @@ async function startAreas(ctx: DaemonContext, eventLog: EventLog, history: Event
   const supervisor = await Supervisor.start(
     {
       ctx,
-      runner: new ProcessRunner({ home: ctx.paths.home, log: ctx.log }),
+      runner: new ProcessRunner({ home: ctx.paths.home, log: ctx.log, ...(ctx.config.outputMux ? {} : { perl: null }) }),
       lifecycle: claudeLifecycle(claude, ctx.paths.home),
       startGate: budget,
     },

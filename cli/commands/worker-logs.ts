@@ -147,7 +147,7 @@ function entriesFor(ctx: CliContext, paths: CpwdPaths, w: WorkerView, opts: Logs
   const muxed = existsSync(timeline) || (!stdout && !stderr && outputMuxInstalled(paths.home));
   if (muxed) return [{ ...base, source: new TimelineSource(timeline, new Set(opts.streams), source) }];
   if (opts.streams.length === 2 && stdout && stderr) {
-    writeLine(ctx.stderr, `cpwd logs: ${w.id} ran without the output mux (no perl), so its stdout and stderr are not in the order written`);
+    writeLine(ctx.stderr, `cpwd logs: ${w.id} ran without the output mux (no perl, or outputMux false), so its stdout and stderr are not in the order written`);
   }
   return opts.streams.map((stream) => ({ ...base, source: new FileSource(workerLogFile(dir, stream), stream, source) }));
 }

@@ -29,6 +29,12 @@ export const ConfigSchema = z
      * snapshots are removed; what start-up needs is always kept). @default 8
      */
     eventSegmentsKept: z.number().int().min(0).max(100_000).default(8),
+    /**
+     * Run the output mux (perl, when installed) beside each worker, so `cpwd logs` shows both streams
+     * in the order written with each line's time (logs/output.log); false: the worker writes its
+     * two logs itself, saving the mux's ~1.3 MiB and ~1 ms a launch. Read at the daemon's start. @default true
+     */
+    outputMux: z.boolean().default(true),
     /** Rotated log files kept per stream (stdout.log.1 … .N). @default 3 */
     logFiles: z.number().int().min(1).max(100).default(3),
     /** SIGTERM → SIGKILL grace for stops and timeouts when the spawn does not say; at most a day, as a spawn's. @default 10 s */

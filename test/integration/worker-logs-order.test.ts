@@ -5,7 +5,7 @@
 // files the test makes once it has seen their earlier output on disk: the order is made, not timed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RpcClient } from "../../src/rpc/client.js";
@@ -179,6 +179,20 @@ describe("cpwd logs: order, times, several workers, following to the end", () =>
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${worker.id} joiner | hello\n${worker.id} joiner | bye\n`);
     assert.match(r.stderr, new RegExp(`cpwd logs: ${worker.id} \\(joiner\\) ended: exit 0\\n$`));
+  }));
+
+  test("with outputMux false the worker writes its two logs itself: no output.log, and logs says its streams are not in order", () => withDaemon({ config: { outputMux: false } }, async (nd, nc) => {
+    const { worker } = await nc.call("worker.spawn", { argv: ["sh", "-c", "echo a; echo b >&2"], cwd: nd.home, env: { PATH: process.env.PATH ?? "" } } as never);
+    const id = String(worker.id);
+    await waitFor(`${id} to exit`, async () => (await nc.call("worker.get", { target: id })).workers[0]?.state === "exited");
+    const logs = join(nd.paths.workers, id, "logs");
+    assert.deepEqual(readdirSync(logs).sort(), ["stderr.log", "stdout.log"]);
+    assert.deepEqual(readdirSync(join(nd.home, "bin")).filter((f) => f.startsWith("output-mux-")), [], "no mux installed");
+    const r = cpwd(nd.home, ["logs", id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split("\n").sort(), ["a", "b"]);
+    assert.equal(r.stderr, `cpwd logs: ${id} ran without the output mux (no perl, or outputMux false), so its stdout and stderr are not in the order written\n`);
+    assert.equal(cpwd(nd.home, ["logs", id, "--stdout"]).stdout, "a\n");
   }));
 
   test("-f on several workers ends when all have ended, with the largest status", async () => {

@@ -15,6 +15,7 @@ const NOT_READ_BY_THE_SHIM = [
   "maxParallel",
   "logMaxBytes",
   "logFiles",
+  "outputMux",
   "defaultGraceMs",
   "shutdownTimeoutMs",
   "claimTtlMs",
