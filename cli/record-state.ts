@@ -1,11 +1,12 @@
 // What the record on disk says when no daemon answers: the workers and the file claims replayed
 // from it (src/eventlog/record-fold.ts: snapshot, segments, events.jsonl), for `cpwd status` and
 // `cpwd claims` with the daemon down. Only worker and claim lines are parsed.
+import { statSync } from "node:fs";
 import { ClaimTable, listedClaim } from "../daemon/coordination/claims.js";
 import { ENDED } from "../daemon/coordination/digests.js";
 import { foldRecord } from "../src/eventlog/record-fold.js";
 import type { WorkerView } from "../src/protocol/workers.js";
-import { applyWorkerEvent, emptyWorkersState } from "../src/workers/replay.js";
+import { applyWorkerEvent, emptyWorkersState, type WorkersState } from "../src/workers/replay.js";
 import { toView } from "../src/workers/view.js";
 
 /** One claim as `claims.list` gives it, plus where it came from. */
@@ -28,14 +29,25 @@ export interface RecordState {
   lastSeq: number;
 }
 
-/**
- * Replays `eventsFile`. Claim TTLs are not applied: nobody can refresh a claim while the daemon is
- * down, and a starting daemon counts each TTL from its start, so every claim of a live worker holds.
- */
-export async function readRecordState(eventsFile: string, nowMs = Date.now()): Promise<RecordState> {
+/** A fold of the record, kept while events.jsonl is unchanged (`status --watch` redraws every second). */
+let lastFold: { key: string; workers: WorkersState; claims: ClaimTable; lastSeq: number } | null = null;
+
+/** events.jsonl's path, size and modification time: while the daemon is down, the record's state. */
+function recordKey(eventsFile: string): string {
+  try {
+    const st = statSync(eventsFile);
+    return `${eventsFile}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return `${eventsFile}:none`;
+  }
+}
+
+/** The whole record folded: the newest snapshot, the closed segments after it, then events.jsonl. */
+async function foldWorkersAndClaims(eventsFile: string): Promise<NonNullable<typeof lastFold>> {
+  const key = recordKey(eventsFile);
+  if (lastFold?.key === key) return lastFold;
   const workers = emptyWorkersState();
   const claims = new ClaimTable(Infinity);
-  // The whole record: the newest snapshot, the closed segments after it, then events.jsonl.
   const fold = await foldRecord(
     eventsFile,
     (e) => {
@@ -44,7 +56,16 @@ export async function readRecordState(eventsFile: string, nowMs = Date.now()): P
     },
     { keepLine: (e) => e.type.startsWith("worker.") || e.type.startsWith("claim.") },
   );
-  const lastSeq = fold.lastSeq;
+  lastFold = { key, workers, claims, lastSeq: fold.lastSeq };
+  return lastFold;
+}
+
+/**
+ * Replays `eventsFile`. Claim TTLs are not applied: nobody can refresh a claim while the daemon is
+ * down, and a starting daemon counts each TTL from its start, so every claim of a live worker holds.
+ */
+export async function readRecordState(eventsFile: string, nowMs = Date.now()): Promise<RecordState> {
+  const { workers, claims, lastSeq } = await foldWorkersAndClaims(eventsFile);
   const records = [...workers.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
   const held = claims.list(nowMs).filter((c) => {
     const w = workers.workers.get(c.worker);
