@@ -12,6 +12,7 @@ import type { CpwdPaths } from "../src/platform/paths.js";
 import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
 import type { SecretMask } from "../src/protocol/secret-mask.js";
+import { RemovedWorkers } from "../src/workers/replay.js";
 import { StateSnapshot } from "./state-snapshot.js";
 
 export interface OpenedEventLog {
@@ -35,13 +36,16 @@ export async function openEventLog(paths: CpwdPaths, version: string, logger: Lo
   rmSync(`${paths.events}.next`, { force: true });
   const state = new StateSnapshot(keepEndedMs);
   const index = new SeqIndex();
+  // Two passes, the first a native search for removals: a removed worker's lines are then passed over.
+  const removed = new RemovedWorkers();
+  await foldRecord(paths.events, () => {}, { needle: '"type":"worker.removed"', keepLine: (e) => (removed.note(e.type, e.workerNumber, e.seq), false) });
   const fold = await foldRecord(
     paths.events,
     (e, live, offset) => {
       if (live) index.note(e.seq, offset);
       state.apply(e);
     },
-    { keepLine: (e) => StateSnapshot.wants(e.type, e.source) },
+    { keepLine: state.startupKeeps(removed) },
   );
   for (const file of fold.tornSnapshots) logger.warn({ file }, "a snapshot is torn; replaying from an older one or the segments");
   const rotated = fold.files.segments.length > 0 || fold.files.snapshots.length > 0;

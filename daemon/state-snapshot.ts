@@ -20,10 +20,12 @@
 // test/unit/state-snapshot.test.ts checks that the areas rebuild the same state from a snapshot as
 // from the whole history; test/integration/event-rotation.test.ts, that a restarted daemon answers
 // as before.
+import type { Envelope } from "../src/eventlog/scan.js";
 import type { SnapshotContent } from "../src/eventlog/snapshot-file.js";
 import type { EventRecord } from "../src/protocol/events.js";
 import { AGENT_TOOLS } from "../src/protocol/hooks.js";
-import { applyWorkerEvent, emptyWorkersState, workersStateRecord, WORKERS_STATE_TYPE } from "../src/workers/replay.js";
+import { isTransition } from "../src/workers/machine.js";
+import { applyWorkerEvent, emptyWorkersState, replayKeeps, workersStateRecord, WORKERS_STATE_TYPE, type RemovedWorkers } from "../src/workers/replay.js";
 import { NATIVE_SILENT_MS } from "./coordination/native-work.js";
 
 /** How long an `Agent` call waits for its subagent in the native fold (its CALL_TTL_MS), at least. */
@@ -67,6 +69,27 @@ export class StateSnapshot {
   /** Whether start-up must parse a line of this type and source (the others it only counts). */
   static wants(type: string, source: string): boolean {
     return source === "fallback" || type === WORKERS_STATE_TYPE || REPLAYED_PREFIXES.some((p) => type.startsWith(p));
+  }
+
+  /**
+   * Which lines start-up parses: those some area replays, less the transitions of the workers the
+   * record removes (`removed`, found by a first light pass), which fold to nothing; passing over
+   * such a worker's removal still lets go of what was kept for it.
+   */
+  startupKeeps(removed: RemovedWorkers): (e: Envelope) => boolean {
+    const transitionKept = replayKeeps(this.workers, removed);
+    return (e) => {
+      if (!isTransition(e.type) || !removed.covers(e.workerNumber, e.seq)) return StateSnapshot.wants(e.type, e.source);
+      if (transitionKept(e)) return true;
+      if (e.type === "worker.removed") this.forget(`W${e.workerNumber}`);
+      return false;
+    };
+  }
+
+  /** Drops what was kept for a removed worker (its Claude costs stay: the daily budget counts them). */
+  private forget(worker: string): void {
+    for (const key of this.byWorker.get(worker) ?? []) this.retained.delete(key);
+    this.byWorker.delete(worker);
   }
 
   /** The record was read to `lastSeq` (lines not parsed included), its last event at `lastTs`. */
@@ -194,11 +217,7 @@ export class StateSnapshot {
   }
 
   private applyWorker(e: EventRecord, worker: string): void {
-    if (e.type === "worker.removed") {
-      for (const key of this.byWorker.get(worker) ?? []) this.retained.delete(key);
-      this.byWorker.delete(worker);
-      return;
-    }
+    if (e.type === "worker.removed") return this.forget(worker);
     this.keepFor(worker, `changed:${worker}`, e);
     if (e.type !== "worker.claude") return;
     const run = typeof e.payload.run === "number" ? e.payload.run : 1;
