@@ -3,12 +3,13 @@
 // and the files it holds; its runs come from the record on disk, reading only that worker's lines
 // (a substring test before any JSON is parsed), so the cost is one pass over events.jsonl. With
 // the daemon down the worker is replayed from the record, and this says so.
+import { existsSync } from "node:fs";
 import { readEventLines } from "../../src/eventlog/read.js";
 import { workerDir, type CpwdPaths } from "../../src/platform/paths.js";
 import { ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
 import type { EventRecord } from "../../src/protocol/events.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
-import { workerLogFile } from "../../src/records/worker-files.js";
+import { workerLogFile, workerOutputFile } from "../../src/records/worker-files.js";
 import { connect, type RpcClient } from "../../src/rpc/client.js";
 import { replayWorkers } from "../../src/workers/replay.js";
 import { workerHistory, type WorkerHistory } from "../../src/workers/runs.js";
@@ -57,7 +58,7 @@ function describe(paths: CpwdPaths, view: WorkerView, events: EventRecord[], cla
     view: view.claude === undefined && view.meta.kind === "claude" ? { ...view, claude: claudeFromRuns(history) } : view,
     history,
     claims: claims === null ? null : claims.filter((c) => c.worker === view.id).map((c) => ({ path: c.path, heldMs: c.heldMs })),
-    logs: { stdout: workerLogFile(dir, "stdout"), stderr: workerLogFile(dir, "stderr") },
+    logs: { stdout: workerLogFile(dir, "stdout"), stderr: workerLogFile(dir, "stderr"), output: existsSync(workerOutputFile(dir)) ? workerOutputFile(dir) : null },
   };
 }
 

@@ -14,7 +14,8 @@ export interface WorkerDescription {
   history: WorkerHistory;
   /** Files it holds (the daemon's claims); null when the daemon could not be asked. */
   claims: Array<{ path: string; heldMs: number }> | null;
-  logs: { stdout: string; stderr: string };
+  /** `output`: both streams in order with times (the output mux's), null when the worker has none. */
+  logs: { stdout: string; stderr: string; output: string | null };
 }
 
 export interface DescribeOptions {
@@ -132,6 +133,7 @@ export function formatDescription(d: WorkerDescription, opts: DescribeOptions): 
   if (d.history.envCount !== null) field("env", `${plural(d.history.envCount, "variable")} (the spawning shell's and --env; kept in the worker's spec.json only)`);
   field("logs", d.logs.stdout);
   lines.push(`  ${"".padEnd(9)} ${d.logs.stderr}`);
+  if (d.logs.output) lines.push(`  ${"".padEnd(9)} ${d.logs.output} (both, in order; \`cpwd logs\`)`);
   if (d.claims === null) field("claims", "- (the daemon is not running)");
   else if (d.claims.length === 0) field("claims", "none");
   else d.claims.forEach((c, i) => (i === 0 ? field("claims", `${c.path} (${formatDuration(c.heldMs)})`) : lines.push(`  ${"".padEnd(9)} ${c.path} (${formatDuration(c.heldMs)})`)));
