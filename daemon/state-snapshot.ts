@@ -20,7 +20,7 @@
 // test/unit/state-snapshot.test.ts checks that the areas rebuild the same state from a snapshot as
 // from the whole history; test/integration/event-rotation.test.ts, that a restarted daemon answers
 // as before.
-import type { Envelope } from "../src/eventlog/scan.js";
+import type { Envelope } from "../src/eventlog/envelope.js";
 import type { SnapshotContent } from "../src/eventlog/snapshot-file.js";
 import type { EventRecord } from "../src/protocol/events.js";
 import { AGENT_TOOLS } from "../src/protocol/hooks.js";

@@ -4,7 +4,9 @@
 // memory stays flat whatever the history. A torn snapshot is passed over for an older one, then
 // for the segments from the start; what no snapshot and no segment covers is reported as a gap.
 import type { EventRecord } from "../protocol/events.js";
-import { envelopeOf, LineScanner, NeedleScanner, readFileChunks, scanLogWith, type Envelope, type ScanResult } from "./scan.js";
+import { envelopeOf, type Envelope } from "./envelope.js";
+import { NeedleScanner } from "./needle-scan.js";
+import { LineScanner, readFileChunks, scanLogWith, type ScanResult } from "./scan.js";
 import { listRecordFiles, segmentChunks, type RecordFiles, type Segment } from "./segments.js";
 import { readSnapshot, type SnapshotContent } from "./snapshot-file.js";
 
