@@ -16,6 +16,8 @@ const NOT_READ_BY_THE_SHIM = [
   "logMaxBytes",
   "logFiles",
   "outputMux",
+  "eventLogMaxBytes",
+  "eventSegmentsKept",
   "defaultGraceMs",
   "shutdownTimeoutMs",
   "claimTtlMs",
