@@ -1,8 +1,10 @@
 // Coming back after a daemon restart: what the replayed log leaves to do (the queue, backoffs to
-// re-arm, decisions lost in a crash, workers to re-adopt) and asking the runner about each worker
-// that was running. The supervisor carries the plan out under its lock (`Supervisor.resume`).
+// re-arm, decisions lost in a crash, launches it does not have, workers to re-adopt) and asking
+// the runner about each worker that was running. The supervisor carries the plan out under its
+// lock (`Supervisor.resume`).
 import type { Logger } from "pino";
 import { ACTIVE_STATES, FINAL_STATES } from "../../src/protocol/workers.js";
+import { readRunRecord } from "../../src/records/worker-files.js";
 import type { WorkerRecord } from "../../src/workers/machine.js";
 import type { AdoptResult, Runner, WorkerHandle } from "../runner/runner.js";
 
@@ -29,6 +31,20 @@ export function planResume(workers: ReadonlyMap<string, WorkerRecord>, nowMs: nu
     undecided: all.filter((w) => FINAL_STATES.has(w.state) && w.state !== "fatal").map((w) => w.id),
     active: all.filter((w) => ACTIVE_STATES.has(w.state)),
   };
+}
+
+/**
+ * Queued or backoff workers that a daemon launched and died before recording (a launch comes
+ * before its record: Supervisor.launch), so their wrappers run them unrecorded. The wrapper's
+ * run.json tells: every launch deletes the previous run's, so one written after the worker's last
+ * recorded end (or for a worker that never ended) is from that launch.
+ */
+export function unrecordedLaunches(workers: ReadonlyMap<string, WorkerRecord>, dirOf: (id: string) => string): WorkerRecord[] {
+  return [...workers.values()].filter((w) => {
+    if (w.state !== "queued" && w.state !== "backoff") return false;
+    const run = readRunRecord(dirOf(w.id));
+    return run !== null && (w.endedAtMs === null || run.writtenAtMs > w.endedAtMs);
+  });
 }
 
 /** Asks the runner whether a worker the log says runs still does, with the handle recorded at its start. */

@@ -1,12 +1,23 @@
 // What the supervisor holds for each live worker — one that runs, or waits in backoff: its handle,
 // the watch on its end, its backoff timer and its SIGKILL deadline, in one record per worker.
+import type { EventInput } from "../../src/protocol/events.js";
 import type { Clock } from "../context.js";
 import type { WorkerHandle } from "../runner/runner.js";
+
+/** A launch not yet recorded (see `Supervisor.launch`): the stops asked of it meanwhile, and its end. */
+export interface LaunchInFlight {
+  /** `worker.stopping` events to record with the start, in the order they were asked for. */
+  stops: EventInput[];
+  /** Settles once the launch is recorded, or has failed and its end is recorded. */
+  done: Promise<void>;
+}
 
 /** One live worker's process-side state (its recorded state is the ledger's). */
 export interface LiveWorker {
   /** The running worker, once launched or adopted. */
   handle?: WorkerHandle;
+  /** Launched or being launched, not yet recorded as started. */
+  launching?: LaunchInFlight;
   /** Stops watching for its end. */
   unwatch?: () => void;
   /** In backoff: the timer that starts it again. */
@@ -37,6 +48,27 @@ export class LiveWorkers {
     w.unwatch?.();
     w.handle = handle;
     w.unwatch = watch();
+  }
+
+  /** Marks a launch under way; the returned function ends it (once recorded, or failed). */
+  beginLaunch(id: string): { launch: LaunchInFlight; finish: () => void } {
+    const w = this.open(id);
+    let finish!: () => void;
+    const launch: LaunchInFlight = { stops: [], done: new Promise<void>((resolve) => (finish = resolve)) };
+    w.launching = launch;
+    return {
+      launch,
+      finish: () => {
+        if (w.launching === launch) w.launching = undefined;
+        this.dropIfIdle(id, w);
+        finish();
+      },
+    };
+  }
+
+  /** The launch of `id` not yet recorded, if one is under way. */
+  launchOf(id: string): LaunchInFlight | undefined {
+    return this.byId.get(id)?.launching;
   }
 
   /** Arms the timer that ends a backoff; `due` runs once it fires (the record is dropped first). */
@@ -100,8 +132,8 @@ export class LiveWorkers {
     if (w.killDeadline) this.clock.clearTimeout(w.killDeadline.timer);
   }
 
-  /** A record with neither a running worker nor a backoff is done. */
+  /** A record with neither a running worker, a backoff nor a launch is done. */
   private dropIfIdle(id: string, w: LiveWorker): void {
-    if (!w.handle && w.backoffTimer === undefined && this.byId.get(id) === w) this.byId.delete(id);
+    if (!w.handle && w.backoffTimer === undefined && !w.launching && this.byId.get(id) === w) this.byId.delete(id);
   }
 }

@@ -1,7 +1,8 @@
 // The queue and the concurrency limit: workers ready to start, in the order they became ready
-// (FIFO), each recorded as `worker.starting` and launched while fewer than `maxParallel` run. A
-// start gate (the daily Claude budget) may hold a worker back: it keeps its place, with the reason,
-// and the others behind it go ahead; held workers are looked at again when the gate says.
+// (FIFO), each launched while fewer than `maxParallel` run or are being launched (the launch
+// records its own start: Supervisor.launch). A start gate (the daily Claude budget) may hold a
+// worker back: it keeps its place, with the reason, and the others behind it go ahead; held
+// workers are looked at again when the gate says.
 import { ACTIVE_STATES } from "../../src/protocol/workers.js";
 import type { WorkerRecord } from "../../src/workers/machine.js";
 import type { Clock } from "../context.js";
@@ -15,21 +16,19 @@ export interface StartGate {
   recheckAtMs(nowMs: number): number;
 }
 
-/** How soon a start the event log refused (a full disk) is tried again. */
-const RETRY_MS = 1_000;
-
 export class ReadyQueue {
   private ready: string[] = [];
   /** Workers the gate holds back, with its reason. */
   private readonly held = new Map<string, string>();
   private recheckTimer: unknown;
-  private retryTimer: unknown;
+  /** Launched and not yet recorded as started (or as failed): they hold a slot. */
+  private readonly launching = new Set<string>();
 
   constructor(
     private readonly ledger: Ledger,
     private readonly maxParallel: number,
-    /** Launches a worker recorded as starting (not awaited: it records its own start). */
-    private readonly launch: (id: string) => void,
+    /** Launches a ready worker and records its start; settles once that is done or has failed. */
+    private readonly launch: (id: string) => Promise<void>,
     /** Runs a change nobody awaits, reporting its failure. */
     private readonly background: (what: string, fn: () => Promise<void>) => void,
     private readonly clock: Clock,
@@ -63,24 +62,16 @@ export class ReadyQueue {
             const id = this.ready.shift()!;
             this.held.delete(id);
             const w = this.ledger.workers.get(id);
-            // Stopped, removed or started some other way since it was queued: nothing to do.
-            if (!w || (w.state !== "queued" && w.state !== "backoff")) continue;
+            // Stopped, removed, started some other way or being launched since it was queued: nothing to do.
+            if (!w || (w.state !== "queued" && w.state !== "backoff") || this.launching.has(id)) continue;
             const why = this.gate?.holdReason(w, nowMs) ?? null;
             if (why !== null) {
               this.held.set(id, why);
               holding.push(id);
               continue;
             }
-            try {
-              await this.ledger.commit([{ type: "worker.starting", worker: id, payload: { attempt: w.attempt } }]);
-            } catch (err) {
-              // Not recorded (the event log cannot be written: a full disk): the worker keeps its
-              // place and the queue is tried again shortly, so it starts once the log takes it.
-              this.ready.unshift(id);
-              this.armRetry();
-              throw err;
-            }
-            this.launch(id);
+            this.launching.add(id);
+            void this.launch(id).finally(() => this.launching.delete(id));
           }
         } finally {
           // Held workers keep their places at the head of the queue.
@@ -91,25 +82,14 @@ export class ReadyQueue {
     );
   }
 
-  /** Daemon shutdown: the recheck and retry timers stop. */
+  /** Daemon shutdown: the recheck timer stops. */
   close(): void {
     this.stopRecheck();
-    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
   }
 
   private stopRecheck(): void {
     if (this.recheckTimer !== undefined) this.clock.clearTimeout(this.recheckTimer);
     this.recheckTimer = undefined;
-  }
-
-  /** One timer schedules again after a start the event log refused. */
-  private armRetry(): void {
-    if (this.retryTimer !== undefined) return;
-    this.retryTimer = this.clock.setTimeout(() => {
-      this.retryTimer = undefined;
-      this.schedule();
-    }, RETRY_MS);
   }
 
   /** While the gate holds workers, one timer schedules again when it says it may open. */
@@ -125,6 +105,8 @@ export class ReadyQueue {
   private activeCount(): number {
     let n = 0;
     for (const w of this.ledger.workers.values()) if (ACTIVE_STATES.has(w.state)) n++;
+    // A launch recorded already counts among the active; one still unrecorded holds a slot too.
+    for (const id of this.launching) if (!ACTIVE_STATES.has(this.ledger.workers.get(id)?.state ?? "queued")) n++;
     return n;
   }
 }

@@ -6,27 +6,28 @@
 // worker-events.ts (what is written; what follows an end), stop-signals.ts (SIGTERM, SIGKILL),
 // live-workers.ts (each live worker's handle and timers), worker-folder.ts (spec.json),
 // remove-worker.ts (rm).
-// Why ~350 lines: this class is the one place where every state change is sequenced under the
+// Why ~420 lines: this class is the one place where every state change is sequenced under the
 // ledger's lock (spawn, launch, exit, restart, rerun, stop, retry after a full disk); its parts
 // live in the files above, and what stays is the order of their calls, which reads best in one
-// place. The next addition should move a flow out (as rm was), not grow this file.
+// place. The launch (recorded after it happens, with the stops asked for meanwhile) is the next
+// flow to move out, as rm was; nothing more should grow this file.
 import { workerDir } from "../../src/platform/paths.js";
 import { CpwdError, ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
-import type { EventRecord } from "../../src/protocol/events.js";
+import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 import { ACTIVE_STATES, FINAL_STATES, type WorkerSpec, type WorkerView } from "../../src/protocol/workers.js";
 import { workerLogsDir } from "../../src/records/worker-files.js";
 import type { WorkerRecord } from "../../src/workers/machine.js";
 import { toView } from "../../src/workers/view.js";
 import type { DaemonContext } from "../context.js";
 import type { ExitStatus, Runner, WorkerHandle } from "../runner/runner.js";
-import { adoptWorker, planResume } from "./adopt.js";
+import { adoptWorker, planResume, unrecordedLaunches } from "./adopt.js";
 import { Ledger } from "./ledger.js";
 import { LiveWorkers } from "./live-workers.js";
 import { LogRotationScheduler } from "./log-rotation-scheduler.js";
 import { ReadyQueue, type StartGate } from "./ready-queue.js";
 import { removeWorker } from "./remove-worker.js";
 import { signalStop } from "./stop-signals.js";
-import { cancelledReason, exitEvents, followUp, KILLED, launchInterrupted, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, type FollowUp } from "./worker-events.js";
+import { cancelledReason, exitEvents, followUp, launchInterrupted, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, startingEvent, stoppingEvent, type FollowUp } from "./worker-events.js";
 import { makeWorkerFolder, readSpecArgv, readSpecEnv, rewriteSpecCommand } from "./worker-folder.js";
 import type { WorkerLifecycle } from "./worker-lifecycle.js";
 
@@ -52,6 +53,8 @@ export class Supervisor {
   /** One record per live worker: its handle, the watch on its end, its backoff and kill timers. */
   private readonly live: LiveWorkers;
   private readonly rotator: LogRotationScheduler;
+  /** Settles once the latest launch is recorded (or has failed): the next one is recorded after it. */
+  private lastLaunch: Promise<void> = Promise.resolve();
 
   private constructor(private readonly deps: SupervisorDeps) {
     this.ledger = new Ledger(deps.ctx.events, deps.ctx.clock);
@@ -80,6 +83,7 @@ export class Supervisor {
 
   /** Carries out what the replayed log leaves to do (see adopt.ts), then fills free slots. */
   private async resume(): Promise<void> {
+    await this.recordUnrecordedLaunches();
     const now = this.deps.ctx.clock.now();
     const plan = planResume(this.workers, now);
     this.queue.reset(plan.ready);
@@ -97,7 +101,7 @@ export class Supervisor {
       if (r.kind === "running") {
         // The daemon died after `worker.starting` but before `worker.started`: the worker runs,
         // so record its start now, or it would stay `starting` for good.
-        await this.goLive(w.id, r.handle, w.state === "starting");
+        await this.adoptLive(w.id, r.handle, w.state === "starting");
       } else if (r.kind === "exited") {
         await this.onExit(w.id, r.exit);
       } else if (w.state === "starting" && r.handle === null) {
@@ -114,6 +118,17 @@ export class Supervisor {
       }
     }
     this.queue.schedule();
+  }
+
+  /**
+   * Workers launched by a daemon that died before recording it (see `launch`) are recorded as
+   * starting (adopt.ts says which), and `resume` then adopts them like any worker left starting:
+   * none is started twice.
+   */
+  private async recordUnrecordedLaunches(): Promise<void> {
+    for (const w of unrecordedLaunches(this.workers, (id) => this.dir(id))) {
+      await this.ledger.locked(() => this.ledger.commit([startingEvent(w)]));
+    }
   }
 
   // ---- spawning and launching --------------------------------------------------------------
@@ -156,42 +171,91 @@ export class Supervisor {
     });
   }
 
-  /** Launches outside the lock (it takes a few ms), then records the start under it. */
+  /**
+   * Launches a worker the queue picked (outside the lock: it takes a few ms), then records
+   * `worker.starting` and `worker.started` in one commit under it, with any stop asked for
+   * meanwhile. Launching before recording takes two durable commits off every start's path (it
+   * was starting, launch, started: three commits and the launch in series).
+   *
+   * Crash-safe in this order: a daemon that dies between the launch and its commit leaves the
+   * worker `queued` (or `backoff`) in the log while its wrapper runs it, and the next daemon finds
+   * the wrapper's fresh run.json, records the start and adopts the worker
+   * (`recordUnrecordedLaunches`) rather than launching it again. Recording first would not make it
+   * safer: a `worker.starting` with no launch behind it is what needs repairing then. Until the
+   * commit, the worker holds a queue slot and a stop is recorded with its start (`stop`); a commit
+   * the log refuses (a full disk) is offered again until it is taken.
+   */
   private async launch(id: string): Promise<void> {
     const w = this.workers.get(id)!;
-    const env = { ...readSpecEnv(this.dir(id)), CPWD_WORKER_ID: id, CPWD_HOME: this.deps.ctx.paths.home };
-    // The command as spawned: the record's may have secret values redacted (see SecretMask).
-    const argv = readSpecArgv(this.dir(id)) ?? w.argv;
-    let handle: WorkerHandle;
+    const { launch, finish } = this.live.beginLaunch(id);
+    // Launches run side by side, but are recorded in the order the queue made them (FIFO starts).
+    const earlier = this.lastLaunch;
+    this.lastLaunch = launch.done;
     try {
-      await this.deps.lifecycle?.launching?.(w, this.dir(id));
-      handle = await this.deps.runner.launch({ workerId: id, argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs });
-    } catch (err) {
-      const now = this.deps.ctx.clock.now();
-      await this.onExit(id, { code: null, signal: null, timedOut: false, endedAtMs: now }, `could not start: ${(err as Error).message}`);
-      return;
+      const env = { ...readSpecEnv(this.dir(id)), CPWD_WORKER_ID: id, CPWD_HOME: this.deps.ctx.paths.home };
+      // The command as spawned: the record's may have secret values redacted (see SecretMask).
+      const argv = readSpecArgv(this.dir(id)) ?? w.argv;
+      let handle: WorkerHandle;
+      try {
+        await this.deps.lifecycle?.launching?.(w, this.dir(id));
+        handle = await this.deps.runner.launch({ workerId: id, argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs });
+      } catch (err) {
+        const endedAtMs = this.deps.ctx.clock.now();
+        await earlier;
+        await this.untilRecorded(() =>
+          this.ledger.locked(async () => {
+            await this.ledger.commit([startingEvent(w), ...launch.stops]);
+            finish();
+          }),
+        );
+        await this.onExit(id, { code: null, signal: null, timedOut: false, endedAtMs }, `could not start: ${(err as Error).message}`);
+        return;
+      }
+      // Not recorded at once (a full disk): the worker runs, holding its slot, and is recorded
+      // (its end followed, read from exit.json if it came meanwhile) once the log takes it.
+      await earlier;
+      await this.untilRecorded(() => this.goLive(id, handle, () => [startingEvent(w), startedEvent(id, handle), ...launch.stops], finish));
+    } finally {
+      finish();
     }
-    await this.goLive(id, handle, true);
   }
 
-  /** Records a worker's start (unless the log has it already) and follows it, under the lock. */
-  private goLive(id: string, handle: WorkerHandle, recordStart: boolean): Promise<void> {
-    return this.ledger.locked(async () => {
-      if (recordStart) {
-        try {
-          await this.ledger.commit([startedEvent(id, handle)]);
-        } catch (err) {
-          // Not recorded (a full disk): offered again shortly; the worker is followed once it is
-          // (its end, if it came meanwhile, is read then from exit.json).
-          if (isCpwdError(err, ErrorCode.Io)) this.deps.ctx.clock.setTimeout(() => this.background("recording a start", () => this.goLive(id, handle, recordStart)), RETRY_MS);
-          throw err;
-        }
+  /** Runs `commit` again every RETRY_MS while the event log refuses it (a full disk). */
+  private async untilRecorded(commit: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        return await commit();
+      } catch (err) {
+        if (!isCpwdError(err, ErrorCode.Io)) throw err;
       }
+      await new Promise<void>((resolve) => this.deps.ctx.clock.setTimeout(resolve, RETRY_MS));
+    }
+  }
+
+  /**
+   * Records what `record` returns (the start, unless the log has it already) and follows the
+   * worker, under the lock; `recorded` runs as soon as the commit is durable, still under it.
+   */
+  private goLive(id: string, handle: WorkerHandle, record: () => EventInput[], recorded?: () => void): Promise<void> {
+    return this.ledger.locked(async () => {
+      const events = record();
+      if (events.length > 0) await this.ledger.commit(events);
+      recorded?.();
       this.track(id, handle);
       const now = this.workers.get(id)!;
       // A stop that arrived during the launch is carried out now, with the grace it asked for
       // (0 for a kill), not the worker's default.
       if (now.state === "stopping") this.signalStop(id, now.stopGraceMs ?? now.graceMs);
+    });
+  }
+
+  /** Follows an adopted worker, recording its start first if the log lacks it (offered again after a full disk). */
+  private adoptLive(id: string, handle: WorkerHandle, recordStart: boolean): Promise<void> {
+    return this.goLive(id, handle, () => (recordStart ? [startedEvent(id, handle)] : [])).catch((err: unknown) => {
+      // Not recorded (a full disk): offered again shortly; the worker is followed once it is
+      // (its end, if it came meanwhile, is read then from exit.json).
+      if (isCpwdError(err, ErrorCode.Io)) this.deps.ctx.clock.setTimeout(() => this.background("recording a start", () => this.adoptLive(id, handle, recordStart)), RETRY_MS);
+      throw err;
     });
   }
 
@@ -208,8 +272,8 @@ export class Supervisor {
    * Runs a change nobody awaits (an exit, a launch, the queue). One that comes after shutdown began
    * (a late exit or timer) is dropped: the log is closing, and the next start replays and adopts.
    */
-  private background(what: string, fn: () => Promise<void>): void {
-    fn().catch((err: unknown) => {
+  private background(what: string, fn: () => Promise<void>): Promise<void> {
+    return fn().catch((err: unknown) => {
       if (!isCpwdError(err, ErrorCode.ShuttingDown)) this.deps.ctx.log.error({ err }, `${what} failed`);
     });
   }
@@ -272,9 +336,16 @@ export class Supervisor {
    * and becomes the end's reason.
    */
   stop(id: string, graceMs?: number, opts: { restart?: boolean; reason?: string; kill?: boolean } = {}): Promise<WorkerView> {
-    return this.ledger.locked(async () => {
+    return this.ledger.locked(async (): Promise<WorkerView | { launched: Promise<void> }> => {
       const w = this.require(id);
       const grace = opts.kill ? 0 : (graceMs ?? w.graceMs);
+      const launch = this.live.launchOf(id);
+      if (launch) {
+        // Launched, not yet recorded: the stop is recorded with the start, and carried out then
+        // with this grace (goLive). Awaited outside the lock, which the launch's commit needs.
+        launch.stops.push(stoppingEvent(id, grace, opts));
+        return { launched: launch.done };
+      }
       if (w.state === "queued" || w.state === "backoff") {
         this.live.clearBackoff(id);
         if (opts.restart) {
@@ -284,16 +355,20 @@ export class Supervisor {
         }
       } else if (w.state === "starting" || w.state === "running" || w.state === "stopping") {
         // Recorded even while the launch is under way: goLive() then signals with this grace.
-        const reason = opts.kill ? KILLED : opts.reason;
-        const why = reason === undefined ? {} : { reason };
-        await this.ledger.commit([{ type: "worker.stopping", worker: id, payload: { graceMs: grace, restart: opts.restart === true, ...why } }]);
+        await this.ledger.commit([stoppingEvent(id, grace, opts)]);
         this.signalStop(id, grace);
       } else if (opts.restart) {
         await this.ledger.commit([requeuedByUser(w)]);
         this.queue.push(id);
       }
       return this.view(this.workers.get(id)!);
-    }).finally(() => this.queue.schedule());
+    })
+      .then(async (done) => {
+        if (!("launched" in done)) return done;
+        await done.launched;
+        return this.view(this.require(id));
+      })
+      .finally(() => this.queue.schedule());
   }
 
   kill(id: string): Promise<WorkerView> {

@@ -34,6 +34,11 @@ export function queuedEvent(id: string, spec: WorkerSpec, defaultGraceMs: number
   return { type: "worker.queued", worker: id, payload: { spec: { ...rest, graceMs: spec.graceMs ?? defaultGraceMs }, envKeys: Object.keys(env).length } };
 }
 
+/** `worker.starting`: a launch of a queued (or backoff) worker, with its backoff attempt. */
+export function startingEvent(w: WorkerRecord): EventInput {
+  return { type: "worker.starting", worker: w.id, payload: { attempt: w.attempt } };
+}
+
 /** `worker.started`, with what adopting the worker after a daemon restart needs to know it again. */
 export function startedEvent(id: string, h: WorkerHandle): EventInput {
   return {
@@ -65,6 +70,12 @@ export function exitEvents(w: WorkerRecord, exit: ExitStatus, reason?: string, s
     payload: { state, code: exit.code, signal: exit.signal, timedOut: exit.timedOut, runMs, endedAtMs, ...(why ? { reason: why } : {}) },
   });
   return events;
+}
+
+/** `worker.stopping` with the grace it asked for; a kill (`cpwd kill`) says so as its reason. */
+export function stoppingEvent(id: string, graceMs: number, opts: { restart?: boolean; reason?: string; kill?: boolean }): EventInput {
+  const reason = opts.kill ? KILLED : opts.reason;
+  return { type: "worker.stopping", worker: id, payload: { graceMs, restart: opts.restart === true, ...(reason === undefined ? {} : { reason }) } };
 }
 
 /** `worker.queued` again, for a user's restart of a worker that has ended. */

@@ -227,11 +227,12 @@ test("kill of a worker still launching sends SIGKILL once its pid is known, not 
   await sup.spawn(spec({ graceMs: 5_000 }));
   await sup.spawn(spec({ graceMs: 5_000 }));
   await settle();
-  assert.deepEqual(sup.list().map((w) => w.state), ["starting", "starting"]);
-  await sup.kill("W1");
-  await sup.stop("W2", 2_000);
-  await sup.kill("W2"); // a kill after a stop, both before the pid is known: the kill wins
+  // Launched, not yet recorded: a launch is recorded with its start, and the stops with it.
+  assert.deepEqual(sup.list().map((w) => w.state), ["queued", "queued"]);
+  const stops = [sup.kill("W1"), sup.stop("W2", 2_000), sup.kill("W2")]; // a kill after a stop, both before the pid is known: the kill wins
+  await settle();
   release();
+  await Promise.all(stops);
   await settle();
   assert.deepEqual(runner.signals.filter(([id]) => id === "W1"), [["W1", "SIGKILL"]]);
   assert.deepEqual(runner.signals.filter(([id]) => id === "W2"), [["W2", "SIGKILL"]]);
@@ -243,8 +244,10 @@ test("a stop during the launch uses the grace it asked for", async () => {
   await make();
   await sup.spawn(spec({ graceMs: 5_000 }));
   await settle();
-  await sup.stop("W1", 1_000);
+  const stopped = sup.stop("W1", 1_000); // answered once the launch and the stop are recorded
+  await settle();
   release();
+  await stopped;
   await settle();
   assert.deepEqual(runner.signals, [["W1", "SIGTERM"]]);
   clock.advance(1_000);
@@ -290,6 +293,32 @@ test("a worker adopted while still `starting` (the daemon died before worker.sta
   r.finish("W1", 0);
   await settle();
   assert.equal(sup.list()[0]!.state, "exited");
+});
+
+test("a worker launched but not yet recorded when the daemon died is adopted, not launched twice; an old run's run.json is not taken for a launch", async () => {
+  const endedAtMs = Date.now() + 60_000; // W2's last run ended after both run.json files below were written
+  await log.append([
+    { type: "worker.queued", worker: "W1", payload: queuedSpec() },
+    { type: "worker.queued", worker: "W2", payload: queuedSpec() },
+    { type: "worker.starting", worker: "W2", payload: { attempt: 0 } },
+    { type: "worker.started", worker: "W2", payload: { pid: 10, wrapperPid: 11, startedAtMs: endedAtMs - 1_000 } },
+    { type: "worker.exited", worker: "W2", payload: { state: "exited", code: 0, signal: null, timedOut: false, runMs: 1_000, endedAtMs } },
+    { type: "worker.queued", worker: "W2", payload: { ...queuedSpec(), by: "user restart" } },
+  ]);
+  // W1's run.json is from a launch the log lacks (launch comes before its record); W2's from its last run.
+  for (const id of ["W1", "W2"]) {
+    const dir = workerDir(fakeContext(home, clock, log).paths, id);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "run.json"), JSON.stringify({ pid: 4242, wrapperPid: 4241 }));
+  }
+  const r = new ScriptedRunner(clock);
+  r.adoptions.set("W1", { kind: "running", handle: { workerId: "W1", pid: 4242, wrapperPid: 4241, pidStartTime: "7", wrapperStartTime: "7", startedAtMs: clock.now() } });
+  await restartOver(r);
+  await settle();
+  assert.deepEqual(log.types("W1"), ["worker.queued", "worker.starting", "worker.started"]);
+  assert.equal(sup.list()[0]!.state, "running");
+  assert.equal(sup.list()[0]!.pid, 4242);
+  assert.deepEqual(r.launched.map((l) => l.workerId), ["W2"], "W1 adopted, not launched again; W2 launched anew");
 });
 
 test("an exit whose restart decision was lost in a daemon crash gets it when the daemon comes back", async () => {
