@@ -1,13 +1,39 @@
-// What the record on disk says when no daemon answers: the workers and the file claims replayed
-// from it (src/eventlog/record-fold.ts: snapshot, segments, events.jsonl), for `cpwd status` and
-// `cpwd claims` with the daemon down. Only worker and claim lines are parsed.
+// What the record on disk says when no daemon answers — the one way the CLI reads it offline: the
+// workers (`cpwd status`, `status W3`, `logs`, `diff`/`merge`, `replay`, `gc`) and the file claims
+// (`cpwd claims`), folded from the newest whole snapshot, the closed segments after it, then
+// events.jsonl (src/eventlog/record-fold.ts, the pass the daemon's start-up makes). Light passes:
+// only worker transitions and claim lines are parsed, found by a native search.
 import { statSync } from "node:fs";
 import { ClaimTable, listedClaim } from "../daemon/coordination/claims.js";
 import { ENDED } from "../daemon/coordination/digests.js";
-import { foldRecord } from "../src/eventlog/record-fold.js";
+import { foldRecord, type RecordFold } from "../src/eventlog/record-fold.js";
 import type { WorkerView } from "../src/protocol/workers.js";
-import { applyWorkerEvent, emptyWorkersState, type WorkersState } from "../src/workers/replay.js";
+import type { WorkerRecord } from "../src/workers/machine.js";
+import { applyWorkerEvent, emptyWorkersState, RemovedWorkers, replayKeeps, type WorkersState } from "../src/workers/replay.js";
 import { toView } from "../src/workers/view.js";
+
+/**
+ * The workers as the record leaves them at seq `at`, in two light passes, as the daemon starts:
+ * which workers end removed (their lines are then passed over), then the fold from the snapshot.
+ */
+export async function readRecordWorkers(eventsFile: string, at = Infinity): Promise<{ state: WorkersState; fold: RecordFold }> {
+  const state = emptyWorkersState();
+  const removed = new RemovedWorkers();
+  await foldRecord(eventsFile, () => {}, { upToSeq: at, needle: '"type":"worker.removed"', keepLine: (e) => (removed.note(e.type, e.workerNumber, e.seq), false) });
+  const fold = await foldRecord(eventsFile, (e) => applyWorkerEvent(state, e), { upToSeq: at, needle: '"type":"worker.', keepLine: replayKeeps(state, removed) });
+  state.lastSeq = fold.lastSeq;
+  return { state, fold };
+}
+
+/** The workers of `state` in id order. */
+export function workersById(state: WorkersState): WorkerRecord[] {
+  return [...state.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+}
+
+/** The workers any of `targets` names (an id, a name, or `all`), each once, in id order. */
+export function namedWorkers(state: WorkersState, targets: string[]): WorkerRecord[] {
+  return workersById(state).filter((w) => targets.some((t) => t === "all" || t === w.id || t === w.name));
+}
 
 /** One claim as `claims.list` gives it, plus where it came from. */
 export interface RecordedClaim {
@@ -42,21 +68,14 @@ function recordKey(eventsFile: string): string {
   }
 }
 
-/** The whole record folded: the newest snapshot, the closed segments after it, then events.jsonl. */
+/** The workers and the claims, folded from the whole record (the claims in a pass of their own). */
 async function foldWorkersAndClaims(eventsFile: string): Promise<NonNullable<typeof lastFold>> {
   const key = recordKey(eventsFile);
   if (lastFold?.key === key) return lastFold;
-  const workers = emptyWorkersState();
+  const { state, fold } = await readRecordWorkers(eventsFile);
   const claims = new ClaimTable(Infinity);
-  const fold = await foldRecord(
-    eventsFile,
-    (e) => {
-      applyWorkerEvent(workers, e);
-      claims.apply(e, Date.parse(e.ts) || 0);
-    },
-    { keepLine: (e) => e.type.startsWith("worker.") || e.type.startsWith("claim.") },
-  );
-  lastFold = { key, workers, claims, lastSeq: fold.lastSeq };
+  await foldRecord(eventsFile, (e) => claims.apply(e, Date.parse(e.ts) || 0), { needle: '"type":"claim.', keepLine: (e) => e.type.startsWith("claim.") });
+  lastFold = { key, workers: state, claims, lastSeq: fold.lastSeq };
   return lastFold;
 }
 
@@ -66,7 +85,7 @@ async function foldWorkersAndClaims(eventsFile: string): Promise<NonNullable<typ
  */
 export async function readRecordState(eventsFile: string, nowMs = Date.now()): Promise<RecordState> {
   const { workers, claims, lastSeq } = await foldWorkersAndClaims(eventsFile);
-  const records = [...workers.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+  const records = workersById(workers);
   const held = claims.list(nowMs).filter((c) => {
     const w = workers.workers.get(c.worker);
     return w !== undefined && !ENDED.has(w.state);

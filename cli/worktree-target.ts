@@ -1,14 +1,14 @@
 // The `--worktree` worker a command names (W3 or a name): its state and the worktree its meta
-// records, asked of the daemon, or folded from events.jsonl when the daemon is not running.
+// records, asked of the daemon, or folded from the record on disk (cli/record-state.ts) when the
+// daemon is not running.
 import { existsSync } from "node:fs";
 import { recordedWorktree, type Worktree } from "../daemon/claude/worktree.js";
-import { scanLog } from "../src/eventlog/scan.js";
 import { CpwdError, ErrorCode, isCpwdError } from "../src/protocol/errors.js";
 import type { WorkerState } from "../src/protocol/workers.js";
 import { connect } from "../src/rpc/client.js";
-import { applyWorkerEvent, emptyWorkersState } from "../src/workers/replay.js";
 import type { CliContext } from "./context.js";
 import { cliPaths } from "./daemon-client.js";
+import { namedWorkers, readRecordWorkers } from "./record-state.js";
 
 /** What diff and merge need of a worker. */
 interface WorkerFacts {
@@ -20,7 +20,7 @@ interface WorkerFacts {
 
 export interface WorktreeTarget extends WorkerFacts {
   worktree: Worktree;
-  /** True when read from events.jsonl (the daemon is down): the state is the last one recorded. */
+  /** True when read from the record on disk (the daemon is down): the state is the last one recorded. */
   fromLog: boolean;
 }
 
@@ -40,12 +40,9 @@ async function askDaemon(ctx: CliContext, target: string): Promise<WorkerFacts[]
   }
 }
 
-/** The workers `target` names as events.jsonl records them (as `cpwd replay` folds it). */
-function readLog(ctx: CliContext, target: string): WorkerFacts[] {
-  const state = emptyWorkersState();
-  scanLog(cliPaths(ctx).events, (e) => applyWorkerEvent(state, e));
-  const byId = state.workers.get(target);
-  const named = byId ? [byId] : [...state.workers.values()].filter((w) => w.name === target);
+/** The workers `target` names as the record on disk has them (as `cpwd replay` folds it). */
+async function readRecord(ctx: CliContext, target: string): Promise<WorkerFacts[]> {
+  const named = namedWorkers((await readRecordWorkers(cliPaths(ctx).events)).state, [target]);
   if (named.length === 0) throw new CpwdError(ErrorCode.NotFound, `no worker ${target} (an id like W3, or a name)`);
   return named;
 }
@@ -57,7 +54,7 @@ function readLog(ctx: CliContext, target: string): WorkerFacts[] {
 export async function worktreeTarget(ctx: CliContext, target: string): Promise<WorktreeTarget> {
   if (target === "all") throw new CpwdError(ErrorCode.InvalidArgument, "name one worker (W3 or a name), not all");
   const fromDaemon = await askDaemon(ctx, target);
-  const named = fromDaemon ?? readLog(ctx, target);
+  const named = fromDaemon ?? (await readRecord(ctx, target));
   if (named.length !== 1) throw new CpwdError(ErrorCode.InvalidArgument, `${target} names ${named.length} workers (${named.map((w) => w.id).join(", ")}); use an id`);
   const w = named[0]!;
   const worktree = recordedWorktree(w.meta);

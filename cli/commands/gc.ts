@@ -25,7 +25,7 @@ import { loadConfig } from "../../src/platform/config.js";
 import { parseArgs, usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
-import { replayRecordWorkers } from "./worker-replay.js";
+import { readRecordWorkers } from "../record-state.js";
 
 /** What gc removes, and how much each part takes. */
 interface Plan {
@@ -48,7 +48,7 @@ function sizeOf(path: string): number {
 
 /** Folders of workers the record removed (or never recorded), below its next worker number. */
 async function removedWorkerDirs(eventsFile: string, workersDir: string): Promise<Plan["workers"]> {
-  const { state } = await replayRecordWorkers(eventsFile);
+  const { state } = await readRecordWorkers(eventsFile);
   let names: string[] = [];
   try {
     names = readdirSync(workersDir);

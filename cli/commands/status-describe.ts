@@ -1,8 +1,8 @@
 // `cpwd status W3` (a name, or all): one worker described, as `pm2 describe` does. The daemon,
 // when it runs, gives the worker's view as it stands (with its process tree's CPU and memory)
 // and the files it holds; its runs come from the record on disk, reading only that worker's lines
-// (a substring test before any JSON is parsed), so the cost is one pass over events.jsonl. With
-// the daemon down the worker is replayed from the record, and this says so.
+// (a substring test before any JSON is parsed), so the cost is one pass over the record. With the
+// daemon down the worker is found as the record on disk has it (cli/record-state.ts), and this says so.
 import { existsSync } from "node:fs";
 import { readEventLines } from "../../src/eventlog/read.js";
 import { workerDir, type CpwdPaths } from "../../src/platform/paths.js";
@@ -11,13 +11,13 @@ import type { EventRecord } from "../../src/protocol/events.js";
 import type { WorkerView } from "../../src/protocol/workers.js";
 import { workerLogFile, workerOutputFile } from "../../src/records/worker-files.js";
 import { connect, type RpcClient } from "../../src/rpc/client.js";
-import { replayWorkers } from "../../src/workers/replay.js";
 import { workerHistory, type WorkerHistory } from "../../src/workers/runs.js";
 import { toView } from "../../src/workers/view.js";
 import { writeLine, type CliContext } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
 import { wantsColour } from "../format/colour.js";
 import { formatDescription, type WorkerDescription } from "../format/describe.js";
+import { namedWorkers, readRecordWorkers } from "../record-state.js";
 
 /** Past this many workers (`all`), lines are picked by type rather than by each worker's id. */
 const MAX_NEEDLES = 8;
@@ -33,13 +33,10 @@ function needlesFor(ids: string[]): string[] {
   return ids.length <= MAX_NEEDLES ? ids.map((id) => `"worker":${JSON.stringify(id)}`) : ['"type":"worker.'];
 }
 
-/** What `target` names in a replayed record: an id, a name, or all (ended workers included). */
-function resolveOffline(events: EventRecord[], target: string): WorkerView[] {
-  const state = replayWorkers(events);
+/** What `target` names in the record on disk: an id, a name, or all (ended workers included). */
+async function resolveOffline(eventsFile: string, target: string): Promise<WorkerView[]> {
   const nowMs = Date.now();
-  const all = [...state.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
-  const picked = target === "all" ? all : all.filter((w) => w.id === target || w.name === target);
-  return picked.map((w) => toView(w, nowMs));
+  return namedWorkers((await readRecordWorkers(eventsFile)).state, [target]).map((w) => toView(w, nowMs));
 }
 
 /** A replayed view has no Claude summary (the daemon keeps it): the runs' own, totalled. */
@@ -87,12 +84,12 @@ export async function describeWorkers(target: string, ctx: CliContext, opts: { j
       descriptions = views.map((v) => describe(paths, v, events, claims));
     } else {
       writeLine(ctx.stderr, `cpwd status: the daemon is not running (home ${paths.home}); described from the record on disk`);
-      const events = await readMatching(paths.events, ['"type":"worker.']);
-      const views = resolveOffline(events, target);
+      const views = await resolveOffline(paths.events, target);
       if (views.length === 0) {
         writeLine(ctx.stderr, `cpwd status: no worker ${target} in the record (an id like W3, a name, or all)`);
         return 1;
       }
+      const events = await readMatching(paths.events, needlesFor(views.map((v) => v.id)));
       descriptions = views.map((v) => describe(paths, v, events, null));
     }
   } finally {

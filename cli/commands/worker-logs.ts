@@ -18,8 +18,8 @@ import { parseArgs } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
 import { outputMuxInstalled } from "../../daemon/runner/output-mux.js";
-import { replayRecordWorkers } from "./worker-replay.js";
 import { LogFollower } from "../log-follow.js";
+import { namedWorkers, readRecordWorkers } from "../record-state.js";
 import { DEFAULT_LINES, logPrinter, MergedPrinter, type Entry, type Printer, type View } from "../log-printers.js";
 import { FileSource, TimelineSource, type Stream } from "../log-sources.js";
 
@@ -110,12 +110,10 @@ async function workersOf(client: RpcClient, targets: string[]): Promise<WorkerVi
   return [...found.values()];
 }
 
-/** The workers the targets name as replaying the record shows them (a name: each worker of it). */
+/** The workers the targets name as the whole record on disk has them (a name: each worker of it). */
 async function workersOnDisk(paths: CpwdPaths, targets: string[]): Promise<WorkerView[]> {
-  const { state } = await replayRecordWorkers(paths.events);
-  const all = [...state.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
-  const picked = all.filter((w) => targets.some((t) => t === "all" || t === w.id || t === w.name));
-  return picked.map((w) => toView(w, Date.now()));
+  const { state } = await readRecordWorkers(paths.events);
+  return namedWorkers(state, targets).map((w) => toView(w, Date.now()));
 }
 
 /** "W3 api   | ": as wide as the widest of them. */
