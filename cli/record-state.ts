@@ -6,10 +6,11 @@
 import { statSync } from "node:fs";
 import { ClaimTable, listedClaim } from "../daemon/coordination/claims.js";
 import { ENDED } from "../daemon/coordination/digests.js";
+import { findRemovedWorkers } from "../daemon/open-event-log.js";
 import { foldRecord, type RecordFold } from "../src/eventlog/record-fold.js";
 import type { WorkerView } from "../src/protocol/workers.js";
 import type { WorkerRecord } from "../src/workers/machine.js";
-import { applyWorkerEvent, emptyWorkersState, RemovedWorkers, replayKeeps, type WorkersState } from "../src/workers/replay.js";
+import { applyWorkerEvent, emptyWorkersState, replayKeeps, type WorkersState } from "../src/workers/replay.js";
 import { toView } from "../src/workers/view.js";
 
 /**
@@ -18,8 +19,7 @@ import { toView } from "../src/workers/view.js";
  */
 export async function readRecordWorkers(eventsFile: string, at = Infinity): Promise<{ state: WorkersState; fold: RecordFold }> {
   const state = emptyWorkersState();
-  const removed = new RemovedWorkers();
-  await foldRecord(eventsFile, () => {}, { upToSeq: at, needle: '"type":"worker.removed"', keepLine: (e) => (removed.note(e.type, e.workerNumber, e.seq), false) });
+  const removed = await findRemovedWorkers(eventsFile, at);
   const fold = await foldRecord(eventsFile, (e) => applyWorkerEvent(state, e), { upToSeq: at, needle: '"type":"worker.', keepLine: replayKeeps(state, removed) });
   state.lastSeq = fold.lastSeq;
   return { state, fold };

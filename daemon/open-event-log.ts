@@ -27,6 +27,13 @@ export interface OpenedEventLog {
   lastSeq: number;
 }
 
+/** The workers the record removes up to seq `upToSeq`: a native search for their removals (also `cpwd replay`'s first pass). */
+export async function findRemovedWorkers(eventsFile: string, upToSeq = Infinity): Promise<RemovedWorkers> {
+  const removed = new RemovedWorkers();
+  await foldRecord(eventsFile, () => {}, { upToSeq, needle: '"type":"worker.removed"', keepLine: (e) => (removed.note(e.type, e.workerNumber, e.seq), false) });
+  return removed;
+}
+
 /**
  * Recovers and opens `paths.events`, then records this start (and any recovery) durably. `mask`:
  * secret values the log keeps out of the file. `keepEndedMs`: config `digestRecentMs`.
@@ -37,8 +44,7 @@ export async function openEventLog(paths: CpwdPaths, version: string, logger: Lo
   const state = new StateSnapshot(keepEndedMs);
   const index = new SeqIndex();
   // Two passes, the first a native search for removals: a removed worker's lines are then passed over.
-  const removed = new RemovedWorkers();
-  await foldRecord(paths.events, () => {}, { needle: '"type":"worker.removed"', keepLine: (e) => (removed.note(e.type, e.workerNumber, e.seq), false) });
+  const removed = await findRemovedWorkers(paths.events);
   const fold = await foldRecord(
     paths.events,
     (e, live, offset) => {
