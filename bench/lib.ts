@@ -161,6 +161,11 @@ export function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
 }
 
+/** Peak resident memory of a live process so far, KiB (Linux /proc: VmHWM). */
+export function peakRssKiB(pid: number): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
+}
+
 /** Median of `n` RSS samples `stepMs` apart, MiB: one sample can land just before a GC. */
 export async function sampleRssMiB(pids: number[], n = 5, stepMs = 200): Promise<number[]> {
   const s: number[][] = pids.map(() => []);
@@ -192,10 +197,10 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 
 /**
  * Runs `body` against a fresh daemon (CPWD_LOG_LEVEL=warn) in `home` (a new temp one by default),
- * with `config` written first; then stops it, kills its workers and removes the home — also if
- * the bench is interrupted.
+ * with `config` written first; then stops it, kills its workers and removes the home (unless
+ * `keepHome`, for a second start on it) — also if the bench is interrupted.
  */
-export async function withBenchDaemon<T>(opts: { home?: string; config?: Record<string, unknown> }, body: (d: TestDaemon) => Promise<T>): Promise<T> {
+export async function withBenchDaemon<T>(opts: { home?: string; config?: Record<string, unknown>; keepHome?: boolean }, body: (d: TestDaemon) => Promise<T>): Promise<T> {
   const home = opts.home ?? tempHome("cpwd-bench-");
   let d: TestDaemon | undefined;
   const forget = onInterrupt(() => {
@@ -209,7 +214,8 @@ export async function withBenchDaemon<T>(opts: { home?: string; config?: Record<
     return await body(d);
   } finally {
     forget();
-    await cleanup(d, home);
+    if (opts.keepHome) await d?.stop();
+    else await cleanup(d, home);
   }
 }
 
