@@ -10,6 +10,8 @@ export interface LaunchInFlight {
   stops: EventInput[];
   /** Settles once the launch is recorded, or has failed and its end is recorded. */
   done: Promise<void>;
+  /** Set once the start (and `stops`) are in the log; false when `done` settled without that (shutdown). */
+  recorded: boolean;
 }
 
 /** One live worker's process-side state (its recorded state is the ledger's). */
@@ -54,7 +56,7 @@ export class LiveWorkers {
   beginLaunch(id: string): { launch: LaunchInFlight; finish: () => void } {
     const w = this.open(id);
     let finish!: () => void;
-    const launch: LaunchInFlight = { stops: [], done: new Promise<void>((resolve) => (finish = resolve)) };
+    const launch: LaunchInFlight = { stops: [], done: new Promise<void>((resolve) => (finish = resolve)), recorded: false };
     w.launching = launch;
     return {
       launch,

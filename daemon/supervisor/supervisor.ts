@@ -22,7 +22,7 @@ import type { DaemonContext } from "../context.js";
 import type { ExitStatus, Runner, WorkerHandle } from "../runner/runner.js";
 import { adoptWorker, planResume, unrecordedLaunches } from "./adopt.js";
 import { Ledger } from "./ledger.js";
-import { LiveWorkers } from "./live-workers.js";
+import { LiveWorkers, type LaunchInFlight } from "./live-workers.js";
 import { LogRotationScheduler } from "./log-rotation-scheduler.js";
 import { ReadyQueue, type StartGate } from "./ready-queue.js";
 import { removeWorker } from "./remove-worker.js";
@@ -187,7 +187,11 @@ export class Supervisor {
    */
   private async launch(id: string): Promise<void> {
     const w = this.workers.get(id)!;
-    const { launch, finish } = this.live.beginLaunch(id);
+    const { launch, finish: settle } = this.live.beginLaunch(id);
+    const recorded = () => {
+      launch.recorded = true;
+      settle();
+    };
     // Launches run side by side, but are recorded in the order the queue made them (FIFO starts).
     const earlier = this.lastLaunch;
     this.lastLaunch = launch.done;
@@ -205,7 +209,7 @@ export class Supervisor {
         await this.untilRecorded(() =>
           this.ledger.locked(async () => {
             await this.ledger.commit([startingEvent(w), ...launch.stops]);
-            finish();
+            recorded();
           }),
         );
         await this.onExit(id, { code: null, signal: null, timedOut: false, endedAtMs }, `could not start: ${(err as Error).message}`);
@@ -214,9 +218,9 @@ export class Supervisor {
       // Not recorded at once (a full disk): the worker runs, holding its slot, and is recorded
       // (its end followed, read from exit.json if it came meanwhile) once the log takes it.
       await earlier;
-      await this.untilRecorded(() => this.goLive(id, handle, () => [startingEvent(w), startedEvent(id, handle), ...launch.stops], finish));
+      await this.untilRecorded(() => this.goLive(id, handle, () => [startingEvent(w), startedEvent(id, handle), ...launch.stops], recorded));
     } finally {
-      finish();
+      settle();
     }
   }
 
@@ -336,7 +340,7 @@ export class Supervisor {
    * and becomes the end's reason.
    */
   stop(id: string, graceMs?: number, opts: { restart?: boolean; reason?: string; kill?: boolean } = {}): Promise<WorkerView> {
-    return this.ledger.locked(async (): Promise<WorkerView | { launched: Promise<void> }> => {
+    return this.ledger.locked(async (): Promise<WorkerView | { launched: LaunchInFlight }> => {
       const w = this.require(id);
       const grace = opts.kill ? 0 : (graceMs ?? w.graceMs);
       const launch = this.live.launchOf(id);
@@ -344,7 +348,7 @@ export class Supervisor {
         // Launched, not yet recorded: the stop is recorded with the start, and carried out then
         // with this grace (goLive). Awaited outside the lock, which the launch's commit needs.
         launch.stops.push(stoppingEvent(id, grace, opts));
-        return { launched: launch.done };
+        return { launched: launch };
       }
       if (w.state === "queued" || w.state === "backoff") {
         this.live.clearBackoff(id);
@@ -365,7 +369,9 @@ export class Supervisor {
     })
       .then(async (done) => {
         if (!("launched" in done)) return done;
-        await done.launched;
+        await done.launched.done;
+        // Not recorded: the launch ended without its commit (the daemon is shutting down).
+        if (!done.launched.recorded) throw new CpwdError(ErrorCode.ShuttingDown, `the stop of ${id} was not recorded: the daemon is shutting down`);
         return this.view(this.require(id));
       })
       .finally(() => this.queue.schedule());
