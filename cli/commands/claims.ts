@@ -1,7 +1,7 @@
 // `cpwd claims [--json]`: files held by workers. `cpwd release PATH|W<N>` is in release.ts. With the
 // daemon down, the claims of workers that have not ended are replayed from the record on disk
 // (cli/record-state.ts), said so on stderr; in `--json` each then carries `fromRecord: true`.
-import { parseArgs } from "../args.js";
+import { parseArgs, usageError } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, EXIT_NOT_RUNNING, withDaemon } from "../daemon-client.js";
 import { formatDuration } from "../format/durations.js";
@@ -18,8 +18,7 @@ function printClaims(ctx: CliContext, claims: ClaimRow[], json: boolean): void {
 export const run: Command = async (argv, ctx) => {
   const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" } });
   if (positionals.length > 0) {
-    writeLine(ctx.stderr, `cpwd claims: unexpected argument ${positionals[0]}`);
-    return 2;
+    throw usageError(`unexpected argument ${positionals[0]}`);
   }
   const json = flags.json === true;
   const code = await withDaemon(

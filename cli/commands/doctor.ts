@@ -2,7 +2,7 @@
 // Claude Code's settings, one line each with how to fix what is wrong. Works with the daemon down.
 // Exit 0 when no check fails (warnings are advice), 1 otherwise.
 import { resolve } from "node:path";
-import { parseArgs } from "../args.js";
+import { parseArgs, usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
 import { gatherFacts, type CheckResult, type Doctor, type Finding } from "../doctor/check.js";
@@ -39,8 +39,7 @@ function summary(results: CheckResult[]): string {
 export const run: Command = async (argv, ctx) => {
   const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" }, dir: { kind: "string" } });
   if (positionals.length > 0) {
-    writeLine(ctx.stderr, `cpwd doctor: unexpected argument ${positionals[0]}`);
-    return 2;
+    throw usageError(`unexpected argument ${positionals[0]}`);
   }
   const paths = cliPaths(ctx);
   const d = await gatherFacts(ctx, paths, resolve(ctx.cwd, (flags.dir as string | undefined) ?? "."));

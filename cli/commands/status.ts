@@ -1,7 +1,7 @@
 // `cpwd status`: the daemon (pid, uptime, version, socket, home, events) and its worker table.
 // On the fast path: imports only the client and types, never zod or pino.
 import type { ResultOf } from "../../src/protocol/rpc-methods.js";
-import { parseArgs } from "../args.js";
+import { parseArgs, usageError } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, EXIT_NOT_RUNNING, withDaemon } from "../daemon-client.js";
 import { formatDuration } from "../format/durations.js";
@@ -49,8 +49,7 @@ function spendLine(s: DaySpend | undefined): string | null {
 export const run: Command = async (argv, ctx) => {
   const { flags, positionals } = parseArgs(argv, { json: { kind: "bool" }, watch: { kind: "bool", short: "w" }, all: { kind: "bool", short: "a" } });
   if (positionals.length > 1 || (positionals.length > 0 && flags.watch)) {
-    writeLine(ctx.stderr, `cpwd status: unexpected argument ${positionals[positionals.length - 1]}`);
-    return 2;
+    throw usageError(`unexpected argument ${positionals[positionals.length - 1]}`);
   }
   // One worker described (status-describe.ts); the table redrawn until Ctrl-C (status-watch.ts).
   if (positionals.length === 1) return (await import("./status-describe.js")).describeWorkers(positionals[0]!, ctx, { json: flags.json === true });

@@ -81,6 +81,9 @@ test("every bad option exits 2 with a plain sentence and the command's usage lin
     [["merge", "W1", "--bogus"], /unknown option --bogus/],
     [["apply", "--bogus"], /unknown option --bogus/],
     [["doctor", "--bogus"], /unknown option --bogus/],
+    [["doctor", "now"], /unexpected argument now/],
+    [["claims", "x"], /unexpected argument x/],
+    [["status", "W1", "W2"], /unexpected argument W2/],
     [["ui", "--port", "x"], /--port must be a port number, 0 to 65535 \(got x\)/],
   ];
   for (const [args, sentence] of cases) {
