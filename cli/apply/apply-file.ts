@@ -8,7 +8,7 @@ import { z } from "zod";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { RestartPolicySchema, WorkerSpecSchema, type RestartPolicy } from "../../src/protocol/workers.js";
 import { parseDuration, parseRange } from "../format/durations.js";
-import { describeIssues, formatPath, parseJsonText, type Problem } from "../format/schema-errors.js";
+import { describeIssues, formatPath, parseJsonText, type Problem } from "../../src/protocol/schema-errors.js";
 
 /** The names `cpwd apply` looks for, in each folder from the current one up, when not given a file. */
 export const APPLY_FILE_NAMES = ["cpwd.json", ".cpwd.json"] as const;

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs, usageError } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
-import { describeIssues, formatPath, parseJsonText } from "../format/schema-errors.js";
+import { describeIssues, formatPath, parseJsonText } from "../../src/protocol/schema-errors.js";
 import { SHIM_CONFIG_FIELDS } from "../../hooks/shim-settings.js";
 import { ConfigSchema, type Config } from "../../src/platform/config.js";
 import { writeAtomically } from "../../src/platform/atomic-file.js";

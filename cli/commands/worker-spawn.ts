@@ -6,7 +6,7 @@ import { parseArgs, type FlagSpec } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { withDaemon } from "../daemon-client.js";
 import { formatDuration, parseDuration, parseRange } from "../format/durations.js";
-import { describeIssues, formatPath } from "../format/schema-errors.js";
+import { describeIssues, formatPath } from "../../src/protocol/schema-errors.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import type { ParamsOf } from "../../src/protocol/rpc-methods.js";
 import { WorkerSpecSchema, workerNameProblem } from "../../src/protocol/workers.js";

@@ -7,6 +7,7 @@ import { CpwdError, ErrorCode } from "../protocol/errors.js";
 import { HOOK_BUDGET_MS } from "../protocol/hooks.js";
 import { CLAUDE_PERMISSION_MODES, DEFAULT_CLAUDE_PERMISSION_MODE } from "../protocol/claude-permissions.js";
 import { DEFAULT_SECRET_ENV_NAMES } from "../protocol/secret-mask.js";
+import { describeIssues, formatPath } from "../protocol/schema-errors.js";
 
 const MiB = 1024 * 1024;
 
@@ -99,11 +100,12 @@ export function loadConfig(file: string): Config {
   } catch (err) {
     throw new CpwdError(ErrorCode.InvalidConfig, `${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  const parsed = ConfigSchema.safeParse(raw);
+  const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? issue.path.join(".") : "(top level)";
-    throw new CpwdError(ErrorCode.InvalidConfig, `${file}: ${where}: ${issue?.message ?? "invalid"}`);
+    // Said as `cpwd config set` says it ("maxParallel: must be ≥ 1 (got 0)"), not in zod's words.
+    const [problem] = describeIssues(parsed.error.issues);
+    const where = problem && problem.path.length > 0 ? formatPath(problem.path) : "(top level)";
+    throw new CpwdError(ErrorCode.InvalidConfig, `${file}: ${where}: ${problem?.message ?? "invalid"}`);
   }
   return parsed.data;
 }

@@ -33,12 +33,14 @@ test("cpwd start after a bad config.json shows this start's error, not the one b
   writeFileSync(config, '{"maxParallel": 0}');
   const first = cpwd(home, ["start"]);
   assert.equal(first.code, 1);
-  assert.match(first.stderr, /maxParallel/);
+  // In the words `cpwd config set` uses, not zod's ("Too small: expected number to be >=1").
+  assert.match(first.stderr, /config\.json: maxParallel: must be ≥ 1 \(got 0\)\n/);
+  assert.doesNotMatch(first.stderr, /Too small|expected number/);
   writeFileSync(config, '{"logFiles": "three"}');
   const second = cpwd(home, ["start"]);
   assert.equal(second.code, 1);
   assert.match(second.stderr, /^cpwd start: the daemon exited with code 1; it said \(in .*daemon\.log\):\n/);
-  assert.match(second.stderr, /logFiles/);
+  assert.match(second.stderr, /config\.json: logFiles: expected a number, got "three"\n/);
   assert.doesNotMatch(second.stderr, /maxParallel/, "the first start's error is not shown again");
 }));
 

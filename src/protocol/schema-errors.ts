@@ -1,9 +1,9 @@
 // Validation errors as a user reads them: a JSON text that does not parse, with its line and
 // column, and each zod issue as "field: what was expected (got what)". Shared by `cpwd apply`
-// (cpwd.json) and `cpwd config` (config.json). zod must be parsed with `reportInput: true` for the
-// "got" part.
+// (cpwd.json), `cpwd config` and the daemon's start (config.json). zod must be parsed with
+// `reportInput: true` for the "got" part.
 import type { z } from "zod";
-import { plural } from "../../src/protocol/plural.js";
+import { plural } from "./plural.js";
 
 /** A JSON text parsed, or where and why it does not parse (line and column from 1). */
 export type JsonText = { ok: true; value: unknown } | { ok: false; line: number; column: number; message: string };
