@@ -13,22 +13,26 @@ import { usd, type DaySpend } from "../../src/protocol/spend.js";
 import type { NativeWorkView } from "../../src/protocol/native-work.js";
 import { join } from "node:path";
 import type { BackgroundSessionsView } from "../../src/protocol/native-work.js";
-import { claudeBinFor, readBackgroundSessions, saveBackgroundSessions, savedBackgroundSessions } from "../background-sessions.js";
+import { CLAUDE_AGENTS_REUSE_MS, claudeBinFor, readBackgroundSessions, saveBackgroundSessions, savedBackgroundSessions } from "../background-sessions.js";
 import { formatNativeWork } from "../format/native-work.js";
 
 type Status = ResultOf<"status">;
 
 /**
  * Claude Code's background sessions. `--json` and `--all` read them now (`claude agents --json`,
- * at most 1.5 s, while the daemon answers) and save the reading; a plain `cpwd status` shows the
- * last reading of the past minute instead (none: nothing said), so the command people run most
- * never waits on `claude`.
+ * at most 1.5 s, while the daemon answers) and save the reading, unless one was saved in the last
+ * CLAUDE_AGENTS_REUSE_MS (a script polling `status --json` every second must not start `claude`,
+ * ~0.5 s, each time; the reading carries its `atMs`). A plain `cpwd status` shows the last reading
+ * of the past minute instead (none: nothing said), so the command people run most never waits on
+ * `claude`.
  */
 async function backgroundSessionsFor(ctx: CliContext, paths: { home: string; config: string }, live: boolean): Promise<BackgroundSessionsView> {
   const file = join(paths.home, "claude-agents.json");
   if (!live) {
     return savedBackgroundSessions(file) ?? { sessions: null };
   }
+  const fresh = savedBackgroundSessions(file, Date.now(), CLAUDE_AGENTS_REUSE_MS);
+  if (fresh) return fresh;
   const view = await readBackgroundSessions(ctx, claudeBinFor(ctx, paths.config));
   await saveBackgroundSessions(file, view);
   return view;
