@@ -83,13 +83,13 @@ class StartedWatcher {
 
 /**
  * Where a spawn's time goes, by the daemon's own clock (ms resolution; an event's `ts` is taken as
- * its commit begins): `worker.queued` → `worker.starting` (the spawn call's write+fdatasync, the
- * reply, the ready queue), `worker.starting` → the wrapper spawned (`startedAtMs`: that commit's
- * write+fdatasync, then the launch's file work and the spawn call), → `worker.started` (the wrapper
- * starting the worker and reporting its pid). Each list sorted.
+ * its commit begins): `worker.queued` → the wrapper spawned (`startedAtMs` in `worker.started`: the
+ * spawn call's write+fdatasync, the reply, the ready queue, the launch's file work and the spawn
+ * call), → `worker.started` (the wrapper starting the worker and reporting its pid; then
+ * `worker.starting` and `worker.started` are committed together). Each list sorted.
  */
-function stepGaps(file: string, ids: Set<string>): { queuedToStarting: number[]; startingToSpawn: number[]; spawnToStarted: number[] } {
-  const at = new Map<string, { queued?: number; starting?: number; started?: number; spawnedAt?: number }>();
+function stepGaps(file: string, ids: Set<string>): { queuedToSpawn: number[]; spawnToStarted: number[] } {
+  const at = new Map<string, { queued?: number; started?: number; spawnedAt?: number }>();
   for (const line of readFileSync(file, "utf8").split("\n")) {
     if (!line.includes('"type":"worker.')) continue;
     const e = JSON.parse(line) as { type: string; worker: string; ts: string; payload: { startedAtMs?: number } };
@@ -97,18 +97,16 @@ function stepGaps(file: string, ids: Set<string>): { queuedToStarting: number[];
     const rec = at.get(e.worker) ?? {};
     const ts = Date.parse(e.ts);
     if (e.type === "worker.queued") rec.queued ??= ts;
-    if (e.type === "worker.starting") rec.starting ??= ts;
     if (e.type === "worker.started") {
       rec.started ??= ts;
       rec.spawnedAt ??= e.payload.startedAtMs;
     }
     at.set(e.worker, rec);
   }
-  const out = { queuedToStarting: [] as number[], startingToSpawn: [] as number[], spawnToStarted: [] as number[] };
+  const out = { queuedToSpawn: [] as number[], spawnToStarted: [] as number[] };
   for (const r of at.values()) {
-    if (r.queued === undefined || r.starting === undefined || r.started === undefined || r.spawnedAt === undefined) continue;
-    out.queuedToStarting.push(r.starting - r.queued);
-    out.startingToSpawn.push(r.spawnedAt - r.starting);
+    if (r.queued === undefined || r.started === undefined || r.spawnedAt === undefined) continue;
+    out.queuedToSpawn.push(r.spawnedAt - r.queued);
     out.spawnToStarted.push(r.started - r.spawnedAt);
   }
   for (const xs of Object.values(out)) xs.sort((a, b) => a - b);
@@ -185,10 +183,10 @@ export function benchSupervisor(): Promise<Figure[]> {
         against({ name: "daemon RSS, 100 sleeping workers", target: valueAtMost(80, "MiB"), issue: true }, { value: with100!, unit: "MiB" }, { name: "same daemon idle", value: idle! }),
         {
           name: "spawn steps p50, by the record's timestamps",
-          value: p(gaps.queuedToStarting, 50) + p(gaps.startingToSpawn, 50) + p(gaps.spawnToStarted, 50),
+          value: p(gaps.queuedToSpawn, 50) + p(gaps.spawnToStarted, 50),
           unit: "ms",
           issue: false,
-          note: `queued → starting ${p(gaps.queuedToStarting, 50)} ms (a commit), starting → wrapper spawned ${p(gaps.startingToSpawn, 50)} ms (a commit, the launch's file work), → started ${p(gaps.spawnToStarted, 50)} ms (the wrapper starting the worker)`,
+          note: `queued → wrapper spawned ${p(gaps.queuedToSpawn, 50)} ms (a commit, the reply, the launch's file work), → started ${p(gaps.spawnToStarted, 50)} ms (the wrapper starting the worker and its output mux)`,
         },
         { name: "`worker.spawn` reply p50", value: p(ack, 50), unit: "ms", issue: false, note: `p99 ${p(ack, 99).toFixed(1)} ms; replies once \`worker.queued\` is durable` },
         { name: "wrapper RSS per worker (median)", value: perWrapper, unit: "MiB", issue: false, note: "earlier target ≤ 5 MiB" },
