@@ -25,6 +25,24 @@ export async function readRecordWorkers(eventsFile: string, at = Infinity): Prom
   return { state, fold };
 }
 
+/**
+ * What a fold with gaps leaves out, in words (null when it has none): the first stretch of seq that
+ * no segment or whole snapshot holds any more. A worker queued there is missing from what the fold
+ * gives, and so are its claims.
+ */
+export function describeRecordGaps(gaps: RecordFold["gaps"]): string | null {
+  const g = gaps[0];
+  if (!g) return null;
+  const more = gaps.length > 1 ? ` (and ${gaps.length - 1} more stretch${gaps.length === 2 ? "" : "es"})` : "";
+  return `the record has no events ${g.after + 1}…${g.next - 1}${more} and no whole snapshot after them (segments or snapshots were removed or are torn)`;
+}
+
+/** The warning an offline reading prints on stderr when the record has gaps; null when it has none. */
+export function recordGapsWarning(command: string, gaps: RecordFold["gaps"]): string | null {
+  const gap = describeRecordGaps(gaps);
+  return gap && `cpwd ${command}: warning: ${gap}, so workers and claims recorded there are missing below; restore segments/ or a snapshot under the home (the daemon will not start without them)`;
+}
+
 /** The workers of `state` in id order. */
 export function workersById(state: WorkersState): WorkerRecord[] {
   return [...state.workers.values()].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
@@ -53,10 +71,12 @@ export interface RecordState {
   claims: RecordedClaim[];
   /** The record's last seq (0 for an empty or missing record). */
   lastSeq: number;
+  /** Stretches of seq no segment or whole snapshot holds any more: workers and claims may be missing. */
+  gaps: RecordFold["gaps"];
 }
 
 /** A fold of the record, kept while events.jsonl is unchanged (`status --watch` redraws every second). */
-let lastFold: { key: string; workers: WorkersState; claims: ClaimTable; lastSeq: number } | null = null;
+let lastFold: { key: string; workers: WorkersState; claims: ClaimTable; lastSeq: number; gaps: RecordFold["gaps"] } | null = null;
 
 /** events.jsonl's path, size and modification time: while the daemon is down, the record's state. */
 function recordKey(eventsFile: string): string {
@@ -75,7 +95,7 @@ async function foldWorkersAndClaims(eventsFile: string): Promise<NonNullable<typ
   const { state, fold } = await readRecordWorkers(eventsFile);
   const claims = new ClaimTable(Infinity);
   await foldRecord(eventsFile, (e) => claims.apply(e, Date.parse(e.ts) || 0), { needle: '"type":"claim.', keepLine: (e) => e.type.startsWith("claim.") });
-  lastFold = { key, workers: state, claims, lastSeq: fold.lastSeq };
+  lastFold = { key, workers: state, claims, lastSeq: fold.lastSeq, gaps: fold.gaps };
   return lastFold;
 }
 
@@ -84,7 +104,7 @@ async function foldWorkersAndClaims(eventsFile: string): Promise<NonNullable<typ
  * down, and a starting daemon counts each TTL from its start, so every claim of a live worker holds.
  */
 export async function readRecordState(eventsFile: string, nowMs = Date.now()): Promise<RecordState> {
-  const { workers, claims, lastSeq } = await foldWorkersAndClaims(eventsFile);
+  const { workers, claims, lastSeq, gaps } = await foldWorkersAndClaims(eventsFile);
   const records = workersById(workers);
   const held = claims.list(nowMs).filter((c) => {
     const w = workers.workers.get(c.worker);
@@ -94,5 +114,6 @@ export async function readRecordState(eventsFile: string, nowMs = Date.now()): P
     workers: records.map((w) => toView(w, nowMs)),
     claims: held.map((c) => ({ ...listedClaim(c, workers.workers.get(c.worker)?.name, nowMs), fromRecord: true as const })),
     lastSeq,
+    gaps,
   };
 }

@@ -5,7 +5,7 @@ import { parseArgs, usageError } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, EXIT_NOT_RUNNING, withDaemon } from "../daemon-client.js";
 import { formatDuration } from "../format/durations.js";
-import { readRecordState } from "../record-state.js";
+import { readRecordState, recordGapsWarning } from "../record-state.js";
 
 type ClaimRow = { path: string; worker: string; name?: string; heldMs: number };
 
@@ -32,6 +32,9 @@ export const run: Command = async (argv, ctx) => {
   if (code !== EXIT_NOT_RUNNING) return code;
   const paths = cliPaths(ctx);
   writeLine(ctx.stderr, `cpwd claims: the daemon is not running (home ${paths.home}); the claims of workers that have not ended, from the record on disk`);
-  printClaims(ctx, (await readRecordState(paths.events)).claims, json);
+  const record = await readRecordState(paths.events);
+  const warning = recordGapsWarning("claims", record.gaps);
+  if (warning) writeLine(ctx.stderr, warning);
+  printClaims(ctx, record.claims, json);
   return 0;
 };

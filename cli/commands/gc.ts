@@ -5,6 +5,8 @@
 //
 // It takes no lock and asks no daemon, and is safe beside a running one, because it only removes
 // what the durable record already gives up and a daemon never opens again:
+//  - nothing at all when the record has gaps (segments gone and no whole snapshot after them): a
+//    worker queued in the missing stretch is not in the table, and its folder would look removed.
 //  - a worker folder W<N> only when N is below the record's next worker number and W<N> is not in
 //    its table: removed (`cpwd rm` deletes the folder itself; this catches one a crash or an error
 //    left) or a spawn whose `worker.queued` never landed. A spawn in flight makes its folder under
@@ -25,7 +27,7 @@ import { loadConfig } from "../../src/platform/config.js";
 import { parseArgs, usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
-import { readRecordWorkers } from "../record-state.js";
+import { describeRecordGaps, readRecordWorkers } from "../record-state.js";
 
 /** What gc removes, and how much each part takes. */
 interface Plan {
@@ -46,9 +48,15 @@ function sizeOf(path: string): number {
   }
 }
 
-/** Folders of workers the record removed (or never recorded), below its next worker number. */
-async function removedWorkerDirs(eventsFile: string, workersDir: string): Promise<Plan["workers"]> {
-  const { state } = await readRecordWorkers(eventsFile);
+/**
+ * Folders of workers the record removed (or never recorded), below its next worker number. A record
+ * with gaps cannot say: a worker queued in a stretch it no longer holds is neither listed nor past
+ * the next number, though it may be running. Then the gap, in words, and nothing.
+ */
+async function removedWorkerDirs(eventsFile: string, workersDir: string): Promise<Plan["workers"] | { gap: string }> {
+  const { state, fold } = await readRecordWorkers(eventsFile);
+  const gap = describeRecordGaps(fold.gaps);
+  if (gap) return { gap };
   let names: string[] = [];
   try {
     names = readdirSync(workersDir);
@@ -67,8 +75,10 @@ async function removedWorkerDirs(eventsFile: string, workersDir: string): Promis
 function oldRecordFiles(eventsFile: string, kept: number): Pick<Plan, "segments" | "snapshots"> {
   const files = listRecordFiles(eventsFile);
   const whole: SnapshotRef[] = [...files.snapshots].reverse().filter((s) => readSnapshot(s.file) !== null).slice(0, 2);
-  // Start-up needs every segment after the older of the two newest whole snapshots.
-  const neededAfter = whole.length === 0 ? 0 : whole.at(-1)!.seq;
+  // Start-up needs every segment after the older of the two newest whole snapshots (whole[1]),
+  // that one being its fallback should the newest read torn. With one whole snapshot, there is no
+  // fallback but the segments themselves: all of them stay.
+  const neededAfter = whole.length < 2 ? 0 : whole[1]!.seq;
   const compressed = files.segments.filter((s) => s.compressed);
   const newest = new Set<Segment>(kept > 0 ? files.segments.slice(-kept) : []);
   const removable = compressed.filter((s) => !newest.has(s) && s.lastSeq <= neededAfter);
@@ -89,7 +99,12 @@ export const run: Command = async (argv, ctx) => {
   const dryRun = flags["dry-run"] === true;
   const paths = cliPaths(ctx);
   const config = loadConfig(paths.config);
-  const plan: Plan = { workers: await removedWorkerDirs(paths.events, paths.workers), ...oldRecordFiles(paths.events, config.eventSegmentsKept) };
+  const workers = await removedWorkerDirs(paths.events, paths.workers);
+  if ("gap" in workers) {
+    writeLine(ctx.stderr, `cpwd gc: ${workers.gap}, so it cannot tell a removed worker's folder from a live one's; nothing removed. Restore segments/ or a snapshot under ${paths.home} (the daemon will not start without them either), then run cpwd gc again`);
+    return 1;
+  }
+  const plan: Plan = { workers, ...oldRecordFiles(paths.events, config.eventSegmentsKept) };
   const rel = (file: string) => relative(paths.home, file);
   const parts = [
     { one: "removed worker's folder", many: "removed workers' folders", items: plan.workers.map((w) => ({ file: w.dir, bytes: w.bytes, label: `${w.id}'s folder (a removed worker, ` })) },

@@ -95,8 +95,10 @@ export const run: Command = async (argv, ctx) => {
 async function statusFromRecord(ctx: CliContext, json: boolean): Promise<number> {
   const paths = cliPaths(ctx);
   writeLine(ctx.stderr, `cpwd status: the daemon is not running (home ${paths.home}); the workers as the record on disk has them`);
-  const { readRecordState } = await import("../record-state.js");
+  const { readRecordState, recordGapsWarning } = await import("../record-state.js");
   const record = await readRecordState(paths.events);
+  const warning = recordGapsWarning("status", record.gaps);
+  if (warning) writeLine(ctx.stderr, warning);
   if (json) {
     writeLine(ctx.stdout, JSON.stringify({ daemon: null, home: paths.home, socket: paths.socket, workers: record.workers, lastSeq: record.lastSeq, fromRecord: true }));
     return 0;

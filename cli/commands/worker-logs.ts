@@ -19,7 +19,7 @@ import { writeLine, type CliContext, type Command } from "../context.js";
 import { cliPaths, withDaemon } from "../daemon-client.js";
 import { outputMuxInstalled } from "../../daemon/runner/output-mux.js";
 import { LogFollower } from "../log-follow.js";
-import { namedWorkers, readRecordWorkers } from "../record-state.js";
+import { namedWorkers, readRecordWorkers, recordGapsWarning } from "../record-state.js";
 import { DEFAULT_LINES, logPrinter, MergedPrinter, type Entry, type Printer, type View } from "../log-printers.js";
 import { FileSource, TimelineSource, type Stream } from "../log-sources.js";
 
@@ -92,7 +92,7 @@ export const run: Command = async (argv, ctx) => {
   // The daemon is down: the workers as the record on disk has them, and their files; nothing follows.
   const paths = cliPaths(ctx);
   writeLine(ctx.stderr, `cpwd logs: the daemon is not running (home ${paths.home}); reading the logs on disk${opts.follow ? ", so nothing new will follow" : ""}`);
-  const workers = await workersOnDisk(paths, opts.targets);
+  const workers = await workersOnDisk(ctx, paths, opts.targets);
   if (workers.length === 0) {
     writeLine(ctx.stderr, `cpwd logs: no worker ${opts.targets.join(", ")} in the record`);
     return 1;
@@ -111,8 +111,10 @@ async function workersOf(client: RpcClient, targets: string[]): Promise<WorkerVi
 }
 
 /** The workers the targets name as the whole record on disk has them (a name: each worker of it). */
-async function workersOnDisk(paths: CpwdPaths, targets: string[]): Promise<WorkerView[]> {
-  const { state } = await readRecordWorkers(paths.events);
+async function workersOnDisk(ctx: CliContext, paths: CpwdPaths, targets: string[]): Promise<WorkerView[]> {
+  const { state, fold } = await readRecordWorkers(paths.events);
+  const warning = recordGapsWarning("logs", fold.gaps);
+  if (warning) writeLine(ctx.stderr, warning);
   return namedWorkers(state, targets).map((w) => toView(w, Date.now()));
 }
 
