@@ -13,13 +13,12 @@ import { CpwdError, ErrorCode } from "../protocol/errors.js";
 import { checkEventPayload, EVENT_VERSION, type EventInput, type EventRecord } from "../protocol/events.js";
 import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
 import type { SecretMask } from "../protocol/secret-mask.js";
-import { eventLine } from "./record.js";
+import { eventLine, MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
 import { segmentPath, segmentsDirOf } from "./segments.js";
 import { SeqIndex } from "./seq-index.js";
 import { fsyncDir } from "./snapshot-file.js";
 
-/** The largest payload one event may carry, serialised. */
-export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
+export { MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
 
 /**
  * After a failed write, writing resumes only once the file system has this much free: a disk that

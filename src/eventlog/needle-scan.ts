@@ -3,7 +3,7 @@
 // only they are looked at; the lines between are never split.
 import type { EventRecord } from "../protocol/events.js";
 import { EnvelopePeeker, envelopeOf } from "./envelope.js";
-import { parseEventLine } from "./record.js";
+import { MAX_LINE_BYTES, parseEventLine } from "./record.js";
 import type { ScanOptions } from "./scan.js";
 
 /**
@@ -17,6 +17,8 @@ import type { ScanOptions } from "./scan.js";
  */
 export class NeedleScanner {
   private carry: Buffer = Buffer.alloc(0);
+  /** The line being read is past MAX_LINE_BYTES: its bytes are dropped up to its newline. */
+  private dropping = false;
   private readonly peeker = new EnvelopePeeker();
   private readonly needle: Buffer;
   private stopped = false;
@@ -51,9 +53,20 @@ export class NeedleScanner {
 
   push(chunk: Buffer): void {
     if (this.stopped) return;
+    if (this.dropping) {
+      // Inside a line already too long to be good: passed over to its newline, a bad line.
+      const nl = chunk.indexOf(10);
+      if (nl < 0) return;
+      this.dropping = false;
+      chunk = chunk.subarray(nl + 1);
+    }
     const firstNl = chunk.indexOf(10);
     if (firstNl < 0) {
       this.carry = Buffer.concat([this.carry, chunk]);
+      if (this.carry.length > MAX_LINE_BYTES) {
+        this.carry = Buffer.alloc(0);
+        this.dropping = true;
+      }
       return;
     }
     // The line the previous chunk began, completed: looked at on its own.

@@ -4,7 +4,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { EventRecord } from "../protocol/events.js";
-import { parseEventLine } from "./record.js";
+import { MAX_LINE_BYTES, parseEventLine } from "./record.js";
 import { listRecordFiles, segmentChunks, type Segment } from "./segments.js";
 
 export interface ReadRange {
@@ -55,12 +55,28 @@ async function* readFileEvents(file: string, startOffset = 0, keepLine?: (line: 
   }
 }
 
-/** Every good event of a closed segment (decompressed as it is read). */
+/**
+ * Every good event of a closed segment (decompressed as it is read). Chunks are split on the
+ * newline byte and decoded only up to it: a chunk may end inside a multi-byte character, which
+ * decoding the chunk alone would turn into U+FFFD. A line longer than MAX_LINE_BYTES is dropped
+ * as a bad line.
+ */
 async function* readSegmentEvents(seg: Segment, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
-  let carry = "";
+  let carry: Buffer = Buffer.alloc(0);
+  let overlong = false;
   for await (const chunk of segmentChunks(seg)) {
-    const lines = (carry + chunk.toString("utf8")).split("\n");
-    carry = lines.pop()!;
+    const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const lastNl = buf.lastIndexOf(10);
+    if (lastNl < 0) {
+      // No line ends here: kept whole unless it is past any good line's size (a tail of NULs).
+      overlong ||= buf.length > MAX_LINE_BYTES;
+      carry = overlong ? Buffer.alloc(0) : Buffer.from(buf);
+      continue;
+    }
+    const lines = buf.toString("utf8", 0, lastNl).split("\n");
+    if (overlong) lines.shift();
+    overlong = false;
+    carry = Buffer.from(buf.subarray(lastNl + 1));
     const events: EventRecord[] = [];
     for (const line of lines) {
       if (keepLine && !keepLine(line)) continue;

@@ -2,6 +2,16 @@
 // no zod) because it runs on every line of every replay; payloads are checked at append time.
 import type { EventRecord } from "../protocol/events.js";
 
+/** The largest payload one event may carry, serialised (in UTF-16 units, as `JSON.stringify` gives it). */
+export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
+
+/**
+ * No good line is longer than this many bytes: the largest payload with every unit a 3-byte UTF-8
+ * character, and room for the envelope. A reader that has gathered this much without a newline
+ * (a tail of NULs after a power cut) drops it as a bad line instead of growing it without end.
+ */
+export const MAX_LINE_BYTES = 3 * MAX_EVENT_PAYLOAD_BYTES + 64 * 1024;
+
 /** Parses a line into an event, or returns null when it is not a version-1 event line. */
 export function parseEventLine(line: string): EventRecord | null {
   let v: unknown;

@@ -9,7 +9,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import type { EventRecord } from "../protocol/events.js";
 import { EnvelopePeeker, type Envelope } from "./envelope.js";
-import { parseEventLine } from "./record.js";
+import { MAX_LINE_BYTES, parseEventLine } from "./record.js";
 
 export interface ScanResult {
   /** File size when scanned. */
@@ -45,6 +45,8 @@ export class LineScanner {
   private unparsedLast: { buf: Buffer; from: number; to: number } | null = null;
   private lastTsValue: string | null = null;
   private carry = Buffer.alloc(0);
+  /** The line being read is past MAX_LINE_BYTES: its bytes are dropped up to its newline. */
+  private dropping = false;
   /** File offset of the next byte pushed. */
   private pos: number;
   private badSinceGood = 0;
@@ -83,6 +85,15 @@ export class LineScanner {
   /** Takes the next bytes of the file. */
   push(chunk: Buffer): void {
     if (this.stopped) return;
+    if (this.dropping) {
+      // Inside a line already too long to be good: passed over to its newline, a bad line.
+      const nl = chunk.indexOf(10);
+      this.pos += nl < 0 ? chunk.length : nl + 1;
+      if (nl < 0) return;
+      this.dropping = false;
+      this.badSinceGood++;
+      chunk = chunk.subarray(nl + 1);
+    }
     const bufOffset = this.pos - this.carry.length;
     const buf = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
     this.pos += chunk.length;
@@ -96,6 +107,10 @@ export class LineScanner {
     }
     this.settleTs();
     this.carry = this.stopped ? Buffer.alloc(0) : Buffer.from(buf.subarray(from));
+    if (this.carry.length > MAX_LINE_BYTES) {
+      this.carry = Buffer.alloc(0);
+      this.dropping = true;
+    }
   }
 
   /** The file ended: the result, with what followed the last good line. */
