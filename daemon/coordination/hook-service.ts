@@ -13,6 +13,7 @@ import { NativeWork } from "./native-work.js";
 import type { MethodGroup } from "../rpc-table.js";
 import { WorktreeCounts } from "./worktree-counts.js";
 import { recordedWorktree } from "../claude/worktree.js";
+import { TranscriptRecovery } from "./transcript-recovery.js";
 
 /** Events whose reply may carry a digest as additionalContext. */
 const DIGEST_EVENTS = new Set(["SessionStart", "UserPromptSubmit", "PostToolUse"]);
@@ -47,12 +48,15 @@ export class HookService {
   /** Claude Code's own work, from its hook events: shown by `status`, never in a digest. */
   readonly native: NativeWork;
   private readonly worktreeCounts = new WorktreeCounts();
+  /** Tool calls missed while the daemon was down, read back from a session's transcript. */
+  readonly recovery: TranscriptRecovery;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: HookServiceDeps, history: Iterable<EventRecord>) {
     this.claims = new ClaimTable(deps.ctx.config.claimTtlMs);
     this.digests = new DigestBook(deps.ctx.config.digestRecentMs);
     this.native = new NativeWork(deps.ctx.config.digestRecentMs);
+    this.recovery = new TranscriptRecovery({ append: (events) => this.record(events), log: deps.ctx.log });
     for (const e of history) this.observe(e);
     const now = deps.ctx.clock.now();
     // While the daemon was down nobody could refresh a claim: each TTL counts from now.
@@ -64,6 +68,7 @@ export class HookService {
       for (const e of records) {
         this.digests.observe(e);
         this.native.apply(e);
+        this.recovery.observe(e);
       }
       this.releaseRefused(records);
       const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
@@ -79,6 +84,7 @@ export class HookService {
     this.claims.apply(e, Date.parse(e.ts) || 0);
     this.digests.observe(e);
     this.native.apply(e);
+    this.recovery.observe(e);
   }
 
   private async releaseEnded(workers: Set<string>): Promise<void> {
@@ -134,6 +140,7 @@ export class HookService {
     // CPWD_WORKER_ID comes from a process environment: anything not shaped like an id is ignored.
     const worker = workerId !== undefined && WORKER_ID.test(workerId) ? workerId : undefined;
     if (worker && session) this.digests.bindSession(session, worker);
+    this.recovery.noteCall(input, worker);
     const events: EventInput[] = [];
     let output: Record<string, unknown> | undefined;
     let decision = "allow";
@@ -168,7 +175,8 @@ export class HookService {
       source: "hook",
       ...(worker ? { worker } : {}),
       ...(session ? { session } : {}),
-      payload: { ...summary, decision, durationMs: Math.round((performance.now() - t0) * 1000) / 1000 },
+      // toolUseId: which tool call this is, so a daemon back from a gap knows what the record covers.
+      payload: { ...(toolUseId && typeof input.tool_name === "string" ? { toolUseId } : {}), ...summary, decision, durationMs: Math.round((performance.now() - t0) * 1000) / 1000 },
     });
     await this.record(events);
     return output ? { output } : {};

@@ -115,7 +115,8 @@ export class HookHttpServer {
     // CPWD_WORKER_ID, filled in by Claude Code from its environment ("" when it has none).
     const worker = req.headers["x-cpwd-worker"];
     const workerId = typeof worker === "string" && worker !== "" ? worker : undefined;
-    const params = { event: slimHookInput(input), ...(workerId ? { workerId } : {}) };
+    // cpwd_via: the call came over HTTP, which has no fallback log (transcript-recovery.ts).
+    const params = { event: { ...slimHookInput(input), cpwd_via: "http" }, ...(workerId ? { workerId } : {}) };
     const response = await this.opts.rpc.receive({ jsonrpc: "2.0", id: 0, method: "hook.handle", params }, { connectionId: 0 });
     if (response && "result" in response && response.result !== undefined) {
       const output = (response.result as { output?: Record<string, unknown> } | null)?.output ?? {};

@@ -1,5 +1,5 @@
-// Payload schemas of claim and digest events, and of the hook events that report Claude Code's
-// own work (subagents, teammates, tasks). Other `hook.<EventName>` payloads are free-form
+// Payload schemas of claim and digest events, of the hook events that report Claude Code's
+// own work (subagents, teammates, tasks), and of tool calls recovered from a transcript. Other `hook.<EventName>` payloads are free-form
 // summaries (docs/hooks.md) because new hook events appear with new Claude Code versions.
 import { z } from "zod";
 
@@ -29,5 +29,20 @@ export const hookEventPayloads = {
   "claim.denied": z.object({ path: z.string(), holder: z.string(), heldMs: z.number().int() }).passthrough(),
   "claim.released": z.object({ path: z.string(), reason: z.string() }).passthrough(),
   "digest.delivered": z.object({ uptoSeq: z.number().int().nonnegative(), workers: z.number().int(), overview: z.boolean() }).passthrough(),
+  // A tool call the daemon missed (it was down), read back from the session's transcript: content-free
+  // as a hook call's summary. at: the transcript's time of the call; upto: the latest tool call the
+  // record covers of the session once this is written (a restarted daemon recovers only past it).
+  "hook.recovered": z
+    .object({
+      tool: z.string(),
+      toolUseId: z.string(),
+      filePath: z.string().optional(),
+      at: z.string().optional(),
+      isError: z.boolean().optional(),
+      recovered: z.literal(true),
+      from: z.literal("transcript"),
+      upto: z.string(),
+    })
+    .passthrough(),
   ...nativeHookPayloads,
 };

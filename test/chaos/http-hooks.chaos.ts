@@ -8,8 +8,9 @@
 // SIGSTOPped before call 30 and continued before call 32.
 // Must hold: the session finishes (success, all 40 Writes made, every file written); the record
 // parses and its seq is gapless; every HTTP hook call of a call made while the daemon was up is in
-// it exactly once; the calls made while it was down are missing (HTTP hooks have no fallback: the
-// figure says how many); the calls made while it was hung cost Claude Code the HTTP timeout each
+// it exactly once; the calls made while it was down are missing as hook calls (HTTP hooks have no
+// fallback: the figure says how many) and recovered from the session's transcript once the daemon is
+// back, each once, as `hook.recovered`; the calls made while it was hung cost Claude Code the HTTP timeout each
 // and are still recorded, once, late: when the daemon runs again (its reply is lost, not the
 // event); the shim's events (SessionStart, Stop, SessionEnd) are recorded; the restarted daemon
 // serves the same port and token.
@@ -91,6 +92,13 @@ test("chaos http-hooks: a session keeps going while its daemon is killed and hun
         else live += n;
       }
     }
+    // Each call made while the daemon was down is read back from the transcript, once; no other call is.
+    const recovered = record.filter((e) => e.type === "hook.recovered");
+    for (let i = 0; i < CALLS; i++) {
+      const n = recovered.filter((e) => e.payload.filePath === file(i)).length;
+      assert.equal(n, down(i) ? 1 : 0, `recovered Writes of call ${i} (daemon ${down(i) ? "down" : "up"})`);
+    }
+    assert.ok(recovered.every((e) => e.payload.recovered === true && e.payload.tool === "Write" && typeof e.payload.toolUseId === "string"));
     const prompt = record.filter((e) => e.type === "hook.UserPromptSubmit").length;
     assert.equal(prompt, 1);
     const shimTypes = ["hook.SessionStart", "hook.Stop", "hook.SessionEnd"];
@@ -102,7 +110,8 @@ test("chaos http-hooks: a session keeps going while its daemon is killed and hun
     figure(
       "http-hooks",
       `session of ${CALLS} Writes finished in ${(sessionMs / 1000).toFixed(1)} s; daemon killed for calls ${KILL_AT}–${RESTART_AT - 1}, hung for ${STOP_AT}–${CONT_AT - 1}: ` +
-        `${live + late + prompt} of ${expected} HTTP hook calls reached the record (${lost} lost while it was down; the ${late} made while it was hung recorded late), ` +
+        `${live + late + prompt} of ${expected} HTTP hook calls reached the record (${lost} lost while it was down; of the ${RESTART_AT - KILL_AT} Writes made then, ` +
+        `${recovered.length} recovered from the transcript; the ${late} made while it was hung recorded late), ` +
         `the shim's ${shimTypes.length} session events recorded (${viaFallback} through the fallback log); seq gapless, same port and token after the restart`,
     );
     passed = true;
