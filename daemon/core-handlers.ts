@@ -79,7 +79,7 @@ function readHandler(deps: CoreDeps): CoreHandler<"events.read"> {
         fromSeq: params.fromSeq,
         limit: params.limit,
         type: params.type,
-        startOffset: deps.log.index.offsetFor(params.fromSeq),
+        ...deps.log.liveOffsetFor(params.fromSeq),
         upToSeq: lastSeq,
         // Bounded in bytes as well as in count, so one reply (and a batch of them) stays small.
         maxBytes: deps.maxReadBytes ?? EVENTS_READ_MAX_BYTES,

@@ -74,7 +74,7 @@ class Subscription {
             fromSeq,
             limit: 10_000,
             type: this.filter.type,
-            startOffset: this.deps.log.index.offsetFor(fromSeq),
+            ...this.deps.log.liveOffsetFor(fromSeq),
             upToSeq,
             maxBytes: this.deps.maxBatchBytes,
           }),

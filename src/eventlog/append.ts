@@ -132,6 +132,14 @@ export class EventLog {
     return this.indexValue;
   }
 
+  /**
+   * Where to start reading the live file for `seq` (the index's offset), with the first seq of the
+   * file it belongs to: `readPage` uses the offset only while events.jsonl is still that file.
+   */
+  liveOffsetFor(seq: number): { startOffset: number; startFirstSeq: number } {
+    return { startOffset: this.indexValue.offsetFor(seq), startFirstSeq: this.firstSeqValue };
+  }
+
   /** The seq of the live file's first event; earlier events are in closed segments. */
   get firstSeq(): number {
     return this.firstSeqValue;

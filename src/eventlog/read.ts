@@ -2,6 +2,7 @@
 // iterator over every event (for `cpwd events` and tools), across the closed segments and the live
 // events.jsonl, in seq order. Bad lines are skipped; unknown types pass through unchanged.
 import { createReadStream } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { EventRecord } from "../protocol/events.js";
 import { MAX_LINE_BYTES, parseEventLine } from "./record.js";
@@ -14,6 +15,8 @@ export interface ReadRange {
   type?: string | undefined;
   /** Start reading the live file at this byte offset (from the seq index); must be a line start. */
   startOffset?: number;
+  /** The seq of the first event of the live file `startOffset` was taken from (`EventLog.liveOffsetFor`). */
+  startFirstSeq?: number;
   /** Stop before any event with a greater seq (what was durable when the read began). */
   upToSeq?: number;
   /** Stop once the events would encode to more than this many bytes (always at least one). */
@@ -36,8 +39,8 @@ export function typeMatches(type: string, filter: string | undefined): boolean {
  * Every good event of one file from `startOffset`, in order. A missing file yields nothing.
  * `keepLine`, when given, skips lines before they are parsed (a cheap substring test).
  */
-async function* readFileEvents(file: string, startOffset = 0, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
-  const stream = createReadStream(file, { start: startOffset });
+async function* readFileEvents(file: string | FileHandle, startOffset = 0, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
+  const stream = typeof file === "string" ? createReadStream(file, { start: startOffset }) : file.createReadStream({ start: startOffset });
   const missing = new Promise<void>((resolve) => stream.once("error", () => resolve()));
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   try {
@@ -92,6 +95,11 @@ export interface ReadRecordOptions {
   fromSeq?: number;
   /** A byte offset of events.jsonl at or before `fromSeq`'s line (the seq index's); checked, not trusted. */
   liveOffset?: number;
+  /**
+   * The seq of the first event of the live file `liveOffset` was taken from: the offset is used
+   * only on a live file that still begins with it (a rotation since makes it another file's).
+   */
+  liveFirstSeq?: number;
   /** Skips lines before they are parsed (a cheap substring test). */
   keepLine?: (line: string) => boolean;
 }
@@ -99,7 +107,8 @@ export interface ReadRecordOptions {
 /**
  * The record's events from `fromSeq` on, in seq order, each once: the closed segments that hold
  * them, then events.jsonl. A rotation while reading is caught up with: when the live file starts
- * past what was read, the segment it closed meanwhile is read first. A segment removed by
+ * past what was read, the segment it closed meanwhile is read first, and after the live file the
+ * segments are looked at once more. A segment removed by
  * `cpwd gc` is passed over.
  */
 export async function* readRecord(file: string, opts: ReadRecordOptions = {}): AsyncGenerator<EventRecord> {
@@ -119,7 +128,11 @@ export async function* readRecord(file: string, opts: ReadRecordOptions = {}): A
   let offset = opts.liveOffset ?? 0;
   for (;;) {
     let restart = false;
-    for await (const e of readFileEvents(file, offset, opts.keepLine)) {
+    let seen = false;
+    const source = offset > 0 && opts.liveFirstSeq !== undefined ? await openIfBeginsWith(file, opts.liveFirstSeq) : file;
+    if (source === null) offset = 0;
+    for await (const e of readFileEvents(source ?? file, offset, opts.keepLine)) {
+      seen = true;
       if (e.seq <= last) continue;
       if (e.seq > last + 1) {
         // The offset was not this file's (rotated meanwhile), or the file began after `last`.
@@ -132,9 +145,33 @@ export async function* readRecord(file: string, opts: ReadRecordOptions = {}): A
       last = e.seq;
       yield e;
     }
-    if (!restart) return;
+    // Nothing at all at an offset the index gave (an event is always there): another file's.
+    if (!restart && (seen || offset === 0)) break;
     offset = 0;
   }
+  // A rotation after the segments were listed left the events read for the live file in a
+  // segment, and a new live file still empty (nothing in it to show the gap): read them there.
+  yield* segmentsAfter(Infinity);
+}
+
+/**
+ * events.jsonl opened, when its first event has seq `firstSeq` (read from the writer's envelope,
+ * `{"v":1,"seq":N,`); else null. The handle is what is read after: a rotation after the check
+ * renames this very file into segments/, so the offset stays valid for what is read.
+ */
+async function openIfBeginsWith(file: string, firstSeq: number): Promise<FileHandle | null> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, "r");
+  } catch {
+    return null;
+  }
+  const head = Buffer.alloc(64);
+  const { bytesRead } = await fh.read(head, 0, head.length, 0).catch(() => ({ bytesRead: 0 }));
+  const seq = /^\{"v":1,"seq":(\d+),/.exec(head.toString("latin1", 0, bytesRead))?.[1];
+  if (seq !== undefined && Number(seq) === firstSeq) return fh;
+  await fh.close().catch(() => {});
+  return null;
 }
 
 /**
@@ -153,7 +190,11 @@ export function readEventLines(file: string, startOffset = 0, keepLine?: (line: 
 export async function readPage(file: string, range: ReadRange): Promise<EventPage> {
   const events: EventRecord[] = [];
   let bytes = 0;
-  for await (const e of readRecord(file, { fromSeq: range.fromSeq, liveOffset: range.startOffset ?? 0 })) {
+  for await (const e of readRecord(file, {
+    fromSeq: range.fromSeq,
+    liveOffset: range.startOffset ?? 0,
+    ...(range.startFirstSeq !== undefined ? { liveFirstSeq: range.startFirstSeq } : {}),
+  })) {
     if (range.upToSeq !== undefined && e.seq > range.upToSeq) break;
     if (!typeMatches(e.type, range.type)) continue;
     if (range.maxBytes !== undefined) {
