@@ -15,8 +15,9 @@
 // clock), and come stdout first.
 //
 // Ending: once the worker (and its group) is gone, the wrapper writes a byte into a third FIFO, the
-// control one; the mux then takes what is already in the pipes and exits. So a daemonised grandchild
-// holding a pipe open cannot keep the worker from being recorded as ended, and no signal can fall
+// control one; the mux then takes what is already in the pipes (for a second at most) and exits. So
+// a daemonised grandchild holding a pipe open, even one writing without a pause, cannot keep the
+// worker from being recorded as ended, and no signal can fall
 // between a check and a wait (a byte waits in its FIFO). Every open is read-write, which never
 // blocks on a FIFO: neither side waits for the other, whichever starts or dies first. A wrapper
 // killed outright leaves the mux waiting, idle, in its process group, which the daemon kills with
@@ -26,6 +27,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { installScript } from "./wrapper-script.js";
+
+/** How long the mux goes on taking what is in the pipes once the worker is gone. */
+const DRAIN_LIMIT_MS = 1_000;
 
 /** Arguments: STDOUT_PIPE STDERR_PIPE CTL_PIPE STDOUT_LOG STDERR_LOG OUTPUT_LOG */
 export const OUTPUT_MUX_SCRIPT = `# cpwd output mux (generated; see daemon/runner/output-mux.ts)
@@ -86,18 +90,25 @@ while (1) {
   my ($any, $gone) = pump(undef);
   last if $gone;
 }
-# The worker is gone: all it wrote is in the pipes. Take it, then end.
-while ((pump(0))[0]) {}
+# The worker is gone: all it wrote is in the pipes. Take it, then end — within a second: a
+# grandchild that left the group (setsid) and writes on for ever would otherwise keep this loop, and
+# so the wrapper's wait and the worker's exit.json, going for ever.
+my $until = Time::HiRes::time() + ${DRAIN_LIMIT_MS / 1000};
+while ((pump(0))[0] && Time::HiRes::time() < $until) {}
 `;
 
-/** The first perl on `pathEnv` (the daemon's PATH) that has Time::HiRes; null if none. */
-export function findPerl(pathEnv = process.env.PATH ?? ""): string | null {
+/**
+ * The first perl on `pathEnv` (the daemon's PATH) that has Time::HiRes; null if none. A perl that
+ * lacks it (or does not answer within `timeoutMs`) is passed over for the next. It runs in the
+ * daemon's start, so each try is short: a perl loads Time::HiRes in a few milliseconds.
+ */
+export function findPerl(pathEnv = process.env.PATH ?? "", timeoutMs = 1_000): string | null {
   const dirs = [...pathEnv.split(delimiter).filter(Boolean), "/usr/bin", "/bin", "/usr/local/bin"];
   for (const dir of dirs) {
     const perl = join(dir, "perl");
     if (!existsSync(perl)) continue;
-    const r = spawnSync(perl, ["-MTime::HiRes", "-e", "1"], { stdio: "ignore", timeout: 5_000, env: {} });
-    return r.status === 0 ? perl : null;
+    const r = spawnSync(perl, ["-MTime::HiRes", "-e", "1"], { stdio: "ignore", timeout: timeoutMs, env: {} });
+    if (r.status === 0) return perl;
   }
   return null;
 }

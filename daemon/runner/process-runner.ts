@@ -51,10 +51,11 @@ function killGroup(pgid: number): boolean {
 
 /**
  * A wrapper that died without writing exit.json leaves its worker running untracked (reparented to
- * init), and its deadline timer too. SIGKILLs the worker's group, but only if the pid is still the
- * worker we started: its start time must match the recorded one (an unknown start time proves
- * nothing, so nothing is killed). Then the timer: the wrapper's own group (TIMER chld: its `sleep`
- * is in it), and the separate timer's session (TIMER proc) named in run.json.
+ * init), its deadline timer and its output mux too. SIGKILLs the separate timer's session (TIMER
+ * proc) named in run.json, and the wrapper's own group (the mux; TIMER chld: its `sleep`), whether
+ * or not the worker is still there. Then the worker's group, but only if the pid is still the worker
+ * we started: its start time must match the recorded one (an unknown start time proves nothing, so
+ * it is not killed). Returns whether the worker's group was killed.
  */
 export function killOrphan(handle: WorkerHandle, dir: string): boolean {
   const run = readRunRecord(dir);
@@ -62,11 +63,11 @@ export function killOrphan(handle: WorkerHandle, dir: string): boolean {
   // is never killed on an unknown start time: unlike the worker, it ends by itself.
   const timerStartedAtMs = run?.timerPid ? processStartedAtMs(run.timerPid) : null;
   if (run?.timerPid && timerStartedAtMs !== null && startedNoLaterThan(timerStartedAtMs, run.writtenAtMs)) killGroup(run.timerPid);
-  if (handle.pidStartTime === null || processStartTime(handle.pid) !== handle.pidStartTime) return false;
-  const killed = killGroup(handle.pid);
   // The wrapper led its own group. With its pid free (dead, or a zombie), whatever is left in that
-  // group is the wrapper's (a group number is not handed out while the group lives); a pid alive
-  // again belongs to someone else, whose group is left alone.
+  // group is the wrapper's (a group number is not handed out while the group lives): the output mux,
+  // the deadline's sleep. It goes whether or not the worker is still there: a mux whose worker has
+  // ended already would otherwise wait, idle, for ever. A pid alive again belongs to someone else,
+  // whose group is left alone.
   if (!isAlive(handle.wrapperPid)) {
     try {
       process.kill(-handle.wrapperPid, "SIGKILL");
@@ -74,7 +75,8 @@ export function killOrphan(handle: WorkerHandle, dir: string): boolean {
       // no group left
     }
   }
-  return killed;
+  if (handle.pidStartTime === null || processStartTime(handle.pid) !== handle.pidStartTime) return false;
+  return killGroup(handle.pid);
 }
 
 /**

@@ -2,10 +2,11 @@
 // deadlines that kill whole trees, and a wrapper that outlives the process that started it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { findPerl } from "../../daemon/runner/output-mux.js";
 import { ProcessRunner } from "../../daemon/runner/process-runner.js";
 import { isAlive, processStartedAtMs, startedNoLaterThan } from "../../src/platform/proc.js";
 import type { ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
@@ -82,6 +83,22 @@ function cmdline(pid: number): string {
 function statField(pid: number, index: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[index]);
+}
+
+/** The live (not zombie) processes of process group `pgid`. */
+function groupMembers(pgid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return Number(group) === pgid && state !== "Z";
+      } catch {
+        return false;
+      }
+    });
 }
 
 /**
@@ -281,6 +298,40 @@ describe("the process runner", () => {
     await waitFor("the orphaned worker to be killed", () => !isAlive(handle.pid), 5_000);
   });
 
+  test("a wrapper killed outright whose worker then ended: the idle output mux left in the wrapper's group is killed", async () => {
+    const s = spec(nodeFixture("forever.js"));
+    const handle = await runner.launch(s);
+    started.push(handle);
+    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+    const mux = groupMembers(handle.wrapperPid).filter((p) => p !== handle.wrapperPid && cmdline(p).includes("output-mux"));
+    assert.equal(mux.length, 1, "the mux runs in the wrapper's group");
+    process.kill(handle.wrapperPid, "SIGKILL");
+    process.kill(-handle.pid, "SIGKILL");
+    await waitFor("the wrapper and the worker to die", () => !isAlive(handle.wrapperPid) && !isAlive(handle.pid));
+    assert.deepEqual(groupMembers(handle.wrapperPid), mux, "the mux waits on, idle");
+    // The worker's pid is no longer the one started (here: a start time that does not match).
+    assert.equal((await runner.adopt(s.workerId, s.dir, { ...handle, pidStartTime: "0" })).kind, "lost");
+    await waitFor("the wrapper's group to be gone", () => groupMembers(handle.wrapperPid).length === 0, 5_000);
+  });
+
+  test("a detached grandchild writing for ever to the worker's stdout does not keep the worker's end from being recorded", { skip: !existsSync("/usr/bin/setsid") }, async () => {
+    const pidFile = join(home, `writer-${n + 1}.pid`);
+    // The grandchild leaves the worker's group (setsid) and writes without a pause into the mux's
+    // pipe, widened to 1 MiB (F_SETPIPE_SZ) so that it is never empty when the mux looks.
+    const writer = join(home, "writer.pl");
+    writeFileSync(writer, 'open(my $f, ">", $ARGV[0]) or die; print $f $$; close $f; fcntl(STDOUT, 1031, 1 << 20); print "x\\n" while 1;\n');
+    const s = spec(["/bin/sh", "-c", `/usr/bin/setsid perl ${writer} ${pidFile} & sleep 0.3; exit 5`]);
+    const handle = await runner.launch(s);
+    started.push(handle);
+    const ended = new Promise<ExitStatus>((resolve) => runner.watchExit(handle, s.dir, resolve));
+    const writerPid = await waitFor("the writer's pid", () => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0));
+    extraGroups.push(writerPid);
+    const exit = await Promise.race([ended, new Promise<null>((r) => setTimeout(() => r(null), 8_000).unref())]);
+    killGroups([writerPid]);
+    assert.equal(exit?.code, 5, "the worker's end is recorded within seconds");
+    assert.ok(statSync(join(s.dir, "logs", "stdout.log")).size > 0);
+  });
+
   test("the wrapper's memory: at most 5 MiB per worker (proportional set size)", async () => {
     const s = spec(nodeFixture("forever.js"), { timeoutMs: 60_000 });
     const handle = await runner.launch(s);
@@ -397,5 +448,25 @@ describe("start times against a record's mtime", () => {
     const expected = Date.now() - process.uptime() * 1000;
     assert.ok(Math.abs(startedAt - expected) < 2_000, `off by ${startedAt - expected} ms`);
     assert.equal(processStartedAtMs(2 ** 22 + 1), null, "no such pid");
+  });
+});
+
+describe("finding perl for the output mux", () => {
+  const found = findPerl("");
+  test("a perl that lacks Time::HiRes, or hangs, is passed over for the next, each within a second", { skip: found === null }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "cpwd-perl-"));
+    try {
+      for (const [name, body] of [["lacking", "exit 2"], ["hanging", "exec /bin/sleep 10"]] as const) {
+        mkdirSync(join(dir, name));
+        writeFileSync(join(dir, name, "perl"), `#!/bin/sh\n${body}\n`);
+        chmodSync(join(dir, name, "perl"), 0o755);
+      }
+      assert.equal(findPerl(join(dir, "lacking")), found);
+      const t0 = Date.now();
+      assert.equal(findPerl(join(dir, "hanging")), found);
+      assert.ok(Date.now() - t0 < 3_000, `took ${Date.now() - t0} ms`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
