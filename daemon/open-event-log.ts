@@ -21,7 +21,7 @@ export interface OpenedEventLog {
   history: EventRecord[];
   /** The daemon's state, kept up to date with every durable event: what a rotation's snapshot writes. */
   state: StateSnapshot;
-  /** The fids of fallback records already ingested, so none is ingested twice. */
+  /** The fids of fallback records already ingested, so none is ingested twice: the intake's own set. */
   seenFallback: Set<string>;
   /** The last seq before this start. */
   lastSeq: number;
@@ -87,5 +87,5 @@ export async function openEventLog(paths: CpwdPaths, version: string, logger: Lo
     payload: { pid: process.pid, version, recoveredSeq: fold.lastSeq, socket: paths.socket },
   });
   await log.append(startup);
-  return { log, history, state, seenFallback: state.seenFallback, lastSeq: fold.lastSeq };
+  return { log, history, state, seenFallback: state.seenFallbackCopy(), lastSeq: fold.lastSeq };
 }

@@ -84,9 +84,13 @@ export class StateSnapshot {
     if (Array.isArray(meta.fallbackIds)) for (const id of meta.fallbackIds) if (typeof id === "string") this.fallbackIds.add(id);
   }
 
-  /** The fallback ids already in the record: the set the intake adds to. */
-  get seenFallback(): Set<string> {
-    return this.fallbackIds;
+  /**
+   * A copy of the fallback ids already in the record, for the intake. Its own: the intake adds an
+   * id before its event is durable (and takes it out if the append fails), and a snapshot taken
+   * meanwhile must hold only ids of durable events, or a crash before the retry loses the record.
+   */
+  seenFallbackCopy(): Set<string> {
+    return new Set(this.fallbackIds);
   }
 
   /** Folds one durable event (or a snapshot's record) in. */
