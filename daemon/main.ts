@@ -69,7 +69,14 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   rotation.start();
   const ctx: DaemonContext = { paths, config, log: logger, events: eventLog, clock: systemClock, version, secrets };
   const intake = new FallbackIntake({ paths, log: eventLog, seen: opened.seenFallback, logger });
+  // What the intake takes in now (hook events the shim wrote while the daemon was down) is not in
+  // the history read above: the areas replay it with that history, or a subagent started while the
+  // daemon was down, say, would not be seen until the next start.
+  const ingested: EventRecord[] = [];
+  const stopCollecting = eventLog.subscribe((records) => void ingested.push(...records));
   await intake.ingest();
+  stopCollecting();
+  for (const e of ingested) opened.history.push(e);
 
   const { claude, supervisor, hooks, budget } = await startAreas(ctx, eventLog, opened.history);
   opened.history.length = 0; // replayed; free the memory

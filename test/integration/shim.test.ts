@@ -110,6 +110,23 @@ describe("with the daemon down or broken", () => {
     }
   });
 
+  test("what the daemon takes in from the fallback log at start reaches its areas at once (a subagent started while it was down is in status)", async () => {
+    const home = tempHome();
+    let d;
+    try {
+      const start = { session_id: "s1", hook_event_name: "SubagentStart", agent_id: "a1", agent_type: "Explore", cwd: "/repo", transcript_path: "/tmp/none.jsonl" };
+      assert.equal((await runShim(home, start)).code, 0);
+      assert.equal(events(pathsFor(home).fallback).length, 1);
+      d = await startDaemon(home);
+      const c = await d.client();
+      const native = ((await c.call("status")) as any).native;
+      c.close();
+      assert.deepEqual(native.subagents.map((a: any) => [a.agentId, a.state]), [["a1", "running"]], "no restart needed to see it");
+    } finally {
+      await cleanup(d, home);
+    }
+  });
+
   test("fail-closed denies a PreToolUse with a reason when the daemon is down", () => withHome(async (home) => {
     const r = await runShim(home, preWrite("s1", "/repo/x.ts"), { CPWD_HOOK_FAIL_CLOSED: "1" });
     assert.equal(r.code, 0);
