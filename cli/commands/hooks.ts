@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { readIfExists, writeAtomically } from "../../src/platform/atomic-file.js";
-import { realTarget, writeGuarded } from "../hooks-install/guarded-write.js";
+import { makeSecret, realTarget, writeGuarded } from "../hooks-install/guarded-write.js";
 import { endpointFor, gitIgnoreWarning, installedEndpoint, tokenOf } from "../hooks-install/http-endpoint.js";
 import { mcpEntry } from "../hooks-install/mcp-config.js";
 import { applyMcpEdit, editMcp, mcpReport, mcpTarget } from "../hooks-install/mcp-register.js";
@@ -148,9 +148,9 @@ function cpwdPaths(ctx: CliContext): CpwdPaths {
  * Writes an uninstall's edit; a file it leaves as `{}` (it held only cpwd's entries, as when
  * `install` created it) is removed instead. Says whether it removed the file.
  */
-async function applyUninstall(edit: SettingsEdit): Promise<boolean> {
+async function applyUninstall(edit: SettingsEdit, ctx: CliContext): Promise<boolean> {
   if (!edit.changed || edit.next.trim() !== "{}") {
-    await applyEdit(edit);
+    await applyEdit(edit, ctx);
     return false;
   }
   const target = realTarget(edit.file);
@@ -159,9 +159,17 @@ async function applyUninstall(edit: SettingsEdit): Promise<boolean> {
   return true;
 }
 
-/** Writes an edit that changes something, unless the file changed since it was read. */
-async function applyEdit(edit: SettingsEdit): Promise<void> {
-  if (edit.changed) await writeGuarded(edit.file, edit.before, edit.next);
+/**
+ * Writes an edit that changes something, unless the file changed since it was read. A file left
+ * holding the daemon's token (env.CPWD_TOKEN) is made 0600, written or not (an install made before
+ * it was), and a mode so changed is said on stderr.
+ */
+async function applyEdit(edit: SettingsEdit, ctx: CliContext): Promise<void> {
+  const secret = tokenOf(edit.next) !== undefined;
+  const was = edit.changed ? await writeGuarded(edit.file, edit.before, edit.next, { secret }) : secret ? makeSecret(edit.file) : null;
+  if (was !== null) {
+    writeLine(ctx.stderr, `cpwd hooks: ${edit.file} holds the daemon's token (env.CPWD_TOKEN): made it 0600 (it was 0${was.toString(8)}), so that no other local user can read it`);
+  }
 }
 
 async function install(plan: Plan, ctx: CliContext): Promise<number> {
@@ -178,7 +186,7 @@ async function install(plan: Plan, ctx: CliContext): Promise<number> {
     writeLine(ctx.stdout, mcpReport(mcp, "install", true)!);
     return 0;
   }
-  await applyEdit(edit);
+  await applyEdit(edit, ctx);
   await applyMcpEdit(mcp);
   if (skillChanged) await writeAtomically(files.skill, SKILL_TEXT);
   writeLine(
@@ -217,7 +225,7 @@ async function uninstall(plan: Plan, ctx: CliContext): Promise<number> {
     writeLine(ctx.stdout, mcpReport(mcp, "uninstall", true)!);
     return 0;
   }
-  const removedFile = await applyUninstall(edit);
+  const removedFile = await applyUninstall(edit, ctx);
   await applyMcpEdit(mcp);
   if (removeSkill) {
     await rm(files.skill, { force: true });

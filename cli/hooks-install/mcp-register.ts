@@ -56,7 +56,7 @@ export async function editMcp(target: McpTarget, action: "install" | "uninstall"
 
 /** Writes an edit that changes something, unless the file changed since it was read. */
 export async function applyMcpEdit(edit: McpEdit): Promise<void> {
-  if (edit.changed) await writeGuarded(edit.target.file, edit.before, edit.next, edit.target.newMode);
+  if (edit.changed) await writeGuarded(edit.target.file, edit.before, edit.next, { newMode: edit.target.newMode });
 }
 
 /** The file, and the project key for the local scope. */

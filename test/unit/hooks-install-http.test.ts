@@ -2,7 +2,7 @@
 // compiled CLI on real files (scopes, the token kept out of committed files and dry runs, status,
 // uninstall, and the two rough edges of issue 10: --help names --command, an emptied file goes).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { cpwdGroup, CPWD_HOOK_EVENTS, HTTP_HOOK_EVENTS, inspectHooks, installedTransport, installHooks, tokenPresence, uninstallHooks } from "../../cli/hooks-install/install.js";
@@ -102,6 +102,31 @@ describe("cpwd hooks --transport http (compiled CLI, real files)", () => {
     assert.equal(dry.code, 0, dry.stderr);
     assert.ok(!dry.stdout.includes(ep.token), "a dry run never prints the token");
     assert.ok(!hooks(p, "uninstall", "--scope", "local", "--dry-run").stdout.includes(ep.token));
+  });
+
+  test("the settings file that gets the token is its owner's alone: created 0600, an existing one made 0600 and said so", () => {
+    const mode = (file: string) => statSync(file).mode & 0o777;
+    const fresh = project();
+    const created = hooks(fresh, "install", "--transport", "http");
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(mode(fresh.local), 0o600);
+    assert.equal(created.stderr, "", "a file created 0600 changed no mode");
+
+    const existing = project();
+    mkdirSync(join(existing.dir, ".claude"));
+    writeFileSync(existing.local, JSON.stringify({ model: "opus" }));
+    chmodSync(existing.local, 0o644);
+    const r = hooks(existing, "install", "--transport", "http");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(mode(existing.local), 0o600);
+    assert.equal(r.stderr, `cpwd hooks: ${existing.local} holds the daemon's token (env.CPWD_TOKEN): made it 0600 (it was 0644), so that no other local user can read it\n`);
+
+    // An install made before this one left the file 0644: installing again, though nothing changes, narrows it.
+    chmodSync(existing.local, 0o644);
+    const again = hooks(existing, "install", "--transport", "http");
+    assert.match(again.stdout, /already installed/);
+    assert.match(again.stderr, /made it 0600 \(it was 0644\)/);
+    assert.equal(mode(existing.local), 0o600);
   });
 
   test("status says which transport is installed and whether its port and token are the daemon's", () => {
