@@ -13,7 +13,7 @@ import { CpwdError, ErrorCode } from "../src/protocol/errors.js";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
 import type { SecretMask } from "../src/protocol/secret-mask.js";
 import { RemovedWorkers } from "../src/workers/replay.js";
-import { StateSnapshot } from "./state-snapshot.js";
+import { STATE_FOLD_VERSION, StateSnapshot } from "./state-snapshot.js";
 
 export interface OpenedEventLog {
   log: EventLog;
@@ -30,7 +30,7 @@ export interface OpenedEventLog {
 /** The workers the record removes up to seq `upToSeq`: a native search for their removals (also `cpwd replay`'s first pass). */
 export async function findRemovedWorkers(eventsFile: string, upToSeq = Infinity): Promise<RemovedWorkers> {
   const removed = new RemovedWorkers();
-  await foldRecord(eventsFile, () => {}, { upToSeq, needle: '"type":"worker.removed"', keepLine: (e) => (removed.note(e.type, e.workerNumber, e.seq), false) });
+  await foldRecord(eventsFile, () => {}, { upToSeq, snapshotFold: STATE_FOLD_VERSION, needle: '"type":"worker.removed"', keepLine: (e) => (removed.note(e.type, e.workerNumber, e.seq), false) });
   return removed;
 }
 
@@ -51,9 +51,9 @@ export async function openEventLog(paths: CpwdPaths, version: string, logger: Lo
       if (live) index.note(e.seq, offset);
       state.apply(e);
     },
-    { keepLine: state.startupKeeps(removed) },
+    { keepLine: state.startupKeeps(removed), snapshotFold: STATE_FOLD_VERSION },
   );
-  for (const file of fold.tornSnapshots) logger.warn({ file }, "a snapshot is torn; replaying from an older one or the segments");
+  for (const file of fold.tornSnapshots) logger.warn({ file }, "a snapshot is torn (or of another fold version); replaying from an older one or the segments");
   const rotated = fold.files.segments.length > 0 || fold.files.snapshots.length > 0;
   if (rotated && fold.gaps.length > 0) {
     // Never an empty (or partial) state: a daemon that cannot rebuild what it knew must not start.

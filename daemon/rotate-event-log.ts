@@ -68,9 +68,15 @@ export class EventLogRotation {
   private closed(seg: ClosedSegment): void {
     const { state, log, logger } = this.deps;
     // Now, in the same turn as the rename: the state is the state at seg.lastSeq exactly.
-    const snapshot = encodeSnapshot(state.content(log.stats().eventCount));
+    const content = state.content(log.stats().eventCount);
     logger.info({ segment: seg.file, firstSeq: seg.firstSeq, lastSeq: seg.lastSeq }, "events.jsonl rotated");
     this.enqueue("compressing a segment", () => this.compress(seg.file));
+    if (content.seq !== seg.lastSeq) {
+      // A state that has not applied exactly the segment's events would be a snapshot of another seq.
+      logger.warn({ segment: seg.file, lastSeq: seg.lastSeq, stateSeq: content.seq }, "the state is not at the segment's last seq; no snapshot for it");
+      return;
+    }
+    const snapshot = encodeSnapshot(content);
     this.enqueue("writing a snapshot", () => this.writeSnapshot(snapshotPath(this.deps.eventsFile, seg.lastSeq), snapshot));
   }
 

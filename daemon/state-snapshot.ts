@@ -25,6 +25,13 @@ import { isTransition } from "../src/workers/machine.js";
 import { applyWorkerEvent, emptyWorkersState, replayKeeps, workersStateRecord, WORKERS_STATE_TYPE, type RemovedWorkers } from "../src/workers/replay.js";
 import { NativeRetention } from "./native-retention.js";
 
+/**
+ * The version of this fold: what a snapshot's records mean. Bump it whenever what is retained, or
+ * how an area replays it, changes: a daemon then passes over older snapshots (as if torn) and
+ * folds the segments instead of taking records made by another fold.
+ */
+export const STATE_FOLD_VERSION = 1;
+
 /** How long a removed worker's Claude costs are kept: today's spend needs at most a day. */
 const REMOVED_COSTS_KEPT_MS = 48 * 3_600_000;
 
@@ -162,6 +169,6 @@ export class StateSnapshot {
   /** The snapshot as of the last event applied; `eventCount`: how many events the record holds. */
   content(eventCount: number): SnapshotContent {
     const lastTs = new Date(this.latestMs).toISOString();
-    return { seq: this.lastSeqValue, meta: { eventCount, lastTs, fallbackIds: [...this.fallbackIds] }, records: this.records() };
+    return { seq: this.lastSeqValue, fold: STATE_FOLD_VERSION, meta: { eventCount, lastTs, fallbackIds: [...this.fallbackIds] }, records: this.records() };
   }
 }

@@ -22,12 +22,14 @@ export interface FoldRecordOptions {
   upToSeq?: number;
   /** Start from the newest whole snapshot (at or before `upToSeq`). @default true */
   fromSnapshot?: boolean;
+  /** Take only snapshots made by this fold version (others are passed over as torn). @default any */
+  snapshotFold?: number;
 }
 
 export interface RecordFold {
   /** The snapshot the fold started from (its records were handed on first), or null. */
   snapshot: SnapshotContent | null;
-  /** Snapshots found torn or altered and passed over. */
+  /** Snapshots found torn or altered (or of another fold, or not the seq they are named for) and passed over. */
   tornSnapshots: string[];
   /** The last seq of the record (at most `upToSeq`); 0 for an empty one. */
   lastSeq: number;
@@ -56,7 +58,7 @@ export async function foldRecord(
 ): Promise<RecordFold> {
   const files = listRecordFiles(eventsFile);
   const upToSeq = opts.upToSeq ?? Infinity;
-  const { snapshot, tornSnapshots } = (opts.fromSnapshot ?? true) ? newestWholeSnapshot(files, upToSeq) : { snapshot: null, tornSnapshots: [] };
+  const { snapshot, tornSnapshots } = (opts.fromSnapshot ?? true) ? newestWholeSnapshot(files, upToSeq, opts.snapshotFold) : { snapshot: null, tornSnapshots: [] };
   let last = snapshot?.seq ?? 0;
   let eventCount = snapshot && typeof snapshot.meta.eventCount === "number" ? snapshot.meta.eventCount : 0;
   let lastTs: string | null = snapshot && typeof snapshot.meta.lastTs === "string" ? snapshot.meta.lastTs : null;
@@ -89,12 +91,12 @@ export async function foldRecord(
   return { snapshot, tornSnapshots, lastSeq: last, lastTs, eventCount, gaps, live, files };
 }
 
-/** The newest snapshot at or before `upToSeq` that reads whole, and those passed over. */
-function newestWholeSnapshot(files: RecordFiles, upToSeq: number): { snapshot: SnapshotContent | null; tornSnapshots: string[] } {
+/** The newest snapshot at or before `upToSeq` that reads whole (of fold `fold`), and those passed over. */
+function newestWholeSnapshot(files: RecordFiles, upToSeq: number, fold?: number): { snapshot: SnapshotContent | null; tornSnapshots: string[] } {
   const tornSnapshots: string[] = [];
   for (const ref of [...files.snapshots].reverse()) {
     if (ref.seq > upToSeq) continue;
-    const snapshot = readSnapshot(ref.file);
+    const snapshot = readSnapshot(ref.file, fold === undefined ? { seq: ref.seq } : { seq: ref.seq, fold });
     if (snapshot) return { snapshot, tornSnapshots };
     tornSnapshots.push(ref.file);
   }

@@ -2,7 +2,8 @@
 // header names the seq it stands at, how many records follow and the SHA-256 of those lines, so
 // a torn or altered file is told from a whole one and refused (readers then fall back to an older
 // snapshot or to the segments, never to an empty state). What the records are is the daemon's
-// business (daemon/state-snapshot.ts); this module owns the format and writes it durably.
+// business (daemon/state-snapshot.ts), and so is the version of the fold that made them (`fold`),
+// which a reader may require; this module owns the format and writes it durably.
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
@@ -15,6 +16,8 @@ export const SNAPSHOT_KIND = "cpwd.snapshot";
 export interface SnapshotContent {
   /** The seq of the last event it folds in. */
   seq: number;
+  /** The version of the fold that made the records: another fold cannot take them (1 when unsaid). */
+  fold: number;
   /** Facts beside the records (how many events the record held, fallback ids…). */
   meta: Record<string, unknown>;
   /** Records to replay, in order, as if they were the log up to `seq`. */
@@ -25,12 +28,20 @@ export interface SnapshotContent {
 export function encodeSnapshot(content: SnapshotContent): Buffer {
   const body = content.records.map((r) => `${JSON.stringify(r)}\n`).join("");
   const sha256 = createHash("sha256").update(body).digest("hex");
-  const header = JSON.stringify({ v: 1, kind: SNAPSHOT_KIND, seq: content.seq, records: content.records.length, sha256, meta: content.meta });
+  const header = JSON.stringify({ v: 1, kind: SNAPSHOT_KIND, seq: content.seq, fold: content.fold, records: content.records.length, sha256, meta: content.meta });
   return Buffer.from(`${header}\n${body}`);
 }
 
-/** Reads a snapshot; null when it is missing, torn, altered or not one. */
-export function readSnapshot(file: string): SnapshotContent | null {
+/** What a reader requires of a snapshot besides being whole. */
+export interface SnapshotExpectation {
+  /** The seq its file is named for: a header saying another was copied or renamed by hand. */
+  seq?: number;
+  /** The reader's fold version: records made by another fold are not taken. */
+  fold?: number;
+}
+
+/** Reads a snapshot; null when it is missing, torn, altered, not one, or not what `expect` says. */
+export function readSnapshot(file: string, expect: SnapshotExpectation = {}): SnapshotContent | null {
   let buf: Buffer;
   try {
     buf = readFileSync(file);
@@ -39,13 +50,17 @@ export function readSnapshot(file: string): SnapshotContent | null {
   }
   const nl = buf.indexOf(10);
   if (nl < 0) return null;
-  let header: { v?: unknown; kind?: unknown; seq?: unknown; records?: unknown; sha256?: unknown; meta?: unknown };
+  let header: { v?: unknown; kind?: unknown; seq?: unknown; fold?: unknown; records?: unknown; sha256?: unknown; meta?: unknown };
   try {
     header = JSON.parse(buf.toString("utf8", 0, nl)) as typeof header;
   } catch {
     return null;
   }
   if (header.v !== 1 || header.kind !== SNAPSHOT_KIND || typeof header.seq !== "number" || typeof header.records !== "number") return null;
+  // Written before the fold had a version: by the first one.
+  const fold = header.fold === undefined ? 1 : header.fold;
+  if (typeof fold !== "number") return null;
+  if ((expect.seq !== undefined && header.seq !== expect.seq) || (expect.fold !== undefined && fold !== expect.fold)) return null;
   const body = buf.subarray(nl + 1);
   if (createHash("sha256").update(body).digest("hex") !== header.sha256) return null;
   const records: EventRecord[] = [];
@@ -57,7 +72,7 @@ export function readSnapshot(file: string): SnapshotContent | null {
   }
   if (records.length !== header.records) return null;
   const meta = typeof header.meta === "object" && header.meta !== null ? (header.meta as Record<string, unknown>) : {};
-  return { seq: header.seq, meta, records };
+  return { seq: header.seq, fold, meta, records };
 }
 
 /**
