@@ -65,6 +65,11 @@ export class HookHttpServer {
     let endpoint = ensureHookEndpoint(opts.paths.hookEndpoint, port);
     if (endpoint.port !== port) endpoint = updateHookPort(opts.paths.hookEndpoint, endpoint, port);
     const s = new HookHttpServer(server, endpoint, opts);
+    // After listen, a server's errors are accept errors: EMFILE, out of descriptors, once libuv's
+    // reserve one is gone too (until then it closes what it cannot accept). The server keeps
+    // listening, and the hook call fails as with a daemon down. Said here, not left to the
+    // process-wide uncaught handler.
+    server.on("error", (err) => opts.log.warn({ err }, "the HTTP hook server could not accept a connection; it keeps listening"));
     server.on("request", (req, res) =>
       s.serve(req, res).catch((err: unknown) => {
         // A bug, not a client's fault: Claude Code reads a 500 as a non-blocking error.
