@@ -25,7 +25,7 @@ import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import type { Logger } from "pino";
-import type { ClosedSegment, EventLog } from "../src/eventlog/append.js";
+import type { ClosedSegment, EventLog, RotationFailure } from "../src/eventlog/append.js";
 import { listRecordFiles, snapshotPath } from "../src/eventlog/segments.js";
 import { encodeSnapshot, fsyncDir, writeFileDurably } from "../src/eventlog/snapshot-file.js";
 import type { StateSnapshot } from "./state-snapshot.js";
@@ -44,9 +44,14 @@ export interface RotationDeps {
   killAt?: string | undefined;
 }
 
+/** A rotation that keeps failing is warned about at most this often (the writer backs off too). */
+const FAILURE_WARN_EVERY_MS = 60_000;
+
 /** Closes segments as the log grows, compresses them and writes their snapshots, one job at a time. */
 export class EventLogRotation {
   private chain: Promise<void> = Promise.resolve();
+  private lastFailureWarnMs = -Infinity;
+  private failuresUnwarned = 0;
 
   constructor(private readonly deps: RotationDeps) {}
 
@@ -57,7 +62,23 @@ export class EventLogRotation {
       maxBytes: this.deps.maxBytes,
       onClosed: (seg) => this.closed(seg),
       onStep: (step) => this.step(step),
+      onError: (err, info) => this.failed(err, info),
     });
+  }
+
+  /** A failed rotation: warned about (at most once a minute), since events.jsonl now grows unbounded. */
+  private failed(err: unknown, info: RotationFailure): void {
+    const now = Date.now();
+    if (now - this.lastFailureWarnMs < FAILURE_WARN_EVERY_MS) {
+      this.failuresUnwarned++;
+      return;
+    }
+    this.deps.logger.warn(
+      { err, ...info, failuresNotWarned: this.failuresUnwarned },
+      info.rotated ? "events.jsonl was rotated, but not cleanly" : "events.jsonl could not be rotated; it grows until a retry succeeds",
+    );
+    this.lastFailureWarnMs = now;
+    this.failuresUnwarned = 0;
   }
 
   /** Resolves once the job under way (and those queued) are done. */

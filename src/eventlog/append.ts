@@ -6,7 +6,6 @@
 // value that cannot become a line (nested too deep, too large, a BigInt, a cycle) is refused to its
 // own caller and never reaches a batch; and a failed write (a full disk) rejects only that batch,
 // with an IO error, and leaves the log as it was for the next one.
-import { mkdirSync, renameSync } from "node:fs";
 import { open, statfs, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
@@ -14,9 +13,9 @@ import { checkEventPayload, EVENT_VERSION, type EventInput, type EventRecord } f
 import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
 import type { SecretMask } from "../protocol/secret-mask.js";
 import { eventLine, MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
-import { segmentPath, segmentsDirOf } from "./segments.js";
+import { closeLiveFile } from "./close-segment.js";
+import { segmentPath } from "./segments.js";
 import { SeqIndex } from "./seq-index.js";
-import { fsyncDir } from "./snapshot-file.js";
 
 export { MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
 
@@ -82,6 +81,25 @@ export interface RotationPolicy {
   onClosed(segment: ClosedSegment): void;
   /** Told each step as it is done (`renamed`: the live file is a segment, no new one yet); for fault tests. */
   onStep?: (step: string) => void;
+  /**
+   * Told when a rotation fails (segments/ not writable, a rename refused, `onClosed` throwing):
+   * the live file goes on growing, and the rotation is tried again after `retryInMs`.
+   */
+  onError?: (err: unknown, info: RotationFailure) => void;
+  /** The wait before the first retry after a failure, doubled after each. @default 1000 */
+  retryMinMs?: number;
+  /** The longest wait between retries. @default 300000 */
+  retryMaxMs?: number;
+}
+
+/** A failed rotation, as `onError` is told of it. */
+export interface RotationFailure {
+  /** Failures in a row, this one included. */
+  attempts: number;
+  /** The next attempt waits at least this long (and for a commit). */
+  retryInMs: number;
+  /** Whether the live file was closed all the same (the failure came after the segment stood). */
+  rotated: boolean;
 }
 
 /** The single writer of one log file. Open with `EventLog.open` after recovery. */
@@ -95,10 +113,14 @@ export class EventLog {
   private rotation: RotationPolicy | null = null;
   /** The seq of the live file's first event (lastSeq + 1 while it is empty). */
   private firstSeqValue: number;
+  /** Rotations failed in a row, and when (ms since the epoch) the next may be tried. */
+  private rotationFailures = 0;
+  private rotationRetryAtMs = 0;
 
   private constructor(
     private readonly file: string,
-    private fh: FileHandle,
+    /** Null only when a rotation could not reopen the live file: the next commit tries again. */
+    private fh: FileHandle | null,
     private lastSeqValue: number,
     private eventCountValue: number,
     private sizeBytes: number,
@@ -203,7 +225,8 @@ export class EventLog {
   private async flush(): Promise<void> {
     try {
       for (;;) {
-        if (this.rotation && this.sizeBytes >= this.rotation.maxBytes) await this.closeSegment(this.rotation);
+        const policy = this.rotation;
+        if (policy && this.sizeBytes >= policy.maxBytes && Date.now() >= this.rotationRetryAtMs) await this.closeSegment(policy);
         if (this.pending.length === 0) break;
         const batch = this.pending;
         this.pending = [];
@@ -248,12 +271,14 @@ export class EventLog {
     }
     const buf = Buffer.from(lines.join(""));
     if (this.failure?.errno === "ENOSPC" && !(await this.hasRoom())) throw this.failureError(this.failure.errno);
+    let fh: FileHandle | null = null;
     try {
-      await this.writeAll(buf);
-      if (this.opts.durable) await this.fh.datasync();
+      fh = this.fh ?? (this.fh = await open(this.file, "a", 0o600));
+      await this.writeAll(fh, buf);
+      if (this.opts.durable) await fh.datasync();
     } catch (err) {
       // A partial write would leave a torn line that later appends land after: cut it now.
-      await this.fh.truncate(this.sizeBytes).catch(() => {});
+      await fh?.truncate(this.sizeBytes).catch(() => {});
       const errno = (err as NodeJS.ErrnoException).code ?? "EIO";
       this.failure ??= { errno, message: (err as Error).message, sinceMs: Date.now() };
       throw this.failureError(errno, err);
@@ -277,50 +302,40 @@ export class EventLog {
 
   /**
    * Closes the live file between two commits: renamed into `segments/` as it is (every byte of it
-   * durable already), a new empty live file opened, and `onClosed` told. A failure leaves the
-   * live file as it was, to be tried again after the next commit.
+   * durable already), a new empty live file opened, and `onClosed` told (src/eventlog/close-segment.ts
+   * does the renames). A failure is told to `onError` and tried again after a backoff, not after
+   * every commit; the writer never stays without a handle it knows of (a missing one is reopened
+   * by the next commit, which fails with the IO error while it cannot be).
    */
   private async closeSegment(policy: RotationPolicy): Promise<void> {
+    if (!this.fh) return;
     const closed: ClosedSegment = { file: segmentPath(this.file, this.firstSeqValue, this.lastSeqValue), firstSeq: this.firstSeqValue, lastSeq: this.lastSeqValue };
-    // The next live file is made first, under another name: if that fails, nothing has changed.
-    const next = `${this.file}.next`;
-    let fh: FileHandle;
-    try {
-      mkdirSync(segmentsDirOf(this.file), { recursive: true, mode: 0o700 });
-      fh = await open(next, "w", 0o600);
-    } catch {
+    const outcome = await closeLiveFile(this.file, this.fh, closed.file, policy.onStep);
+    this.fh = outcome.fh;
+    let error = outcome.error;
+    if (outcome.rotated) {
+      this.sizeBytes = 0;
+      this.indexValue = new SeqIndex();
+      this.firstSeqValue = this.lastSeqValue + 1;
+      try {
+        policy.onClosed(closed);
+      } catch (err) {
+        error ??= err;
+      }
+    }
+    if (error === null) {
+      this.rotationFailures = 0;
+      this.rotationRetryAtMs = 0;
       return;
     }
-    // Closed before the rename: Windows does not rename a file that is open.
-    await this.fh.close().catch(() => {});
+    this.rotationFailures++;
+    const retryInMs = Math.min(policy.retryMaxMs ?? 300_000, (policy.retryMinMs ?? 1000) * 2 ** Math.min(this.rotationFailures - 1, 30));
+    this.rotationRetryAtMs = Date.now() + retryInMs;
     try {
-      renameSync(this.file, closed.file);
+      policy.onError?.(error, { attempts: this.rotationFailures, retryInMs, rotated: outcome.rotated });
     } catch {
-      this.fh = await open(this.file, "a", 0o600);
-      await fh.close().catch(() => {});
-      return;
+      // a listener's bug must not break the writer
     }
-    policy.onStep?.("renamed");
-    try {
-      renameSync(next, this.file);
-    } catch {
-      // Put the live file back (the same folder and file system as the rename that just worked).
-      renameSync(closed.file, this.file);
-      this.fh = await open(this.file, "a", 0o600);
-      await fh.close().catch(() => {});
-      return;
-    }
-    this.fh = fh;
-    try {
-      fsyncDir(segmentsDirOf(this.file));
-      fsyncDir(dirname(this.file));
-    } catch {
-      // Best effort: a lost rename after a power cut leaves the file under either name, both read.
-    }
-    this.sizeBytes = 0;
-    this.indexValue = new SeqIndex();
-    this.firstSeqValue = this.lastSeqValue + 1;
-    policy.onClosed(closed);
   }
 
   /** The line with every secret value in it replaced; the same line (one scan) when it holds none. */
@@ -347,10 +362,10 @@ export class EventLog {
     });
   }
 
-  private async writeAll(buf: Buffer): Promise<void> {
+  private async writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
     let off = 0;
     while (off < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, off, buf.length - off);
+      const { bytesWritten } = await fh.write(buf, off, buf.length - off);
       off += bytesWritten;
     }
   }
@@ -360,7 +375,7 @@ export class EventLog {
     if (this.closed) return;
     while (this.flushing || this.pending.length > 0) await new Promise((r) => setImmediate(r));
     this.closed = true;
-    await this.fh.close();
+    await this.fh?.close();
   }
 }
 
