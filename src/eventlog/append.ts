@@ -13,9 +13,11 @@ import { checkEventPayload, EVENT_VERSION, type EventInput, type EventRecord } f
 import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
 import type { SecretMask } from "../protocol/secret-mask.js";
 import { eventLine, MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
-import { closeLiveFile } from "./close-segment.js";
+import { closeLiveFile, type ClosedSegment, type RotationPolicy } from "./close-segment.js";
 import { segmentPath } from "./segments.js";
 import { SeqIndex } from "./seq-index.js";
+
+export type { ClosedSegment, RotationFailure, RotationPolicy } from "./close-segment.js";
 
 export { MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
 
@@ -61,45 +63,6 @@ export interface EventLogOptions {
   now?: () => Date;
   /** Secret values to keep out of the file (src/protocol/secret-mask.ts); the records handed back keep them. */
   mask?: SecretMask;
-}
-
-/** The live file just closed by a rotation, renamed into `segments/` as it was. */
-export interface ClosedSegment {
-  file: string;
-  firstSeq: number;
-  lastSeq: number;
-}
-
-/** When the live file is closed, and who is told. */
-export interface RotationPolicy {
-  /** Close the live file once a commit leaves it this large or larger. */
-  maxBytes: number;
-  /**
-   * Called synchronously right after the rename, before any later event is written: what it reads
-   * of the daemon's state is exactly the state at the segment's last seq.
-   */
-  onClosed(segment: ClosedSegment): void;
-  /** Told each step as it is done (`renamed`: the live file is a segment, no new one yet); for fault tests. */
-  onStep?: (step: string) => void;
-  /**
-   * Told when a rotation fails (segments/ not writable, a rename refused, `onClosed` throwing):
-   * the live file goes on growing, and the rotation is tried again after `retryInMs`.
-   */
-  onError?: (err: unknown, info: RotationFailure) => void;
-  /** The wait before the first retry after a failure, doubled after each. @default 1000 */
-  retryMinMs?: number;
-  /** The longest wait between retries. @default 300000 */
-  retryMaxMs?: number;
-}
-
-/** A failed rotation, as `onError` is told of it. */
-export interface RotationFailure {
-  /** Failures in a row, this one included. */
-  attempts: number;
-  /** The next attempt waits at least this long (and for a commit). */
-  retryInMs: number;
-  /** Whether the live file was closed all the same (the failure came after the segment stood). */
-  rotated: boolean;
 }
 
 /** The single writer of one log file. Open with `EventLog.open` after recovery. */

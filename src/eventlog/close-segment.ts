@@ -1,11 +1,51 @@
 // Closing the live events.jsonl into segments/, the writer's part of a rotation: the two renames,
 // and putting things back when one fails, so that the writer always ends with a handle on a whole
 // live file, or knows for certain that it has none (and then fails appends until it can reopen).
+// It also owns the rotation policy's types: when the live file is closed, and who is told.
 import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { segmentsDirOf } from "./segments.js";
 import { fsyncDir } from "./snapshot-file.js";
+
+/** The live file just closed by a rotation, renamed into `segments/` as it was. */
+export interface ClosedSegment {
+  file: string;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** When the live file is closed, and who is told. */
+export interface RotationPolicy {
+  /** Close the live file once a commit leaves it this large or larger. */
+  maxBytes: number;
+  /**
+   * Called synchronously right after the rename, before any later event is written: what it reads
+   * of the daemon's state is exactly the state at the segment's last seq.
+   */
+  onClosed(segment: ClosedSegment): void;
+  /** Told each step as it is done (`renamed`: the live file is a segment, no new one yet); for fault tests. */
+  onStep?: (step: string) => void;
+  /**
+   * Told when a rotation fails (segments/ not writable, a rename refused, `onClosed` throwing):
+   * the live file goes on growing, and the rotation is tried again after `retryInMs`.
+   */
+  onError?: (err: unknown, info: RotationFailure) => void;
+  /** The wait before the first retry after a failure, doubled after each. @default 1000 */
+  retryMinMs?: number;
+  /** The longest wait between retries. @default 300000 */
+  retryMaxMs?: number;
+}
+
+/** A failed rotation, as `onError` is told of it. */
+export interface RotationFailure {
+  /** Failures in a row, this one included. */
+  attempts: number;
+  /** The next attempt waits at least this long (and for a commit). */
+  retryInMs: number;
+  /** Whether the live file was closed all the same (the failure came after the segment stood). */
+  rotated: boolean;
+}
 
 /** What one attempt left behind. */
 export interface CloseOutcome {
