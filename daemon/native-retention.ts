@@ -4,7 +4,9 @@
 // calls still waiting for their subagent (a call a subagent took stays with that subagent; one
 // refused or failed goes), each subagent's start and stop until it has been over for longer than
 // the view keeps ended work, the teammates' events; all of it until the session has ended (or
-// gone silent) for longer than that. Part of daemon/state-snapshot.ts, which holds the events.
+// gone silent) for longer than that. It also says when a session is gone for good (no event for
+// NATIVE_SILENT_MS and that long again), so the snapshot drops the rest it keeps for it and this
+// forgets it. Part of daemon/state-snapshot.ts, which holds the events.
 import type { EventRecord } from "../src/protocol/events.js";
 import { AGENT_TOOLS } from "../src/protocol/hooks.js";
 import { NATIVE_SILENT_MS } from "./coordination/native-work.js";
@@ -38,12 +40,22 @@ export class NativeRetention {
     private readonly keepEndedMs: number,
   ) {}
 
+  /** Notes an event of `session` at `atMs` that is not a hook call (a digest): it is not gone yet. */
+  note(session: string, atMs: number): void {
+    this.marksOf(session, atMs);
+  }
+
+  private marksOf(session: string, atMs: number): SessionMarks {
+    let s = this.sessions.get(session);
+    if (!s) this.sessions.set(session, (s = { lastSeenMs: atMs, endedAtMs: null, keys: new Set(), calls: [], agents: new Map(), lastUntaggedStartMs: 0 }));
+    s.lastSeenMs = Math.max(s.lastSeenMs, atMs);
+    return s;
+  }
+
   /** Takes one `hook.*` event of `session`. */
   apply(e: EventRecord, session: string): void {
     const at = Date.parse(e.ts) || 0;
-    let s = this.sessions.get(session);
-    if (!s) this.sessions.set(session, (s = { lastSeenMs: at, endedAtMs: null, keys: new Set(), calls: [], agents: new Map(), lastUntaggedStartMs: 0 }));
-    s.lastSeenMs = Math.max(s.lastSeenMs, at);
+    const s = this.marksOf(session, at);
     const hook = e.type.slice("hook.".length);
     const p = e.payload;
     const toolUseId = typeof p.toolUseId === "string" ? p.toolUseId : null;
@@ -120,16 +132,28 @@ export class NativeRetention {
     s.keys.delete(key);
   }
 
-  /** Forgets what the fold no longer needs as of `latestMs`: sessions long over, subagents long ended, calls past their wait. */
-  prune(latestMs: number): void {
+  /**
+   * Forgets what the fold no longer needs as of `latestMs`: sessions long over, subagents long
+   * ended, calls past their wait. Returns the sessions gone for good, now forgotten here: the
+   * caller drops what else it keeps for them.
+   */
+  prune(latestMs: number): string[] {
     const keep = Math.max(this.keepEndedMs, CALL_WAIT_MS);
-    for (const s of this.sessions.values()) {
-      const ended = s.endedAtMs !== null ? latestMs - s.endedAtMs > keep : latestMs - s.lastSeenMs > NATIVE_SILENT_MS + keep;
+    const gone: string[] = [];
+    for (const [session, s] of this.sessions) {
+      const silentMs = latestMs - s.lastSeenMs;
+      const ended = s.endedAtMs !== null ? latestMs - s.endedAtMs > keep : silentMs > NATIVE_SILENT_MS + keep;
       if (ended) {
         for (const key of s.keys) this.retained.delete(key);
         s.keys.clear();
         s.calls = [];
         s.agents.clear();
+        // Gone implies ended (its end, if any, is no later than its last event), so nothing of
+        // its native work is left when it is forgotten.
+        if (silentMs > NATIVE_SILENT_MS + keep) {
+          this.sessions.delete(session);
+          gone.push(session);
+        }
         continue;
       }
       // Subagents over for longer than the view keeps them, and calls past their wait (unless a
@@ -145,5 +169,6 @@ export class NativeRetention {
         return !stale;
       });
     }
+    return gone;
   }
 }

@@ -6,15 +6,29 @@
 // paths, they rebuild the same state:
 //   claims       the `claim.acquired` of each file still held;
 //   digests      per session its first hook call (where its cursor starts), its latest
-//                `digest.delivered`, its latest hook call naming a worker; per listed worker its
-//                latest `worker.*` event (what a cursor is compared with);
+//                `digest.delivered`, its latest hook call naming a worker (and its latest hook
+//                call, for transcript recovery), until the session is gone (below); per listed
+//                worker its latest `worker.*` event (what a cursor is compared with);
 //   native work  per session what native-retention.ts says: its subagents, calls and teammates
 //                still in view, until the session has been over for longer than the view keeps;
 //   Claude       per worker its latest `worker.claude`, per run the latest one, the latest with a
 //                cost and the latest with a log offset; a removed worker's costs for two days
 //                (today's spend against the daily budget).
-// Plus the ids of fallback records already ingested, so none is ingested twice. All of it is
-// bounded by what is live (workers listed, files held, sessions active), not by history.
+// Plus the ids of fallback records already ingested, so none is ingested twice. All of it but
+// those ids is bounded by what is live (workers listed, files held, sessions active within a day
+// or so), not by history. The ids grow with the fallback log, which nothing truncates yet, and
+// none can go: the intake reads the log again from its start when its offset file is lost or the
+// log shrank (src/eventlog/ingest.ts), so any id still in the log may come again.
+//
+// A session with no event for NATIVE_SILENT_MS (a day, when the native view takes a silent
+// session as over) and the view's keep again is gone: all it had here is dropped, and a daemon
+// started from this snapshot does not know it. Should it come back, it is treated as new, as any
+// session a daemon first hears of: its first call starts its cursor at the record's end and brings
+// no digest (a SessionStart brings the overview, as it always does), transcript recovery passes it
+// over. That is on purpose: what ended before it went silent is no longer recent by the overview's
+// own measure (`digestRecentMs`), and a cursor replayed from whatever is left of it would be
+// older than the one it had, and send old news as new. A daemon that ran throughout still has its
+// cursor (DigestBook forgets no session) and would list the listed workers that ended since.
 // test/unit/state-snapshot.test.ts checks that the areas rebuild the same state from a snapshot as
 // from the whole history; test/integration/event-rotation.test.ts, that a restarted daemon answers
 // as before.
@@ -28,12 +42,17 @@ import { NativeRetention } from "./native-retention.js";
 /**
  * The version of this fold: what a snapshot's records mean. Bump it whenever what is retained, or
  * how an area replays it, changes: a daemon then passes over older snapshots (as if torn) and
- * folds the segments instead of taking records made by another fold.
+ * folds the segments instead of taking records made by another fold. Keeping less of the same
+ * needs none (forgetting gone sessions did not): an older snapshot's records replay as they did,
+ * and the next snapshot forgets what this fold would not have kept.
  */
 export const STATE_FOLD_VERSION = 1;
 
 /** How long a removed worker's Claude costs are kept: today's spend needs at most a day. */
 const REMOVED_COSTS_KEPT_MS = 48 * 3_600_000;
+
+/** What is kept per session besides its native work (`first:<session>`…), dropped when it is gone. */
+const SESSION_KEYS = ["first", "last", "bound", "cursor"];
 
 /** Type prefixes whose events some area replays; other lines need not be parsed at start. */
 const REPLAYED_PREFIXES = ["worker.", "hook.", "claim.", "digest."];
@@ -109,7 +128,10 @@ export class StateSnapshot {
     if (e.source === "fallback" && typeof e.payload.fallbackId === "string") this.fallbackIds.add(e.payload.fallbackId);
     if (e.type.startsWith("claim.")) this.applyClaim(e);
     else if (e.type.startsWith("hook.") && e.session) this.applyHook(e, e.session);
-    else if (e.type === "digest.delivered" && e.session && typeof e.payload.uptoSeq === "number") this.retained.set(`cursor:${e.session}`, e);
+    else if (e.type === "digest.delivered" && e.session && typeof e.payload.uptoSeq === "number") {
+      this.retained.set(`cursor:${e.session}`, e);
+      this.native.note(e.session, Date.parse(e.ts) || 0);
+    }
     if (e.type.startsWith("worker.") && e.worker) this.applyWorker(e, e.worker);
   }
 
@@ -150,9 +172,11 @@ export class StateSnapshot {
     keys.add(key);
   }
 
-  /** Forgets what no fold needs any more: sessions long ended, old costs of removed workers. */
+  /** Forgets what no fold needs any more: sessions long ended or gone, old costs of removed workers. */
   private prune(): void {
-    this.native.prune(this.latestMs);
+    // Gone sessions go whole, their native events with them (prune drops those first): a hook
+    // event left behind would start the cursor of a session whose cursor was dropped.
+    for (const session of this.native.prune(this.latestMs)) for (const kind of SESSION_KEYS) this.retained.delete(`${kind}:${session}`);
     for (const [key, e] of this.retained) {
       if (key.startsWith("cost:") && !this.workers.workers.has(e.worker!) && this.latestMs - (Date.parse(e.ts) || 0) > REMOVED_COSTS_KEPT_MS) this.retained.delete(key);
     }
