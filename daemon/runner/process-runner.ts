@@ -111,7 +111,7 @@ export class ProcessRunner implements Runner {
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     prepareWorkerLogs(spec.dir);
     const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
-    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, "--", ...spec.argv];
+    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, String(spec.launch), "--", ...spec.argv];
     const child = spawn(this.shell.shell, args, {
       cwd: spec.cwd,
       env: spec.env,

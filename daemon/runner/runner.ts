@@ -16,6 +16,12 @@ export interface LaunchSpec {
   timeoutMs: number | null;
   /** Time between SIGTERM and SIGKILL when the wrapper enforces the deadline. */
   graceMs: number;
+  /**
+   * Which of the worker's launches this is (1 for the first): its record's `runs` once this
+   * launch's `worker.starting` is in. The wrapper writes it into run.json, so a daemon that died
+   * before recording the launch can tell, at restart, that run.json is from a launch its record lacks.
+   */
+  launch: number;
 }
 
 /** A running worker as the runner knows it. */

@@ -5,14 +5,15 @@
 // exit.json. A shell, not a second Node process: it costs ~1–2 MiB of RSS instead of ~40 (plus
 // one `sleep`, or a timer shell and its `sleep`, while a deadline runs).
 //
-// Argument order: DIR TIMEOUT_MS GRACE_MS TIMER PERL MUX -- ARGV…  (TIMEOUT_MS 0 means no deadline;
-// PERL "-" means no output mux: the worker writes its two logs itself, as before)
+// Argument order: DIR TIMEOUT_MS GRACE_MS TIMER PERL MUX LAUNCH -- ARGV…  (TIMEOUT_MS 0 means no
+// deadline; PERL "-" means no output mux: the worker writes its two logs itself, as before; LAUNCH
+// is the launch's number among the worker's, copied into run.json)
 // TIMER is how the deadline is kept (the runner chooses it with the interpreter):
 //   chld  — one `sleep` child and a CHLD trap. Only under dash: a CHLD trap cuts `wait` short, and
 //           bash in POSIX mode then keeps 145 as the worker's status (re-waiting does not help).
 //   proc  — a timer shell in a session of its own, which `wait` never hears of; any POSIX sh.
-// Files in DIR: run.json {pid, wrapperPid, timerPid}; exit.json {code, signal, timedOut, endedAt};
-// timed-out (the deadline passed); all 0600 (umask 077 once the worker is started: only the worker
+// Files in DIR: run.json {pid, wrapperPid, timerPid, launch}; exit.json {code, signal, timedOut,
+// endedAt}; timed-out (the deadline passed); all 0600 (umask 077 once the worker is started: only the worker
 // runs with the user's umask). logs/stdout.log, logs/stderr.log opened O_APPEND (so copytruncate
 // rotation is safe); the runner creates them 0600 beforehand. With PERL and MUX, the worker writes
 // into two FIFOs instead and the output mux (output-mux.ts; started first, in the wrapper's group)
@@ -33,7 +34,7 @@ import { WORKER_FILES } from "../../src/records/worker-files.js";
 
 export const WRAPPER_SCRIPT = `#!/bin/sh
 # cpwd worker wrapper (generated; see daemon/runner/wrapper-script.ts)
-dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; perl=$5; mux=$6; shift 7
+dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; perl=$5; mux=$6; launch=$7; shift 8
 out="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}"; err="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stderr}"; reader=
 # The output mux, if any: the worker's streams go into FIFOs it reads. It runs with umask 077 (it
 # creates output.log) and without the worker's Perl settings, which could break it.
@@ -104,7 +105,7 @@ if [ "$timeout_ms" -gt 0 ]; then
     timer_group=$!
   fi
 fi
-printf '{"pid":%s,"wrapperPid":%s,"timerPid":%s}\\n' "$child" "$$" "\${timer_group:-null}" >"$dir/${WORKER_FILES.run}.tmp" && mv -f "$dir/${WORKER_FILES.run}.tmp" "$dir/${WORKER_FILES.run}"
+printf '{"pid":%s,"wrapperPid":%s,"timerPid":%s,"launch":%s}\\n' "$child" "$$" "\${timer_group:-null}" "$launch" >"$dir/${WORKER_FILES.run}.tmp" && mv -f "$dir/${WORKER_FILES.run}.tmp" "$dir/${WORKER_FILES.run}"
 # Tell the daemon the pid, then let go of its pipe: a dead daemon must never SIGPIPE us. One killed
 # before it read the pid has closed the pipe, so the echo is made with SIGPIPE ignored (it fails,
 # and the wrapper goes on to record the worker's end); the worker, forked above, keeps the default.

@@ -4,7 +4,7 @@
 // lock (`Supervisor.resume`).
 import type { Logger } from "pino";
 import { ACTIVE_STATES, FINAL_STATES } from "../../src/protocol/workers.js";
-import { readRunRecord } from "../../src/records/worker-files.js";
+import { readRunRecord, type RunRecord } from "../../src/records/worker-files.js";
 import type { WorkerRecord } from "../../src/workers/machine.js";
 import type { AdoptResult, Runner, WorkerHandle } from "../runner/runner.js";
 
@@ -36,15 +36,27 @@ export function planResume(workers: ReadonlyMap<string, WorkerRecord>, nowMs: nu
 /**
  * Queued or backoff workers that a daemon launched and died before recording (a launch comes
  * before its record: Supervisor.launch), so their wrappers run them unrecorded. The wrapper's
- * run.json tells: every launch deletes the previous run's, so one written after the worker's last
- * recorded end (or for a worker that never ended) is from that launch.
+ * run.json tells: it carries the launch's number, and one numbered past the record's `runs` is
+ * from a launch the record lacks (an earlier run's, left until the next launch deletes it, has a
+ * number the record counted). Times are no proof: mtimes are coarse and clocks step back, and a
+ * launch missed is a worker run twice.
  */
 export function unrecordedLaunches(workers: ReadonlyMap<string, WorkerRecord>, dirOf: (id: string) => string): WorkerRecord[] {
   return [...workers.values()].filter((w) => {
     if (w.state !== "queued" && w.state !== "backoff") return false;
     const run = readRunRecord(dirOf(w.id));
-    return run !== null && (w.endedAtMs === null || run.writtenAtMs > w.endedAtMs);
+    return run !== null && launchedUnrecorded(w, run);
   });
+}
+
+/**
+ * Whether run.json is from a launch after the last one `w` records. A run.json without a launch
+ * number (from a wrapper of before the upgrade, still running) is judged by time, as it was: newer
+ * than the worker's last recorded end, or the worker never ended.
+ */
+function launchedUnrecorded(w: WorkerRecord, run: RunRecord): boolean {
+  if (run.launch !== null) return run.launch > w.runs;
+  return w.endedAtMs === null || run.writtenAtMs > w.endedAtMs;
 }
 
 /** Asks the runner whether a worker the log says runs still does, with the handle recorded at its start. */

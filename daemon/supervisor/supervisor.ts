@@ -202,7 +202,7 @@ export class Supervisor {
       let handle: WorkerHandle;
       try {
         await this.deps.lifecycle?.launching?.(w, this.dir(id));
-        handle = await this.deps.runner.launch({ workerId: id, argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs });
+        handle = await this.deps.runner.launch({ workerId: id, argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs, launch: w.runs + 1 });
       } catch (err) {
         const endedAtMs = this.deps.ctx.clock.now();
         await earlier;

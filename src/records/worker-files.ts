@@ -10,7 +10,7 @@ import { isPid, readJsonObject } from "./json-record.js";
 export const WORKER_FILES = {
   /** The spec as spawned (argv, cwd, env…), written by the supervisor at queue time. */
   spec: "spec.json",
-  /** `{pid, wrapperPid, timerPid}`, written by the wrapper once the worker runs. */
+  /** `{pid, wrapperPid, timerPid, launch}`, written by the wrapper once the worker runs. */
   run: "run.json",
   /** `{code, signal, timedOut, endedAt}`, written by the wrapper when the worker ends. */
   exit: "exit.json",
@@ -78,13 +78,19 @@ export function clearRunRecords(workerDir: string): void {
   for (const name of [WORKER_FILES.exit, WORKER_FILES.run, WORKER_FILES.timedOut, WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl]) rmSync(join(workerDir, name), { force: true });
 }
 
-/** run.json: the pids of a running worker, its wrapper and the wrapper's separate timer. */
+/** run.json: the pids of a running worker, its wrapper and the wrapper's separate timer, and which launch it is. */
 export interface RunRecord {
   /** The worker's pid, also its process group. */
   pid: number;
   wrapperPid: number;
   /** The separate timer's pid (TIMER proc, with a deadline); null otherwise. */
   timerPid: number | null;
+  /**
+   * Which of the worker's launches wrote it (1 for the first; the record's `runs` once its
+   * `worker.starting` is in). Null in a run.json from a wrapper older than the field, which may
+   * still be running after an upgrade.
+   */
+  launch: number | null;
   /** run.json's mtime: the wrapper, the worker and the timer all started before it was written. */
   writtenAtMs: number;
 }
@@ -95,10 +101,13 @@ export function readRunRecord(workerDir: string): RunRecord | null {
   const raw = readJsonObject(file);
   // No timerPid in a run.json from a wrapper older than the separate timer (it may still be running).
   const timerPid = raw?.timerPid ?? null;
+  // No launch in one older than the launch number.
+  const launch = raw?.launch ?? null;
   if (raw === null || !isPid(raw.pid) || !isPid(raw.wrapperPid) || (timerPid !== null && !isPid(timerPid))) return null;
+  if (launch !== null && !isLaunchNumber(launch)) return null;
   const writtenAtMs = mtimeMsOf(file);
   if (writtenAtMs === null) return null;
-  return { pid: raw.pid, wrapperPid: raw.wrapperPid, timerPid, writtenAtMs };
+  return { pid: raw.pid, wrapperPid: raw.wrapperPid, timerPid, launch, writtenAtMs };
 }
 
 /** exit.json: how a worker ended, as its wrapper saw it. */
@@ -136,6 +145,10 @@ export function readWorkerSpecEnv(workerDir: string): Record<string, string> {
   const env = readJsonObject(join(workerDir, WORKER_FILES.spec))?.env;
   if (typeof env !== "object" || env === null || Array.isArray(env)) return {};
   return Object.values(env).every((v) => typeof v === "string") ? (env as Record<string, string>) : {};
+}
+
+function isLaunchNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 }
 
 function mtimeMsOf(file: string): number | null {

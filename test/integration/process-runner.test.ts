@@ -49,7 +49,7 @@ after(() => {
 
 function spec(argv: string[], over: Partial<LaunchSpec> = {}): LaunchSpec {
   const id = `W${++n}`;
-  return { workerId: id, argv, cwd: home, env: { PATH: process.env.PATH ?? "" }, dir: join(home, "workers", id), timeoutMs: null, graceMs: 500, ...over };
+  return { workerId: id, argv, cwd: home, env: { PATH: process.env.PATH ?? "" }, dir: join(home, "workers", id), timeoutMs: null, graceMs: 500, launch: 1, ...over };
 }
 
 async function runToEnd(s: LaunchSpec, r = runner): Promise<{ handle: WorkerHandle; exit: ExitStatus }> {

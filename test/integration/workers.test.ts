@@ -246,7 +246,7 @@ describe("workers outlive the daemon", () => {
     const dir = join(home, "workers", "W1");
     let handle: Awaited<ReturnType<ProcessRunner["launch"]>> | undefined;
     try {
-      handle = await runner.launch({ workerId: "W1", argv: nodeFixture("sleep.js", "60000"), cwd: home, env: { PATH: process.env.PATH ?? "" }, dir, timeoutMs: null, graceMs: 100 });
+      handle = await runner.launch({ workerId: "W1", argv: nodeFixture("sleep.js", "60000"), cwd: home, env: { PATH: process.env.PATH ?? "" }, dir, timeoutMs: null, graceMs: 100, launch: 1 });
       await waitFor("run.json", () => existsSync(join(dir, "run.json")));
       // The daemon died after worker.starting: nothing about this run was recorded.
       const r = await runner.adopt("W1", dir, null);

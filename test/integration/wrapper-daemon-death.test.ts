@@ -29,7 +29,7 @@ function launchAndDie(id: string, argv: string[]): string {
   const dir = join(home, "workers", id);
   mkdirSync(dir, { recursive: true });
   prepareWorkerLogs(dir);
-  const wrapper = spawn("/bin/sh", [installWrapper(home), dir, "0", "1000", "chld", "-", "-", "--", ...argv], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
+  const wrapper = spawn("/bin/sh", [installWrapper(home), dir, "0", "1000", "chld", "-", "-", "1", "--", ...argv], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
   wrapper.stdout!.destroy();
   wrapper.unref();
   groups.push(wrapper.pid!);

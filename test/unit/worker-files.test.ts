@@ -37,16 +37,21 @@ test("the names are plain words, and the wrapper writes the records under them",
 
 test("run.json reads back with its mtime; a timer pid may be absent (an older wrapper) or null", () => {
   const written = new Date(Date.now() - 60_000);
-  put(WORKER_FILES.run, '{"pid":10,"wrapperPid":9,"timerPid":11}\n', written);
-  assert.deepEqual(readRunRecord(dir), { pid: 10, wrapperPid: 9, timerPid: 11, writtenAtMs: written.getTime() });
+  put(WORKER_FILES.run, '{"pid":10,"wrapperPid":9,"timerPid":11,"launch":3}\n', written);
+  assert.deepEqual(readRunRecord(dir), { pid: 10, wrapperPid: 9, timerPid: 11, launch: 3, writtenAtMs: written.getTime() });
   put(WORKER_FILES.run, '{"pid":10,"wrapperPid":9,"timerPid":null}\n', written);
   assert.equal(readRunRecord(dir)?.timerPid, null);
   put(WORKER_FILES.run, '{"pid":10,"wrapperPid":9}\n', written);
   assert.equal(readRunRecord(dir)?.timerPid, null);
 });
 
+test("a run.json from a wrapper older than the launch number reads with launch null", () => {
+  put(WORKER_FILES.run, '{"pid":10,"wrapperPid":9,"timerPid":null}\n');
+  assert.equal(readRunRecord(dir)?.launch, null);
+});
+
 test("a run.json that is half-written or not a run record reads as none", () => {
-  for (const text of ["", '{"pid":10,"wrap', '{"pid":10}', '{"pid":"10","wrapperPid":9}', '{"pid":10,"wrapperPid":9,"timerPid":"x"}', "[]"]) {
+  for (const text of ["", '{"pid":10,"wrap', '{"pid":10}', '{"pid":"10","wrapperPid":9}', '{"pid":10,"wrapperPid":9,"timerPid":"x"}', '{"pid":10,"wrapperPid":9,"launch":0}', '{"pid":10,"wrapperPid":9,"launch":"2"}', "[]"]) {
     put(WORKER_FILES.run, text);
     assert.equal(readRunRecord(dir), null, text);
   }
