@@ -1,9 +1,10 @@
 // Printing a worker's logs for `cpwd logs`: its last lines, then (pump) what is appended, either
 // one file byte for byte, or line by line from one or more sources (cli/log-sources.ts), merged by
-// time across workers, as a Claude transcript and/or with each line's time and worker.
+// time across workers, as a Claude transcript and/or with each line's time and worker. Both read a
+// chunk at a time and write as they go: a log of any size is printed in bounded memory.
 import type { Writable } from "node:stream";
 import { streamLineTime, TranscriptRenderer } from "./format/transcript.js";
-import { fileState, FileSource, readRange, tailStart, type LineSource, type OutputLine, type Stream } from "./log-sources.js";
+import { copyRange, fileState, FileSource, tailStart, type LineSource, type OutputLine, type Stream } from "./log-sources.js";
 
 /** Lines printed of what is already there when `-n` is not given (and not --raw). */
 export const DEFAULT_LINES = 100;
@@ -34,9 +35,12 @@ function bytePrinter(file: string, out: Writable, view: View): Printer {
   const st = fileState(file);
   let pos = st?.size ?? 0;
   if (st) {
-    const text = readRange(file, tailStart(file, st.size, view.lines ?? (view.raw ? null : DEFAULT_LINES)), st.size);
-    out.write(text);
-    if (!view.raw && text.length > 0 && text[text.length - 1] !== 0x0a) out.write("\n");
+    let lastByte: number | undefined;
+    copyRange(file, tailStart(file, st.size, view.lines ?? (view.raw ? null : DEFAULT_LINES)), st.size, (chunk) => {
+      out.write(chunk);
+      lastByte = chunk[chunk.length - 1];
+    });
+    if (!view.raw && lastByte !== undefined && lastByte !== 0x0a) out.write("\n");
   }
   return {
     pump() {
@@ -44,9 +48,7 @@ function bytePrinter(file: string, out: Writable, view: View): Printer {
       if (!now) return;
       if (now.size < pos) pos = 0; // rotated (copytruncate)
       if (now.size === pos) return;
-      const bytes = readRange(file, pos, now.size);
-      pos += bytes.length;
-      out.write(bytes);
+      pos += copyRange(file, pos, now.size, (chunk) => out.write(chunk));
     },
     flush() {},
   };
@@ -84,6 +86,16 @@ export interface Entry {
 /** What one line of a worker becomes: text (or, raw, bytes) for one of the outputs. */
 type Printed = [Writable, string | Buffer];
 
+/** A line read, and the time it is merged by. */
+interface Keyed {
+  i: number;
+  line: OutputLine;
+  key: number;
+}
+
+/** Lines printed are written in runs of up to this many. */
+const WRITE_RUN = 1024;
+
 /** Formats the lines of one worker: its stdout as the view says (a transcript, say), the rest as they are. */
 class WorkerFormatter {
   private readonly stdout: LineFormatter;
@@ -118,8 +130,7 @@ export class MergedPrinter implements Printer {
   constructor(private readonly entries: Entry[], lines: number | null) {
     this.formatters = entries.map((e) => new WorkerFormatter(e));
     this.lastMs = entries.map(() => 0);
-    const printed = this.format((s) => s.initial());
-    this.write(lines === null ? printed : lines === 0 ? [] : printed.slice(-lines));
+    this.merge((s) => s.initial(), lines);
   }
 
   /** Adds a worker (one that appeared while following): prints what it has, then follows it too. */
@@ -128,26 +139,58 @@ export class MergedPrinter implements Printer {
     this.formatters.push(new WorkerFormatter(entry));
     this.lastMs.push(0);
     const i = this.entries.length - 1;
-    this.write(this.format((s, at) => (at === i ? s.initial() : [])));
+    this.merge((s, at) => (at === i ? s.initial() : null), null);
   }
 
   pump(): void {
-    this.write(this.format((s) => s.read()));
+    this.merge((s) => s.read(), null);
   }
 
   flush(): void {
-    this.write(this.format((s) => s.rest()));
+    const lines = this.entries.flatMap((entry, i) => this.keyed(i, entry.source.rest()));
+    lines.sort((a, b) => a.key - b.key);
+    this.write(lines.flatMap(({ i, line }) => this.formatters[i]!.format(line)));
   }
 
-  private format(take: (s: LineSource, i: number) => OutputLine[]): Printed[] {
-    const lines = this.entries.flatMap((entry, i) =>
-      take(entry.source, i).map((line) => {
-        this.lastMs[i] = Math.max(this.lastMs[i]!, line.ms ?? 0);
-        return { i, line, key: this.lastMs[i]! };
-      }),
-    );
-    lines.sort((a, b) => a.key - b.key);
-    return lines.flatMap(({ i, line }) => this.formatters[i]!.format(line));
+  /**
+   * Prints what `take` gives of each entry, merged by time: each source's lines come in order, a
+   * chunk's read at a time, and the earliest line of those read goes next (a tie: the first
+   * entry's), as a sort of them all would put them, without holding them all. With `keep`, only
+   * the last `keep` lines printed (held meanwhile; no more than that many and a run of writes).
+   */
+  private merge(take: (s: LineSource, i: number) => OutputLine[] | null, keep: number | null): void {
+    const queues = this.entries.map(() => ({ lines: [] as Keyed[], at: 0, open: true }));
+    let printed: Printed[] = [];
+    for (;;) {
+      let next: Keyed | undefined;
+      for (const [i, q] of queues.entries()) {
+        while (q.open && q.at === q.lines.length) {
+          const batch = take(this.entries[i]!.source, i);
+          if (batch === null) q.open = false;
+          else [q.lines, q.at] = [this.keyed(i, batch), 0];
+        }
+        const head = q.lines[q.at];
+        if (head && (!next || head.key < next.key)) next = head;
+      }
+      if (!next) break;
+      queues[next.i]!.at++;
+      // Formatted even when not kept: a transcript's later lines need the calls in earlier ones.
+      const lines = this.formatters[next.i]!.format(next.line);
+      if (keep === 0) continue;
+      printed.push(...lines);
+      if (printed.length < WRITE_RUN) continue;
+      if (keep === null) this.write(printed.splice(0));
+      else if (printed.length >= keep + WRITE_RUN) printed = printed.slice(-keep);
+    }
+    this.write(keep === null ? printed : keep === 0 ? [] : printed.slice(-keep));
+  }
+
+  /** An entry's lines with the times they merge by: their own, or the latest before (a key never goes back). */
+  private keyed(i: number, lines: OutputLine[]): Keyed[] {
+    return lines.map((line) => {
+      this.lastMs[i] = Math.max(this.lastMs[i]!, line.ms ?? 0);
+      return { i, line, key: this.lastMs[i]! };
+    });
   }
 
   /** Writes in order, each run of text for one output in one write. */
