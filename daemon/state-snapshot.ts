@@ -14,11 +14,12 @@
 //   Claude       per worker its latest `worker.claude`, per run the latest one, the latest with a
 //                cost and the latest with a log offset; a removed worker's costs for two days
 //                (today's spend against the daily budget).
-// Plus the ids of fallback records already ingested, so none is ingested twice. All of it but
-// those ids is bounded by what is live (workers listed, files held, sessions active within a day
-// or so), not by history. The ids grow with the fallback log, which nothing truncates yet, and
-// none can go: the intake reads the log again from its start when its offset file is lost or the
-// log shrank (src/eventlog/ingest.ts), so any id still in the log may come again.
+// Plus the ids of fallback records already ingested, so none is ingested twice: those read since
+// the last drain of the fallback log. A `fallback.ingested` event with `drained` says that every
+// fallback file read before it is deleted, so none of those ids can come again and the set is
+// emptied there (daemon/fallback-intake.ts explains why that is exact). All of it is bounded by
+// what is live (workers listed, files held, sessions active within a day or so, the fallback log
+// since its last drain), not by history.
 //
 // A session with no event for NATIVE_SILENT_MS (a day, when the native view takes a silent
 // session as over) and the view's keep again is gone: all it had here is dropped, and a daemon
@@ -54,12 +55,17 @@ const REMOVED_COSTS_KEPT_MS = 48 * 3_600_000;
 /** What is kept per session besides its native work (`first:<session>`…), dropped when it is gone. */
 const SESSION_KEYS = ["first", "last", "bound", "cursor"];
 
+/** The intake's report; with `drained`, the point past which no earlier fallback id can come again. */
+const FALLBACK_INGESTED_TYPE = "fallback.ingested";
+
 /** Type prefixes whose events some area replays; other lines need not be parsed at start. */
 const REPLAYED_PREFIXES = ["worker.", "hook.", "claim.", "digest."];
 
 export class StateSnapshot {
   private readonly workers = emptyWorkersState();
   private readonly fallbackIds = new Set<string>();
+  /** The seq of the last drain of the fallback files folded in (0: none). */
+  private fallbackDrainSeq = 0;
   /** Retained events by what they stand for (`claim:/path`, `cursor:<session>`…). */
   private readonly retained = new Map<string, EventRecord>();
   /** Keys retained for each worker, dropped when it is removed. */
@@ -75,7 +81,7 @@ export class StateSnapshot {
 
   /** Whether start-up must parse a line of this type and source (the others it only counts). */
   static wants(type: string, source: string): boolean {
-    return source === "fallback" || type === WORKERS_STATE_TYPE || REPLAYED_PREFIXES.some((p) => type.startsWith(p));
+    return source === "fallback" || type === WORKERS_STATE_TYPE || type === FALLBACK_INGESTED_TYPE || REPLAYED_PREFIXES.some((p) => type.startsWith(p));
   }
 
   /**
@@ -107,6 +113,9 @@ export class StateSnapshot {
 
   /** Takes a snapshot's facts beside its records (read after them). */
   takeMeta(meta: Record<string, unknown>): void {
+    // A drain folded after the snapshot (its events are folded before this is called) deleted the
+    // files the snapshot's ids were read from.
+    if (this.fallbackDrainSeq > 0) return;
     if (Array.isArray(meta.fallbackIds)) for (const id of meta.fallbackIds) if (typeof id === "string") this.fallbackIds.add(id);
   }
 
@@ -126,6 +135,11 @@ export class StateSnapshot {
     this.lastSeqValue = Math.max(this.lastSeqValue, e.seq);
     this.latestMs = Math.max(this.latestMs, Date.parse(e.ts) || 0);
     if (e.source === "fallback" && typeof e.payload.fallbackId === "string") this.fallbackIds.add(e.payload.fallbackId);
+    // The fallback files read so far are deleted: their ids cannot come again.
+    if (e.type === FALLBACK_INGESTED_TYPE && typeof e.payload.drained === "number") {
+      this.fallbackIds.clear();
+      this.fallbackDrainSeq = e.seq;
+    }
     if (e.type.startsWith("claim.")) this.applyClaim(e);
     else if (e.type.startsWith("hook.") && e.session) this.applyHook(e, e.session);
     else if (e.type === "digest.delivered" && e.session && typeof e.payload.uptoSeq === "number") {

@@ -2,7 +2,10 @@
 // (a shim may be appending to it at any moment); instead the byte offset ingested so far is kept in
 // a sidecar file, written atomically after the events are durable. A crash between the two
 // re-reads some lines on the next start, and their `fid`s, already in the log, are skipped.
-import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
+// The file is bounded by renaming it aside to a "draining" name (`rotateFallback`) and deleting
+// that once it is read to its end (`removeDrained`); daemon/fallback-intake.ts says when.
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { EventInput } from "../protocol/events.js";
 import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
 import { prepareEvent } from "./append.js";
@@ -60,8 +63,9 @@ export async function ingestFallback(
   quarantine: string,
   seen: Set<string>,
   append: (inputs: EventInput[]) => Promise<unknown>,
+  opts: { final?: boolean } = {},
 ): Promise<IngestResult> {
-  const { text, offsetBytes } = readCompleteLines(file, readOffset(offsetFile));
+  const { text, offsetBytes } = readCompleteLines(file, readOffset(offsetFile), opts.final ?? false);
   const result: IngestResult = { count: 0, skippedDuplicates: 0, badLines: 0, quarantined: 0, offsetBytes };
   if (text === "") return result;
   const inputs: EventInput[] = [];
@@ -95,9 +99,10 @@ export async function ingestFallback(
 /**
  * The complete lines of `file` after byte `start`, and the offset just past them. A file that
  * shrank was replaced by hand: it is read from its start (fids still dedupe). A last line without
- * its newline is left for later: a shim may be writing it now.
+ * its newline is left for later: a shim may be writing it now — unless `final` (a draining file
+ * past its grace, about to be deleted): then it is taken as it is, and counted bad if it is torn.
  */
-function readCompleteLines(file: string, start: number): { text: string; offsetBytes: number } {
+function readCompleteLines(file: string, start: number, final: boolean): { text: string; offsetBytes: number } {
   if (!existsSync(file)) return { text: "", offsetBytes: start };
   const fd = openSync(file, "r");
   try {
@@ -110,7 +115,7 @@ function readCompleteLines(file: string, start: number): { text: string; offsetB
       if (n === 0) break;
       off += n;
     }
-    const end = buf.subarray(0, off).lastIndexOf(10) + 1;
+    const end = final ? off : buf.subarray(0, off).lastIndexOf(10) + 1;
     return { text: buf.toString("utf8", 0, end), offsetBytes: from + end };
   } finally {
     closeSync(fd);
@@ -160,4 +165,65 @@ function quarantinedInput(line: string, originalType: string, reason: string, fi
     source: "fallback",
     payload: { originalType, reason, quarantined: true, bytes: Buffer.byteLength(line), ...(fid ? { fallbackId: fid } : {}) },
   };
+}
+
+/** The draining files of fallback log `file` (`<file>.draining.<n>`), oldest first. */
+export function drainingFiles(file: string): string[] {
+  const prefix = `${basename(file)}.draining.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return [];
+  }
+  const numbers: number[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const n = Number(name.slice(prefix.length));
+    if (Number.isSafeInteger(n) && n > 0) numbers.push(n);
+    // An offset whose file is gone (a rotation cut short between its renames, or a removal cut
+    // short between its two deletions) stands for nothing.
+    else if (/^\d+\.offset(\.tmp)?$/.test(name.slice(prefix.length)) && !names.includes(name.slice(0, name.indexOf(".offset")))) {
+      rmSync(join(dirname(file), name), { force: true });
+    }
+  }
+  return numbers.sort((a, b) => a - b).map((n) => `${file}.draining.${n}`);
+}
+
+/**
+ * Renames fallback log `file` aside to the next draining name, its offset with it, and starts the
+ * next file's offset at 0; returns the draining name. Shims append to a fresh `file` from then on
+ * (O_APPEND|O_CREAT). Crash-safe in every order: killed after the offset's rename, the file is
+ * read again from 0 (fids dedupe) and the stray offset dropped; after the file's, the draining
+ * file is drained at the next start and the new file, with no offset yet, read from 0.
+ */
+export function rotateFallback(file: string, offsetFile: string): string {
+  const existing = drainingFiles(file);
+  const last = existing.length > 0 ? Number(existing[existing.length - 1]!.slice(`${file}.draining.`.length)) : 0;
+  const draining = `${file}.draining.${last + 1}`;
+  if (existsSync(offsetFile)) renameSync(offsetFile, `${draining}.offset`);
+  renameSync(file, draining);
+  writeOffset(offsetFile, 0);
+  syncDir(dirname(file));
+  return draining;
+}
+
+/** Deletes a drained file and its offset, durably: once gone, its ids may be forgotten. */
+export function removeDrained(draining: string): void {
+  rmSync(draining, { force: true });
+  rmSync(`${draining}.offset`, { force: true });
+  syncDir(dirname(draining));
+}
+
+/** Makes renames and deletions in `dir` durable (a no-op where a directory cannot be fsynced). */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // Windows: directories cannot be opened for fsync; its renames are journalled by NTFS.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
