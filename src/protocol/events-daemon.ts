@@ -28,6 +28,11 @@ export const FallbackIngested = z.object({
   badLines: z.number().int().nonnegative(),
   /** Lines set aside whole in the quarantine file (each also recorded as fallback.rejected). */
   quarantined: z.number().int().nonnegative().optional(),
+  /**
+   * How many renamed-aside fallback files were drained and deleted: none of their ids can come
+   * again, so the set of ingested ids is emptied here (daemon/fallback-intake.ts).
+   */
+  drained: z.number().int().nonnegative().optional(),
 });
 
 export const daemonEventPayloads = {
