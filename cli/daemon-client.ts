@@ -1,21 +1,15 @@
 // How CLI commands reach the daemon: resolve paths from the command's env, connect with a short
 // deadline, and say plainly when the daemon is not running (exit 3, like `systemctl status`).
-import { resolvePaths, type CpwdPaths } from "../src/platform/paths.js";
+import type { CpwdPaths } from "../src/platform/paths.js";
 import { ErrorCode, isCpwdError } from "../src/protocol/errors.js";
 import { connect, type RpcClient } from "../src/rpc/client.js";
+import { cliPaths } from "./cli-paths.js";
 import { writeLine, type CliContext } from "./context.js";
 
 /** Exit code when the daemon is not running. */
 export const EXIT_NOT_RUNNING = 3;
 
-export function cliPaths(ctx: CliContext): CpwdPaths {
-  return resolvePaths({
-    env: ctx.env,
-    platform: process.platform,
-    home: ctx.env.HOME ?? ctx.env.USERPROFILE ?? "",
-    uid: typeof process.getuid === "function" ? process.getuid() : 0,
-  });
-}
+export { cliPaths };
 
 /** Connects, runs `fn`, closes. Not running → a one-line message and EXIT_NOT_RUNNING. */
 export async function withDaemon(

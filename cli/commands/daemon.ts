@@ -1,7 +1,7 @@
 // `cpwd daemon`: runs the daemon in the foreground until SIGTERM/SIGINT or `cpwd stop`.
 import { usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
-import { cliPaths } from "../daemon-client.js";
+import { cliPaths } from "../cli-paths.js";
 
 export const run: Command = async (argv, ctx) => {
   if (argv.length > 0) throw usageError(`takes no arguments (got ${argv.join(" ")})`);
