@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { cleanup, cpwd, pathsFor, startDaemon, tempHome, waitFor, type TestDaemon } from "../helpers/daemon.js";
+import { CLI, cleanup, cpwd, pathsFor, startDaemon, tempHome, waitFor, type TestDaemon } from "../helpers/daemon.js";
 import { CLAUDE_BIN, claudeEnv, hookSettings, makeProject, runClaude } from "../helpers/claude.js";
 import { allText, startFakeApi, toolResults, toolThenText } from "../helpers/fake-messages-api.js";
 import { SHIM } from "../helpers/shim.js";
@@ -47,10 +47,13 @@ describe("Claude Code with cpwd's hooks", () => {
 
   test("a worker's news reaches the model inside the conductor's next request", async () => {
     // The order is made, not timed: the builder runs until the conductor's Bash call releases it,
-    // and that call returns only once the builder's exit is in the record.
+    // and that call returns only once the daemon says the builder exited. (Not once its
+    // worker.exited is in events.jsonl: the line is in the file while its fdatasync is still under
+    // way, before the supervisor applies it and a digest can tell of it.)
     const releaseFile = (p: Project) => join(p.dir, "release");
     const scriptFor = (d: TestDaemon, p: Project) => {
-      const command = `touch ${releaseFile(p)}; while ! grep -q '"type":"worker.exited"' ${d.paths.events}; do sleep 0.05; done`;
+      const status = `CPWD_HOME=${d.home} ${process.execPath} ${CLI} status --json`;
+      const command = `touch ${releaseFile(p)}; while ! ${status} 2>/dev/null | grep -q '"state":"exited"'; do sleep 0.05; done`;
       return toolThenText({ name: "Bash", input: { command, description: "wait" } });
     };
     await withClaudeProject({ settings: hookSettings(shimCommand), scriptFor }, async ({ daemon: d, project: p, api }) => {
