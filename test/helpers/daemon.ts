@@ -134,7 +134,8 @@ export function killWorkers(home: string): void {
   for (const id of ids) {
     try {
       const run = JSON.parse(readFileSync(join(workers, id, "run.json"), "utf8")) as { pid: number; wrapperPid: number };
-      killAll([-run.pid, run.pid, run.wrapperPid]);
+      // The wrapper's group too: the output mux lives there, idle for ever once its wrapper is gone.
+      killAll([-run.pid, run.pid, -run.wrapperPid, run.wrapperPid]);
     } catch {
       // never started
     }

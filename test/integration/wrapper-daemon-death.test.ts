@@ -43,7 +43,7 @@ function runJson(dir: string): { pid: number; wrapperPid: number } {
 test("a wrapper whose daemon died before reading the worker's pid lives on and records the worker's end", async () => {
   const dir = launchAndDie("W1", ["/bin/sh", "-c", "sleep 0.3; exit 3"]);
   await waitFor("run.json", () => existsSync(join(dir, "run.json")));
-  groups.push(runJson(dir).pid);
+  groups.push(runJson(dir).pid, runJson(dir).wrapperPid);
   await waitFor("exit.json: the wrapper outlived its daemon's pipe", () => existsSync(join(dir, "exit.json")), 5_000);
   assert.equal(JSON.parse(readFileSync(join(dir, "exit.json"), "utf8")).code, 3);
 });
@@ -52,7 +52,7 @@ test("a worker found without its wrapper and without recorded start times is kil
   const dir = launchAndDie("W2", ["/bin/sh", "-c", "sleep 30"]);
   await waitFor("run.json", () => existsSync(join(dir, "run.json")));
   const run = runJson(dir);
-  groups.push(run.pid);
+  groups.push(run.pid, run.wrapperPid);
   // The wrapper is killed outright: the worker, in a session of its own, runs on untracked.
   process.kill(run.wrapperPid, "SIGKILL");
   await waitFor("the wrapper to die", () => !isAlive(run.wrapperPid));
