@@ -12,11 +12,11 @@ export const segmentFiles = (home: string): string[] => readdirSync(join(home, "
 
 /**
  * Runs `body` with a fresh home whose record rotates every 4 KiB and keeps `segmentsKept`
- * compressed segments, and its daemon started; stops whatever daemon `run.d` holds at the end.
+ * compressed segments (the default when undefined), and its daemon started; stops whatever daemon `run.d` holds at the end.
  */
-export async function withRotatingRecord(segmentsKept: number, body: (home: string, run: { d?: TestDaemon }) => Promise<void>): Promise<void> {
+export async function withRotatingRecord(segmentsKept: number | undefined, body: (home: string, run: { d?: TestDaemon }) => Promise<void>): Promise<void> {
   const home = tempHome();
-  writeFileSync(pathsFor(home).config, JSON.stringify({ eventLogMaxBytes: 4096, eventSegmentsKept: segmentsKept }));
+  writeFileSync(pathsFor(home).config, JSON.stringify({ eventLogMaxBytes: 4096, ...(segmentsKept === undefined ? {} : { eventSegmentsKept: segmentsKept }) }));
   const run: { d?: TestDaemon } = {};
   try {
     run.d = await startDaemon(home);

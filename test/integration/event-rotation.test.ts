@@ -12,6 +12,7 @@ import { gunzipSync } from "node:zlib";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { cleanup, cpwd, pathsFor, startDaemon, tempHome, waitFor, type TestDaemon } from "../helpers/daemon.js";
 import { liveWorker, nodeFixture } from "../helpers/fixtures.js";
+import { withRotatingRecord } from "../helpers/rotating-record.js";
 
 type Ev = { seq: number; type: string; worker?: string; payload: Record<string, unknown> };
 
@@ -83,137 +84,121 @@ async function stateOf(c: RpcClient) {
   return { workers, claims, eventCount: status.eventCount as number };
 }
 
-test("events.jsonl rotates at the configured size into compressed segments, each with a snapshot; seq is gapless across them and events, replay and events.read read them all", async () => {
-  const home = tempHome();
-  writeConfig(home, SMALL);
-  let d: TestDaemon | undefined;
-  try {
-    d = await startDaemon(home);
-    const c = await d.client();
-    const done = await spawn(c, "exit.js", "0", "early");
-    await waitFor("early to exit", async () => (await c.call("worker.get", { target: done })).workers[0]?.state === "exited");
-    const seqs = await fill(c, 150);
-    await settled(home);
-    const names = listing(home);
-    const segments = names.filter((n) => n.endsWith(".jsonl.gz"));
-    assert.ok(segments.length >= 4, `several segments: ${names.join(" ")}`);
-    for (const s of segments) {
-      const last = Number(/-(\d+)\.jsonl\.gz$/.exec(s)![1]);
-      assert.ok(names.includes(`snapshot-${String(last).padStart(12, "0")}.json`), `a snapshot beside ${s}`);
-    }
-    assert.ok(readFileSync(pathsFor(home).events).length < 4096 + 2048, "the live file stays near the size");
-    let all = record(home);
-    assertGapless(all);
-    assert.deepEqual(all.filter((e) => e.type === "ext.fill").map((e) => e.seq), seqs);
-
-    // cpwd events reads across segments: a page from seq 1, and the tail.
-    const page = cpwd(home, ["events", "--from", "1", "--limit", "1000", "--json"]);
-    assert.equal(page.code, 0, page.stderr);
-    const paged = page.stdout.trim().split("\n").map((l) => JSON.parse(l) as Ev);
-    assert.deepEqual(paged.map((e) => e.seq), all.map((e) => e.seq).filter((s) => s <= paged.at(-1)!.seq));
-    const tail = cpwd(home, ["events", "-n", "60", "--type", "ext.fill", "--json"]);
-    assert.deepEqual(tail.stdout.trim().split("\n").map((l) => (JSON.parse(l) as Ev).seq), seqs.slice(-60));
-    const named = cpwd(home, ["events", "--worker", "early", "--from", "1", "--json"]);
-    assert.ok(named.stdout.includes('"worker.exited"'), named.stderr);
-
-    // events.read from seq 1: the first page comes out of the oldest segment.
-    const read = await c.call("events.read", { fromSeq: 1, limit: 40 });
-    assert.deepEqual((read.events as Ev[]).map((e) => e.seq), Array.from({ length: 40 }, (_, i) => i + 1));
-
-    // A subscription from seq 1 catches up through every segment, then goes on live through more
-    // rotations: each seq once, in order.
-    const got: number[] = [];
-    c.onNotification("events.batch", (p) => got.push(...(p.events as Ev[]).map((e) => e.seq)));
-    await c.call("events.subscribe", { fromSeq: 1 });
-    const more = await fill(c, 60, "live");
-    await waitFor("the subscription to reach the last append", () => got.at(-1) === more.at(-1));
-    assert.deepEqual(got, Array.from({ length: more.at(-1)! }, (_, i) => i + 1));
-    await settled(home);
-
-    // cpwd replay: now, and at a seq inside an early segment.
-    all = record(home);
-    const now = JSON.parse(cpwd(home, ["replay", "--json"]).stdout);
-    assert.equal(now.atSeq, all.at(-1)!.seq);
-    assert.deepEqual(now.workers.map((w: { name: string; state: string }) => [w.name, w.state]), [["early", "exited"]]);
-    const queued = all.find((e) => e.type === "worker.queued")!.seq;
-    const then = JSON.parse(cpwd(home, ["replay", "--at", String(queued), "--json"]).stdout);
-    assert.deepEqual(then.workers.map((w: { state: string }) => w.state), ["queued"]);
-    c.close();
-  } finally {
-    await cleanup(d, home);
+test("events.jsonl rotates at the configured size into compressed segments, each with a snapshot; seq is gapless across them and events, replay and events.read read them all", () => withRotatingRecord(undefined, async (home, run) => {
+  const c = await run.d!.client();
+  const done = await spawn(c, "exit.js", "0", "early");
+  await waitFor("early to exit", async () => (await c.call("worker.get", { target: done })).workers[0]?.state === "exited");
+  const seqs = await fill(c, 150);
+  await settled(home);
+  const names = listing(home);
+  const segments = names.filter((n) => n.endsWith(".jsonl.gz"));
+  assert.ok(segments.length >= 4, `several segments: ${names.join(" ")}`);
+  for (const s of segments) {
+    const last = Number(/-(\d+)\.jsonl\.gz$/.exec(s)![1]);
+    assert.ok(names.includes(`snapshot-${String(last).padStart(12, "0")}.json`), `a snapshot beside ${s}`);
   }
-});
+  assert.ok(readFileSync(pathsFor(home).events).length < 4096 + 2048, "the live file stays near the size");
+  let all = record(home);
+  assertGapless(all);
+  assert.deepEqual(all.filter((e) => e.type === "ext.fill").map((e) => e.seq), seqs);
 
-test("a daemon restarted on a rotated record starts from the newest snapshot and answers as before; a torn snapshot falls back to an older one or the segments, never to an empty state", async () => {
-  const home = tempHome();
-  writeConfig(home, SMALL);
-  let d: TestDaemon | undefined;
-  try {
-    d = await startDaemon(home);
-    let c = await d.client();
-    const keeper = await liveWorker(c, "keeper");
-    await c.call("hook.handle", { event: pre("/repo/held.ts", "s-keeper"), workerId: keeper });
-    const gone = await spawn(c, "exit.js", "3", "gone");
-    await waitFor("gone to fail", async () => (await c.call("worker.get", { target: gone })).workers[0]?.state === "failed");
-    await c.call("worker.remove", { target: gone });
-    await fill(c, 120);
-    await settled(home);
-    const before = await stateOf(c);
-    assert.deepEqual(before.claims, [{ path: "/repo/held.ts", worker: keeper }]);
-    c.close();
-    await d.stop();
+  // cpwd events reads across segments: a page from seq 1, and the tail.
+  const page = cpwd(home, ["events", "--from", "1", "--limit", "1000", "--json"]);
+  assert.equal(page.code, 0, page.stderr);
+  const paged = page.stdout.trim().split("\n").map((l) => JSON.parse(l) as Ev);
+  assert.deepEqual(paged.map((e) => e.seq), all.map((e) => e.seq).filter((s) => s <= paged.at(-1)!.seq));
+  const tail = cpwd(home, ["events", "-n", "60", "--type", "ext.fill", "--json"]);
+  assert.deepEqual(tail.stdout.trim().split("\n").map((l) => (JSON.parse(l) as Ev).seq), seqs.slice(-60));
+  const named = cpwd(home, ["events", "--worker", "early", "--from", "1", "--json"]);
+  assert.ok(named.stdout.includes('"worker.exited"'), named.stderr);
 
-    // Old segments are not read: remove every segment before the newest snapshot's.
-    const snapshots = listing(home).filter((n) => n.startsWith("snapshot-"));
-    const newest = Number(/(\d+)/.exec(snapshots.at(-1)!)![1]);
-    const saved = new Map<string, Buffer>();
-    for (const n of listing(home).filter((x) => x.endsWith(".gz") && Number(/-(\d+)\.jsonl/.exec(x)![1]) <= newest)) {
-      saved.set(n, readFileSync(join(segmentsDir(home), n)));
-      rmSync(join(segmentsDir(home), n));
-    }
-    d = await startDaemon(home);
-    c = await d.client();
-    const fromSnapshot = await stateOf(c);
-    assert.deepEqual(fromSnapshot.workers, before.workers);
-    assert.deepEqual(fromSnapshot.claims, before.claims);
-    assert.ok(fromSnapshot.eventCount > before.eventCount, "every event counted, those before the snapshot too");
-    // The worker still held its file across the restart: another worker is refused it.
-    const other = await liveWorker(c);
-    const denied = await c.call("hook.handle", { event: pre("/repo/held.ts", "s-other"), workerId: other });
-    assert.match(JSON.stringify(denied), /deny/);
-    c.close();
-    await d.stop();
-    for (const [n, buf] of saved) writeFileSync(join(segmentsDir(home), n), buf);
+  // events.read from seq 1: the first page comes out of the oldest segment.
+  const read = await c.call("events.read", { fromSeq: 1, limit: 40 });
+  assert.deepEqual((read.events as Ev[]).map((e) => e.seq), Array.from({ length: 40 }, (_, i) => i + 1));
 
-    // The newest snapshot torn: the previous one and one segment more.
-    const newestFile = join(segmentsDir(home), listing(home).filter((n) => n.startsWith("snapshot-")).at(-1)!);
-    const whole = readFileSync(newestFile);
-    writeFileSync(newestFile, whole.subarray(0, whole.length >> 1));
-    d = await startDaemon(home);
-    c = await d.client();
-    assert.deepEqual((await stateOf(c)).workers.filter((w) => w.id !== other), before.workers);
-    assert.match(readFileSync(pathsFor(home).daemonLog, "utf8"), /snapshot is torn/);
-    c.close();
-    await d.stop();
+  // A subscription from seq 1 catches up through every segment, then goes on live through more
+  // rotations: each seq once, in order.
+  const got: number[] = [];
+  c.onNotification("events.batch", (p) => got.push(...(p.events as Ev[]).map((e) => e.seq)));
+  await c.call("events.subscribe", { fromSeq: 1 });
+  const more = await fill(c, 60, "live");
+  await waitFor("the subscription to reach the last append", () => got.at(-1) === more.at(-1));
+  assert.deepEqual(got, Array.from({ length: more.at(-1)! }, (_, i) => i + 1));
+  await settled(home);
 
-    // Every snapshot torn: the segments from the first.
-    for (const n of listing(home).filter((x) => x.startsWith("snapshot-"))) writeFileSync(join(segmentsDir(home), n), "{}\n");
-    d = await startDaemon(home);
-    c = await d.client();
-    const fromSegments = await stateOf(c);
-    assert.deepEqual(fromSegments.workers.filter((w) => w.id !== other), before.workers);
-    assert.deepEqual(fromSegments.claims.filter((x) => x.worker === keeper), before.claims);
-    c.close();
-    await d.stop();
+  // cpwd replay: now, and at a seq inside an early segment.
+  all = record(home);
+  const now = JSON.parse(cpwd(home, ["replay", "--json"]).stdout);
+  assert.equal(now.atSeq, all.at(-1)!.seq);
+  assert.deepEqual(now.workers.map((w: { name: string; state: string }) => [w.name, w.state]), [["early", "exited"]]);
+  const queued = all.find((e) => e.type === "worker.queued")!.seq;
+  const then = JSON.parse(cpwd(home, ["replay", "--at", String(queued), "--json"]).stdout);
+  assert.deepEqual(then.workers.map((w: { state: string }) => w.state), ["queued"]);
+  c.close();
+}));
 
-    // Torn snapshots and a segment missing: the daemon refuses to start rather than forget.
-    rmSync(join(segmentsDir(home), listing(home).find((n) => n.endsWith(".gz"))!));
-    await assert.rejects(startDaemon(home), /no events 1…\d+/);
-    d = undefined;
-  } finally {
-    await cleanup(d, home);
+test("a daemon restarted on a rotated record starts from the newest snapshot and answers as before; a torn snapshot falls back to an older one or the segments, never to an empty state", () => withRotatingRecord(undefined, async (home, run) => {
+  let c = await run.d!.client();
+  const keeper = await liveWorker(c, "keeper");
+  await c.call("hook.handle", { event: pre("/repo/held.ts", "s-keeper"), workerId: keeper });
+  const gone = await spawn(c, "exit.js", "3", "gone");
+  await waitFor("gone to fail", async () => (await c.call("worker.get", { target: gone })).workers[0]?.state === "failed");
+  await c.call("worker.remove", { target: gone });
+  await fill(c, 120);
+  await settled(home);
+  const before = await stateOf(c);
+  assert.deepEqual(before.claims, [{ path: "/repo/held.ts", worker: keeper }]);
+  c.close();
+  await run.d!.stop();
+
+  // Old segments are not read: remove every segment before the newest snapshot's.
+  const snapshots = listing(home).filter((n) => n.startsWith("snapshot-"));
+  const newest = Number(/(\d+)/.exec(snapshots.at(-1)!)![1]);
+  const saved = new Map<string, Buffer>();
+  for (const n of listing(home).filter((x) => x.endsWith(".gz") && Number(/-(\d+)\.jsonl/.exec(x)![1]) <= newest)) {
+    saved.set(n, readFileSync(join(segmentsDir(home), n)));
+    rmSync(join(segmentsDir(home), n));
   }
-});
+  run.d = await startDaemon(home);
+  c = await run.d!.client();
+  const fromSnapshot = await stateOf(c);
+  assert.deepEqual(fromSnapshot.workers, before.workers);
+  assert.deepEqual(fromSnapshot.claims, before.claims);
+  assert.ok(fromSnapshot.eventCount > before.eventCount, "every event counted, those before the snapshot too");
+  // The worker still held its file across the restart: another worker is refused it.
+  const other = await liveWorker(c);
+  const denied = await c.call("hook.handle", { event: pre("/repo/held.ts", "s-other"), workerId: other });
+  assert.match(JSON.stringify(denied), /deny/);
+  c.close();
+  await run.d!.stop();
+  for (const [n, buf] of saved) writeFileSync(join(segmentsDir(home), n), buf);
+
+  // The newest snapshot torn: the previous one and one segment more.
+  const newestFile = join(segmentsDir(home), listing(home).filter((n) => n.startsWith("snapshot-")).at(-1)!);
+  const whole = readFileSync(newestFile);
+  writeFileSync(newestFile, whole.subarray(0, whole.length >> 1));
+  run.d = await startDaemon(home);
+  c = await run.d!.client();
+  assert.deepEqual((await stateOf(c)).workers.filter((w) => w.id !== other), before.workers);
+  assert.match(readFileSync(pathsFor(home).daemonLog, "utf8"), /snapshot is torn/);
+  c.close();
+  await run.d!.stop();
+
+  // Every snapshot torn: the segments from the first.
+  for (const n of listing(home).filter((x) => x.startsWith("snapshot-"))) writeFileSync(join(segmentsDir(home), n), "{}\n");
+  run.d = await startDaemon(home);
+  c = await run.d!.client();
+  const fromSegments = await stateOf(c);
+  assert.deepEqual(fromSegments.workers.filter((w) => w.id !== other), before.workers);
+  assert.deepEqual(fromSegments.claims.filter((x) => x.worker === keeper), before.claims);
+  c.close();
+  await run.d!.stop();
+
+  // Torn snapshots and a segment missing: the daemon refuses to start rather than forget.
+  rmSync(join(segmentsDir(home), listing(home).find((n) => n.endsWith(".gz"))!));
+  await assert.rejects(startDaemon(home), /no events 1…\d+/);
+  run.d = undefined;
+}));
 
 for (const step of ["renamed", "compressed-tmp", "compressed", "snapshot-tmp", "snapshot"]) {
   test(`kill -9 of the daemon at rotation step "${step}": the next start loses and repeats nothing, and finishes the rotation`, async () => {

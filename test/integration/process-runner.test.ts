@@ -59,6 +59,15 @@ async function runToEnd(s: LaunchSpec, r = runner): Promise<{ handle: WorkerHand
   return { handle, exit };
 }
 
+/** Launches forever.js (a worker that prints its pid, then waits) and waits until it has printed. */
+async function launchForever(): Promise<{ s: LaunchSpec; handle: WorkerHandle }> {
+  const s = spec(nodeFixture("forever.js"));
+  const handle = await runner.launch(s);
+  started.push(handle);
+  await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+  return { s, handle };
+}
+
 function readRunJson(dir: string): { pid: number; wrapperPid: number; timerPid: number | null } {
   return JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
 }
@@ -273,10 +282,7 @@ describe("the process runner", () => {
   });
 
   test("a wrapper killed outright takes its worker's group along (live), reported as lost", async () => {
-    const s = spec(nodeFixture("forever.js"));
-    const handle = await runner.launch(s);
-    started.push(handle);
-    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+    const { s, handle } = await launchForever();
     const ended = new Promise<ExitStatus>((resolve) => runner.watchExit(handle, s.dir, resolve));
     process.kill(handle.wrapperPid, "SIGKILL");
     const exit = await ended;
@@ -285,10 +291,7 @@ describe("the process runner", () => {
   });
 
   test("a wrapper found dead at adoption: the worker still ours is killed; a pid not ours is left alone", async () => {
-    const s = spec(nodeFixture("forever.js"));
-    const handle = await runner.launch(s);
-    started.push(handle);
-    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+    const { s, handle } = await launchForever();
     process.kill(handle.wrapperPid, "SIGKILL");
     await waitFor("the wrapper to die", () => !isAlive(handle.wrapperPid));
     // A start time that does not match: the pid may be someone else's now, so nothing is killed.
@@ -299,10 +302,7 @@ describe("the process runner", () => {
   });
 
   test("a wrapper killed outright whose worker then ended: the idle output mux left in the wrapper's group is killed", async () => {
-    const s = spec(nodeFixture("forever.js"));
-    const handle = await runner.launch(s);
-    started.push(handle);
-    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("forever.js pid"));
+    const { s, handle } = await launchForever();
     const mux = groupMembers(handle.wrapperPid).filter((p) => p !== handle.wrapperPid && cmdline(p).includes("output-mux"));
     assert.equal(mux.length, 1, "the mux runs in the wrapper's group");
     process.kill(handle.wrapperPid, "SIGKILL");
