@@ -36,6 +36,10 @@ test("--resume W3 sends W3's session: the fake sees the earlier messages, and th
     assert.equal(one.claude.result, "first answer");
     const session = one.claude.sessionId as string;
     const turnsBefore = api.turns().length;
+    // A conductor has heard of the first run before the follow-up starts.
+    const conductor = { session_id: "conductor-resume", cwd: project };
+    const heard = await c.call("hook.handle", { event: { hook_event_name: "SessionStart", ...conductor } });
+    assert.match(String((heard.output as any)?.hookSpecificOutput?.additionalContext), new RegExp(`^- ${id} "docs" exited 0 .*: first answer$`, "m"));
 
     const again = cpwd(d.home, ["claude", "--resume", id, "second prompt BETA"], env);
     assert.equal(again.code, 0, again.stderr);
@@ -58,6 +62,12 @@ test("--resume W3 sends W3's session: the fake sees the earlier messages, and th
     assert.ok(Math.abs(two.claude.totalCostUsd - 2 * one.claude.costUsd) < 1e-9);
     const status = cpwd(d.home, ["status"], { COLUMNS: "200" }).stdout;
     assert.match(status, new RegExp(`^${id} claude, run 2: \\$0\\.\\d{4}, 1 turn, \\$0\\.\\d{4} over 2 runs: second answer$`, "m"));
+    // The conductor's next digest tells it of the second run: its own result and cost.
+    const news = await c.call("hook.handle", { event: { hook_event_name: "UserPromptSubmit", prompt: "what now?", ...conductor } });
+    const digest = String((news.output as any)?.hookSpecificOutput?.additionalContext);
+    assert.match(digest, /^cpwd: 1 worker finished since you last heard:$/m);
+    assert.match(digest, new RegExp(`^- ${id} "docs" exited 0 after \\d+s \\(\\$${two.claude.costUsd.toFixed(4).replace(".", "\\.")}, 1 turn\\): second answer$`, "m"));
+    assert.doesNotMatch(digest, /first answer/);
     const log = readFileSync(d.paths.events, "utf8");
     assert.equal((log.match(/"type":"worker.queued"/g) ?? []).length, 2);
     assert.match(log, /"by":"rerun"/);
