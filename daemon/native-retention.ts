@@ -4,12 +4,12 @@
 // calls still waiting for their subagent (a call a subagent took stays with that subagent; one
 // refused or failed goes), each subagent's start and stop until it has been over for longer than
 // the view keeps ended work, the teammates' events; all of it until the session has ended (or
-// gone silent) for longer than that. It also says when a session is gone for good (no event for
-// NATIVE_SILENT_MS and that long again), so the snapshot drops the rest it keeps for it and this
+// gone silent) for longer than that. It also says when a session is gone for good (silent for
+// sessionGoneMs: NATIVE_SILENT_MS and that long again), so the snapshot drops the rest it keeps for it and this
 // forgets it. Part of daemon/state-snapshot.ts, which holds the events.
 import type { EventRecord } from "../src/protocol/events.js";
 import { AGENT_TOOLS } from "../src/protocol/hooks.js";
-import { NATIVE_SILENT_MS } from "./coordination/native-work.js";
+import { sessionGoneMs } from "./coordination/native-work.js";
 
 /** How long an `Agent` call waits for its subagent in the native fold (its CALL_TTL_MS), at least. */
 const CALL_WAIT_MS = 10 * 60_000;
@@ -139,10 +139,11 @@ export class NativeRetention {
    */
   prune(latestMs: number): string[] {
     const keep = Math.max(this.keepEndedMs, CALL_WAIT_MS);
+    const goneMs = sessionGoneMs(this.keepEndedMs);
     const gone: string[] = [];
     for (const [session, s] of this.sessions) {
       const silentMs = latestMs - s.lastSeenMs;
-      const ended = s.endedAtMs !== null ? latestMs - s.endedAtMs > keep : silentMs > NATIVE_SILENT_MS + keep;
+      const ended = s.endedAtMs !== null ? latestMs - s.endedAtMs > keep : silentMs > goneMs;
       if (ended) {
         for (const key of s.keys) this.retained.delete(key);
         s.keys.clear();
@@ -150,7 +151,7 @@ export class NativeRetention {
         s.agents.clear();
         // Gone implies ended (its end, if any, is no later than its last event), so nothing of
         // its native work is left when it is forgotten.
-        if (silentMs > NATIVE_SILENT_MS + keep) {
+        if (silentMs > goneMs) {
           this.sessions.delete(session);
           gone.push(session);
         }

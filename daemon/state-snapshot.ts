@@ -28,8 +28,8 @@
 // no digest (a SessionStart brings the overview, as it always does), transcript recovery passes it
 // over. That is on purpose: what ended before it went silent is no longer recent by the overview's
 // own measure (`digestRecentMs`), and a cursor replayed from whatever is left of it would be
-// older than the one it had, and send old news as new. A daemon that ran throughout still has its
-// cursor (DigestBook forgets no session) and would list the listed workers that ended since.
+// older than the one it had, and send old news as new. A daemon that ran throughout forgets such a
+// session by the same measure (sessionGoneMs, the hook service's sweep), so the two agree.
 // test/unit/state-snapshot.test.ts checks that the areas rebuild the same state from a snapshot as
 // from the whole history; test/integration/event-rotation.test.ts, that a restarted daemon answers
 // as before.

@@ -126,12 +126,16 @@ export class DigestBook {
   private readonly sessionWorker = new Map<string, string>();
   /** worker → seq of its latest worker.* event. */
   private readonly lastChange = new Map<string, number>();
+  /** session → the time (ISO, as recorded) of its latest event: when it may be forgotten. */
+  private readonly lastSeen = new Map<string, string>();
 
   constructor(private readonly recentMs: number) {}
 
   /** Feeds every durable event (live and in replay). */
   observe(e: EventRecord): void {
-    if (e.type.startsWith("worker.") && e.worker) this.lastChange.set(e.worker, e.seq);
+    if (e.session) this.lastSeen.set(e.session, e.ts);
+    if (e.type === "worker.removed" && e.worker) this.lastChange.delete(e.worker);
+    else if (e.type.startsWith("worker.") && e.worker) this.lastChange.set(e.worker, e.seq);
     else if (e.type === "digest.delivered" && e.session && typeof e.payload.uptoSeq === "number") this.cursors.set(e.session, e.payload.uptoSeq);
     if (e.type.startsWith("hook.") && e.session) {
       if (e.worker) this.sessionWorker.set(e.session, e.worker);
@@ -149,6 +153,24 @@ export class DigestBook {
 
   knows(session: string): boolean {
     return this.cursors.has(session);
+  }
+
+  /**
+   * Forgets the sessions with no event since `beforeMs` and returns them: the rule a snapshot
+   * applies (sessionGoneMs), so a daemon that runs for months holds what one restarted from a
+   * snapshot would. A forgotten session that comes back is new, as after such a restart.
+   */
+  forgetSilentSince(beforeMs: number): string[] {
+    const before = new Date(beforeMs).toISOString();
+    const gone: string[] = [];
+    for (const [session, ts] of this.lastSeen) {
+      if (ts >= before) continue;
+      this.lastSeen.delete(session);
+      this.cursors.delete(session);
+      this.sessionWorker.delete(session);
+      gone.push(session);
+    }
+    return gone;
   }
 
   /**

@@ -9,7 +9,7 @@ import { hookMethods } from "../../src/protocol/rpc-hooks.js";
 import { claimPath, ClaimTable, listedClaim, type Claim, type ClaimDecision, type Requester } from "./claims.js";
 import type { DaemonContext } from "../context.js";
 import { DigestBook, ENDED, type WorkerSummary } from "./digests.js";
-import { NativeWork } from "./native-work.js";
+import { NativeWork, sessionGoneMs } from "./native-work.js";
 import type { MethodGroup } from "../rpc-table.js";
 import { WorktreeCounts } from "./worktree-counts.js";
 import { recordedWorktree } from "../claude/worktree.js";
@@ -27,6 +27,8 @@ const COUNT_WAIT_MS = 250;
 /** Worker states in which a worker's edits claim files: its process may be running. */
 const LIVE = new Set(["starting", "running", "stopping"]);
 const WORKER_ID = /^W\d+$/;
+/** How often the sessions gone for good are looked for (at the next event after this long). */
+const FORGET_EVERY_MS = 10 * 60_000;
 
 function ago(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -51,6 +53,8 @@ export class HookService {
   /** Tool calls missed while the daemon was down, read back from a session's transcript. */
   readonly recovery: TranscriptRecovery;
   private readonly unsubscribe: () => void;
+  /** When gone sessions were last looked for. */
+  private lastForgetMs: number;
 
   constructor(private readonly deps: HookServiceDeps, history: Iterable<EventRecord>) {
     this.claims = new ClaimTable(deps.ctx.config.claimTtlMs);
@@ -59,6 +63,8 @@ export class HookService {
     this.recovery = new TranscriptRecovery({ append: (events) => this.record(events), log: deps.ctx.log });
     for (const e of history) this.observe(e);
     const now = deps.ctx.clock.now();
+    this.lastForgetMs = now;
+    this.forgetGone(now);
     // While the daemon was down nobody could refresh a claim: each TTL counts from now.
     this.claims.touchAll(now);
     // Claims whose worker ended while the daemon was down (or whose release was lost) go now.
@@ -71,6 +77,8 @@ export class HookService {
         this.recovery.observe(e);
       }
       this.releaseRefused(records);
+      const nowMs = deps.ctx.clock.now();
+      if (nowMs - this.lastForgetMs >= FORGET_EVERY_MS) this.forgetGone(nowMs);
       const touched = new Set(records.filter((e) => e.type.startsWith("worker.") && e.worker).map((e) => e.worker!));
       // The supervisor applies its events right after they are durable, i.e. after this callback.
       if (touched.size > 0) setImmediate(() => {
@@ -85,6 +93,16 @@ export class HookService {
     this.digests.observe(e);
     this.native.apply(e);
     this.recovery.observe(e);
+  }
+
+  /**
+   * Forgets the sessions silent for sessionGoneMs (per-session cursors, bindings, recovery marks),
+   * so what a daemon that never restarts holds stays bounded by the sessions still about. The
+   * native view prunes itself by the same measure.
+   */
+  private forgetGone(nowMs: number): void {
+    this.lastForgetMs = nowMs;
+    for (const session of this.digests.forgetSilentSince(nowMs - sessionGoneMs(this.deps.ctx.config.digestRecentMs))) this.recovery.forget(session);
   }
 
   private async releaseEnded(workers: Set<string>): Promise<void> {

@@ -12,6 +12,15 @@ export const NATIVE_SILENT_MS = 24 * 3_600_000;
 const CALL_TTL_MS = 10 * 60_000;
 /** Most `Agent` calls a session keeps waiting for their SubagentStart. */
 const MAX_CALLS = 32;
+/**
+ * How long a session has been silent when it is gone for good: NATIVE_SILENT_MS, then as long
+ * again as anything of it stays in view (ended work, a waiting call). The snapshot then drops all
+ * it keeps for the session (native-retention.ts) and a running daemon forgets it the same way (the
+ * hook service), so a daemon that ran for months and one restarted from a snapshot agree.
+ */
+export function sessionGoneMs(keepEndedMs: number): number {
+  return NATIVE_SILENT_MS + Math.max(keepEndedMs, CALL_TTL_MS);
+}
 /** Replay prunes once every this many events, so a long history stays small in memory. */
 const PRUNE_EVERY = 1024;
 

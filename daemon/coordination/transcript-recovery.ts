@@ -118,6 +118,12 @@ export class TranscriptRecovery {
     this.running.add(run);
   }
 
+  /** Forgets a session gone for good (the hook service's sweep); a recovery still running keeps it. */
+  forget(session: string): void {
+    this.marks.delete(session);
+    if (this.checked.get(session) === null) this.checked.delete(session);
+  }
+
   private async recover(session: string, path: string, mark: SessionMark, p: Pending, worker: string | undefined): Promise<void> {
     const lines = await readTranscriptTail(path, this.deps.maxBytes ?? TRANSCRIPT_TAIL_BYTES, mark.lastMs);
     if (lines === null) return this.deps.log.debug({ session, path }, "no transcript to recover hook calls from");

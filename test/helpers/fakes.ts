@@ -51,6 +51,7 @@ export class MemoryLog implements EventAppender {
       type: i.type,
       source: i.source ?? ("daemon" as const),
       ...(i.worker ? { worker: i.worker } : {}),
+      ...(i.session ? { session: i.session } : {}),
       payload: i.payload,
     }));
     this.records.push(...out);
