@@ -6,7 +6,7 @@ import type { WorkerView } from "../../src/protocol/workers.js";
 import { run as diffCommand } from "../commands/worker-diff.js";
 import { run as logsCommand } from "../commands/worker-logs.js";
 import { captureCli, cliMessage } from "./cli-capture.js";
-import { capLines, structured, type ToolDeps } from "./tool-kit.js";
+import { capLines, cliError, structured, type ToolDeps } from "./tool-kit.js";
 import { toSummary, WorkerSummarySchema } from "./worker-summary.js";
 
 /** The most text one logs or diff result carries: enough to read, not a flood of the context. */
@@ -52,7 +52,7 @@ function registerListTools(server: McpServer, { link }: ToolDeps): void {
     { description: "Every cpwd worker: state, how it ended, a Claude worker's result and cost.", outputSchema: workersShape },
     async () => {
       const client = await link.client();
-      const { workers } = await client.call("worker.list");
+      const { workers } = await client.call("worker.list").catch((err: unknown) => Promise.reject(cliError("cpwd status", err)));
       return structured({ workers: workers.map((w) => toSummary(w as WorkerView)) });
     },
   );
@@ -65,7 +65,7 @@ function registerListTools(server: McpServer, { link }: ToolDeps): void {
     },
     async ({ worker }) => {
       const client = await link.client();
-      const { workers } = await client.call("worker.get", { target: worker });
+      const { workers } = await client.call("worker.get", { target: worker }).catch((err: unknown) => Promise.reject(cliError("cpwd status", err)));
       return structured({ workers: workers.map((w) => toSummary(w as WorkerView)) });
     },
   );

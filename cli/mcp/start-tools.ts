@@ -36,9 +36,9 @@ const claudeShape = {
   prompt: z.string().min(1).describe("the task, self-contained: the worker does not see this conversation"),
   ...commonShape,
   worktree: z.boolean().optional().describe("run in a git worktree of its own on branch cpwd/W<N> (see worker_diff)"),
-  model: z.string().optional(),
+  model: z.string().optional().describe("Claude Code's --model: an alias (sonnet, opus) or a full model name; default Claude Code's own"),
   permission_mode: z.string().optional().describe("Claude Code's --permission-mode, e.g. plan; default acceptEdits (edits files), or claudePermissionMode from cpwd's config"),
-  max_turns: z.number().int().min(1).optional(),
+  max_turns: z.number().int().min(1).optional().describe("Claude Code's --max-turns: the most agentic turns before it stops; default no limit"),
   max_cost_usd: z.number().positive().optional().describe("stop the worker once it has cost this much (USD)"),
   claude_options: z.array(z.string()).optional().describe('further claude options, passed as they are, e.g. ["--allowedTools", "Bash(npm test:*)"]'),
 };

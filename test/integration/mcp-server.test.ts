@@ -5,12 +5,28 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import type { JsonSchemaType } from "@modelcontextprotocol/sdk/validation/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import { cleanup, cpwd, pidAlive, REPO, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
 import { nodeFixture } from "../helpers/fixtures.js";
 import { makeRepo } from "../helpers/git-repo.js";
 import { startMcp, type McpSession } from "../helpers/mcp-client.js";
 
 const TOOLS = ["claude_worker", "list_workers", "spawn_worker", "stop_worker", "wait_for_workers", "worker_diff", "worker_logs", "worker_status"];
+
+/**
+ * The tool calls of docs/mcp.md's "Fan out, then gather" example: its ```json block, one
+ * `{"tool": "mcp__cpwd__NAME", "input": {…}}` a line.
+ */
+function exampleCalls(doc: string): Array<{ tool: string; input: Record<string, unknown> }> {
+  const block = /^## Fan out, then gather$[\s\S]*?^```json\n([\s\S]*?)^```$/m.exec(doc);
+  assert.ok(block, "docs/mcp.md has the example's json block");
+  return block[1]!.split("\n").filter((l) => l.trim() !== "").map((line) => {
+    const call = JSON.parse(line) as { tool: string; input: Record<string, unknown> };
+    assert.match(call.tool, /^mcp__cpwd__/, line);
+    return { tool: call.tool.slice("mcp__cpwd__".length), input: call.input };
+  });
+}
 
 /** Closes the server, stops the daemon it started, and removes the home. */
 async function shutdown(mcp: McpSession | undefined, home: string): Promise<void> {
@@ -29,12 +45,34 @@ describe("cpwd mcp", () => {
       for (const t of tools) {
         assert.ok(t.description && t.description.length > 20, t.name);
         assert.equal(t.outputSchema?.type, "object", `${t.name} has an output schema`);
+        for (const [param, schema] of Object.entries(t.inputSchema.properties ?? {})) {
+          assert.ok(typeof (schema as { description?: unknown }).description === "string" && (schema as { description: string }).description.trim() !== "", `${t.name}.${param} is described`);
+        }
       }
       const doc = readFileSync(join(REPO, "docs", "mcp.md"), "utf8");
       for (const t of tools) assert.ok(doc.includes(`| \`${t.name}\` |`), `${t.name} is in docs/mcp.md's table`);
       const wait = tools.find((t) => t.name === "wait_for_workers")!;
       assert.deepEqual((wait.inputSchema.properties as any).timeout_seconds.maximum, 600);
       assert.deepEqual(wait.inputSchema.required, ["workers"]);
+    } finally {
+      await shutdown(mcp, home);
+    }
+  });
+
+  test("docs/mcp.md's fan-out example calls listed tools with arguments their input schemas accept", async () => {
+    const home = tempHome();
+    const mcp = await startMcp(home, { CPWD_AUTOSTART: "0" });
+    try {
+      const { tools } = await mcp.client.listTools();
+      const calls = exampleCalls(readFileSync(join(REPO, "docs", "mcp.md"), "utf8"));
+      assert.deepEqual([...new Set(calls.map((c) => c.tool))], ["claude_worker", "wait_for_workers", "worker_diff"]);
+      const validator = new AjvJsonSchemaValidator();
+      for (const { tool, input } of calls) {
+        const schema = tools.find((t) => t.name === tool)!.inputSchema;
+        // A misspelt parameter would be dropped silently by the server: the example names none.
+        const checked = validator.getValidator({ ...schema, additionalProperties: false } as JsonSchemaType)(input);
+        assert.equal(checked.valid, true, `${tool} ${JSON.stringify(input)}: ${checked.errorMessage}`);
+      }
     } finally {
       await shutdown(mcp, home);
     }
@@ -113,6 +151,24 @@ describe("cpwd mcp", () => {
     }
   });
 
+  test("spawn_worker hands its restart options and grace to the daemon as cpwd spawn's flags would", async () => {
+    const d = await startDaemon();
+    const mcp = await startMcp(d.home);
+    try {
+      const options = { restart: "on-failure", max_restarts: 2, restart_window: "1m", min_uptime: "5s", backoff: "200ms..2s", grace: "3s" };
+      const spawned = await mcp.call("spawn_worker", { command: nodeFixture("exit.js", "0"), name: "kept", ...options });
+      assert.equal(spawned.isError, undefined, spawned.text);
+      const described = cpwd(d.home, ["status", spawned.data.worker.id, "--json"]);
+      assert.equal(described.code, 0, described.stderr);
+      const { spec } = JSON.parse(described.stdout);
+      assert.deepEqual(spec.restart, { mode: "on-failure", maxRestarts: 2, windowMs: 60_000, backoffBaseMs: 200, backoffMaxMs: 2_000, minUptimeMs: 5_000 });
+      assert.equal(spec.graceMs, 3_000);
+    } finally {
+      await mcp.close();
+      await cleanup(d);
+    }
+  });
+
   test("claude_worker builds the command cpwd claude builds, with the calling session as parent", async () => {
     const d = await startDaemon();
     const bin = join(d.home, "fakeclaude");
@@ -180,6 +236,7 @@ describe("cpwd mcp", () => {
         ["stop_worker", { worker: "all", grace: "x" }, /^cpwd stop: --grace: 'x' is not a duration/],
         ["worker_logs", { worker: "W99" }, /^cpwd logs: no worker W99/],
         ["worker_diff", { worker: "W99" }, /^cpwd diff: no worker W99/],
+        ["worker_status", { worker: "W99" }, /^cpwd status: no worker W99/],
       ];
       for (const [tool, args, message] of errors) {
         const r = await mcp.call(tool, args);
