@@ -1,8 +1,11 @@
 // Handlers of the daemon's own methods: ping, status, daemon.shutdown, events.read/append, and
 // events.subscribe/unsubscribe (the subscriptions themselves live in event-subscriptions.ts).
+import type { z } from "zod";
 import { coreMethods } from "../src/protocol/rpc-core.js";
 import { readPage } from "../src/eventlog/read.js";
 import type { EventLog } from "../src/eventlog/append.js";
+import type { EventInput } from "../src/protocol/events.js";
+import { MAX_JSON_DEPTH } from "../src/protocol/json-bounds.js";
 import type { DaemonContext } from "./context.js";
 import { EventSubscriptions } from "./event-subscriptions.js";
 import type { Handler, MethodGroup } from "./rpc-table.js";
@@ -26,6 +29,9 @@ export const EVENTS_READ_MAX_BYTES = 1024 * 1024;
 
 /** A handler of one of the core methods. */
 type CoreHandler<K extends keyof typeof coreMethods> = Handler<(typeof coreMethods)[K]>;
+
+/** `events.append`'s params as its schema outputs them. */
+type AppendParams = z.output<(typeof coreMethods)["events.append"]["params"]>;
 
 /** Who this daemon is, for `status`. */
 function daemonInfo(deps: CoreDeps) {
@@ -55,18 +61,57 @@ function shutdownHandler(deps: CoreDeps): CoreHandler<"daemon.shutdown"> {
 
 /** `events.append`: an event from a client, recorded as the CLI's. */
 function appendHandler(deps: CoreDeps): CoreHandler<"events.append"> {
-  return async (params) => {
-    const [rec] = await deps.log.append([
-      {
-        type: params.type,
-        source: "cli",
-        payload: params.payload,
-        ...(params.worker !== undefined ? { worker: params.worker } : {}),
-        ...(params.session !== undefined ? { session: params.session } : {}),
-      },
-    ]);
-    return { seq: rec!.seq };
+  // Not async: the log's own promise is the reply's, with no second one wrapped around it.
+  return (params) => {
+    const input: EventInput = { type: params.type, source: "cli", payload: params.payload };
+    if (params.worker !== undefined) input.worker = params.worker;
+    if (params.session !== undefined) input.session = params.session;
+    return deps.log.append([input]).then((recs) => ({ seq: recs[0]!.seq }));
   };
+}
+
+/** `events.append`'s `type`, exactly as its schema (src/protocol/rpc-core.ts) has it. */
+const EXT_TYPE = /^ext\.[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/**
+ * Whether `raw` is `events.append` params that its schema takes as they are: the one call a client
+ * makes per event, where zod's parse allocated more than the rest of the call. Exact and
+ * conservative: anything it is unsure of (a missing payload, a `__proto__` key, a long string)
+ * goes to the schema, which decides and words the error. Params nest at most MAX_JSON_DEPTH - 1
+ * levels, as `bindMethod` checks for every method: the payload, one level in, MAX_JSON_DEPTH - 2.
+ */
+export function isPlainAppendParams(raw: unknown): raw is AppendParams {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return false;
+  const p = raw as Record<string, unknown>;
+  let keys = 0;
+  for (const k in p) {
+    if (k !== "type" && k !== "payload" && k !== "worker" && k !== "session") return false;
+    keys++;
+  }
+  const { type, payload, worker, session } = p;
+  if (typeof type !== "string" || !EXT_TYPE.test(type)) return false;
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload) || Object.getPrototypeOf(payload) !== Object.prototype) return false;
+  if (Object.hasOwn(payload, "__proto__")) return false;
+  if (worker !== undefined && (typeof worker !== "string" || worker.length > 64)) return false;
+  if (session !== undefined && (typeof session !== "string" || session.length > 200)) return false;
+  return keys === 2 + (worker === undefined ? 0 : 1) + (session === undefined ? 0 : 1) && nestsWithin(payload, MAX_JSON_DEPTH - 2);
+}
+
+/** Whether `v` nests objects and arrays at most `levels` deep; recursion bounded by `levels`, no allocation. */
+function nestsWithin(v: object, levels: number): boolean {
+  if (levels < 1) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const c: unknown = v[i];
+      if (typeof c === "object" && c !== null && !nestsWithin(c, levels - 1)) return false;
+    }
+    return true;
+  }
+  for (const k in v) {
+    const c: unknown = (v as Record<string, unknown>)[k];
+    if (typeof c === "object" && c !== null && !nestsWithin(c, levels - 1)) return false;
+  }
+  return true;
 }
 
 /** `events.read`: one page of the log from `fromSeq`, bounded in count and bytes. */
@@ -103,6 +148,7 @@ export function coreMethodGroup(deps: CoreDeps): MethodGroup<typeof coreMethods>
   });
   return {
     specs: coreMethods,
+    fastParams: { "events.append": isPlainAppendParams },
     handlers: {
       ping: () => ({ pong: true as const, pid: process.pid, version: deps.ctx.version }),
       status: statusHandler(deps),

@@ -236,6 +236,12 @@ export class Connection {
     this.closeListeners.clear();
   }
 
+  /** `done` of this connection's calls are answered: one more may start (one function, not one a line). */
+  private readonly callsAnswered = (done: number): void => {
+    this.pendingCalls -= done;
+    if (!this.sliceScheduled && this.mayStartCall()) this.scheduleSlice();
+  };
+
   /** A line is waiting and this connection may start another call now. */
   private mayStartCall(): boolean {
     return this.head < this.queue.length && this.pendingCalls < this.limits.maxPendingCalls;
@@ -262,10 +268,7 @@ export class Connection {
       n++;
       const text = this.queue[this.head]!;
       this.queue[this.head++] = "";
-      this.pendingCalls += this.deps.handleLine(text, this.info, this.out, (done) => {
-        this.pendingCalls -= done;
-        if (!this.sliceScheduled && this.mayStartCall()) this.scheduleSlice();
-      });
+      this.pendingCalls += this.deps.handleLine(text, this.info, this.out, this.callsAnswered);
     }
     if (this.head === this.queue.length) {
       this.queue.length = 0;

@@ -32,17 +32,21 @@ export class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl === -1) break;
-      const piece = chunk.subarray(start, nl);
-      if (this.pendingBytes + piece.length > this.maxLineBytes) return this.fail(this.pendingBytes + piece.length);
-      let buf = piece;
+      if (this.pendingBytes + (nl - start) > this.maxLineBytes) return this.fail(this.pendingBytes + (nl - start));
+      // A line inside one chunk (the usual case) is decoded from it directly, with no Buffer made.
+      let buf = chunk;
+      let from = start;
+      let end = nl;
       if (this.parts.length > 0) {
-        this.parts.push(piece);
+        this.parts.push(chunk.subarray(start, nl));
         buf = Buffer.concat(this.parts);
         this.parts = [];
         this.pendingBytes = 0;
+        from = 0;
+        end = buf.length;
       }
-      const end = buf.length > 0 && buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length;
-      if (end > 0) this.sink.line(buf.toString("utf8", 0, end));
+      if (end > from && buf[end - 1] === 13) end--;
+      if (end > from) this.sink.line(buf.toString("utf8", from, end));
       if (this.failed) return;
       start = nl + 1;
     }

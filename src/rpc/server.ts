@@ -165,14 +165,21 @@ export class RpcServer {
         return 0;
       }
       const calls = msg.length;
-      this.track(this.handleBatch(msg, info, out), () => settled(calls));
+      this.track(this.handleBatch(msg, info, out), settled, calls);
       return calls;
     }
-    this.track(
-      this.handleOne(msg, info).then((reply) => {
+    // One call, one promise: the method's reply, sent and counted in the same callback.
+    this.inFlight++;
+    this.dispatch(msg, info).then(
+      (reply) => {
         if (reply) out.send(reply);
-      }),
-      () => settled(1),
+        this.callsSettled(1, settled);
+      },
+      (err: unknown) => {
+        this.opts.log.warn({ err }, "rpc dispatch failed");
+        if ((msg as { id?: unknown }).id !== undefined) out.send(errorResponse(replyId(msg), RpcCode.InternalError, "Internal error"));
+        this.callsSettled(1, settled);
+      },
     );
     return 1;
   }
@@ -220,25 +227,37 @@ export class RpcServer {
 
   /** One request or notification: its reply, or null when none is due (a notification). */
   private async handleOne(msg: unknown, info: ConnectionInfo): Promise<JSONRPCResponse | null> {
-    if (!isRequestEnvelope(msg)) {
-      return errorResponse(replyId(msg), RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 request object");
-    }
     try {
-      return await this.opts.rpc.receive(msg as JSONRPCRequest, info);
+      return await this.dispatch(msg, info);
     } catch (err) {
       this.opts.log.warn({ err }, "rpc dispatch failed");
-      return msg.id === undefined ? null : errorResponse(msg.id, RpcCode.InternalError, "Internal error");
+      return (msg as { id?: unknown }).id === undefined ? null : errorResponse(replyId(msg), RpcCode.InternalError, "Internal error");
+    }
+  }
+
+  /** The method logic's reply to one entry; rejects (or throws) only if the method logic does. */
+  private dispatch(msg: unknown, info: ConnectionInfo): PromiseLike<JSONRPCResponse | null> {
+    if (!isRequestEnvelope(msg)) {
+      return Promise.resolve(errorResponse(replyId(msg), RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 request object"));
+    }
+    try {
+      return this.opts.rpc.receive(msg as JSONRPCRequest, info);
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 
   /** Counts the work in flight until `p` settles, so that `close` can wait for it. */
-  private track(p: Promise<void>, settled: () => void): void {
+  private track(p: Promise<void>, settled: (calls: number) => void, calls: number): void {
     this.inFlight++;
-    void p.finally(() => {
-      this.inFlight--;
-      settled();
-      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
-    });
+    void p.finally(() => this.callsSettled(calls, settled));
+  }
+
+  /** `calls` started by one line are answered: tells its connection, and `close` once none is left. */
+  private callsSettled(calls: number, settled: (calls: number) => void): void {
+    this.inFlight--;
+    settled(calls);
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Stops accepting connections, waits up to `timeoutMs` for in-flight calls, then closes all. */
