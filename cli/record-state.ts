@@ -7,6 +7,7 @@ import { statSync } from "node:fs";
 import { ClaimTable, listedClaim } from "../daemon/coordination/claims.js";
 import { ENDED } from "../daemon/coordination/digests.js";
 import { findRemovedWorkers } from "../daemon/open-event-log.js";
+import { STATE_FOLD_VERSION } from "../daemon/state-snapshot.js";
 import { foldRecord, type RecordFold } from "../src/eventlog/record-fold.js";
 import type { WorkerView } from "../src/protocol/workers.js";
 import type { WorkerRecord } from "../src/workers/machine.js";
@@ -20,7 +21,13 @@ import { toView } from "../src/workers/view.js";
 export async function readRecordWorkers(eventsFile: string, at = Infinity): Promise<{ state: WorkersState; fold: RecordFold }> {
   const state = emptyWorkersState();
   const removed = await findRemovedWorkers(eventsFile, at);
-  const fold = await foldRecord(eventsFile, (e) => applyWorkerEvent(state, e), { upToSeq: at, needle: '"type":"worker.', keepLine: replayKeeps(state, removed) });
+  const fold = await foldRecord(eventsFile, (e) => applyWorkerEvent(state, e), {
+    upToSeq: at,
+    needle: '"type":"worker.',
+    keepLine: replayKeeps(state, removed),
+    // Records made by another fold mean something else: the daemon passes them over, and so do we.
+    snapshotFold: STATE_FOLD_VERSION,
+  });
   state.lastSeq = fold.lastSeq;
   return { state, fold };
 }
@@ -94,7 +101,7 @@ async function foldWorkersAndClaims(eventsFile: string): Promise<NonNullable<typ
   if (lastFold?.key === key) return lastFold;
   const { state, fold } = await readRecordWorkers(eventsFile);
   const claims = new ClaimTable(Infinity);
-  await foldRecord(eventsFile, (e) => claims.apply(e, Date.parse(e.ts) || 0), { needle: '"type":"claim.', keepLine: (e) => e.type.startsWith("claim.") });
+  await foldRecord(eventsFile, (e) => claims.apply(e, Date.parse(e.ts) || 0), { needle: '"type":"claim.', keepLine: (e) => e.type.startsWith("claim."), snapshotFold: STATE_FOLD_VERSION });
   lastFold = { key, workers: state, claims, lastSeq: fold.lastSeq, gaps: fold.gaps };
   return lastFold;
 }

@@ -23,6 +23,7 @@ import { readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { listRecordFiles, type Segment, type SnapshotRef } from "../../src/eventlog/segments.js";
 import { readSnapshot } from "../../src/eventlog/snapshot-file.js";
+import { STATE_FOLD_VERSION } from "../../daemon/state-snapshot.js";
 import { loadConfig } from "../../src/platform/config.js";
 import { parseArgs, usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
@@ -74,7 +75,9 @@ async function removedWorkerDirs(eventsFile: string, workersDir: string): Promis
 /** Segments past the retention that start-up cannot need, and the snapshots before what is kept. */
 function oldRecordFiles(eventsFile: string, kept: number): Pick<Plan, "segments" | "snapshots"> {
   const files = listRecordFiles(eventsFile);
-  const whole: SnapshotRef[] = [...files.snapshots].reverse().filter((s) => readSnapshot(s.file) !== null).slice(0, 2);
+  // Whole means one the daemon would start from: of its fold too (after an upgrade that changed the
+  // fold, older snapshots are passed over, and the segments after them are needed again).
+  const whole: SnapshotRef[] = [...files.snapshots].reverse().filter((s) => readSnapshot(s.file, { seq: s.seq, fold: STATE_FOLD_VERSION }) !== null).slice(0, 2);
   // Start-up needs every segment after the older of the two newest whole snapshots (whole[1]),
   // that one being its fallback should the newest read torn. With one whole snapshot, there is no
   // fallback but the segments themselves: all of them stay.
