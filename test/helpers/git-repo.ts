@@ -1,7 +1,7 @@
-// Real git repositories for the worktree and diff tests: git run in a folder, and a fresh
-// repository on main with a first commit.
+// Real git repositories for the worktree, diff and merge tests: git run in a folder, a fresh
+// repository on main with a first commit, and a snapshot of what a checkout holds.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Runs `git ...args` in `cwd`; its stdout, trimmed. Throws when git fails. */
@@ -22,4 +22,25 @@ export function makeRepo(repo: string, files: Record<string, string>): string {
   git(repo, "add", ".");
   git(repo, "commit", "-qm", "init");
   return repo;
+}
+
+/** What a checkout holds, as a refused merge must leave it (snapshotCheckout). */
+export interface CheckoutSnapshot {
+  head: string;
+  /** `git status --porcelain`, untracked files listed one by one. */
+  status: string;
+  /** The bytes of each file asked for, in order; null where it does not exist. */
+  files: Array<Buffer | null>;
+  /** A merge is under way (.git/MERGE_HEAD exists). */
+  merging: boolean;
+}
+
+/** Everything that says what the checkout at `repo` holds: HEAD, its status, the bytes of `files`, merge state. */
+export function snapshotCheckout(repo: string, files: string[]): CheckoutSnapshot {
+  return {
+    head: git(repo, "rev-parse", "HEAD"),
+    status: git(repo, "status", "--porcelain", "--untracked-files=all"),
+    files: files.map((f) => (existsSync(join(repo, f)) ? readFileSync(join(repo, f)) : null)),
+    merging: existsSync(join(repo, ".git", "MERGE_HEAD")),
+  };
 }

@@ -1,21 +1,19 @@
 // `cpwd diff` and `cpwd merge` on a real git repository, with `--worktree` workers made by a real
 // daemon running a fake claude: a shell script that runs its prompt in the worker's worktree.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { cleanup, cpwd, startDaemon, waitFor, type TestDaemon } from "../helpers/daemon.js";
+import { git, makeRepo as makeGitRepo, snapshotCheckout } from "../helpers/git-repo.js";
 
 let dir: string;
 let d: TestDaemon;
 let c: RpcClient;
 let env: Record<string, string>;
 let repoCount = 0;
-
-const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "cpwd-diff-merge-"));
@@ -35,14 +33,7 @@ after(async () => {
 
 /** A fresh repository on main: a.txt and b.txt, committed; cpwd's hook settings left uncommitted. */
 function makeRepo(): string {
-  const repo = join(dir, `repo${++repoCount}`);
-  execFileSync("git", ["init", "-q", "-b", "main", repo]);
-  git(repo, "config", "user.email", "t@example.com");
-  git(repo, "config", "user.name", "t");
-  writeFileSync(join(repo, "a.txt"), "a\n");
-  writeFileSync(join(repo, "b.txt"), "b\n");
-  git(repo, "add", ".");
-  git(repo, "commit", "-qm", "init");
+  const repo = makeGitRepo(join(dir, `repo${++repoCount}`), { "a.txt": "a\n", "b.txt": "b\n" });
   // What `cpwd hooks install` leaves: copied into each worktree, and not the worker's change.
   mkdirSync(join(repo, ".claude"));
   writeFileSync(join(repo, ".claude", "settings.json"), '{"hooks":{}}\n');
@@ -60,15 +51,8 @@ async function worker(repo: string, script: string, opts: { wait?: boolean } = {
   return id;
 }
 
-/** Everything that says what a checkout holds: HEAD, status, the bytes of its files, merge state. */
-function snapshot(repo: string) {
-  return {
-    head: git(repo, "rev-parse", "HEAD"),
-    status: git(repo, "status", "--porcelain", "--untracked-files=all"),
-    files: ["a.txt", "b.txt", "c.txt", "notes.txt"].map((f) => (existsSync(join(repo, f)) ? readFileSync(join(repo, f), "utf8") : null)),
-    merging: existsSync(join(repo, ".git", "MERGE_HEAD")),
-  };
-}
+/** What the checkout holds: HEAD, status, the bytes of the files these tests touch, merge state. */
+const snapshot = (repo: string) => snapshotCheckout(repo, ["a.txt", "b.txt", "c.txt", "notes.txt"]);
 
 const COMMIT_A = "echo a2 > a.txt && git commit -qam 'change a'";
 
