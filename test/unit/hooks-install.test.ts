@@ -42,6 +42,13 @@ describe("merging cpwd's hooks into settings", () => {
     assert.equal("matcher" in s.hooks.SessionStart![0], false);
   });
 
+  test("the events of Claude Code's own work (subagents, tasks, teammates) are among those installed", () => {
+    const s = installHooks({}, HOOK) as { hooks: Record<string, any[]> };
+    for (const event of ["SubagentStart", "SubagentStop", "TaskCreated", "TaskCompleted", "TeammateIdle"]) {
+      assert.ok(event in s.hooks, `${event} is installed`);
+    }
+  });
+
   test("other settings and other hooks are kept, in their order, ahead of ours", () => {
     const s = installHooks(userSettings, HOOK) as { hooks: Record<string, any[]> } & Settings;
     assert.deepEqual(s.permissions, userSettings.permissions);
@@ -135,6 +142,16 @@ describe("the hook command and its timeout", () => {
   test("Claude Code's timeout always leaves the shim a second beyond its whole budget", () => {
     for (const budget of [50, 999, 1000, 1001, 2500, 30_000]) assert.ok(hookTimeoutSec(budget) * 1000 >= budget + 1000, String(budget));
     assert.equal(hookTimeoutSec(1000), 5);
+  });
+});
+
+describe("the skill", () => {
+  test("tells the model to prefer the mcp__cpwd__ tools, gathering with wait_for_workers, over the commands", () => {
+    const section = /^## Prefer the cpwd tools\n([\s\S]*?)\n## /m.exec(SKILL_TEXT)?.[1];
+    assert.ok(section, "the skill has its section on the tools");
+    assert.match(section, /When the `mcp__cpwd__\*` tools are available, use them rather than the commands below/);
+    assert.match(section, /gather with `wait_for_workers`/);
+    for (const tool of ["claude_worker", "spawn_worker", "list_workers", "worker_status", "worker_logs", "worker_diff", "stop_worker"]) assert.ok(section.includes(`\`${tool}\``), tool);
   });
 });
 
