@@ -5,7 +5,8 @@
 // rounds; median wall time, and each as the median per-round ratio to no hooks. Beside them, what
 // one HTTP hook call costs on its own (the daemon's decision and durable record included).
 import { existsSync, rmSync } from "node:fs";
-import { request } from "node:http";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { HTTP_HOOK_EVENTS, hookTimeoutSec, httpTimeoutSec, installHooks, shimCommand, type Settings } from "../cli/hooks-install/install.js";
 import { hookUrl, readHookEndpoint, type HookEndpoint } from "../src/records/hook-endpoint.js";
@@ -61,6 +62,19 @@ async function hookCallMs(ep: HookEndpoint, n = 200): Promise<number> {
   return median(xs);
 }
 
+/**
+ * An HTTP hook endpoint that does nothing: reads the body, answers `{}`. A session hooked to it
+ * measures what Claude Code itself spends on an HTTP hook, the floor any HTTP transport stands on.
+ */
+async function startNoopEndpoint(): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 /** Only the HTTP events of a `--transport http` install: HTTP hooks alone. */
 function httpOnly(settings: Settings): Settings {
   const hooks = settings.hooks as Record<string, unknown>;
@@ -76,7 +90,15 @@ export async function benchHookTransport(): Promise<Figure[]> {
     const ep = readHookEndpoint(d.paths.hookEndpoint)!;
     const shim = { command: shimCommand(process.execPath, SHIM), timeoutSec: hookTimeoutSec(1000) };
     const http = { ...shim, http: { url: hookUrl(ep.port), timeoutSec: httpTimeoutSec(1000), token: ep.token } };
-    const settings: Record<string, Settings> = { none: {}, shim: installHooks({}, shim), http: httpOnly(installHooks({}, http)), installed: installHooks({}, http) };
+    const noop = await startNoopEndpoint();
+    const noopHttp = { ...shim, http: { url: hookUrl(noop.port), timeoutSec: httpTimeoutSec(1000), token: ep.token } };
+    const settings: Record<string, Settings> = {
+      none: {},
+      noop: httpOnly(installHooks({}, noopHttp)),
+      shim: installHooks({}, shim),
+      http: httpOnly(installHooks({}, http)),
+      installed: installHooks({}, http),
+    };
     const variants: Record<string, Variant> = {};
     const forget = onInterrupt(() => Object.values(variants).forEach((v) => rmSync(v.dir, { recursive: true, force: true })));
     try {
@@ -96,11 +118,21 @@ export async function benchHookTransport(): Promise<Figure[]> {
       }
       for (const [k, v] of Object.entries(samples)) console.error(`  ${k}: ${v.map((x) => Math.round(x)).join(" ")} ms`);
       const callMs = await hookCallMs(ep);
+      const noopCallMs = await hookCallMs({ ...ep, port: noop.port });
       const ms = (k: string) => median(samples[k]!);
       const ratio = (k: string) => median(samples[k]!.map((x, i) => x / samples.none![i]!));
       const none = { name: "no hooks", value: ms("none"), unit: "ms" };
       const note = `${TOOL_CALLS} tool calls, ${ROUNDS} rounds`;
       return [
+        {
+          name: "Claude session, HTTP hooks to a no-op endpoint",
+          value: ms("noop"),
+          unit: "ms",
+          baseline: none,
+          ratio: ratio("noop"),
+          issue: false,
+          note: "the same three events answered `{}` at once: Claude Code's own cost of an HTTP hook, the floor",
+        },
         { name: "Claude session, shim hooks", value: ms("shim"), unit: "ms", baseline: none, ratio: ratio("shim"), issue: true, note: `${note}; 15 events as \`hooks install\` writes them` },
         {
           name: "Claude session, HTTP hooks",
@@ -114,9 +146,11 @@ export async function benchHookTransport(): Promise<Figure[]> {
         },
         { name: "Claude session, --transport http as installed", value: ms("installed"), unit: "ms", baseline: none, ratio: ratio("installed"), issue: false, note: "HTTP on those three, the shim on SessionStart, Stop, SessionEnd …" },
         { name: "one HTTP hook call", value: callMs, unit: "ms", issue: false, note: "POST /hook to its reply, the record fsynced; 200 in a row" },
+        { name: "one HTTP hook call to the no-op endpoint", value: noopCallMs, unit: "ms", issue: false, note: "the same calls answered `{}` at once: HTTP on loopback alone" },
       ];
     } finally {
       forget();
+      noop.server.close();
       for (const v of Object.values(variants)) {
         await v.api.close();
         rmSync(v.dir, { recursive: true, force: true });
