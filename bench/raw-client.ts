@@ -1,5 +1,6 @@
 // The cheapest client the wire protocol allows, so the figures are the daemon's and not a client
-// library's: hand-built request lines over raw Unix sockets, replies counted by their newlines.
+// library's: hand-built request lines over raw Unix sockets, replies counted by their newlines; the
+// throughput load runs in a process of its own.
 import { spawn, type ChildProcess } from "node:child_process";
 import { connect, type Socket } from "node:net";
 
@@ -54,50 +55,67 @@ export interface DriveResult {
   /** Of those, how many were errors (a run with errors measures nothing). */
   errors: number;
   elapsedMs: number;
+  /** The load generator's own CPU (user + system) per reply, µs: it shares the machine's cores with the daemon. */
+  clientUsPerReply: number;
 }
 
+// The load generator, run in a process of its own so that its work never shares the bench
+// process's event loop (nor its tsx loader): argv is the socket, connections, requests in flight
+// per connection, milliseconds, and the source of `makeLine`. Replies are counted by their
+// newlines and errors by '"error":', never parsed.
+const DRIVER = `const net = require("net");
+const [path, connsArg, inFlightArg, msArg, lineSrc] = process.argv.slice(1);
+const conns = Number(connsArg), inFlight = Number(inFlightArg), ms = Number(msArg);
+const makeLine = (0, eval)(lineSrc);
+let replies = 0, errors = 0, running = true, opened = 0, open = conns, elapsedMs = 0, t0 = 0, reported = false;
+const report = () => {
+  if (reported) return;
+  reported = true;
+  const u = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ replies, errors, elapsedMs, clientUsPerReply: (u.user + u.system) / Math.max(1, replies) }) + "\\n", () => process.exit(0));
+};
+const sockets = [];
+for (let conn = 0; conn < conns; conn++) {
+  const s = net.connect(path);
+  let sent = 0, outstanding = 0;
+  const burst = (k) => { let out = ""; for (let i = 0; i < k; i++) out += makeLine(conn, sent++); outstanding += k; s.write(out); };
+  s.on("error", (e) => { process.stderr.write(String(e) + "\\n"); process.exit(1); });
+  s.on("connect", () => { s.setNoDelay(true); if (++opened === conns) { t0 = performance.now(); for (const k of sockets) k.start(); setTimeout(stop, ms); } });
+  s.on("data", (c) => {
+    let got = 0;
+    for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) got++;
+    outstanding -= got;
+    if (running) {
+      for (let i = c.indexOf('"error":'); i !== -1; i = c.indexOf('"error":', i + 1)) errors++;
+      replies += got;
+      burst(got);
+    } else if (outstanding === 0) { s.destroy(); if (--open === 0) report(); }
+  });
+  s.start = () => burst(inFlight);
+  sockets.push(s);
+}
+function stop() {
+  running = false;
+  elapsedMs = performance.now() - t0;
+  // Let the last replies arrive (they are not counted), so the daemon is quiet for what follows.
+  setTimeout(report, 10000).unref();
+}`;
+
 /**
- * A closed loop: `conns` connections each keep `inFlight` requests outstanding for `durationMs`,
- * sending one new request per reply. `makeLine(conn, n)` builds request n of a connection.
+ * A closed loop in a process of its own: `conns` connections each keep `inFlight` requests
+ * outstanding for `durationMs`, sending one new request per reply. `makeLine(conn, n)` builds
+ * request n of a connection; it runs in that process, so it must use nothing but its arguments.
  */
 export async function drive(path: string, conns: number, inFlight: number, durationMs: number, makeLine: (conn: number, n: number) => string): Promise<DriveResult> {
-  const sockets = await Promise.all(Array.from({ length: conns }, () => open(path)));
-  let replies = 0;
-  let errors = 0;
-  let running = true;
-  const t0 = performance.now();
-  const done = sockets.map(
-    (s, conn) =>
-      new Promise<void>((resolve, reject) => {
-        let sent = 0;
-        let outstanding = 0;
-        s.on("error", reject);
-        s.on("data", (c: Buffer) => {
-          let got = 0;
-          for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) got++;
-          for (let i = c.indexOf('"error":'); i !== -1; i = c.indexOf('"error":', i + 1)) if (running) errors++;
-          outstanding -= got;
-          if (running) {
-            replies += got;
-            let out = "";
-            for (let k = 0; k < got; k++) out += makeLine(conn, sent++);
-            outstanding += got;
-            s.write(out);
-          } else if (outstanding === 0) resolve();
-        });
-        let out = "";
-        for (let k = 0; k < inFlight; k++) out += makeLine(conn, sent++);
-        outstanding = inFlight;
-        s.write(out);
-      }),
-  );
-  await new Promise((r) => setTimeout(r, durationMs));
-  running = false;
-  const elapsedMs = performance.now() - t0;
-  // Let the last replies arrive (they are not counted), so the daemon is quiet for what follows.
-  await Promise.race([Promise.all(done), new Promise((r) => setTimeout(r, 10_000))]);
-  for (const s of sockets) s.destroy();
-  return { replies, errors, elapsedMs };
+  const p = spawn(process.execPath, ["-e", DRIVER, path, String(conns), String(inFlight), String(durationMs), makeLine.toString()], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  p.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    p.once("error", reject);
+    p.once("exit", resolve);
+  });
+  if (code !== 0) throw new Error(`the load generator exited ${code}`);
+  return JSON.parse(out) as DriveResult;
 }
 
 const ECHO = `const net = require("net");
