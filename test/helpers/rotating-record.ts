@@ -39,3 +39,17 @@ export async function exitedWorker(c: RpcClient, name: string): Promise<string> 
   await waitFor(`${name} to exit`, async () => (await c.call("worker.get", { target: id })).workers[0]?.state === "exited");
   return id;
 }
+
+/**
+ * A worker `kept` that exited, then the record filled past several segments, then the daemon
+ * stopped (`run.d` cleared): the record a test of gc or start-up then works on. Returns kept's id.
+ */
+export async function keptWorkerThenStopped(home: string, run: { d?: TestDaemon }): Promise<string> {
+  const c = await run.d!.client();
+  const kept = await exitedWorker(c, "kept");
+  await fillRecord(c, home);
+  c.close();
+  await run.d!.stop();
+  run.d = undefined;
+  return kept;
+}

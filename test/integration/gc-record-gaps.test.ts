@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { cpwd, pathsFor, startDaemon } from "../helpers/daemon.js";
 import { liveWorker } from "../helpers/fixtures.js";
-import { exitedWorker, fillRecord, segmentFiles, withRotatingRecord } from "../helpers/rotating-record.js";
+import { exitedWorker, fillRecord, keptWorkerThenStopped, segmentFiles, withRotatingRecord } from "../helpers/rotating-record.js";
 
 const segmentsDir = (home: string) => join(home, "segments");
 const snapshots = (home: string) => segmentFiles(home).filter((n) => n.startsWith("snapshot-"));
@@ -48,12 +48,7 @@ test("cpwd gc refuses a record with gaps and keeps a running worker's folder; of
 }));
 
 test("with one whole snapshot, cpwd gc keeps every segment, and a daemon starts even after that snapshot tears", () => withRotatingRecord(1, async (home, run) => {
-  const c = await run.d!.client();
-  const kept = await exitedWorker(c, "kept");
-  await fillRecord(c, home);
-  c.close();
-  await run.d!.stop();
-  run.d = undefined;
+  const kept = await keptWorkerThenStopped(home, run);
   const all = snapshots(home);
   assert.ok(all.length >= 2, all.join(" "));
   for (const name of all.slice(0, -1)) rmSync(join(segmentsDir(home), name));

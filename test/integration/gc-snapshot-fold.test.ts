@@ -8,15 +8,10 @@ import { test } from "node:test";
 import { STATE_FOLD_VERSION } from "../../daemon/state-snapshot.js";
 import { encodeSnapshot, readSnapshot } from "../../src/eventlog/snapshot-file.js";
 import { cpwd } from "../helpers/daemon.js";
-import { exitedWorker, fillRecord, segmentFiles as segments, withRotatingRecord } from "../helpers/rotating-record.js";
+import { keptWorkerThenStopped, segmentFiles as segments, withRotatingRecord } from "../helpers/rotating-record.js";
 
 test("cpwd gc keeps every segment when no snapshot is of the daemon's fold, and replay still finds the workers", () => withRotatingRecord(2, async (home, run) => {
-  const c = await run.d!.client();
-  const kept = await exitedWorker(c, "kept");
-  await fillRecord(c, home);
-  c.close();
-  await run.d!.stop();
-  run.d = undefined;
+  const kept = await keptWorkerThenStopped(home, run);
   const dir = join(home, "segments");
   const snapshots = readdirSync(dir).filter((n) => n.startsWith("snapshot-"));
   assert.ok(snapshots.length >= 2, snapshots.join(" "));
