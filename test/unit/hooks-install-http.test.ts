@@ -76,7 +76,9 @@ describe("cpwd hooks --transport http (compiled CLI, real files)", () => {
   const hooks = (p: { cpwdHome: string; home: string; dir: string }, ...args: string[]) => cpwd(p.cpwdHome, ["hooks", ...args, "--dir", p.dir], { HOME: p.home });
 
   test("--help names every option, --command and --transport among them", () => {
-    const r = cpwd(tempHome(), ["hooks", "--help"]);
+    const home = tempHome();
+    dirs.push(home);
+    const r = cpwd(home, ["hooks", "--help"]);
     assert.equal(r.code, 0);
     for (const flag of ["--scope", "--dir", "--command", "--transport", "--dry-run"]) assert.match(r.stdout.split("\n\n")[0]!, new RegExp(flag), `usage names ${flag}`);
   });
