@@ -4,7 +4,6 @@
 // becomes a one-line note, never an error: status must not depend on another program.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { writeAtomically } from "../src/platform/atomic-file.js";
 import type { BackgroundSession, BackgroundSessionsView } from "../src/protocol/native-work.js";
 import { readConfigObject } from "../hooks/shim-settings.js";
 import type { CliContext } from "./context.js";
@@ -119,6 +118,8 @@ export function savedBackgroundSessions(file: string, now = Date.now(), maxAgeMs
 
 /** Saves a reading for the next plain `cpwd status` (0600: it names the user's sessions and folders). */
 export async function saveBackgroundSessions(file: string, view: BackgroundSessionsView, now = Date.now()): Promise<void> {
+  // Loaded here: node:fs/promises (with readline and fs watchers) is ~1 ms a plain `status` never needs.
+  const { writeAtomically } = await import("../src/platform/atomic-file.js");
   await writeAtomically(file, `${JSON.stringify({ atMs: now, view })}\n`, 0o600).catch(() => {
     // Only a cache: a read-only or full home must not fail status.
   });

@@ -2,7 +2,9 @@
 // deadline, and say plainly when the daemon is not running (exit 3, like `systemctl status`).
 import type { CpwdPaths } from "../src/platform/paths.js";
 import { ErrorCode, isCpwdError } from "../src/protocol/errors.js";
+import type { MethodName, ParamsOf, ResultOf } from "../src/protocol/rpc-methods.js";
 import { connect, type RpcClient } from "../src/rpc/client.js";
+import { requestOnce } from "../src/rpc/oneshot.js";
 import { cliPaths } from "./cli-paths.js";
 import { writeLine, type CliContext } from "./context.js";
 
@@ -10,6 +12,9 @@ import { writeLine, type CliContext } from "./context.js";
 export const EXIT_NOT_RUNNING = 3;
 
 export { cliPaths };
+
+/** The connect deadline of a command. */
+const CONNECT_TIMEOUT_MS = 1_000;
 
 /** Connects, runs `fn`, closes. Not running → a one-line message and EXIT_NOT_RUNNING. */
 export async function withDaemon(
@@ -20,7 +25,7 @@ export async function withDaemon(
   const paths = cliPaths(ctx);
   let client: RpcClient;
   try {
-    client = await connect(paths.socket, { connectTimeoutMs: 1_000 });
+    client = await connect(paths.socket, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
   } catch (err) {
     if (isCpwdError(err, ErrorCode.DaemonNotRunning, ErrorCode.ConnectTimeout)) {
       if (!opts.quietWhenDown) writeLine(ctx.stderr, `cpwd: the daemon is not running (home ${paths.home}); start it with \`cpwd start\``);
@@ -32,5 +37,19 @@ export async function withDaemon(
     return await fn(client, paths);
   } finally {
     client.close();
+  }
+}
+
+/**
+ * One call on a connection of its own, for a command that needs one answer: no client object and
+ * no json-rpc-2.0 on its path (`cpwd status` is on a start-up budget). Resolves with null when the
+ * daemon is not running, saying nothing; rejects with the daemon's CpwdError otherwise.
+ */
+export async function requestDaemon<M extends MethodName>(paths: CpwdPaths, method: M, params?: ParamsOf<M>): Promise<ResultOf<M> | null> {
+  try {
+    return await requestOnce(paths.socket, method, params, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+  } catch (err) {
+    if (isCpwdError(err, ErrorCode.DaemonNotRunning, ErrorCode.ConnectTimeout)) return null;
+    throw err;
   }
 }

@@ -91,10 +91,20 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     return await mod.run(rest, ctx);
   } catch (err) {
     // A bad argument found by a command's parser: say which command, exit 2 like other usage errors.
-    if (!isUsageError(err)) throw err;
-    ctx.stderr.write(`cpwd ${name}: ${err.message}\nusage: ${command.usage}\n`);
+    const usageError = await asUsageError(err);
+    if (!usageError) throw err;
+    ctx.stderr.write(`cpwd ${name}: ${usageError.message}\nusage: ${command.usage}\n`);
     return 2;
   }
+}
+
+/**
+ * `err` when it is a usage error thrown by any command, else null. In the CommonJS bundle (dist/cli/main.cjs) `status` throws
+ * the bundle's own CpwdError while the commands it loads with `import()` are ES modules throwing
+ * tsc's: an `instanceof` against one class misses the other's, so both copies of args.js are asked.
+ */
+async function asUsageError(err: unknown): Promise<Error | null> {
+  return isUsageError(err) || (await import("./args.js")).isUsageError(err) ? (err as Error) : null;
 }
 
 function isEntryPoint(): boolean {

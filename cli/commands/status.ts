@@ -3,7 +3,7 @@
 import type { ResultOf } from "../../src/protocol/rpc-methods.js";
 import { parseArgs, usageError } from "../args.js";
 import { writeLine, type CliContext, type Command } from "../context.js";
-import { cliPaths, EXIT_NOT_RUNNING, withDaemon } from "../daemon-client.js";
+import { cliPaths, requestDaemon } from "../daemon-client.js";
 import { formatDuration } from "../format/durations.js";
 import { outputColumns } from "../format/columns.js";
 import { wantsColour } from "../format/colour.js";
@@ -20,7 +20,7 @@ type Status = ResultOf<"status">;
 
 /**
  * Claude Code's background sessions. `--json` and `--all` read them now (`claude agents --json`,
- * at most 1.5 s, while the daemon answers) and save the reading, unless one was saved in the last
+ * at most 1.5 s, once the daemon has answered) and save the reading, unless one was saved in the last
  * CLAUDE_AGENTS_REUSE_MS (a script polling `status --json` every second must not start `claude`,
  * ~0.5 s, each time; the reading carries its `atMs`). A plain `cpwd status` shows the last reading
  * of the past minute instead (none: nothing said), so the command people run most never waits on
@@ -58,37 +58,36 @@ export const run: Command = async (argv, ctx) => {
   // One worker described (status-describe.ts); the table redrawn until Ctrl-C (status-watch.ts).
   if (positionals.length === 1) return (await import("./status-describe.js")).describeWorkers(positionals[0]!, ctx, { json: flags.json === true });
   if (flags.watch) return (await import("./status-watch.js")).watchStatus(ctx, { json: flags.json === true, render: (frame) => run(flags.json ? ["--json"] : ["--all"], frame) });
-  const code = await withDaemon(
-    ctx,
-    async (client, paths) => {
-      const background = backgroundSessionsFor(ctx, paths, flags.json === true || flags.all === true);
-      const status = await client.call("status");
-      if (flags.json) {
-        writeLine(ctx.stdout, JSON.stringify({ ...status, backgroundSessions: await background }));
-        return 0;
-      }
-      const d = status.daemon;
-      writeLine(ctx.stdout, `cpwd daemon ${d.version}: running, pid ${d.pid}, up ${formatDuration(d.uptimeMs)}`);
-      writeLine(ctx.stdout, `  home     ${d.home}`);
-      writeLine(ctx.stdout, `  socket   ${d.socket}`);
-      writeLine(ctx.stdout, `  events   ${status.eventCount} (last seq ${status.lastSeq})`);
-      const failure = status.eventLogFailure as { errno: string; since: string } | null | undefined;
-      if (failure) {
-        writeLine(ctx.stdout, `  WARNING  the event log cannot be written since ${failure.since} (${failure.errno}${failure.errno === "ENOSPC" ? ": the disk is full" : ""}); requests that must be recorded are refused until it can`);
-      }
-      const spend = spendLine(status.claudeSpend as DaySpend | undefined);
-      if (spend) writeLine(ctx.stdout, spend);
-      writeLine(ctx.stdout, "");
-      writeLine(ctx.stdout, renderWorkers(status, ctx));
-      // Claude Code's own subagents, teammates and background sessions, under a heading of their own.
-      const workerSessions = new Set((status.workers as unknown as WorkerView[]).flatMap((w) => (typeof w.claude?.sessionId === "string" ? [w.claude.sessionId] : [])));
-      const native = formatNativeWork(status.native as NativeWorkView | undefined, await background, outputColumns(ctx.stdout, ctx.env), Date.now(), workerSessions);
-      if (native) writeLine(ctx.stdout, `\n${native}`);
-      return 0;
-    },
-    { quietWhenDown: true },
-  );
-  return code === EXIT_NOT_RUNNING ? statusFromRecord(ctx, flags.json === true) : code;
+  const paths = cliPaths(ctx);
+  const status = await requestDaemon(paths, "status");
+  if (status === null) return statusFromRecord(ctx, flags.json === true);
+  // After the reply: with the daemon down there is nothing to show them beside.
+  const background = await backgroundSessionsFor(ctx, paths, flags.json === true || flags.all === true);
+  if (flags.json) {
+    writeLine(ctx.stdout, JSON.stringify({ ...status, backgroundSessions: background }));
+    return 0;
+  }
+  const d = status.daemon;
+  const lines = [
+    `cpwd daemon ${d.version}: running, pid ${d.pid}, up ${formatDuration(d.uptimeMs)}`,
+    `  home     ${d.home}`,
+    `  socket   ${d.socket}`,
+    `  events   ${status.eventCount} (last seq ${status.lastSeq})`,
+  ];
+  const failure = status.eventLogFailure as { errno: string; since: string } | null | undefined;
+  if (failure) {
+    lines.push(`  WARNING  the event log cannot be written since ${failure.since} (${failure.errno}${failure.errno === "ENOSPC" ? ": the disk is full" : ""}); requests that must be recorded are refused until it can`);
+  }
+  const spend = spendLine(status.claudeSpend as DaySpend | undefined);
+  if (spend) lines.push(spend);
+  lines.push("", renderWorkers(status, ctx));
+  // Claude Code's own subagents, teammates and background sessions, under a heading of their own.
+  const workerSessions = new Set((status.workers as unknown as WorkerView[]).flatMap((w) => (typeof w.claude?.sessionId === "string" ? [w.claude.sessionId] : [])));
+  const native = formatNativeWork(status.native as NativeWorkView | undefined, background, outputColumns(ctx.stdout, ctx.env), Date.now(), workerSessions);
+  if (native) lines.push(`\n${native}`);
+  // One write: the whole report reaches a pipe or a terminal at once.
+  writeLine(ctx.stdout, lines.join("\n"));
+  return 0;
 };
 
 /** The daemon is down: the worker table as the record on disk has it, and a word on stderr. */

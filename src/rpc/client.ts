@@ -1,14 +1,15 @@
 // A small JSON-RPC client over the daemon's socket, built on json-rpc-2.0's JSONRPCClient with our
 // line framing. Typed by the protocol's method table (types only: no zod is loaded here). Wire
-// errors come back as CpwdError with the daemon's stable code, in this one place.
+// errors come back as CpwdError with the daemon's stable code (wire-error.ts).
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type * as JsonRpc from "json-rpc-2.0";
-import { CpwdError, ErrorCode, type ErrorCode as ErrorCodeT } from "../protocol/errors.js";
+import { CpwdError, ErrorCode } from "../protocol/errors.js";
 import type { NotificationName, NotificationParams } from "../protocol/rpc-core.js";
 import type { MethodName, ParamsOf, ResultOf } from "../protocol/rpc-methods.js";
 import { openSocket } from "./connect.js";
 import { frame, LineSplitter } from "./framing.js";
+import { wireError } from "./wire-error.js";
 
 export interface ConnectOptions {
   /** @default 1000 */
@@ -22,26 +23,23 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-// json-rpc-2.0 is CommonJS. Node 20 loads a CommonJS package through `import` about 5 ms slower
-// than through `require` (measured: 8.4 vs 3.7 ms), and `cpwd status` is on a start-up budget.
-const { JSONRPCClient, JSONRPCErrorException } = createRequire(import.meta.url)("json-rpc-2.0") as typeof JsonRpc;
 type JSONRPCResponse = JsonRpc.JSONRPCResponse;
 
-const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+let jsonRpc: typeof JsonRpc | undefined;
+/**
+ * json-rpc-2.0, loaded when the first client is made: a command that imports this module and
+ * then needs only one answer (`cpwd status`, through requestOnce) never loads it. It is CommonJS;
+ * Node 20 loads a CommonJS package through `import` about 5 ms slower than through `require`
+ * (measured: 8.4 vs 3.7 ms).
+ */
+function jsonRpcLibrary(): typeof JsonRpc {
+  return (jsonRpc ??= createRequire(import.meta.url)("json-rpc-2.0") as typeof JsonRpc);
+}
 
 /** Turns a JSON-RPC error into a CpwdError, keeping the wire code and data. */
 export function fromWireError(err: unknown): CpwdError {
   if (err instanceof CpwdError) return err;
-  if (err instanceof JSONRPCErrorException) {
-    const data = (err.data ?? {}) as { code?: unknown };
-    const code: ErrorCodeT =
-      typeof data.code === "string" && KNOWN_CODES.has(data.code)
-        ? (data.code as ErrorCodeT)
-        : err.code === -32602
-          ? ErrorCode.InvalidParams
-          : ErrorCode.Internal;
-    return new CpwdError(code, err.message, { details: { rpcCode: err.code, data: err.data } });
-  }
+  if (err instanceof jsonRpcLibrary().JSONRPCErrorException) return wireError(err.code, err.message, err.data);
   return new CpwdError(ErrorCode.Internal, (err as Error)?.message ?? String(err), { cause: err });
 }
 
@@ -54,6 +52,7 @@ export class RpcClient {
   private readonly notificationHandlers = new Map<string, Set<(params: unknown) => void>>();
 
   constructor(private readonly socket: Socket, maxMessageBytes: number) {
+    const { JSONRPCClient } = jsonRpcLibrary();
     this.rpc = new JSONRPCClient<void>(async (payload) => {
       if (this.closed) throw new CpwdError(ErrorCode.ConnectionClosed, "connection to the daemon is closed");
       socket.write(frame(payload));
@@ -92,7 +91,7 @@ export class RpcClient {
         }))
         .request(method, params as never)) as ResultOf<M>;
     } catch (err) {
-      if (this.closed && !(err instanceof JSONRPCErrorException)) {
+      if (this.closed && !(err instanceof jsonRpcLibrary().JSONRPCErrorException)) {
         throw new CpwdError(ErrorCode.ConnectionClosed, `${method}: connection to the daemon closed`, { cause: err });
       }
       throw fromWireError(err);
