@@ -2,7 +2,9 @@
 // the `system` `permission_denied` line (a permission mode's refusal), a tool result whose
 // `tool_result_meta` says `reject` (a mode's or a PreToolUse hook's), and, at the end, the result
 // line's `permission_denials` (every refusal of the run). One entry per tool_use_id, whichever
-// says it first. Also counts the file edits the run attempted. Pure: fed parsed lines.
+// says it first. Also counts the file edits the run attempted. A worker's `PermissionDenied` hook
+// events are a second witness (RunRefusals): a call only the hook reports is added to the stream's
+// tally, one both report is counted once. Pure: fed parsed lines and recorded payloads.
 import { isAbsolute, relative } from "node:path";
 import { REFUSED_KEPT, type RefusedAction } from "../../src/protocol/claude-permissions.js";
 import { FILE_EDIT_TOOLS } from "../../src/protocol/hooks.js";
@@ -101,5 +103,75 @@ export class RefusalReader {
     if (FILE_EDIT_TOOLS.has(name)) this.tally.editsRefused++;
     if (this.tally.refused.length < REFUSED_KEPT) this.tally.refused.push(action);
     found.push(action);
+  }
+}
+
+/** What a worker's recorded `hook.PermissionDenied` says of the tool call Claude Code refused. */
+export interface HookDenial {
+  toolUseId: string;
+  tool: string;
+  /** The file the call would have edited, as Claude Code gave it; null for other tools. */
+  filePath: string | null;
+  /** The session's folder (a target inside it is named relative to it). */
+  cwd: string | null;
+  reason: string | null;
+}
+
+/** The denial a `hook.PermissionDenied` payload (as the hook service records it) names, or null when it names no tool call. */
+export function hookDenialOf(payload: Record<string, unknown>): HookDenial | null {
+  const toolUseId = str(payload.toolUseId);
+  if (toolUseId === null) return null;
+  return { toolUseId, tool: str(payload.tool) ?? "tool", filePath: str(payload.filePath), cwd: str(payload.cwd), reason: str(payload.reason) };
+}
+
+/**
+ * One run's refusals as both witnesses report them: its stream (a RefusalReader's tally) and its
+ * worker's `PermissionDenied` hook events, one per tool_use_id whichever says it first. A call the
+ * hook alone reports is added to the stream's tally; once the stream reports it too, it is the
+ * stream's (counted there, and not again here).
+ */
+export class RunRefusals {
+  private readonly fromStream = new Set<string>();
+  /** Hook denials the stream has not reported (yet), in the order they came. */
+  private readonly hookOnly = new Map<string, RefusedAction>();
+
+  /** The stream's refusals as it reports them; returns those no hook reported first (each news). */
+  noteStream(actions: RefusedAction[]): RefusedAction[] {
+    const fresh: RefusedAction[] = [];
+    for (const a of actions) {
+      this.fromStream.add(a.toolUseId);
+      if (!this.hookOnly.delete(a.toolUseId)) fresh.push(a);
+    }
+    return fresh;
+  }
+
+  /**
+   * What the record already counts for this run, when the run is read again (a daemon restarted):
+   * counted, and not news. Those its stream reports again become the stream's; the rest (a hook's)
+   * stay counted here.
+   */
+  recorded(actions: RefusedAction[]): void {
+    for (const a of actions) if (!this.fromStream.has(a.toolUseId)) this.hookOnly.set(a.toolUseId, a);
+  }
+
+  /** A hook's denial: the refused action when neither witness reported the call before, else null. */
+  noteHook(d: HookDenial): RefusedAction | null {
+    if (this.fromStream.has(d.toolUseId) || this.hookOnly.has(d.toolUseId)) return null;
+    const target = refusedTarget(d.filePath === null ? undefined : { file_path: d.filePath }, d.cwd);
+    const action: RefusedAction = { tool: d.tool, target, toolUseId: d.toolUseId, ...(d.reason ? { reason: d.reason.slice(0, 300) } : {}) };
+    this.hookOnly.set(d.toolUseId, action);
+    return action;
+  }
+
+  /** The run's tally: the stream's, with the calls only a hook reported added (a refused edit was an edit attempted). */
+  tally(stream: RefusalTally): RefusalTally {
+    const extra = [...this.hookOnly.values()];
+    const editsRefused = stream.editsRefused + extra.filter((a) => FILE_EDIT_TOOLS.has(a.tool)).length;
+    return {
+      refused: [...stream.refused, ...extra].slice(0, REFUSED_KEPT),
+      refusedCount: stream.refusedCount + extra.length,
+      edits: Math.max(stream.edits, editsRefused),
+      editsRefused,
+    };
   }
 }

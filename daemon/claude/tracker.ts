@@ -2,7 +2,9 @@
 // session id, turns, cost, error flag, the final result — as `worker.claude` events, which status
 // and digests read back (and replay restores). Each run of a worker (a restart, a `--resume`) is
 // numbered and read from where its output begins in stdout.log, so its cost and result are its
-// own (claude-runs.ts); a run over its cost limit is reported as soon as its cost shows.
+// own (claude-runs.ts); a run over its cost limit is reported as soon as its cost shows. A run's
+// refusals are its stream's and those its worker's `PermissionDenied` hook events report, each
+// call counted once (refusals.ts).
 import { statSync } from "node:fs";
 import type { EventLog } from "../../src/eventlog/append.js";
 import { needsAttention, type RefusedAction } from "../../src/protocol/claude-permissions.js";
@@ -11,6 +13,7 @@ import type { RunClaude } from "../../src/workers/runs.js";
 import { overLimitReason } from "./budget.js";
 import { ClaudeRuns } from "./claude-runs.js";
 import { FileFollower } from "./file-follower.js";
+import { hookDenialOf, RunRefusals, type HookDenial } from "./refusals.js";
 import { emptyProgress, StreamParser, type ClaudeProgress } from "./stream-parser.js";
 
 /** A Claude worker's progress as status shows it. (A type, not an interface, so it fits Record<string, unknown>.) */
@@ -30,10 +33,14 @@ export type ClaudeInfo = RunClaude & {
   needsAttention: boolean;
 };
 
-/** A run being read: its stream's parser, and its cost limit. */
+/** What the tracker needs of the event log: appending, and (the daemon's log) hearing each durable batch. */
+export type TrackerLog = Pick<EventLog, "append"> & { subscribe?: EventLog["subscribe"] };
+
+/** A run being read: its stream's parser, its refusals by both witnesses, and its cost limit. */
 interface FollowedRun {
   follower: FileFollower;
   parser: StreamParser;
+  refusals: RunRefusals;
   run: number;
   logOffset: number;
   limitUsd: number | null;
@@ -68,16 +75,20 @@ export class ClaudeTracker {
   private readonly info = new Map<string, ClaudeInfo>();
   private readonly followers = new Map<string, FollowedRun>();
   private readonly runs = new ClaudeRuns();
+  /** Per worker, its current run's `PermissionDenied` hook denials (replayed too): a run followed again is told them. */
+  private readonly hookDenials = new Map<string, { run: number; denials: HookDenial[] }>();
+  private unsubscribe: (() => void) | null = null;
 
   constructor(
-    private readonly log: EventLog,
+    private readonly log: TrackerLog,
     private readonly onError: (err: unknown) => void,
     /** A running worker's run went over its cost limit (`reason` says by how much): stop it. */
     private readonly onOverLimit: (workerId: string, reason: string) => void = () => {},
   ) {}
 
-  /** Replay: the latest `worker.claude` payload per worker. */
+  /** Replay (and live): the latest `worker.claude` payload per worker, and its workers' hook denials. */
   observe(e: EventRecord): void {
+    if (e.type === "hook.PermissionDenied" && e.worker) this.noteHookDenial(e.worker, e.payload);
     if (e.type !== "worker.claude" || !e.worker) return;
     const p = e.payload as Partial<ClaudeInfo>;
     this.runs.observe(e.worker, e.payload, Date.parse(e.ts));
@@ -128,29 +139,69 @@ export class ClaudeTracker {
    */
   track(workerId: string, stdoutFile: string, logDir: string, limitUsd: number | null = null): void {
     this.untrack(workerId);
+    this.listen();
     const { run, logOffset } = this.runs.current(workerId) ?? { run: 1, logOffset: 0 };
     const parser = new StreamParser();
+    // A run read again (by a daemon since restarted, say): what the record counts, and the hook
+    // denials heard, stay counted and are not news; the stream's own come back as it is re-read.
+    const refusals = new RunRefusals();
+    const info = this.info.get(workerId);
+    if (info?.run === run) refusals.recorded(info.refused);
+    const heard = this.hookDenials.get(workerId);
+    if (heard?.run === run) heard.denials.forEach((d) => refusals.noteHook(d));
     const follower = new FileFollower(stdoutFile, (text) => this.read(workerId, text), logOffset);
-    this.followers.set(workerId, { follower, parser, run, logOffset, limitUsd, overReported: false });
+    this.followers.set(workerId, { follower, parser, refusals, run, logOffset, limitUsd, overReported: false });
     follower.start(logDir);
+  }
+
+  /**
+   * Hears the workers' `hook.PermissionDenied` events as they are recorded. Only a log that can
+   * be heard (the daemon's) gives them; the tracker never hears its own records this way.
+   */
+  private listen(): void {
+    if (this.unsubscribe !== null || !this.log.subscribe) return;
+    this.unsubscribe = this.log.subscribe((records) => {
+      for (const e of records) if (e.type === "hook.PermissionDenied") this.observe(e);
+    });
+  }
+
+  /**
+   * A worker's `PermissionDenied` hook event, for its current run: remembered, and, while the run
+   * is followed, recorded as a refusal unless its stream has already reported that call.
+   */
+  private noteHookDenial(workerId: string, payload: Record<string, unknown>): void {
+    const d = hookDenialOf(payload);
+    const run = this.runs.current(workerId)?.run;
+    if (d === null || run === undefined) return;
+    let heard = this.hookDenials.get(workerId);
+    if (heard?.run !== run) this.hookDenials.set(workerId, (heard = { run, denials: [] }));
+    heard.denials.push(d);
+    const f = this.followers.get(workerId);
+    const action = f?.run === run ? f.refusals.noteHook(d) : null;
+    if (action) this.record(workerId, f!, [action]);
   }
 
   /** New output of a run: recorded when it changed the progress; a run over its limit reported. */
   private read(workerId: string, text: string): void {
     const f = this.followers.get(workerId);
     if (!f || !f.parser.push(text)) return;
-    const payload = { ...toPayload(f.parser.progress), run: f.run, logOffset: f.logOffset };
-    // Each refused action is an event of its own (the hook service releases the claim it took).
-    const refused: EventInput[] = f.parser.takeRefused().map((r) => ({ type: "permission.denied", worker: workerId, payload: r }));
-    this.log.append([...refused, { type: "worker.claude", worker: workerId, payload }]).then(
-      (recs) => recs.forEach((rec) => this.observe(rec)),
-      this.onError,
-    );
+    this.record(workerId, f, f.refusals.noteStream(f.parser.takeRefused()));
     const over = overLimitReason(f.parser.progress, f.limitUsd);
     if (over !== null && !f.overReported) {
       f.overReported = true;
       this.onOverLimit(workerId, over);
     }
+  }
+
+  /** Records a run's progress, its refusals by both witnesses, after the refused actions it learnt of now. */
+  private record(workerId: string, f: FollowedRun, refused: RefusedAction[]): void {
+    const payload = { ...toPayload(f.parser.progress), ...f.refusals.tally(f.parser.progress.refusals), run: f.run, logOffset: f.logOffset };
+    // Each refused action is an event of its own (the hook service releases the claim it took).
+    const denied: EventInput[] = refused.map((r) => ({ type: "permission.denied", worker: workerId, payload: r }));
+    this.log.append([...denied, { type: "worker.claude", worker: workerId, payload }]).then(
+      (recs) => recs.forEach((rec) => this.observe(rec)),
+      this.onError,
+    );
   }
 
   /** Whether a worker's run is being followed. */
@@ -179,6 +230,8 @@ export class ClaudeTracker {
   }
 
   close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     for (const id of [...this.followers.keys()]) {
       this.followers.get(id)!.follower.close();
       this.followers.delete(id);
