@@ -1,6 +1,8 @@
 // CLI and idle figures: `cpwd status` against `node -e 0`, `cpwd status --json` against `pm2 jlist`
 // with the same 3 sleeping workers, and the daemon's idle RSS against pm2's daemon, all in one run.
-import { CLI, testEnv } from "../test/helpers/daemon.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO, testEnv } from "../test/helpers/daemon.js";
 import { against, ratioAtMost, sampleRssMiB, sleep, timedAgainst, timeRounds, withBenchDaemon, type Figure, type Target } from "./lib.js";
 import { startPm2 } from "./pm2.js";
 
@@ -8,7 +10,18 @@ const ROUNDS = 21;
 const WORKER_ARGV = ["sleep", "600"];
 const SETTLE_MS = 15_000;
 
+/**
+ * The `cpwd` command as installed: package.json's bin entry. CPWD_BENCH_CLI (a path in the
+ * repository, e.g. dist/cli/main.cjs) measures another entry instead.
+ */
+function cpwdEntry(): string {
+  const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { bin: { cpwd: string } };
+  return process.env.CPWD_BENCH_CLI || pkg.bin.cpwd;
+}
+
 export function benchCli(): Promise<Figure[]> {
+  const entry = cpwdEntry();
+  const cli = join(REPO, entry);
   return withBenchDaemon({}, async (d) => {
     const home = d.home;
     const pm2 = startPm2();
@@ -36,8 +49,8 @@ export function benchCli(): Promise<Figure[]> {
       const t = timeRounds(
         {
           baseline: { argv: [process.execPath, "-e", "0"] },
-          status: { argv: [process.execPath, CLI, "status"], env: cliEnv },
-          statusJson: { argv: [process.execPath, CLI, "status", "--json"], env: cliEnv },
+          status: { argv: [process.execPath, cli, "status"], env: cliEnv },
+          statusJson: { argv: [process.execPath, cli, "status", "--json"], env: cliEnv },
           jlist: pm2.cmd("jlist"),
         },
         ROUNDS,
@@ -46,7 +59,7 @@ export function benchCli(): Promise<Figure[]> {
       const nodeE0 = { key: "baseline", name: "node -e 0" };
       const belowPm2: Target = { of: "ratio", op: "<", limit: 1, text: "below pm2's idle" };
       return [
-        timedAgainst({ name: "`cpwd status`", target: ratioAtMost(1.25), issue: true, note: `3 workers, ${ROUNDS} paired rounds` }, t, "status", nodeE0),
+        timedAgainst({ name: "`cpwd status`", target: ratioAtMost(1.25), issue: true, note: `3 workers, ${ROUNDS} paired rounds, ${entry}` }, t, "status", nodeE0),
         timedAgainst({ name: "`cpwd status --json` vs `pm2 jlist`", target: ratioAtMost(0.5), issue: true, note: "same 3 sleeping workers" }, t, "statusJson", { key: "jlist", name: `pm2 ${pm2.version} jlist` }),
         against({ name: "daemon RSS, idle", target: belowPm2, issue: true, note: `both fresh, 0 workers, ${SETTLE_MS / 1000} s settled` }, { value: cpwdIdle!, unit: "MiB" }, { name: "pm2 daemon idle", value: pm2Idle! }),
         timedAgainst({ name: "`cpwd status --json`", issue: false }, t, "statusJson", nodeE0),
