@@ -6,6 +6,7 @@
 // value that cannot become a line (nested too deep, too large, a BigInt, a cycle) is refused to its
 // own caller and never reaches a batch; and a failed write (a full disk) rejects only that batch,
 // with an IO error, and leaves the log as it was for the next one.
+import { writeSync } from "node:fs";
 import { open, statfs, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
@@ -27,6 +28,9 @@ export { MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
  * refusing the next large one.
  */
 const RESUME_FREE_BYTES = 1024 * 1024;
+
+/** A batch up to this size is written from the daemon's thread (see `writeAll`). */
+const SYNC_WRITE_MAX_BYTES = 256 * 1024;
 
 /** An input checked and with its payload already serialised (the expensive part, done once). */
 export interface Prepared {
@@ -193,9 +197,13 @@ export class EventLog {
         if (this.pending.length === 0) break;
         const batch = this.pending;
         this.pending = [];
-        await this.commit(batch).catch((err: unknown) => {
+        // A plain await, not `.catch()`: each extra promise hop lets a whole batch's worth of
+        // reply callbacks run before the next batch is written.
+        try {
+          await this.commit(batch);
+        } catch (err) {
           for (const p of batch) p.reject(err);
-        });
+        }
       }
     } finally {
       this.flushing = false;
@@ -214,16 +222,21 @@ export class EventLog {
     for (const p of batch) {
       const out: EventRecord[] = [];
       for (const { input, payloadJson } of p.inputs) {
-        const rec: EventRecord = {
-          v: EVENT_VERSION,
-          seq: ++seq,
-          ts: input.ts ?? ts,
-          type: input.type,
-          source: input.source ?? "daemon",
-          ...(input.worker !== undefined ? { worker: input.worker } : {}),
-          ...(input.session !== undefined ? { session: input.session } : {}),
-          payload: input.payload,
-        };
+        // Keys in the line's order (subscribers get the record as JSON); worker and session only
+        // when present, without building two objects to spread in the common case of neither.
+        const rec: EventRecord =
+          input.worker === undefined && input.session === undefined
+            ? { v: EVENT_VERSION, seq: ++seq, ts: input.ts ?? ts, type: input.type, source: input.source ?? "daemon", payload: input.payload }
+            : {
+                v: EVENT_VERSION,
+                seq: ++seq,
+                ts: input.ts ?? ts,
+                type: input.type,
+                source: input.source ?? "daemon",
+                ...(input.worker !== undefined ? { worker: input.worker } : {}),
+                ...(input.session !== undefined ? { session: input.session } : {}),
+                payload: input.payload,
+              };
         const line = this.redact(eventLine(rec, payloadJson));
         out.push(rec);
         lines.push(line);
@@ -325,8 +338,18 @@ export class EventLog {
     });
   }
 
+  /**
+   * Writes the batch. Up to SYNC_WRITE_MAX_BYTES it is written from this thread: a write into the
+   * page cache takes microseconds, where a thread-pool write made the fdatasync wait until the
+   * event loop came back to its completion (1.2 ms median under the events bench, with the loop
+   * busy reading the next batch's requests); a larger batch is written from the pool.
+   */
   private async writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
     let off = 0;
+    if (buf.length <= SYNC_WRITE_MAX_BYTES) {
+      while (off < buf.length) off += writeSync(fh.fd, buf, off, buf.length - off);
+      return;
+    }
     while (off < buf.length) {
       const { bytesWritten } = await fh.write(buf, off, buf.length - off);
       off += bytesWritten;
