@@ -1,8 +1,9 @@
 // The daemon: becomes the one instance for its home, recovers and opens the event log, replays
 // state, ingests the fallback log, serves JSON-RPC on the socket, and shuts down gracefully on
 // SIGTERM/SIGINT or `daemon.shutdown`. Workers are never stopped by a daemon shutdown.
-import { readdirSync } from "node:fs";
+import { readdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { loadConfig } from "../src/platform/config.js";
 import { SecretMask } from "../src/protocol/secret-mask.js";
@@ -254,6 +255,60 @@ function handleProcessSignals(shutdown: (reason: string) => Promise<void>, logge
 function describeWriteFailure(log: EventLog): { errno: string; message: string; since: string } | null {
   const f = log.writeFailure;
   return f && { errno: f.errno, message: f.message, since: new Date(f.sinceMs).toISOString() };
+}
+
+/** What the daemon's process needs from where it was started: its paths, environment and stderr. */
+export interface DaemonProcessOptions {
+  paths: CpwdPaths;
+  env: NodeJS.ProcessEnv;
+  /** Where the one human line (or why it did not start) goes. */
+  stderr: NodeJS.WritableStream;
+}
+
+/**
+ * Runs the daemon in this process until it shuts down, and returns the exit code: what
+ * `node dist/daemon/main.js` (`cpwd start`, the login service) and `cpwd daemon` both run.
+ */
+export async function runDaemonProcess(opts: DaemonProcessOptions): Promise<number> {
+  const { paths, env, stderr } = opts;
+  const foreground = env.CPWD_SERVICE === "1" || process.stderr.isTTY === true;
+  try {
+    const d = await startDaemon({ paths, env, logToStderr: foreground });
+    // One human line, so `npm start` shows it is up (the operational log is in daemon.log).
+    stderr.write(`cpwd daemon running: pid ${process.pid}, home ${paths.home}, socket ${paths.socket}; Ctrl-C or \`cpwd stop\` stops it\n`);
+    await d.done;
+    // Shut down means gone: nothing left over (a log write waiting on a full disk, a stray
+    // handle) may keep the process alive after `cpwd stop` was told it stopped.
+    setTimeout(() => process.exit(0), 1000).unref();
+    return 0;
+  } catch (err) {
+    stderr.write(`cpwd daemon: ${(err as Error).message ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+/** Whether this module is the process's entry (`node dist/daemon/main.js`), not imported. */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// The resident process is this bundle alone (issue 11, idle RSS): started through the CLI, the
+// CLI's own start-up ran Node's path.normalize hot enough for TurboFan to compile it, which pulled
+// ~3.5 MiB of the compiler's machine code out of the node binary into the daemon's RSS for good.
+// It reads its paths from the same environment `cpwd daemon` does.
+if (isEntryPoint()) {
+  if (process.argv.length > 2) {
+    process.stderr.write(`cpwd daemon: takes no arguments (got ${process.argv.slice(2).join(" ")})\n`);
+    process.exitCode = 2;
+  } else {
+    void runDaemonProcess({ paths: resolvePaths(), env: process.env, stderr: process.stderr }).then((code) => (process.exitCode = code));
+  }
 }
 
 export type { Logger };

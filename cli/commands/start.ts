@@ -1,11 +1,13 @@
 // `cpwd start`: starts the daemon detached (its own session, stdio to daemon.log) and returns once
-// it answers `ping`; a no-op with exit 0 when one already runs.
+// it answers `ping`; a no-op with exit 0 when one already runs. The process started is the
+// daemon's own entry, `node dist/daemon/main.js`, not `cpwd daemon`: none of the CLI sits in it.
 import { spawn } from "node:child_process";
 import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { probeDaemon } from "../../src/rpc/probe.js";
 import { usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
+import { daemonEntryOf } from "../service/spec.js";
 
 export const run: Command = async (argv, ctx) => {
   const timeoutMs = Number(ctx.env.CPWD_START_TIMEOUT_MS ?? 10_000);
@@ -21,7 +23,7 @@ export const run: Command = async (argv, ctx) => {
   // Where this start's output begins: an earlier failed start's error stays in the log, and
   // showing it again would make a fixed config.json look as if the fix did not take.
   const logStart = fstatSync(out).size;
-  const child = spawn(ctx.nodePath, [ctx.cliScript, "daemon"], {
+  const child = spawn(ctx.nodePath, [daemonEntryOf(ctx.cliScript)], {
     detached: true,
     stdio: ["ignore", out, out],
     env: { ...ctx.env, CPWD_HOME: paths.home },

@@ -32,7 +32,7 @@ export function renderLaunchdPlist(spec: ServiceSpec): string {
     `\t${str(spec.label)}`,
     "\t<key>ProgramArguments</key>",
     "\t<array>",
-    ...[spec.nodePath, spec.cliScript, "daemon"].map((a) => `\t\t${str(a)}`),
+    ...[spec.nodePath, spec.daemonScript].map((a) => `\t\t${str(a)}`),
     "\t</array>",
     "\t<key>EnvironmentVariables</key>",
     "\t<dict>",

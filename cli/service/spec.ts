@@ -1,5 +1,5 @@
-// What a login service runs, independent of the service manager: the node binary, the CLI script,
-// CPWD_HOME and the environment it carries; plus the shape every platform module returns.
+// What a login service runs, independent of the service manager: the node binary, the daemon's
+// entry, CPWD_HOME and the environment it carries; plus the shape every platform module returns.
 import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { resolveHome } from "../../src/platform/paths.js";
@@ -12,8 +12,8 @@ export type ServicePlatform = "linux" | "darwin" | "win32";
 export interface ServiceSpec {
   /** The node binary the service runs (absolute). */
   nodePath: string;
-  /** The compiled CLI entry, `dist/cli/main.js` (absolute). */
-  cliScript: string;
+  /** The daemon's own entry, `dist/daemon/main.js` (absolute): run with no arguments, it is the daemon. */
+  daemonScript: string;
   /** CPWD_HOME, carried into the service so it and the CLI agree on where the daemon lives. */
   home: string;
   /** The manager's name for the service: `cpwd` (unit, task) or `dev.cpwd.daemon` (launchd). */
@@ -90,6 +90,16 @@ export function serviceEnvironment(spec: ServiceSpec): Array<[string, string]> {
   return Object.entries(merged);
 }
 
+/**
+ * The daemon's entry beside a CLI entry: `dist/cli/main.js` → `dist/daemon/main.js`, spelled for
+ * `platform`. `cpwd start` and the login service run it rather than `cpwd daemon`, so the resident
+ * process holds none of the CLI (issue 11: ~3.5 MiB of idle RSS).
+ */
+export function daemonEntryOf(cliScript: string, platform: NodeJS.Platform = process.platform): string {
+  const path = platform === "win32" ? win32 : posix;
+  return path.join(path.dirname(path.dirname(cliScript)), "daemon", "main.js");
+}
+
 /** The user's home folder as the target platform spells it in the environment. */
 export function userHomeOf(env: NodeJS.ProcessEnv, platform: ServicePlatform): string {
   const fromEnv = platform === "win32" ? (env.USERPROFILE ?? env.HOME) : env.HOME;
@@ -117,7 +127,7 @@ export function buildServiceSpec(ctx: ServiceContext, platform: ServicePlatform)
     const value = ctx.env[name];
     if (value !== undefined && value !== "") env[name] = value;
   }
-  const spec: ServiceSpec = { nodePath: ctx.nodePath, cliScript: ctx.cliScript, home, label: defaultLabel(platform), env };
+  const spec: ServiceSpec = { nodePath: ctx.nodePath, daemonScript: daemonEntryOf(ctx.cliScript, platform), home, label: defaultLabel(platform), env };
   // launchd has no journal: without a path the daemon's stderr is lost. daemon.log stays pino's own.
   if (platform === "darwin") spec.logPath = posix.join(home, "service.log");
   if (platform === "win32" && ctx.env.USERNAME) {
@@ -130,7 +140,7 @@ export function buildServiceSpec(ctx: ServiceContext, platform: ServicePlatform)
 /** Throws INVALID_ARGUMENT naming the field when a path is relative or a value has a control character. */
 export function validateServiceSpec(spec: ServiceSpec, platform: ServicePlatform): void {
   const isAbsolute = platform === "win32" ? win32.isAbsolute : posix.isAbsolute;
-  for (const [field, value] of [["nodePath", spec.nodePath], ["cliScript", spec.cliScript], ["home", spec.home]] as const) {
+  for (const [field, value] of [["nodePath", spec.nodePath], ["daemonScript", spec.daemonScript], ["home", spec.home]] as const) {
     if (!isAbsolute(value)) throw new CpwdError(ErrorCode.InvalidArgument, `service ${field} must be an absolute path (got ${JSON.stringify(value)})`);
   }
   for (const [name, value] of serviceEnvironment(spec)) {
@@ -139,7 +149,7 @@ export function validateServiceSpec(spec: ServiceSpec, platform: ServicePlatform
   }
   if (!/^[A-Za-z0-9_.-]+$/.test(spec.label)) throw new CpwdError(ErrorCode.InvalidArgument, `bad service label ${JSON.stringify(spec.label)}`);
   assertNoControlChars("nodePath", spec.nodePath);
-  assertNoControlChars("cliScript", spec.cliScript);
+  assertNoControlChars("daemonScript", spec.daemonScript);
   if (spec.logPath !== undefined) assertNoControlChars("logPath", spec.logPath);
 }
 

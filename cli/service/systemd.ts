@@ -44,7 +44,7 @@ export function quoteEnvironment(name: string, value: string): string {
 /** The unit file's text. */
 export function renderSystemdUnit(spec: ServiceSpec): string {
   validateServiceSpec(spec, "linux");
-  const exec = [spec.nodePath, spec.cliScript, "daemon"].map(quoteExecArg).join(" ");
+  const exec = [spec.nodePath, spec.daemonScript].map(quoteExecArg).join(" ");
   const lines = [
     "# Written by `cpwd service install`; remove it with `cpwd service uninstall`.",
     "[Unit]",

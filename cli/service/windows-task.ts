@@ -19,7 +19,7 @@ export function quotePowerShell(value: string): string {
 /** The PowerShell script the task runs: set the environment, run the daemon, pass its exit code on. */
 export function renderTaskScript(spec: ServiceSpec): string {
   const env = serviceEnvironment(spec).map(([k, v]) => `$env:${k} = ${quotePowerShell(v)}`);
-  const run = `& ${[spec.nodePath, spec.cliScript, "daemon"].map(quotePowerShell).join(" ")}`;
+  const run = `& ${[spec.nodePath, spec.daemonScript].map(quotePowerShell).join(" ")}`;
   return [...env, run, "exit $LASTEXITCODE"].join("; ");
 }
 

@@ -15,6 +15,8 @@ import { rawConnect, type RawConn } from "./raw-socket.js";
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 /** The compiled CLI: tests run what users run (npm test builds first). */
 export const CLI = join(REPO, "dist", "cli", "main.js");
+/** The daemon's own entry: what `cpwd start` and the login service run. */
+export const DAEMON = join(REPO, "dist", "daemon", "main.js");
 
 export function tempHome(prefix = "cpwd-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -79,10 +81,10 @@ export interface TestDaemon {
   kill9(): Promise<void>;
 }
 
-/** Spawns `cpwd daemon` (foreground child of the test) and waits until it answers ping. */
+/** Spawns the daemon as `cpwd start` does (`node dist/daemon/main.js`, a foreground child of the test) and waits until it answers ping. */
 export async function startDaemon(home = tempHome(), extra: Record<string, string> = {}): Promise<TestDaemon> {
   const paths = pathsFor(home);
-  const proc = spawn(process.execPath, [CLI, "daemon"], { env: testEnv(home, extra), stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [DAEMON], { env: testEnv(home, extra), stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));

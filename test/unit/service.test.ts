@@ -28,7 +28,7 @@ function tempDir(t: TestContext, prefix = "cpwd service "): string {
 function awkwardSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
   return {
     nodePath: "/opt/node js/bin/node",
-    cliScript: "/home/ann/my tools/cpwd & co/dist/cli/main.js",
+    daemonScript: "/home/ann/my tools/cpwd & co/dist/daemon/main.js",
     home: `/home/ann/state dir/100% "cpwd" \\ O'Brien <x>`,
     label: "cpwd",
     env: { PATH: "/home/ann/.local/bin:/usr/bin", CPWD_LOG_LEVEL: "debug" },
@@ -76,7 +76,7 @@ function hasBinary(name: string): boolean {
 
 test("the systemd unit quotes paths with spaces and escapes %, $, \\ and quotes", () => {
   const unit = renderSystemdUnit(awkwardSpec({ nodePath: "/opt/node js/bin/node$1" }));
-  assert.match(unit, /^ExecStart="\/opt\/node js\/bin\/node\$\$1" "\/home\/ann\/my tools\/cpwd & co\/dist\/cli\/main\.js" daemon$/m);
+  assert.match(unit, /^ExecStart="\/opt\/node js\/bin\/node\$\$1" "\/home\/ann\/my tools\/cpwd & co\/dist\/daemon\/main\.js"$/m);
   assert.ok(unit.includes(`Environment="CPWD_HOME=/home/ann/state dir/100%% \\"cpwd\\" \\\\ O'Brien <x>"\n`), unit);
   assert.match(unit, /^Environment="CPWD_SERVICE=1"$/m);
   assert.match(unit, /^Environment="PATH=\/home\/ann\/\.local\/bin:\/usr\/bin"$/m);
@@ -100,7 +100,7 @@ test("ExecStart words stay bare when safe and are quoted otherwise", () => {
 
 test("a newline in a path is refused rather than written into the unit", () => {
   assert.throws(() => renderSystemdUnit(awkwardSpec({ home: "/home/ann/a\nExecStartPre=/bin/rm" })), /control character/);
-  assert.throws(() => renderSystemdUnit(awkwardSpec({ cliScript: "dist/main.js" })), /absolute/);
+  assert.throws(() => renderSystemdUnit(awkwardSpec({ daemonScript: "dist/main.js" })), /absolute/);
 });
 
 test("systemd-analyze verify accepts the generated unit (and rejects a broken one)", (t) => {
@@ -112,8 +112,8 @@ test("systemd-analyze verify accepts the generated unit (and rejects a broken on
   // verify checks that ExecStart's binary exists: the real node, and a real script under spaces.
   const scriptDir = join(dir, "my tools", "dist");
   mkdirSync(scriptDir, { recursive: true });
-  const cliScript = join(scriptDir, "main.js");
-  writeFileSync(cliScript, "");
+  const daemonScript = join(scriptDir, "main.js");
+  writeFileSync(daemonScript, "");
   const runtime = join(dir, "runtime");
   mkdirSync(runtime, { mode: 0o700 });
   const verify = (unit: string) => {
@@ -125,10 +125,10 @@ test("systemd-analyze verify accepts the generated unit (and rejects a broken on
       env: { ...process.env, XDG_RUNTIME_DIR: runtime, SYSTEMD_LOG_COLOR: "0" },
     });
   };
-  const good = verify(renderSystemdUnit(awkwardSpec({ nodePath: process.execPath, cliScript })));
+  const good = verify(renderSystemdUnit(awkwardSpec({ nodePath: process.execPath, daemonScript })));
   assert.equal(good.status, 0, good.stderr);
   assert.equal(good.stderr.trim(), "", "systemd-analyze printed warnings");
-  const bad = verify(renderSystemdUnit(awkwardSpec({ nodePath: join(dir, "no such node"), cliScript })));
+  const bad = verify(renderSystemdUnit(awkwardSpec({ nodePath: join(dir, "no such node"), daemonScript })));
   assert.notEqual(bad.status, 0, "verify should notice a missing ExecStart binary");
 });
 
@@ -143,7 +143,7 @@ test("the launchd plist parses and carries the program, CPWD_HOME, RunAtLoad and
   }
   assert.deepEqual(parsed, {
     Label: "dev.cpwd.daemon",
-    ProgramArguments: [spec.nodePath, spec.cliScript, "daemon"],
+    ProgramArguments: [spec.nodePath, spec.daemonScript],
     EnvironmentVariables: { PATH: spec.env.PATH, CPWD_LOG_LEVEL: "debug", CPWD_HOME: spec.home, CPWD_SERVICE: "1" },
     RunAtLoad: true,
     KeepAlive: { SuccessfulExit: false },
@@ -175,7 +175,7 @@ print(json.dumps({
 test("the task XML is UTF-16LE with a BOM, parses, and runs the daemon with CPWD_HOME set", (t) => {
   const spec = awkwardSpec({
     nodePath: "C:\\Program Files\\nodejs\\node.exe",
-    cliScript: "C:\\Users\\Ann O'Brien\\npm  global\\cpwd\\dist\\src\\cli\\main.js",
+    daemonScript: "C:\\Users\\Ann O'Brien\\npm  global\\cpwd\\dist\\daemon\\main.js",
     home: "C:\\Users\\Ann O'Brien\\AppData\\Local\\cpwd & co",
     env: {},
     account: "CORP\\ann",
@@ -197,15 +197,23 @@ test("the task XML is UTF-16LE with a BOM, parses, and runs the daemon with CPWD
   assert.equal(
     parsed.script,
     "$env:CPWD_HOME = 'C:\\Users\\Ann O''Brien\\AppData\\Local\\cpwd & co'; $env:CPWD_SERVICE = '1'; " +
-      "& 'C:\\Program Files\\nodejs\\node.exe' 'C:\\Users\\Ann O''Brien\\npm  global\\cpwd\\dist\\src\\cli\\main.js' 'daemon'; exit $LASTEXITCODE",
+      "& 'C:\\Program Files\\nodejs\\node.exe' 'C:\\Users\\Ann O''Brien\\npm  global\\cpwd\\dist\\daemon\\main.js'; exit $LASTEXITCODE",
   );
 });
 
 // ---- spec ------------------------------------------------------------------------------------
 
+test("the service runs the daemon's own entry beside the CLI, not `cpwd daemon`", () => {
+  const env = { HOME: "/home/ann", CPWD_HOME: "/home/ann/cpwd", USERPROFILE: "C:\\Users\\ann", USERNAME: "ann" };
+  const linux = buildServiceSpec({ env, nodePath: "/usr/bin/node", cliScript: "/opt/cpwd/dist/cli/main.js" }, "linux");
+  assert.equal(linux.daemonScript, "/opt/cpwd/dist/daemon/main.js");
+  const win = buildServiceSpec({ env: { ...env, CPWD_HOME: "C:\\cpwd" }, nodePath: "C:\\node.exe", cliScript: "C:\\npm\\cpwd\\dist\\cli\\main.js" }, "win32");
+  assert.equal(win.daemonScript, "C:\\npm\\cpwd\\dist\\daemon\\main.js");
+});
+
 test("the spec carries CPWD_HOME (absolute), PATH on Unix only, and never other variables", () => {
   const env = { HOME: "/home/ann", CPWD_HOME: "rel/home", PATH: "/bin", ANTHROPIC_API_KEY: "secret", CPWD_LOG_LEVEL: "warn" };
-  const ctx = { env, nodePath: "/usr/bin/node", cliScript: "/opt/cpwd/main.js" };
+  const ctx = { env, nodePath: "/usr/bin/node", cliScript: "/opt/cpwd/dist/cli/main.js" };
   const linux = buildServiceSpec(ctx, "linux");
   assert.equal(linux.home, join(process.cwd(), "rel/home"));
   assert.deepEqual(linux.env, { PATH: "/bin", CPWD_LOG_LEVEL: "warn" });
@@ -376,7 +384,7 @@ test("`cpwd service install --dry-run` prints each platform's file and writes no
   const dir = tempDir(t);
   const serviceDir = join(dir, "service files");
   const expected: Record<ServicePlatform, RegExp> = {
-    linux: /would write .*cpwd\.service:\n[\s\S]*ExecStart=\/usr\/bin\/node "\/opt\/cpwd app\/dist\/cli\/main\.js" daemon[\s\S]*systemctl --user enable --now/,
+    linux: /would write .*cpwd\.service:\n[\s\S]*ExecStart=\/usr\/bin\/node "\/opt\/cpwd app\/dist\/daemon\/main\.js"\n[\s\S]*systemctl --user enable --now/,
     darwin: /would write .*dev\.cpwd\.daemon\.plist:\n[\s\S]*<key>RunAtLoad<\/key>[\s\S]*launchctl bootstrap gui\//,
     win32: /would write .*cpwd-task\.xml \(UTF-16LE with BOM[\s\S]*<LogonTrigger>[\s\S]*schtasks \/Create \/TN cpwd \/XML/,
   };
