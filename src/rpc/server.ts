@@ -1,8 +1,8 @@
 // The RPC endpoint: a Unix socket (named pipe on Windows) speaking newline-delimited JSON-RPC 2.0.
 // Owns listening, accepting, batches, the in-flight count and close; each connection's own state
 // (its queue, pausing, the unfinished-message deadline, its reply backlog) is a `Connection`, and
-// heavy work goes through one gate for all connections. The method logic is a json-rpc-2.0 server
-// handed in, so this file never sees a method name.
+// heavy work goes through one gate for all connections. The method logic is handed in (the daemon's
+// method table, daemon/rpc-table.ts, or any json-rpc-2.0 server), so this file never sees a method name.
 import { chmodSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
@@ -11,6 +11,7 @@ import { ErrorCode, RpcCode } from "../protocol/errors.js";
 import { textExceedsDepth } from "../protocol/json-bounds.js";
 import { Connection, type ConnectionInfo, type ConnectionLimits, type ReplySink, type RpcLog } from "./connection.js";
 import { errorResponse, isRequestEnvelope, replyId } from "./envelope.js";
+import { frameReply } from "./framing.js";
 import { HeavyWorkGate } from "./heavy-work-gate.js";
 import { TurnScheduler } from "./turn-scheduler.js";
 
@@ -23,7 +24,7 @@ export const MAX_LINE_DEPTH = 10_000;
 /** How the server listens, and its limits; the defaults suit the daemon. */
 export interface RpcServerOptions {
   socketPath: string;
-  /** The method logic: a json-rpc-2.0 server whose methods get the ConnectionInfo (or part of it). */
+  /** The method logic, shaped as json-rpc-2.0's server: its methods get the ConnectionInfo (or part of it). */
   rpc: { receive(request: JSONRPCRequest, info: ConnectionInfo): PromiseLike<JSONRPCResponse | null> };
   /** Largest message (line) accepted; larger closes the connection. */
   maxMessageBytes: number;
@@ -172,7 +173,13 @@ export class RpcServer {
     this.inFlight++;
     this.dispatch(msg, info).then(
       (reply) => {
-        if (reply) out.send(reply);
+        try {
+          if (reply) out.sendText(frameReply(reply));
+        } catch (err) {
+          // A result that cannot be serialised (a bug): the caller still gets an answer.
+          this.opts.log.warn({ err }, "rpc reply could not be serialised");
+          if (reply) out.send(errorResponse(reply.id, RpcCode.InternalError, "Internal error"));
+        }
         this.callsSettled(1, settled);
       },
       (err: unknown) => {

@@ -1,7 +1,7 @@
 // Line framing: the same messages come out whatever the chunk boundaries, and the size limit holds.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { frame, LineSplitter } from "../../src/rpc/framing.js";
+import { frame, frameReply, LineSplitter } from "../../src/rpc/framing.js";
 
 function collect(max: number) {
   const lines: string[] = [];
@@ -46,4 +46,18 @@ test("a line of exactly the limit passes", () => {
   s.push(Buffer.from(`${"y".repeat(10)}\n`));
   assert.deepEqual(lines, ["y".repeat(10)]);
   assert.equal(tooLarge.length, 0);
+});
+
+test("a reply framed by hand is the line JSON.stringify makes of it, whatever its id and result", () => {
+  const replies = [
+    { jsonrpc: "2.0", id: 7, result: { seq: 12 } },
+    { jsonrpc: "2.0", id: -0.5, result: [1, "two", null] },
+    { jsonrpc: "2.0", id: 'quote"and\u2028sep', result: "é\n" },
+    { jsonrpc: "2.0", id: null, result: null },
+    { jsonrpc: "2.0", id: 1e21, result: { nested: { a: [{}] } } },
+    { jsonrpc: "2.0", id: 3, result: false },
+    { jsonrpc: "2.0", id: 4, error: { code: -32601, message: "Method not found" } },
+    { jsonrpc: "2.0", id: 5, error: { code: -32602, message: "bad", data: { issues: [] } } },
+  ] as const;
+  for (const r of replies) assert.equal(frameReply(r as never), frame(r), JSON.stringify(r));
 });
