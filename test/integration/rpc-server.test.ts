@@ -263,6 +263,23 @@ describe("RpcServer on a real socket", () => {
     });
   });
 
+  test("a result that cannot be serialised is answered Internal error with the call's id, and the connection goes on", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
+    rpc.addMethod("ping", () => ({ pong: true }));
+    rpc.addMethod("bigint", () => ({ n: 1n }));
+    await withRpcServer({ dir, name: "unserialisable", rpc }, async (_server, socketPath) => {
+      const c = await rawConnect(socketPath);
+      try {
+        c.send('{"jsonrpc":"2.0","id":"b","method":"bigint"}\n');
+        assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: "b", error: { code: -32603, message: "Internal error" } });
+        c.send(PING);
+        assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: "p", result: { pong: true } });
+      } finally {
+        c.socket.destroy();
+      }
+    });
+  });
+
   test("heavy work runs a few jobs at a time, never more, and none while its connection is not reading", async () => {
     const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
     let ran = 0;
