@@ -1,12 +1,14 @@
-// dist/cli/main.cjs, the CommonJS bundle of the `cpwd` entry: `status` runs without Node's ES module
-// loader (what makes it the fast entry), and the commands it loads at run time (ES modules, with
-// their own copy of CpwdError) still get their usage errors said as usage errors.
+// dist/cli/main.cjs, the CommonJS entry of `cpwd` (scripts/bundle-cli.mjs): `status` runs without
+// Node's ES module loader, from a bundle compiled with the V8 code cache made at build (what makes it
+// the fast entry), and the commands it loads at run time (ES modules, with their own copy of
+// CpwdError) still get their usage errors said as usage errors.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { Script } from "node:vm";
 import { REPO, shareDaemon, testEnv, withHome } from "../helpers/daemon.js";
 
 const CJS_CLI = join(REPO, "dist", "cli", "main.cjs");
@@ -52,3 +54,11 @@ test("through the CommonJS entry, status with the daemon down shows the record a
   const version = runCjs(home, ["--version"]);
   assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version);
 }));
+
+test("the code cache made at build is one this Node's V8 accepts for the bundle", () => {
+  const name = /main-bundle\.[0-9a-f]+\.v8/.exec(readFileSync(CJS_CLI, "utf8"))?.[0];
+  assert.ok(name, "main.cjs names its cache");
+  const bundle = join(REPO, "dist", "cli", "main-bundle.cjs");
+  const script = new Script(readFileSync(bundle, "utf8"), { filename: bundle, cachedData: readFileSync(join(REPO, "dist", "cli", name)) });
+  assert.equal(script.cachedDataRejected, false);
+});
