@@ -1,11 +1,12 @@
-// Bundles the `cpwd` entry point with `status`'s path twice: dist/cli/main.cjs, one minified
-// CommonJS file, and dist/cli/main.js, one ES module replacing tsc's (the entry tests, the hook
-// shim and older installs run). `cpwd status` is the command people run most and its start-up is
-// mostly Node's module loader: ~20 ES modules become one file, and as CommonJS Node does not start
-// its ES module loader at all, and main.cjs compiles it with a V8 code cache made at build
-// (`status` / node -e 0, paired at load ~3-4: ESM bundle 1.25-1.28x, CommonJS 1.19x, with the cache 1.15x).
-// Every other command, and what status loads only on demand (one worker's description, --watch,
-// the record when the daemon is down), stays tsc's own ES module under dist/, loaded by `import()`.
+// Bundles the `cpwd` entry point with `status`'s path twice: as CommonJS (dist/cli/main-bundle.cjs,
+// minified, run by the small loader dist/cli/main.cjs with a V8 code cache made here) and as one ES
+// module, dist/cli/main.js, replacing tsc's (the entry the tests, the hook shim and older installs
+// run). `cpwd status` is the command people run most and its start-up is mostly Node's: ~20 ES
+// modules become one file; as CommonJS, Node does not start its ES module loader at all; the code
+// cache spares compiling it (`status` / node -e 0, paired at load ~3-5: ES module bundle 1.25-1.28×,
+// CommonJS 1.19×, with the cache 1.15×). Every other command, and what status loads only on demand
+// (one worker's description, --watch, the record when the daemon is down), stays tsc's own ES module
+// under dist/, loaded by `import()`.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
