@@ -19,7 +19,6 @@ const OUT_DIR = join(ROOT, "dist", "cli");
 /** The modules bundled in, besides what they import statically. */
 const BUNDLED = new Set([
   join(ROOT, "cli", "commands", "status.ts"),
-  join(ROOT, "src", "platform", "atomic-file.ts"),
   join(ROOT, "src", "platform", "version.ts"),
 ]);
 /**

@@ -34,7 +34,7 @@ async function backgroundSessionsFor(ctx: CliContext, paths: { home: string; con
   const fresh = savedBackgroundSessions(file, Date.now(), CLAUDE_AGENTS_REUSE_MS);
   if (fresh) return fresh;
   const view = await readBackgroundSessions(ctx, claudeBinFor(ctx, paths.config));
-  await saveBackgroundSessions(file, view);
+  saveBackgroundSessions(file, view);
   return view;
 }
 

@@ -2,7 +2,7 @@
 // half a second, so a reading saved in the last few seconds is used again, and one older than
 // that is taken anew. A fake claude counts how often it is run.
 import assert from "node:assert/strict";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CLAUDE_AGENTS_REUSE_MS } from "../../cli/background-sessions.js";
@@ -18,6 +18,7 @@ test("status --json reuses a background-sessions reading of the last few seconds
 
   const first = JSON.parse(cpwd(d.home, ["status", "--json"], env).stdout);
   assert.equal(first.backgroundSessions.sessions[0].id, "b1");
+  assert.equal(statSync(join(d.home, "claude-agents.json")).mode & 0o777, 0o600, "the saved reading is private: it names the user's sessions");
   const second = JSON.parse(cpwd(d.home, ["status", "--json"], env).stdout);
   assert.equal(second.backgroundSessions.sessions[0].id, "b1", "the saved reading is shown");
   assert.equal(typeof second.backgroundSessions.atMs, "number", "with the time it was taken");
