@@ -118,6 +118,24 @@ describe("reading", () => {
     await log.close();
   });
 
+  test("the writer indexes each event at its line's first byte, in batches of multi-byte text too", async () => {
+    const file = join(dir, "events.jsonl");
+    const index = new SeqIndex(1);
+    const log = await EventLog.open(file, { lastSeq: 0, eventCount: 0, sizeBytes: 0, index });
+    const texts = ["a", "é", "日本語", "😀", "x\ny", "\u2028"];
+    // One batch of many lines, then batches of one, so offsets carry over between commits.
+    await Promise.all(texts.map((t, i) => log.append([{ type: "ext.text", payload: { t, i } }])));
+    for (const t of texts) await log.append([{ type: "ext.text", payload: { t } }, { type: "ext.text", payload: { t: t + t } }]);
+    const bytes = readFileSync(file);
+    for (let seq = 1; seq <= log.lastSeq; seq++) {
+      const at = index.offsetFor(seq);
+      const line = bytes.subarray(at, bytes.indexOf(10, at)).toString("utf8");
+      assert.equal((JSON.parse(line) as { seq: number }).seq, seq, `seq ${seq} at byte ${at}`);
+    }
+    assert.equal(log.stats().sizeBytes, bytes.length);
+    await log.close();
+  });
+
   test("a missing file reads as empty", async () => {
     assert.deepEqual(await readRange(join(dir, "nope.jsonl"), { fromSeq: 0, limit: 10 }), []);
     assert.equal(scanLog(join(dir, "nope.jsonl")).lastSeq, 0);
