@@ -1,4 +1,4 @@
-// Bundles the `cpwd` entry point with `status`'s path twice: as CommonJS (dist/cli/main-bundle.cjs,
+// Bundles the `cpwd` entry point with `status`'s path twice: as CommonJS (dist/cli/main-bundle.*.cjs,
 // minified, run by the small loader dist/cli/main.cjs with a V8 code cache made here) and as one ES
 // module, dist/cli/main.js, replacing tsc's (the entry the tests, the hook shim and older installs
 // run). `cpwd status` is the command people run most and its start-up is mostly Node's: ~20 ES
@@ -9,7 +9,7 @@
 // under dist/, loaded by `import()`.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -57,6 +57,12 @@ const keepUnbundled = (shared) => ({
   },
 });
 
+/** Writes a file beside its place and renames it there. */
+function writeWhole(file, text, mode = 0o644) {
+  writeFileSync(`${file}.tmp`, text, { mode });
+  renameSync(`${file}.tmp`, file);
+}
+
 const common = {
   entryPoints: [join(ROOT, "cli", "main.ts")],
   allowOverwrite: true,
@@ -85,41 +91,47 @@ const cjs = await build({
 const code = cjs.outputFiles[0].text.replace(/^#!.*\n/, "").replace(/\bimport\((?="\.\.?\/)/g, "__cpwdImport(");
 if (/\bimport\(/.test(code)) throw new Error("bundle-cli: an import() the loader cannot serve is left in the CommonJS bundle");
 const body = `(function (exports, require, module, __filename, __dirname, __cpwdImport) {${code}\n})`;
-const bundleFile = join(OUT_DIR, "main-bundle.cjs");
-writeFileSync(bundleFile, body);
 
-// The code cache: every function compiled (--no-lazy while compiling, the default flags again when
-// serialising, so that V8 accepts it at run time), made by this Node in a clean child. Its name holds
-// the bundle's hash: V8 checks only a cache's length against the source, never a stale one here.
+// The bundle and its code cache are named by the bundle's hash, and main.cjs (written last, renamed
+// into place whole) names the pair: V8 checks only a cache's length against the source, so a cache
+// must never meet another bundle, not even while a build runs beside a `cpwd` starting.
 const hash = createHash("sha256").update(body).digest("hex").slice(0, 16);
-for (const old of readdirSync(OUT_DIR)) if (/^main-bundle\.[0-9a-f]+\.v8$/.test(old)) rmSync(join(OUT_DIR, old));
-const cacheFile = join(OUT_DIR, `main-bundle.${hash}.v8`);
+const bundleName = `main-bundle.${hash}.cjs`;
+const cacheName = `main-bundle.${hash}.v8`;
+writeWhole(join(OUT_DIR, bundleName), body);
+// The code cache: every function compiled (--no-lazy while compiling, the default flags again when
+// serialising, so that V8 accepts it at run time), made by this Node in a clean child.
 const makeCache = `const v8 = require("node:v8"), { Script } = require("node:vm"), fs = require("node:fs");
 v8.setFlagsFromString("--no-lazy");
-const script = new Script(fs.readFileSync(${JSON.stringify(bundleFile)}, "utf8"), { filename: ${JSON.stringify(bundleFile)} });
+const script = new Script(fs.readFileSync(${JSON.stringify(join(OUT_DIR, bundleName))}, "utf8"));
 v8.setFlagsFromString("--lazy");
-fs.writeFileSync(${JSON.stringify(cacheFile)}, script.createCachedData());`;
+fs.writeFileSync(${JSON.stringify(join(OUT_DIR, `${cacheName}.tmp`))}, script.createCachedData());
+fs.renameSync(${JSON.stringify(join(OUT_DIR, `${cacheName}.tmp`))}, ${JSON.stringify(join(OUT_DIR, cacheName))});`;
 const { NODE_OPTIONS: _ignored, ...cleanEnv } = process.env;
 const made = spawnSync(process.execPath, ["-e", makeCache], { env: cleanEnv, stdio: ["ignore", "inherit", "inherit"] });
 if (made.status !== 0) throw new Error(`bundle-cli: the code cache was not made (exit ${made.status})`);
 
-writeFileSync(
+writeWhole(
   join(OUT_DIR, "main.cjs"),
   `#!/usr/bin/env node
-// The \`cpwd\` command. Written by scripts/bundle-cli.mjs: runs main-bundle.cjs, compiled with the
-// V8 code cache made beside it at build time (which another Node's V8 rejects: then compiled anew).
+// The \`cpwd\` command. Written by scripts/bundle-cli.mjs: runs the CommonJS bundle, compiled with
+// the V8 code cache made beside it at build time (which another Node's V8 rejects: then compiled anew).
 "use strict";
 const { readFileSync } = require("node:fs");
 const { join } = require("node:path");
 const { Script } = require("node:vm");
-const bundle = join(__dirname, "main-bundle.cjs");
+const bundle = join(__dirname, ${JSON.stringify(bundleName)});
 let cachedData;
 try {
-  cachedData = readFileSync(join(__dirname, ${JSON.stringify(`main-bundle.${hash}.v8`)}));
+  cachedData = readFileSync(join(__dirname, ${JSON.stringify(cacheName)}));
 } catch {
   // no cache: compiled from source
 }
 new Script(readFileSync(bundle, "utf8"), { filename: bundle, cachedData }).runInThisContext()(module.exports, require, module, __filename, __dirname, (specifier) => import(specifier));
 `,
-  { mode: 0o755 },
+  0o755,
 );
+// Earlier builds' bundles and caches: no main.cjs names them any more.
+for (const old of readdirSync(OUT_DIR)) {
+  if (/^main-bundle\./.test(old) && old !== bundleName && old !== cacheName) rmSync(join(OUT_DIR, old), { force: true });
+}

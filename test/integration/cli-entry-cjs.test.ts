@@ -55,10 +55,12 @@ test("through the CommonJS entry, status with the daemon down shows the record a
   assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version);
 }));
 
-test("the code cache made at build is one this Node's V8 accepts for the bundle", () => {
-  const name = /main-bundle\.[0-9a-f]+\.v8/.exec(readFileSync(CJS_CLI, "utf8"))?.[0];
-  assert.ok(name, "main.cjs names its cache");
-  const bundle = join(REPO, "dist", "cli", "main-bundle.cjs");
-  const script = new Script(readFileSync(bundle, "utf8"), { filename: bundle, cachedData: readFileSync(join(REPO, "dist", "cli", name)) });
+test("the code cache made at build is one this Node's V8 accepts for the bundle main.cjs runs", () => {
+  const loader = readFileSync(CJS_CLI, "utf8");
+  const [bundleName, cacheName] = [/main-bundle\.[0-9a-f]+\.cjs/, /main-bundle\.[0-9a-f]+\.v8/].map((re) => re.exec(loader)?.[0]);
+  assert.ok(bundleName && cacheName, "main.cjs names its bundle and its cache");
+  assert.equal(bundleName.replace(/\.cjs$/, ""), cacheName.replace(/\.v8$/, ""), "a pair of the same build");
+  const bundle = join(REPO, "dist", "cli", bundleName);
+  const script = new Script(readFileSync(bundle, "utf8"), { filename: bundle, cachedData: readFileSync(join(REPO, "dist", "cli", cacheName)) });
   assert.equal(script.cachedDataRejected, false);
 });
