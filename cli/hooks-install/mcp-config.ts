@@ -34,7 +34,7 @@ export function mcpEntry(nodePath: string, cliScript: string, bare = false): Mcp
 export function isCpwdMcpEntry(v: unknown): boolean {
   if (!isObject(v) || typeof v.command !== "string" || !Array.isArray(v.args) || v.args.at(-1) !== "mcp") return false;
   const words = [v.command, ...v.args.filter((a): a is string => typeof a === "string")];
-  return words.some((w) => /(^|[\\/])cpwd(\.cmd|\.exe)?$/.test(w) || /[\\/]cli[\\/]main\.js$/.test(w));
+  return words.some((w) => /(^|[\\/])cpwd(\.cmd|\.exe)?$/.test(w) || /[\\/]cli[\\/]main\.c?js$/.test(w));
 }
 
 /** The object at `at`, or undefined when some step is missing. */

@@ -50,6 +50,8 @@ describe("MCP config merge rules", () => {
   test("cpwd's entry is recognised by running `… mcp` through cpwd's bin or compiled CLI", () => {
     assert.ok(isCpwdMcpEntry(ours));
     assert.ok(isCpwdMcpEntry(mcpEntry("/usr/bin/node", "/x/dist/cli/main.js", true)));
+    // The installed bin entry (package.json's bin) is the CommonJS one.
+    assert.ok(isCpwdMcpEntry(mcpEntry("/usr/bin/node", "/x/dist/cli/main.cjs", true)));
     assert.ok(isCpwdMcpEntry({ command: "/home/ann/.npm/bin/cpwd", args: ["mcp"] }));
     assert.ok(!isCpwdMcpEntry({ command: "cpwd", args: ["status"] }));
     assert.ok(!isCpwdMcpEntry({ command: "node", args: ["server.js", "mcp"] }));
