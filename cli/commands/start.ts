@@ -7,7 +7,7 @@ import { probeDaemon } from "../../src/rpc/probe.js";
 import { usageError } from "../args.js";
 import { writeLine, type Command } from "../context.js";
 import { cliPaths } from "../daemon-client.js";
-import { daemonEntryOf } from "../service/spec.js";
+import { DAEMON_NODE_FLAGS, daemonEntryOf } from "../service/spec.js";
 
 export const run: Command = async (argv, ctx) => {
   const timeoutMs = Number(ctx.env.CPWD_START_TIMEOUT_MS ?? 10_000);
@@ -23,7 +23,7 @@ export const run: Command = async (argv, ctx) => {
   // Where this start's output begins: an earlier failed start's error stays in the log, and
   // showing it again would make a fixed config.json look as if the fix did not take.
   const logStart = fstatSync(out).size;
-  const child = spawn(ctx.nodePath, [daemonEntryOf(ctx.cliScript)], {
+  const child = spawn(ctx.nodePath, [...DAEMON_NODE_FLAGS, daemonEntryOf(ctx.cliScript)], {
     detached: true,
     stdio: ["ignore", out, out],
     env: { ...ctx.env, CPWD_HOME: paths.home },

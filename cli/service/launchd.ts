@@ -1,7 +1,7 @@
 // macOS: the launchd LaunchAgent plist that runs the daemon at login, where it lives, and the
 // launchctl commands around it. Pure: strings in, strings out.
 import { join } from "node:path";
-import { escapeXml, serviceEnvironment, validateServiceSpec, type ServiceCommand, type ServiceSpec, type ServiceTarget } from "./spec.js";
+import { DAEMON_NODE_FLAGS, escapeXml, serviceEnvironment, validateServiceSpec, type ServiceCommand, type ServiceSpec, type ServiceTarget } from "./spec.js";
 
 /** `~/Library/LaunchAgents`: launchd loads every agent there at login. */
 export function launchAgentsDir(userHome: string): string {
@@ -32,7 +32,7 @@ export function renderLaunchdPlist(spec: ServiceSpec): string {
     `\t${str(spec.label)}`,
     "\t<key>ProgramArguments</key>",
     "\t<array>",
-    ...[spec.nodePath, spec.daemonScript].map((a) => `\t\t${str(a)}`),
+    ...[spec.nodePath, ...DAEMON_NODE_FLAGS, spec.daemonScript].map((a) => `\t\t${str(a)}`),
     "\t</array>",
     "\t<key>EnvironmentVariables</key>",
     "\t<dict>",

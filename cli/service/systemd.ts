@@ -1,7 +1,7 @@
 // Linux: the systemd user unit that runs the daemon at login, where it lives, and the systemctl
 // commands around it. Pure: strings in, strings out.
 import { join } from "node:path";
-import { assertNoControlChars, serviceEnvironment, validateServiceSpec, type ServiceCommand, type ServiceSpec, type ServiceTarget } from "./spec.js";
+import { assertNoControlChars, DAEMON_NODE_FLAGS, serviceEnvironment, validateServiceSpec, type ServiceCommand, type ServiceSpec, type ServiceTarget } from "./spec.js";
 
 /** `cpwd` → `cpwd.service`. */
 export function systemdUnitName(spec: ServiceSpec): string {
@@ -44,7 +44,7 @@ export function quoteEnvironment(name: string, value: string): string {
 /** The unit file's text. */
 export function renderSystemdUnit(spec: ServiceSpec): string {
   validateServiceSpec(spec, "linux");
-  const exec = [spec.nodePath, spec.daemonScript].map(quoteExecArg).join(" ");
+  const exec = [spec.nodePath, ...DAEMON_NODE_FLAGS, spec.daemonScript].map(quoteExecArg).join(" ");
   const lines = [
     "# Written by `cpwd service install`; remove it with `cpwd service uninstall`.",
     "[Unit]",

@@ -1,7 +1,7 @@
 // Windows: the Task Scheduler logon task that runs the daemon, its XML (UTF-16LE), where the copy
 // cpwd keeps lives, and the schtasks commands around it. Pure: strings in, bytes out.
 import { join } from "node:path";
-import { escapeXml, serviceEnvironment, validateServiceSpec, type ServiceCommand, type ServiceSpec, type ServiceTarget } from "./spec.js";
+import { DAEMON_NODE_FLAGS, escapeXml, serviceEnvironment, validateServiceSpec, type ServiceCommand, type ServiceSpec, type ServiceTarget } from "./spec.js";
 
 /** Task Scheduler keeps the task itself; cpwd keeps the XML it registered beside its other files. */
 export function taskXmlPath(home: string): string {
@@ -19,7 +19,7 @@ export function quotePowerShell(value: string): string {
 /** The PowerShell script the task runs: set the environment, run the daemon, pass its exit code on. */
 export function renderTaskScript(spec: ServiceSpec): string {
   const env = serviceEnvironment(spec).map(([k, v]) => `$env:${k} = ${quotePowerShell(v)}`);
-  const run = `& ${[spec.nodePath, spec.daemonScript].map(quotePowerShell).join(" ")}`;
+  const run = `& ${[spec.nodePath, ...DAEMON_NODE_FLAGS, spec.daemonScript].map(quotePowerShell).join(" ")}`;
   return [...env, run, "exit $LASTEXITCODE"].join("; ");
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
+import { DAEMON_NODE_FLAGS } from "../../cli/service/spec.js";
 import { resolvePaths, type CpwdPaths } from "../../src/platform/paths.js";
 import { connect, type RpcClient } from "../../src/rpc/client.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
@@ -84,7 +85,7 @@ export interface TestDaemon {
 /** Spawns the daemon as `cpwd start` does (`node dist/daemon/main.js`, a foreground child of the test) and waits until it answers ping. */
 export async function startDaemon(home = tempHome(), extra: Record<string, string> = {}): Promise<TestDaemon> {
   const paths = pathsFor(home);
-  const proc = spawn(process.execPath, [DAEMON], { env: testEnv(home, extra), stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, DAEMON], { env: testEnv(home, extra), stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));

@@ -23,6 +23,8 @@ test("`cpwd start` leaves the daemon's own entry running, not the CLI", async ()
       const args = commandLine(pid);
       assert.ok(args.endsWith(DAEMON), `the daemon runs ${args}`);
       assert.ok(!args.includes(CLI), `the daemon runs ${args}`);
+      // With fewer idle threads (cli/service/spec.ts): each keeps a stack and a malloc arena.
+      assert.ok(args.includes(" --v8-pool-size=1 "), `the daemon runs ${args}`);
       assert.equal(cpwd(home, ["stop"]).code, 0);
       await waitGone(pid);
       pid = undefined;

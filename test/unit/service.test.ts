@@ -12,7 +12,7 @@ import { run as serviceCommand, runService } from "../../cli/commands/service.js
 import type { CliContext } from "../../cli/context.js";
 import { renderLaunchdPlist } from "../../cli/service/launchd.js";
 import { installService, serviceStatus, serviceTarget, uninstallService, type RunResult } from "../../cli/service/manager.js";
-import { buildServiceSpec, type ServicePlatform, type ServiceSpec } from "../../cli/service/spec.js";
+import { buildServiceSpec, DAEMON_NODE_FLAGS, type ServicePlatform, type ServiceSpec } from "../../cli/service/spec.js";
 import { quoteExecArg, renderSystemdUnit } from "../../cli/service/systemd.js";
 import { encodeTaskXml, renderTaskXml } from "../../cli/service/windows-task.js";
 
@@ -76,7 +76,8 @@ function hasBinary(name: string): boolean {
 
 test("the systemd unit quotes paths with spaces and escapes %, $, \\ and quotes", () => {
   const unit = renderSystemdUnit(awkwardSpec({ nodePath: "/opt/node js/bin/node$1" }));
-  assert.match(unit, /^ExecStart="\/opt\/node js\/bin\/node\$\$1" "\/home\/ann\/my tools\/cpwd & co\/dist\/daemon\/main\.js"$/m);
+  const flags = DAEMON_NODE_FLAGS.map((f) => `"${f}"`).join(" ");
+  assert.ok(unit.includes(`\nExecStart="/opt/node js/bin/node$$1" ${flags} "/home/ann/my tools/cpwd & co/dist/daemon/main.js"\n`), unit);
   assert.ok(unit.includes(`Environment="CPWD_HOME=/home/ann/state dir/100%% \\"cpwd\\" \\\\ O'Brien <x>"\n`), unit);
   assert.match(unit, /^Environment="CPWD_SERVICE=1"$/m);
   assert.match(unit, /^Environment="PATH=\/home\/ann\/\.local\/bin:\/usr\/bin"$/m);
@@ -143,7 +144,7 @@ test("the launchd plist parses and carries the program, CPWD_HOME, RunAtLoad and
   }
   assert.deepEqual(parsed, {
     Label: "dev.cpwd.daemon",
-    ProgramArguments: [spec.nodePath, spec.daemonScript],
+    ProgramArguments: [spec.nodePath, ...DAEMON_NODE_FLAGS, spec.daemonScript],
     EnvironmentVariables: { PATH: spec.env.PATH, CPWD_LOG_LEVEL: "debug", CPWD_HOME: spec.home, CPWD_SERVICE: "1" },
     RunAtLoad: true,
     KeepAlive: { SuccessfulExit: false },
@@ -197,7 +198,8 @@ test("the task XML is UTF-16LE with a BOM, parses, and runs the daemon with CPWD
   assert.equal(
     parsed.script,
     "$env:CPWD_HOME = 'C:\\Users\\Ann O''Brien\\AppData\\Local\\cpwd & co'; $env:CPWD_SERVICE = '1'; " +
-      "& 'C:\\Program Files\\nodejs\\node.exe' 'C:\\Users\\Ann O''Brien\\npm  global\\cpwd\\dist\\daemon\\main.js'; exit $LASTEXITCODE",
+      `& 'C:\\Program Files\\nodejs\\node.exe' ${DAEMON_NODE_FLAGS.map((f) => `'${f}'`).join(" ")} ` +
+      "'C:\\Users\\Ann O''Brien\\npm  global\\cpwd\\dist\\daemon\\main.js'; exit $LASTEXITCODE",
   );
 });
 
@@ -384,7 +386,7 @@ test("`cpwd service install --dry-run` prints each platform's file and writes no
   const dir = tempDir(t);
   const serviceDir = join(dir, "service files");
   const expected: Record<ServicePlatform, RegExp> = {
-    linux: /would write .*cpwd\.service:\n[\s\S]*ExecStart=\/usr\/bin\/node "\/opt\/cpwd app\/dist\/daemon\/main\.js"\n[\s\S]*systemctl --user enable --now/,
+    linux: /would write .*cpwd\.service:\n[\s\S]*ExecStart=\/usr\/bin\/node "--v8-pool-size=1" "--interrupt-budget=\d+" "\/opt\/cpwd app\/dist\/daemon\/main\.js"\n[\s\S]*systemctl --user enable --now/,
     darwin: /would write .*dev\.cpwd\.daemon\.plist:\n[\s\S]*<key>RunAtLoad<\/key>[\s\S]*launchctl bootstrap gui\//,
     win32: /would write .*cpwd-task\.xml \(UTF-16LE with BOM[\s\S]*<LogonTrigger>[\s\S]*schtasks \/Create \/TN cpwd \/XML/,
   };
