@@ -19,7 +19,11 @@
 // a daemonised grandchild holding a pipe open, even one writing without a pause, cannot keep the
 // worker from being recorded as ended, and no signal can fall
 // between a check and a wait (a byte waits in its FIFO). Every open is read-write, which never
-// blocks on a FIFO: neither side waits for the other, whichever starts or dies first. A wrapper
+// blocks on a FIFO: neither side waits for the other, whichever starts or dies first. The wrapper
+// opens all three so too before it starts the mux and the worker, and holds them until the mux is
+// done: the worker's own (write-only) opens never wait for the mux to start, what it writes before
+// then waits in the pipes, and a mux that dies or never starts holds up neither the worker's start
+// nor the record of its end (wrapper-script.ts says what the worker sees then). A wrapper
 // killed outright leaves the mux waiting, idle, in its process group, which the daemon kills with
 // the rest of a lost worker. A write error (a full disk) drops that chunk: the worker is never
 // blocked by its logs.

@@ -2,9 +2,15 @@
 // session of the wrapper's own so it outlives the daemon, and learns how workers end from the
 // exit.json the wrapper writes — by fs.watch, never by polling, plus a slow liveness check that
 // catches a wrapper killed before it could write anything.
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, watch, type FSWatcher } from "node:fs";
-import { basename, join } from "node:path";
+//
+// A start's path is kept short: the wrapper is told where setsid(1) is (found once here), and its
+// output mux's three FIFOs come from a stock this runner makes ahead, in batches, with one mkfifo
+// exec per batch off any launch's path (FifoStock); the wrapper execs nothing before it reports
+// the worker's pid, and waits for nothing but its own forks (wrapper-script.ts).
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, watch, type FSWatcher } from "node:fs";
+import { basename, delimiter, join } from "node:path";
 import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "../../src/platform/proc.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
@@ -25,6 +31,8 @@ export interface ProcessRunnerOptions {
    * writes its two logs itself, and there is no output.log). @default the first on PATH with Time::HiRes
    */
   perl?: string | null;
+  /** setsid(1) for the wrapper, or "-" to make the worker's group with perl instead. @default findSetsid() */
+  setsid?: string;
 }
 
 /**
@@ -89,11 +97,134 @@ function chooseShell(shell: string | undefined): { shell: string; timer: "chld" 
   return { shell: chosen, timer: basename(chosen) === "dash" ? "chld" : "proc" };
 }
 
+/** setsid(1): the first on `pathEnv` or in the usual places; "-" where there is none (macOS: the wrapper uses perl). */
+export function findSetsid(pathEnv = process.env.PATH ?? ""): string {
+  const dirs = [...pathEnv.split(delimiter).filter((d) => d.startsWith("/")), "/usr/bin", "/bin", "/usr/local/bin"];
+  return dirs.map((d) => join(d, "setsid")).find((f) => existsSync(f)) ?? "-";
+}
+
+/** Removes a file if it is there; never throws (a stock is a help, not a need). */
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // not a folder we can clean: left
+  }
+}
+
+/** The mux's three FIFOs of one run, in the order the wrapper takes them. */
+const RUN_FIFOS = [WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl] as const;
+
+/**
+ * FIFOs made ahead of launches, so that no launch waits for an exec of mkfifo (Node cannot make a
+ * FIFO itself): `<home>/fifos/`, filled `batch` sets at a time by one mkfifo run, when the stock
+ * is made (the daemon's start) and again once a quarter are left, on the event loop's next turn
+ * (never inside a launch's own work). Each fill is synchronous (a few ms, once per 48 launches):
+ * nothing writes into the home in the background, before or after close(). A launch moves one set
+ * into the worker's folder (three renames);
+ * with none ready (a burst, a file system that refuses the rename, no mkfifo), the wrapper makes
+ * its own. Each set is fresh, never reused: a process left from an earlier run holding one could
+ * otherwise write into the next run's logs. Names carry this runner's pid and a random tag, so two
+ * runners of one home (tests) never take each other's; a new stock removes those left by runners
+ * whose process is gone (a daemon killed outright).
+ */
+export class FifoStock {
+  private readonly ready: string[] = [];
+  private readonly tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  private made = 0;
+  private closed = false;
+  private refillQueued = false;
+  /** mkfifo failed once: the wrappers make their own from then on. */
+  private broken = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly batch = 64,
+  ) {
+    this.removeStale();
+    this.fill();
+  }
+
+  private removeStale(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return; // no stock yet
+    }
+    for (const name of names) {
+      const pid = Number(name.slice(0, name.indexOf("-")));
+      if (!(pid > 0 && isAlive(pid))) removeQuietly(join(this.dir, name));
+    }
+  }
+
+  /** How many sets are ready. */
+  get size(): number {
+    return this.ready.length;
+  }
+
+  /** Moves one set into `workerDir` under the run's names. False if none was ready or the move failed. */
+  take(workerDir: string): boolean {
+    const set = this.ready.shift();
+    if (this.ready.length <= this.batch / 4 && !this.refillQueued) {
+      this.refillQueued = true;
+      setImmediate(() => {
+        this.refillQueued = false;
+        this.fill();
+      });
+    }
+    if (set === undefined) return false;
+    try {
+      RUN_FIFOS.forEach((name, i) => renameSync(`${set}.${i}`, join(workerDir, name)));
+      return true;
+    } catch {
+      // Whatever moved goes: the wrapper makes a whole set of its own.
+      for (const [i, name] of RUN_FIFOS.entries()) {
+        removeQuietly(`${set}.${i}`);
+        removeQuietly(join(workerDir, name));
+      }
+      return false;
+    }
+  }
+
+  /** Makes one batch (one mkfifo run). Never throws; a failure leaves the wrappers to make their own from then on. */
+  fill(): void {
+    if (this.closed || this.broken) return;
+    const sets = Array.from({ length: this.batch }, () => join(this.dir, `${this.tag}-${++this.made}`));
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const r = spawnSync("mkfifo", ["-m", "600", "--", ...sets.flatMap((set) => RUN_FIFOS.map((_, i) => `${set}.${i}`))], { stdio: "ignore", timeout: 5_000 });
+      if (r.status === 0) {
+        this.ready.push(...sets);
+        return;
+      }
+    } catch {
+      // no folder: as a failed mkfifo
+    }
+    this.broken = true;
+    this.discard(sets);
+  }
+
+  /** Removes the sets not handed out (runner closed). */
+  close(): void {
+    this.closed = true;
+    this.discard(this.ready.splice(0));
+  }
+
+  private discard(sets: string[]): void {
+    for (const set of sets) for (let i = 0; i < RUN_FIFOS.length; i++) removeQuietly(`${set}.${i}`);
+  }
+}
+
 export class ProcessRunner implements Runner {
   private readonly wrapper: string;
   private readonly shell: { shell: string; timer: "chld" | "proc" };
   /** [perl, mux script], or ["-", "-"] when workers run without the output mux. */
   private readonly mux: [string, string];
+  /** setsid(1), or "-" (see findSetsid). */
+  private readonly setsid: string;
+  /** The output mux's FIFOs, made ahead; null without the mux. */
+  private readonly fifos: FifoStock | null;
   private readonly watches = new Set<() => void>();
   /** Liveness checks of every watched wrapper, run together by one timer. */
   private readonly checks = new Set<() => void>();
@@ -104,14 +235,17 @@ export class ProcessRunner implements Runner {
     this.shell = chooseShell(opts.shell);
     const perl = opts.perl === undefined ? findPerl() : opts.perl;
     this.mux = perl ? [perl, installOutputMux(opts.home)] : ["-", "-"];
+    this.setsid = opts.setsid === undefined ? findSetsid() : opts.setsid;
+    this.fifos = perl ? new FifoStock(join(opts.home, "fifos")) : null;
   }
 
   async launch(spec: LaunchSpec): Promise<WorkerHandle> {
     clearRunRecords(spec.dir);
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     prepareWorkerLogs(spec.dir);
+    this.fifos?.take(spec.dir);
     const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
-    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, String(spec.launch), "--", ...spec.argv];
+    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, String(spec.launch), this.setsid, "--", ...spec.argv];
     const child = spawn(this.shell.shell, args, {
       cwd: spec.cwd,
       env: spec.env,
@@ -244,5 +378,6 @@ export class ProcessRunner implements Runner {
 
   close(): void {
     for (const stop of [...this.watches]) stop();
+    this.fifos?.close();
   }
 }

@@ -15,9 +15,10 @@
 // 50 MiB more); and at the end no process of any worker is left and no zombie hangs off the
 // daemon or a wrapper (the process table is read).
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { readRunRecord } from "../../src/records/worker-files.js";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { pathsFor, startDaemon, tempHome, waitFor, type TestDaemon } from "../helpers/daemon.js";
 import { cpuSeconds, figure, homeProcesses, killHomeProcesses, MiB, n, rssBytes, sleep, zombiesUnder } from "./chaos-helpers.js";
@@ -71,19 +72,27 @@ test("process edge cases: a crash loop, a tree that ignores SIGTERM, a closed st
     const tree = await spawnWorker(c, "trap '' TERM; i=0; while [ $i -lt 50 ]; do sh -c \"trap '' TERM; sleep 300\" & i=$((i+1)); done; wait", { graceMs: 300 });
     const deaf = await spawnWorker(c, "exec 1>&- 2>&-; sleep 1.5; echo lost; exit 0");
     const writer = await spawnWorker(c, "head -c 100000000 /dev/zero | tr '\\0' 'x' | fold -w 99");
-    // Ten exit the moment SIGTERM comes; ten end on their own about when the stop comes.
+    // Ten exit the moment SIGTERM comes; ten end on their own about when the stop comes: 250 ms
+    // after the test lets them go (a file), once all twenty run. Not 300 ms after each starts: a
+    // worker runs within milliseconds of its launch, and the last racer's start may be recorded
+    // later than that under this load.
+    const go = join(home, "racers-go");
     const racers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => spawnWorker(c!, `trap 'exit 0' TERM; sleep ${i < 10 ? 30 : 0.3} & wait; exit 4`, { graceMs: 5_000 })),
+      Array.from({ length: 20 }, (_, i) =>
+        spawnWorker(c!, `trap 'exit 0' TERM; ${i < 10 ? "sleep 30" : `while [ ! -e '${go}' ]; do sleep 0.02; done; sleep 0.25`} & wait; exit 4`, { graceMs: 5_000 }),
+      ),
     );
 
     // The tree: all 51 processes up, then stopped.
-    const wrapperOf = (id: string) => (JSON.parse(readFileSync(join(d!.paths.workers, id, "run.json"), "utf8")) as { wrapperPid: number }).wrapperPid;
-    await waitFor("the tree's run.json", () => existsSync(join(d!.paths.workers, tree, "run.json")), 30_000, 20);
+    const wrapperOf = (id: string) => readRunRecord(join(d!.paths.workers, id))!.wrapperPid;
+    // Parsed, not merely there: the wrapper writes run.json in place (one write), not by a rename.
+    await waitFor("the tree's run.json", () => readRunRecord(join(d!.paths.workers, tree)) !== null, 30_000, 20);
     const treeProcs = () => homeProcesses(home).filter((p) => p.worker === tree && p.pid !== wrapperOf(tree));
     await waitFor("the tree's 51 processes", () => treeProcs().length >= 51, 30_000, 50);
     const treePids = treeProcs().map((p) => p.pid);
     // The racers: each stopped about when it ends on its own (its sleep is 300 ms).
     await waitFor("the racers to run", async () => (await Promise.all(racers.map((id) => view(c!, id)))).every((w) => w.state === "running"), 30_000, 20);
+    writeFileSync(go, "");
     const stopAcks = new Map<string, string>();
     await sleep(240);
     await Promise.all(

@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { ProcessRunner } from "../../daemon/runner/process-runner.js";
+import { findSetsid, ProcessRunner } from "../../daemon/runner/process-runner.js";
 import { installWrapper } from "../../daemon/runner/wrapper-script.js";
 import { isAlive } from "../../src/platform/proc.js";
-import { prepareWorkerLogs } from "../../src/records/worker-files.js";
+import { prepareWorkerLogs, readRunRecord } from "../../src/records/worker-files.js";
 import { waitFor } from "../helpers/daemon.js";
 import { killGroups } from "../helpers/kill.js";
 
@@ -29,7 +29,7 @@ function launchAndDie(id: string, argv: string[]): string {
   const dir = join(home, "workers", id);
   mkdirSync(dir, { recursive: true });
   prepareWorkerLogs(dir);
-  const wrapper = spawn("/bin/sh", [installWrapper(home), dir, "0", "1000", "chld", "-", "-", "1", "--", ...argv], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
+  const wrapper = spawn("/bin/sh", [installWrapper(home), dir, "0", "1000", "chld", "-", "-", "1", findSetsid(), "--", ...argv], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
   wrapper.stdout!.destroy();
   wrapper.unref();
   groups.push(wrapper.pid!);
@@ -42,7 +42,7 @@ function runJson(dir: string): { pid: number; wrapperPid: number } {
 
 test("a wrapper whose daemon died before reading the worker's pid lives on and records the worker's end", async () => {
   const dir = launchAndDie("W1", ["/bin/sh", "-c", "sleep 0.3; exit 3"]);
-  await waitFor("run.json", () => existsSync(join(dir, "run.json")));
+  await waitFor("run.json", () => readRunRecord(dir) !== null);
   groups.push(runJson(dir).pid, runJson(dir).wrapperPid);
   await waitFor("exit.json: the wrapper outlived its daemon's pipe", () => existsSync(join(dir, "exit.json")), 5_000);
   assert.equal(JSON.parse(readFileSync(join(dir, "exit.json"), "utf8")).code, 3);
@@ -50,7 +50,7 @@ test("a wrapper whose daemon died before reading the worker's pid lives on and r
 
 test("a worker found without its wrapper and without recorded start times is killed at adoption if it started before run.json", async () => {
   const dir = launchAndDie("W2", ["/bin/sh", "-c", "sleep 30"]);
-  await waitFor("run.json", () => existsSync(join(dir, "run.json")));
+  await waitFor("run.json", () => readRunRecord(dir) !== null);
   const run = runJson(dir);
   groups.push(run.pid, run.wrapperPid);
   // The wrapper is killed outright: the worker, in a session of its own, runs on untracked.
