@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `cpwd` command: picks the subcommand and loads only its module, so a fast command such as
 // `status` never pays for what another one imports (zod, pino, the daemon).
-import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { isProcessEntry } from "../src/platform/entry-point.js";
 import { isUsageError } from "./args.js";
 import { CLAUDE_USAGE, MCP_USAGE, SPAWN_USAGE } from "./usage.js";
 import type { CliContext, Command } from "./context.js";
@@ -107,17 +107,7 @@ async function asUsageError(err: unknown): Promise<Error | null> {
   return isUsageError(err) || (await import("./args.js")).isUsageError(err) ? (err as Error) : null;
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isProcessEntry(import.meta.url)) {
   // A reader that goes away early (`cpwd replay | head -1`) is not an error: stop quietly, as a
   // Unix tool killed by SIGPIPE would (Node ignores SIGPIPE and reports EPIPE instead).
   for (const stream of [process.stdout, process.stderr]) {

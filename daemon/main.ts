@@ -1,9 +1,8 @@
 // The daemon: becomes the one instance for its home, recovers and opens the event log, replays
 // state, ingests the fallback log, serves JSON-RPC on the socket, and shuts down gracefully on
 // SIGTERM/SIGINT or `daemon.shutdown`. Workers are never stopped by a daemon shutdown.
-import { readdirSync, realpathSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { loadConfig } from "../src/platform/config.js";
 import { SecretMask } from "../src/protocol/secret-mask.js";
@@ -11,6 +10,7 @@ import { readWorkerSpecEnv } from "../src/records/worker-files.js";
 import type { EventLog } from "../src/eventlog/append.js";
 import { createLogger, flushLogger } from "./log.js";
 import { resolvePaths, type CpwdPaths } from "../src/platform/paths.js";
+import { isProcessEntry } from "../src/platform/entry-point.js";
 import { ErrorCode, isCpwdError } from "../src/protocol/errors.js";
 import type { EventRecord } from "../src/protocol/events.js";
 import type { WorkerView } from "../src/protocol/workers.js";
@@ -287,22 +287,11 @@ export async function runDaemonProcess(opts: DaemonProcessOptions): Promise<numb
   }
 }
 
-/** Whether this module is the process's entry (`node dist/daemon/main.js`), not imported. */
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 // The resident process is this bundle alone (issue 11, idle RSS): started through the CLI, the
 // CLI's own start-up ran Node's path.normalize hot enough for TurboFan to compile it, which pulled
 // ~3.5 MiB of the compiler's machine code out of the node binary into the daemon's RSS for good.
 // It reads its paths from the same environment `cpwd daemon` does.
-if (isEntryPoint()) {
+if (isProcessEntry(import.meta.url)) {
   if (process.argv.length > 2) {
     process.stderr.write(`cpwd daemon: takes no arguments (got ${process.argv.slice(2).join(" ")})\n`);
     process.exitCode = 2;

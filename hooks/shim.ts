@@ -7,9 +7,10 @@
 //
 // Start-up cost is the point of this file: Node built-ins and three small project modules only.
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appendFallback } from "../src/eventlog/fallback.js";
+import { DAEMON_NODE_FLAGS, daemonEntryOf } from "../src/platform/daemon-launch.js";
 import { currentPathEnv, resolvePaths, type CpwdPaths } from "../src/platform/paths.js";
 import { isHookInput, salvageHookInput, slimHookInput, summarizeHook, type HookInput, type HookReply } from "../src/protocol/hooks.js";
 import { oneshot } from "../src/rpc/oneshot.js";
@@ -89,11 +90,12 @@ async function autostart(paths: CpwdPaths): Promise<void> {
   }
   try {
     writeFileSync(stamp, String(process.pid), { mode: 0o600 });
-    // dist/hooks/shim.js → dist/cli/main.js
-    const cli = join(dirname(dirname(fileURLToPath(import.meta.url))), "cli", "main.js");
+    // dist/hooks/shim.js → dist/daemon/main.js: the daemon as `cpwd start` runs it (its flags, its
+    // own entry), not through the CLI.
+    const daemon = daemonEntryOf(fileURLToPath(import.meta.url));
     const { spawn } = await import("node:child_process");
     const log = openSync(paths.daemonLog, "a", 0o600);
-    const child = spawn(process.execPath, [cli, "daemon"], {
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemon], {
       detached: true,
       stdio: ["ignore", log, log],
       env: { ...process.env, CPWD_HOME: paths.home },

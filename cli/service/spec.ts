@@ -3,6 +3,9 @@
 import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 import { resolveHome } from "../../src/platform/paths.js";
+import { DAEMON_NODE_FLAGS, daemonEntryOf } from "../../src/platform/daemon-launch.js";
+
+export { DAEMON_NODE_FLAGS, daemonEntryOf };
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 
 /** The platforms with a service manager cpwd knows: systemd, launchd, Task Scheduler. */
@@ -88,30 +91,6 @@ export function defaultLabel(platform: ServicePlatform): string {
 export function serviceEnvironment(spec: ServiceSpec): Array<[string, string]> {
   const merged = { ...spec.env, CPWD_HOME: spec.home, [SERVICE_ENV_FLAG]: "1" };
   return Object.entries(merged);
-}
-
-/**
- * Node's flags for the daemon (issue 11, idle RSS), measured here, paired, 20 s after start:
- * - `--v8-pool-size=1`: V8's background threads down from 4 to 1; an idle thread keeps its stack
- *   and malloc arena resident (1.0 MiB less). The GC's helpers run on one thread instead of four,
- *   which a machine with many idle cores would notice first.
- * - `--interrupt-budget` 4× V8's default: a function must run 4× longer before TurboFan compiles
- *   it. Start-up and idle housekeeping (path.normalize, Node's argument validators) otherwise reached
- *   it when the machine was busy, and the compiler's first run faults ~3.5 MiB of its machine code
- *   out of the node binary into RSS for good (the bench's idle figure: 55.5 → 51.7 MiB).
- * Neither changed the daemon's CPU per reply (events.append, status; 64 connections × 16 in flight,
- * 2 cores, first 2.5 s burst included). libuv's pool down to 2 saved nothing more.
- */
-export const DAEMON_NODE_FLAGS: readonly string[] = ["--v8-pool-size=1", `--interrupt-budget=${4 * 66 * 1024}`];
-
-/**
- * The daemon's entry beside a CLI entry: `dist/cli/main.js` → `dist/daemon/main.js`, spelled for
- * `platform`. `cpwd start` and the login service run it rather than `cpwd daemon`, so the resident
- * process holds none of the CLI (issue 11: ~3.5 MiB of idle RSS).
- */
-export function daemonEntryOf(cliScript: string, platform: NodeJS.Platform = process.platform): string {
-  const path = platform === "win32" ? win32 : posix;
-  return path.join(path.dirname(path.dirname(cliScript)), "daemon", "main.js");
 }
 
 /** The user's home folder as the target platform spells it in the environment. */

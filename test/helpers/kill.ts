@@ -1,4 +1,11 @@
-// Killing what a test started, by pid, whatever state it is in: for `after` hooks and `finally`.
+// Killing what a test started, by pid, whatever state it is in: for `after` hooks and `finally`;
+// and what a pid runs.
+import { spawnSync } from "node:child_process";
+
+/** A process's command line, as `ps` shows it. */
+export function commandLine(pid: number): string {
+  return spawnSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).stdout.trim();
+}
 
 /** Sends SIGKILL to each target (a pid, or minus a pid for its process group); one already gone is skipped. */
 export function killAll(targets: number[]): void {

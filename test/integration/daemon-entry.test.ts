@@ -3,15 +3,13 @@
 // daemon in the foreground of the command itself.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
+import { DAEMON_NODE_FLAGS } from "../../src/platform/daemon-launch.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
-import { killAll } from "../helpers/kill.js";
-import { CLI, DAEMON, cpwd, pathsFor, testEnv, waitFor, waitGone, withHome } from "../helpers/daemon.js";
-
-/** A process's command line, as `ps` shows it. */
-function commandLine(pid: number): string {
-  return spawnSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).stdout.trim();
-}
+import { commandLine, killAll } from "../helpers/kill.js";
+import { CLI, DAEMON, REPO, cpwd, pathsFor, testEnv, waitFor, waitGone, withHome } from "../helpers/daemon.js";
 
 test("`cpwd start` leaves the daemon's own entry running, not the CLI", async () => {
   await withHome(async (home) => {
@@ -56,4 +54,9 @@ test("`cpwd daemon` still runs the daemon in its own process, says so, and exits
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
     }
   });
+});
+
+test("`npm start` runs the daemon as `cpwd start` does: its own entry, with the same flags", () => {
+  const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.start, ["npm run build && node", ...DAEMON_NODE_FLAGS, "dist/daemon/main.js"].join(" "));
 });

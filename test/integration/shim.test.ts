@@ -6,7 +6,9 @@ import { createServer } from "node:net";
 import { describe, test } from "node:test";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
-import { cleanup, pathsFor, startDaemon, tempHome, waitFor, waitGone, withDaemon, withHome } from "../helpers/daemon.js";
+import { DAEMON_NODE_FLAGS } from "../../src/platform/daemon-launch.js";
+import { cleanup, DAEMON, pathsFor, startDaemon, tempHome, waitFor, waitGone, withDaemon, withHome } from "../helpers/daemon.js";
+import { commandLine } from "../helpers/kill.js";
 import { liveWorker } from "../helpers/fixtures.js";
 import { preWrite, runShim } from "../helpers/shim.js";
 
@@ -180,6 +182,8 @@ describe("with the daemon down or broken", () => {
       assert.equal(r.code, 0);
       const up = await waitFor("the autostarted daemon", () => probeDaemon(paths.socket, 200));
       pid = up.pid;
+      // The daemon as `cpwd start` runs it: its own entry and flags, not the CLI.
+      assert.equal(commandLine(pid!), [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON].join(" "));
       // It ingested the event the shim wrote while it was down.
       await waitFor("the fallback event", () => events(paths.events).some((e) => e.type === "hook.PreToolUse" && e.source === "fallback"));
     } finally {
