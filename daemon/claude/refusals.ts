@@ -134,13 +134,17 @@ export class RunRefusals {
   private readonly fromStream = new Set<string>();
   /** Hook denials the stream has not reported (yet), in the order they came. */
   private readonly hookOnly = new Map<string, RefusedAction>();
+  /** How many refusals the stream has reported, and how many of its first ones the record already holds (a run read again). */
+  private streamNoted = 0;
+  private streamRecorded = 0;
 
-  /** The stream's refusals as it reports them; returns those no hook reported first (each news). */
+  /** The stream's refusals as it reports them; returns those no hook reported first, nor the record holds (each news). */
   noteStream(actions: RefusedAction[]): RefusedAction[] {
     const fresh: RefusedAction[] = [];
     for (const a of actions) {
       this.fromStream.add(a.toolUseId);
-      if (!this.hookOnly.delete(a.toolUseId)) fresh.push(a);
+      const known = this.streamNoted++ < this.streamRecorded;
+      if (!this.hookOnly.delete(a.toolUseId) && !known) fresh.push(a);
     }
     return fresh;
   }
@@ -148,10 +152,19 @@ export class RunRefusals {
   /**
    * What the record already counts for this run, when the run is read again (a daemon restarted):
    * counted, and not news. Those its stream reports again become the stream's; the rest (a hook's)
-   * stay counted here.
+   * stay counted here. `streamCount`: how many refusals the stream had reported when the record
+   * was made (`streamRefusedCount`). The record names only the first REFUSED_KEPT actions, but a
+   * stream re-read from the run's start reports its refusals again in the same order, so its first
+   * `streamCount` are those already recorded, named or not.
    */
-  recorded(actions: RefusedAction[]): void {
+  recorded(actions: RefusedAction[], streamCount = 0): void {
     for (const a of actions) if (!this.fromStream.has(a.toolUseId)) this.hookOnly.set(a.toolUseId, a);
+    this.streamRecorded = Math.max(this.streamRecorded, streamCount);
+  }
+
+  /** How many of the stream's first refusals are counted (recorded as `streamRefusedCount`): a record made while the run is re-read keeps what the record held. */
+  get streamCount(): number {
+    return Math.max(this.streamNoted, this.streamRecorded);
   }
 
   /** A hook's denial: the refused action when neither witness reported the call before, else null. */

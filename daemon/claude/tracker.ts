@@ -75,8 +75,17 @@ export class ClaudeTracker {
   private readonly info = new Map<string, ClaudeInfo>();
   private readonly followers = new Map<string, FollowedRun>();
   private readonly runs = new ClaudeRuns();
-  /** Per worker, its current run's `PermissionDenied` hook denials (replayed too): a run followed again is told them. */
-  private readonly hookDenials = new Map<string, { run: number; denials: HookDenial[] }>();
+  /**
+   * Per worker, its current run's `PermissionDenied` hook denials by tool_use_id (replayed too): a
+   * run followed again is told them. Dropped when a new run begins or the worker is removed.
+   */
+  private readonly hookDenials = new Map<string, { run: number; denials: Map<string, HookDenial> }>();
+  /**
+   * Per worker, how many refusals its latest `worker.claude` says the stream of its run (`info.run`)
+   * had reported: a run read again takes those as recorded, the first REFUSED_KEPT named and the
+   * rest not, rather than recording them again.
+   */
+  private readonly streamRecorded = new Map<string, number>();
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -89,9 +98,15 @@ export class ClaudeTracker {
   /** Replay (and live): the latest `worker.claude` payload per worker, and its workers' hook denials. */
   observe(e: EventRecord): void {
     if (e.type === "hook.PermissionDenied" && e.worker) this.noteHookDenial(e.worker, e.payload);
+    if (e.type === "worker.removed" && e.worker) this.forget(e.worker);
     if (e.type !== "worker.claude" || !e.worker) return;
-    const p = e.payload as Partial<ClaudeInfo>;
+    const p = e.payload as Partial<ClaudeInfo> & { streamRefusedCount?: unknown };
     this.runs.observe(e.worker, e.payload, Date.parse(e.ts));
+    const run = typeof p.run === "number" ? p.run : 1;
+    const heard = this.hookDenials.get(e.worker);
+    if (heard && heard.run < run) this.hookDenials.delete(e.worker);
+    if (typeof p.streamRefusedCount === "number" && p.streamRefusedCount > 0) this.streamRecorded.set(e.worker, p.streamRefusedCount);
+    else this.streamRecorded.delete(e.worker);
     this.info.set(e.worker, {
       sessionId: p.sessionId ?? null,
       model: p.model ?? null,
@@ -101,10 +116,16 @@ export class ClaudeTracker {
       subtype: p.subtype ?? null,
       result: p.result ?? null,
       done: p.done ?? false,
-      run: typeof p.run === "number" ? p.run : 1,
+      run,
       totalCostUsd: null,
       ...refusalsOf(p),
     });
+  }
+
+  /** A removed worker's hook denials and stream count go (its progress and costs stay: status and the daily budget). */
+  private forget(workerId: string): void {
+    this.hookDenials.delete(workerId);
+    this.streamRecorded.delete(workerId);
   }
 
   get(workerId: string): ClaudeInfo | undefined {
@@ -146,22 +167,22 @@ export class ClaudeTracker {
     // denials heard, stay counted and are not news; the stream's own come back as it is re-read.
     const refusals = new RunRefusals();
     const info = this.info.get(workerId);
-    if (info?.run === run) refusals.recorded(info.refused);
+    if (info?.run === run) refusals.recorded(info.refused, this.streamRecorded.get(workerId) ?? 0);
     const heard = this.hookDenials.get(workerId);
-    if (heard?.run === run) heard.denials.forEach((d) => refusals.noteHook(d));
+    if (heard?.run === run) for (const d of heard.denials.values()) refusals.noteHook(d);
     const follower = new FileFollower(stdoutFile, (text) => this.read(workerId, text), logOffset);
     this.followers.set(workerId, { follower, parser, refusals, run, logOffset, limitUsd, overReported: false });
     follower.start(logDir);
   }
 
   /**
-   * Hears the workers' `hook.PermissionDenied` events as they are recorded. Only a log that can
-   * be heard (the daemon's) gives them; the tracker never hears its own records this way.
+   * Hears the workers' `hook.PermissionDenied` events, and their removals, as they are recorded.
+   * Only a log that can be heard (the daemon's) gives them; the tracker never hears its own records this way.
    */
   private listen(): void {
     if (this.unsubscribe !== null || !this.log.subscribe) return;
     this.unsubscribe = this.log.subscribe((records) => {
-      for (const e of records) if (e.type === "hook.PermissionDenied") this.observe(e);
+      for (const e of records) if (e.type === "hook.PermissionDenied" || e.type === "worker.removed") this.observe(e);
     });
   }
 
@@ -174,8 +195,9 @@ export class ClaudeTracker {
     const run = this.runs.current(workerId)?.run;
     if (d === null || run === undefined) return;
     let heard = this.hookDenials.get(workerId);
-    if (heard?.run !== run) this.hookDenials.set(workerId, (heard = { run, denials: [] }));
-    heard.denials.push(d);
+    if (heard?.run !== run) this.hookDenials.set(workerId, (heard = { run, denials: new Map() }));
+    if (heard.denials.has(d.toolUseId)) return;
+    heard.denials.set(d.toolUseId, d);
     const f = this.followers.get(workerId);
     const action = f?.run === run ? f.refusals.noteHook(d) : null;
     if (action) this.record(workerId, f!, [action]);
@@ -195,7 +217,7 @@ export class ClaudeTracker {
 
   /** Records a run's progress, its refusals by both witnesses, after the refused actions it learnt of now. */
   private record(workerId: string, f: FollowedRun, refused: RefusedAction[]): void {
-    const payload = { ...toPayload(f.parser.progress), ...f.refusals.tally(f.parser.progress.refusals), run: f.run, logOffset: f.logOffset };
+    const payload = { ...toPayload(f.parser.progress), ...f.refusals.tally(f.parser.progress.refusals), streamRefusedCount: f.refusals.streamCount, run: f.run, logOffset: f.logOffset };
     // Each refused action is an event of its own (the hook service releases the claim it took).
     const denied: EventInput[] = refused.map((r) => ({ type: "permission.denied", worker: workerId, payload: r }));
     this.log.append([...denied, { type: "worker.claude", worker: workerId, payload }]).then(

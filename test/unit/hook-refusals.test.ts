@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import { ClaudeTracker } from "../../daemon/claude/tracker.js";
+import { StateSnapshot } from "../../daemon/state-snapshot.js";
 import type { EventLog } from "../../src/eventlog/append.js";
 import type { EventInput, EventRecord } from "../../src/protocol/events.js";
 import { REPO } from "../helpers/daemon.js";
@@ -39,6 +40,19 @@ function quietStream(calls: Array<{ id: string; file: string }>): string {
     lines.push({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: id, is_error: true, content: "denied" }] } });
   }
   lines.push({ type: "result", subtype: "success", is_error: false, num_turns: 2, result: "could not write", session_id: "S1", total_cost_usd: 0.01 });
+  return lines.map((l) => JSON.stringify(l)).join("\n") + "\n";
+}
+
+/** Calls `ids`, each refused by the permission mode as it is made (a `permission_denied` line); with `end`, the run's result lists them all again. */
+function refusingStream(ids: string[], end: boolean): string {
+  const lines: unknown[] = [{ type: "system", subtype: "init", cwd: PROJECT, session_id: "S1", permissionMode: "auto" }];
+  for (const id of ids) {
+    lines.push({ type: "assistant", message: { content: [{ type: "tool_use", id, name: "Write", input: { file_path: `${PROJECT}/${id}.txt`, content: "x\n" } }] } });
+    lines.push({ type: "system", subtype: "permission_denied", tool_use_id: id, tool_name: "Write", message: "auto mode said no" });
+    lines.push({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: id, is_error: true, content: "denied" }] } });
+  }
+  const denials = ids.map((id) => ({ tool_use_id: id, tool_name: "Write", tool_input: { file_path: `${PROJECT}/${id}.txt` } }));
+  if (end) lines.push({ type: "result", subtype: "success", is_error: false, num_turns: 2, result: "could not write", session_id: "S1", total_cost_usd: 0.01, permission_denials: denials });
   return lines.map((l) => JSON.stringify(l)).join("\n") + "\n";
 }
 
@@ -88,6 +102,30 @@ async function restarted(keep: (e: EventRecord) => boolean = () => true): Promis
   await settle();
   return tracker;
 }
+
+/**
+ * A daemon restarted as the daemon starts: the areas replay what its state snapshot keeps of the
+ * record (daemon/open-event-log.ts), not the whole record; the tracker then follows W3's run again.
+ */
+async function restartedFromSnapshot(): Promise<ClaudeTracker> {
+  tracker.close();
+  const state = new StateSnapshot(3_600_000);
+  for (const e of log.records) state.apply(e);
+  tracker = new ClaudeTracker(log as unknown as EventLog, (err) => assert.fail(String(err)));
+  for (const e of state.records()) tracker.observe(e);
+  tracker.track("W3", stdout, dir);
+  tracker.overLimit("W3");
+  await settle();
+  return tracker;
+}
+
+/** The tracker's per-worker hook denials (private): what it holds must stay bounded. */
+const heldDenials = () => (tracker as unknown as { hookDenials: Map<string, { run: number; denials: { values(): Iterable<unknown> } }> }).hookDenials;
+/** How many hook denials the tracker holds for W3 (undefined: none at all). */
+const heldForW3 = () => {
+  const held = heldDenials().get("W3");
+  return held && [...held.denials.values()].length;
+};
 
 const refusals = () => {
   const { refused, refusedCount, edits, editsRefused, needsAttention } = tracker.get("W3")!;
@@ -157,4 +195,58 @@ test("a hook denial of another worker, or with no tool call, is not this run's",
   await settle();
   assert.equal(tracker.get("W3")!.refusedCount, 0);
   assert.deepEqual(deniedEvents(), []);
+});
+
+test("a run with more refusals than the record names, read again after a restart, records none of them again", async () => {
+  const ids = Array.from({ length: 30 }, (_, i) => `toolu_r${i + 1}`);
+  await output(refusingStream(ids, false));
+  assert.equal(tracker.get("W3")!.refusedCount, 30);
+  assert.equal(tracker.get("W3")!.refused.length, 20, "the record names the first 20");
+  assert.deepEqual(deniedEvents(), ids);
+
+  // Restarted as the daemon is: from what its snapshot keeps (no permission.denied, one worker.claude).
+  const again = await restartedFromSnapshot();
+  assert.deepEqual(deniedEvents(), ids, "no refusal recorded twice");
+  assert.equal(again.get("W3")!.refusedCount, 30);
+
+  // The run goes on: its next refusal, and the result listing all 31, are news once.
+  const next = ids.concat("toolu_r31");
+  await output(refusingStream(next, true).split("\n").slice(1 + 3 * 30).join("\n"));
+  tracker.untrack("W3");
+  await settle();
+  assert.deepEqual(deniedEvents(), next);
+  assert.equal(tracker.get("W3")!.refusedCount, 31);
+
+  // And again, from the whole record this time.
+  await restarted();
+  assert.deepEqual(deniedEvents(), next);
+  assert.equal(tracker.get("W3")!.refusedCount, 31);
+});
+
+test("the hook denials held per worker: each call once, the current run's only, none once the worker is removed", async () => {
+  await output(quietStream([{ id: "toolu_h1", file: "np.txt" }]));
+  await hook(hookDenied("toolu_h1", "np.txt"), hookDenied("toolu_h1", "np.txt"));
+  await hook(hookDenied("toolu_h1", "np.txt"));
+  assert.equal(heldForW3(), 1, "the same call held once");
+  assert.deepEqual(deniedEvents(), ["toolu_h1"]);
+
+  // A new run: the last run's denials go as it begins.
+  tracker.untrack("W3");
+  await tracker.beginRun("W3", stdout);
+  assert.equal(heldDenials().has("W3"), false);
+  tracker.track("W3", stdout, dir);
+  await hook(hookDenied("toolu_h2", "other.txt"));
+  assert.equal(heldForW3(), 1);
+
+  // Removed (as the daemon records it, heard live): nothing of W3 is held.
+  tracker.untrack("W3");
+  await log.append([{ type: "worker.removed", worker: "W3", payload: {} }]);
+  await settle();
+  assert.equal(heldDenials().has("W3"), false);
+
+  // A tracker replaying that record holds nothing of W3 either.
+  tracker.close();
+  tracker = new ClaudeTracker(log as unknown as EventLog, (err) => assert.fail(String(err)));
+  for (const e of log.records) tracker.observe(e);
+  assert.equal(heldDenials().size, 0);
 });
