@@ -112,6 +112,15 @@ function removeQuietly(file: string): void {
   }
 }
 
+/**
+ * A process's start time as it stands in a stock's names (Linux: clock ticks since boot; macOS: ps's
+ * date, its spaces and colons as _), or "unknown" where it cannot be read: then a live pid is
+ * all there is to go on.
+ */
+export function startTimeTag(pid: number): string {
+  return processStartTime(pid)?.replace(/\W+/g, "_") ?? "unknown";
+}
+
 /** The mux's three FIFOs of one run, in the order the wrapper takes them. */
 const RUN_FIFOS = [WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl] as const;
 
@@ -124,13 +133,17 @@ const RUN_FIFOS = [WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILE
  * into the worker's folder (three renames);
  * with none ready (a burst, a file system that refuses the rename, no mkfifo), the wrapper makes
  * its own. Each set is fresh, never reused: a process left from an earlier run holding one could
- * otherwise write into the next run's logs. Names carry this runner's pid and a random tag, so two
- * runners of one home (tests) never take each other's; a new stock removes those left by runners
- * whose process is gone (a daemon killed outright).
+ * otherwise write into the next run's logs. Names carry this runner's tag: its pid, that process's
+ * start time and a random part, so two runners of one home (tests) never take each other's. A new
+ * stock removes the sets of every runner that is gone (a daemon killed outright): those whose pid is
+ * dead, or alive but started at another time (reused, after a reboot often by the new daemon
+ * itself), and those of this very process whose stock is not open.
  */
 export class FifoStock {
+  /** The tags of the stocks open in this process: its own sets under any other tag are left over. */
+  private static readonly open = new Set<string>();
   private readonly ready: string[] = [];
-  private readonly tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  private readonly tag = `${process.pid}-${startTimeTag(process.pid)}-${randomBytes(4).toString("hex")}`;
   private made = 0;
   private closed = false;
   private refillQueued = false;
@@ -142,6 +155,7 @@ export class FifoStock {
     private readonly batch = 64,
   ) {
     this.removeStale();
+    FifoStock.open.add(this.tag);
     this.fill();
   }
 
@@ -152,10 +166,24 @@ export class FifoStock {
     } catch {
       return; // no stock yet
     }
-    for (const name of names) {
-      const pid = Number(name.slice(0, name.indexOf("-")));
-      if (!(pid > 0 && isAlive(pid))) removeQuietly(join(this.dir, name));
-    }
+    const startTags = new Map<number, string | null>();
+    for (const name of names) if (!FifoStock.mayBeTaken(name, startTags)) removeQuietly(join(this.dir, name));
+  }
+
+  /**
+   * Whether the set file `name` may still be taken by a live runner: its tag is that of a stock open
+   * in this process, or names another process that is alive with the start time the tag records.
+   * Anything else in the folder (other names, an older form) is left over. `startTags` caches each
+   * pid's start time (null: dead) for one sweep.
+   */
+  private static mayBeTaken(name: string, startTags: Map<number, string | null>): boolean {
+    const m = /^((\d+)-(\w+)-[0-9a-f]+)-\d+\.\d$/.exec(name);
+    if (m === null) return false;
+    const pid = Number(m[2]);
+    if (pid === process.pid) return FifoStock.open.has(m[1]!);
+    let startTag = startTags.get(pid);
+    if (startTag === undefined) startTags.set(pid, (startTag = isAlive(pid) ? startTimeTag(pid) : null));
+    return startTag === m[3];
   }
 
   /** How many sets are ready. */
@@ -208,6 +236,7 @@ export class FifoStock {
   /** Removes the sets not handed out (runner closed). */
   close(): void {
     this.closed = true;
+    FifoStock.open.delete(this.tag);
     this.discard(this.ready.splice(0));
   }
 

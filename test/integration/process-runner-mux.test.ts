@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { findPerl } from "../../daemon/runner/output-mux.js";
-import { FifoStock, ProcessRunner } from "../../daemon/runner/process-runner.js";
+import { FifoStock, ProcessRunner, startTimeTag } from "../../daemon/runner/process-runner.js";
 import type { ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
 import { isAlive } from "../../src/platform/proc.js";
 import { waitFor } from "../helpers/daemon.js";
@@ -86,18 +86,21 @@ describe("a worker whose output mux fails", () => {
   }
 
   test("a mux slow to start holds neither the worker's exec nor its output: what it wrote waits in the pipes", { skip: perl === null }, async () => {
-    // The mux starts 1.5 s late; the worker runs at once, writes, and ends.
-    const slow = script("slow-perl", `sleep 1.5; exec ${perl} "$@"`);
+    // The mux is held back until the test lets it go, and marks when it really starts (execs perl).
+    const go = join(home, "slow-mux-go");
+    const muxStarted = join(home, "slow-mux-started");
+    const slow = script("slow-perl", `while [ ! -e '${go}' ]; do sleep 0.02; done; : >'${muxStarted}'; exec ${perl} "$@"`);
     const r = runnerWith({ perl: slow });
     const { argv, marker } = markingWorker();
     const s = spec(argv);
-    const t0 = Date.now();
     const handle = await r.launch(s);
     started.push(handle);
-    await waitFor("the worker to run", () => existsSync(marker), 5_000, 10);
-    assert.ok(Date.now() - t0 < 1_200, `the worker ran ${Date.now() - t0} ms after the launch: it waited for the mux`);
+    await waitFor("the worker to run before its mux starts", () => existsSync(marker), 10_000, 10);
+    assert.equal(existsSync(muxStarted), false, "the worker ran while its mux had not started");
+    writeFileSync(go, "");
     const exit = await endWithin(r, handle, s.dir, 10_000);
     assert.equal(exit?.code, 3);
+    assert.ok(existsSync(muxStarted), "the mux started after the worker had run");
     assert.equal(readFileSync(join(s.dir, "logs", "stdout.log"), "utf8"), "out\n");
     assert.equal(readFileSync(join(s.dir, "logs", "stderr.log"), "utf8"), "err\n");
     assert.match(readFileSync(join(s.dir, "logs", "output.log"), "utf8"), /^\d+ o out\n\d+ e err\n$/);
@@ -152,16 +155,39 @@ describe("the stock of FIFOs made ahead of launches", () => {
   test("a new stock removes the sets of runners whose process is gone, not those of live ones", async () => {
     const dir = join(home, "stock-b");
     mkdirSync(dir);
-    const dead = `${2 ** 22 + 1}-0badf00d-1.0`;
-    const live = `${process.pid}-00c0ffee-1.0`;
-    for (const name of [dead, live]) writeFileSync(join(dir, name), "");
+    const dead = `${2 ** 22 + 1}-123-0badf00d-1.0`;
+    const live = `${process.ppid}-${startTimeTag(process.ppid)}-00c0ffee-1.0`;
+    const olderForm = `${process.ppid}-00c0ffee-1.0`;
+    for (const name of [dead, live, olderForm]) writeFileSync(join(dir, name), "");
     const stock = new FifoStock(dir, 1);
     try {
       assert.equal(existsSync(join(dir, dead)), false);
-      assert.equal(existsSync(join(dir, live)), true);
+      assert.equal(existsSync(join(dir, live)), true, "a live process with the start time its tag records");
+      assert.equal(existsSync(join(dir, olderForm)), false, "a name without a start time");
     } finally {
       stock.close();
     }
+  });
+
+  test("a runner starting on a home removes the sets whose pid lives on in another process, or in its own under another tag", { skip: perl === null }, () => {
+    const home3 = join(home, "reused-pid-home");
+    const first = new ProcessRunner({ home: home3, livenessCheckMs: 500, perl });
+    runners.push(first);
+    const dir = join(home3, "fifos");
+    const firstSets = readdirSync(dir);
+    assert.equal(firstSets.length, 64 * 3);
+    // A daemon killed outright before a reboot: its pid now names another process (the test
+    // runner), or the new daemon itself (this process), which started at another time.
+    const reused = `${process.ppid}-${startTimeTag(process.ppid)}0-0badf00d-7.1`;
+    const ownPidOtherTag = `${process.pid}-${startTimeTag(process.pid)}-0badf00d-7.1`;
+    const ownPidOtherStart = `${process.pid}-${startTimeTag(process.pid)}0-0badf00d-7.1`;
+    for (const name of [reused, ownPidOtherTag, ownPidOtherStart]) writeFileSync(join(dir, name), "");
+    const second = new ProcessRunner({ home: home3, livenessCheckMs: 500, perl });
+    runners.push(second);
+    const left = new Set(readdirSync(dir));
+    for (const name of [reused, ownPidOtherTag, ownPidOtherStart]) assert.equal(left.has(name), false, `${name} is removed`);
+    assert.ok(firstSets.every((name) => left.has(name)), "the sets of a stock still open in this process stay");
+    assert.equal(left.size, 2 * 64 * 3);
   });
 
   test("without a stock (its folder cannot be made), the wrapper makes the FIFOs itself", { skip: perl === null }, async () => {
