@@ -9,7 +9,7 @@
 // under dist/, loaded by `import()`.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -111,6 +111,14 @@ const { NODE_OPTIONS: _ignored, ...cleanEnv } = process.env;
 const made = spawnSync(process.execPath, ["-e", makeCache], { env: cleanEnv, stdio: ["ignore", "inherit", "inherit"] });
 if (made.status !== 0) throw new Error(`bundle-cli: the code cache was not made (exit ${made.status})`);
 
+// The pair the main.cjs being replaced names: kept one build longer, for a `cpwd` that has just
+// read that main.cjs and is about to load them.
+let previous = [];
+try {
+  previous = readFileSync(join(OUT_DIR, "main.cjs"), "utf8").match(/main-bundle\.[0-9a-f]+\.(?:cjs|v8)/g) ?? [];
+} catch {
+  // no earlier build
+}
 writeWhole(
   join(OUT_DIR, "main.cjs"),
   `#!/usr/bin/env node
@@ -131,7 +139,9 @@ new Script(readFileSync(bundle, "utf8"), { filename: bundle, cachedData }).runIn
 `,
   0o755,
 );
-// Earlier builds' bundles and caches: no main.cjs names them any more.
+// Older builds' bundles and caches: neither main.cjs nor the one before it names them. A `.tmp`
+// may be another build's, running beside this one: left to it.
+const kept = new Set([bundleName, cacheName, ...previous]);
 for (const old of readdirSync(OUT_DIR)) {
-  if (/^main-bundle\./.test(old) && old !== bundleName && old !== cacheName) rmSync(join(OUT_DIR, old), { force: true });
+  if (/^main-bundle\./.test(old) && !old.endsWith(".tmp") && !kept.has(old)) rmSync(join(OUT_DIR, old), { force: true });
 }

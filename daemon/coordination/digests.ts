@@ -133,7 +133,9 @@ export class DigestBook {
 
   /** Feeds every durable event (live and in replay). */
   observe(e: EventRecord): void {
-    if (e.session) this.lastSeen.set(e.session, e.ts);
+    // Only events the book keeps something for (an `ext.*` event from any client may name any
+    // session, and would otherwise be remembered for a day).
+    if (e.session && (e.type.startsWith("hook.") || e.type === "digest.delivered")) this.lastSeen.set(e.session, e.ts);
     if (e.type === "worker.removed" && e.worker) this.lastChange.delete(e.worker);
     else if (e.type.startsWith("worker.") && e.worker) this.lastChange.set(e.worker, e.seq);
     else if (e.type === "digest.delivered" && e.session && typeof e.payload.uptoSeq === "number") this.cursors.set(e.session, e.payload.uptoSeq);

@@ -345,11 +345,17 @@ export class EventLog {
   private async writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
     let off = 0;
     if (buf.length <= SYNC_WRITE_MAX_BYTES) {
-      while (off < buf.length) off += writeSync(fh.fd, buf, off, buf.length - off);
+      while (off < buf.length) {
+        const n = writeSync(fh.fd, buf, off, buf.length - off);
+        // A write that takes nothing and reports no error would loop for ever: fail the batch.
+        if (n <= 0) throw Object.assign(new Error("the event log's write wrote nothing"), { code: "EIO" });
+        off += n;
+      }
       return;
     }
     while (off < buf.length) {
       const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+      if (bytesWritten <= 0) throw Object.assign(new Error("the event log's write wrote nothing"), { code: "EIO" });
       off += bytesWritten;
     }
   }

@@ -1,6 +1,7 @@
-// The JSON-RPC 2.0 envelope: checks a request before it reaches json-rpc-2.0, whose own check
-// accepts a non-string method and throws on `null` (see docs/protocol.md), and builds the error
-// replies the server sends itself. No zod: this is the hot path of every call.
+// The JSON-RPC 2.0 envelope: checks a request before it reaches the method table
+// (daemon/rpc-table.ts; json-rpc-2.0's own check, which it replaced on the hot path, accepted a
+// non-string method and threw on `null`: see docs/protocol.md), and builds the error replies the
+// server sends itself. No zod: this is the hot path of every call.
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
 
 /** True when `msg` is a well-formed request or notification. */

@@ -200,6 +200,16 @@ export class RpcServer {
    * with one MESSAGE_TOO_LARGE error saying how many entries ran. So a batch never holds more
    * than one slice of results, nor builds a reply larger than the limit.
    */
+  /** One batch entry's reply as JSON; one that cannot be serialised (a bug) is answered Internal error, as a single call's is. */
+  private encodeEntry(reply: JSONRPCResponse): string {
+    try {
+      return JSON.stringify(reply);
+    } catch (err) {
+      this.opts.log.warn({ err }, "rpc reply could not be serialised");
+      return JSON.stringify(errorResponse(reply.id, RpcCode.InternalError, "Internal error"));
+    }
+  }
+
   private async handleBatch(entries: unknown[], info: ConnectionInfo, out: ReplySink): Promise<void> {
     const slice = Math.max(1, Math.min(this.opts.batchSliceEntries ?? 64, this.limits.maxPendingCalls));
     const parts: string[] = [];
@@ -208,7 +218,7 @@ export class RpcServer {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (out.closed()) return;
       const encoded = await Promise.all(
-        entries.slice(start, start + slice).map((m) => this.handleOne(m, info).then((r) => (r === null ? null : JSON.stringify(r)))),
+        entries.slice(start, start + slice).map((m) => this.handleOne(m, info).then((r) => (r === null ? null : this.encodeEntry(r)))),
       );
       for (const part of encoded) {
         if (part === null) continue;

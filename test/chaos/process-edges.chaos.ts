@@ -128,6 +128,9 @@ test("process edge cases: a crash loop, a tree that ignores SIGTERM, a closed st
     // The writer's logs: rotated, none over the limit, at most three kept.
     assert.equal(ends.get(writer)!.state, "exited");
     const logs = join(d.paths.workers, writer, "logs");
+    // A rotation that began while the writer ran may still be copying (its pieces are
+    // `stdout.log.N.rotating` until they are renamed into place): what is kept is what it leaves.
+    await waitFor("the writer's last rotation to finish", () => !readdirSync(logs).some((f) => f.endsWith(".rotating")), 30_000, 50);
     const files = readdirSync(logs).filter((f) => f.startsWith("stdout.log"));
     const sizes = files.map((f) => statSync(join(logs, f)).size);
     assert.ok(files.length <= 4, `stdout.log and at most 3 rotated files: ${files.join(", ")}`);

@@ -274,6 +274,12 @@ describe("RpcServer on a real socket", () => {
         assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: "b", error: { code: -32603, message: "Internal error" } });
         c.send(PING);
         assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: "p", result: { pong: true } });
+        // In a batch too: that entry is answered Internal error, the others as usual.
+        c.send('[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"bigint"}]\n');
+        assert.deepEqual(await c.next(), [
+          { jsonrpc: "2.0", id: 1, result: { pong: true } },
+          { jsonrpc: "2.0", id: 2, error: { code: -32603, message: "Internal error" } },
+        ]);
       } finally {
         c.socket.destroy();
       }

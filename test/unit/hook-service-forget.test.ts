@@ -61,14 +61,16 @@ test("the digest book forgets a silent session whole, and news reaches it again 
   book.observe(hook(2, 10 * HOUR, "new"));
   const ended = { id: "W2", state: "exited", exitCode: 0, endedAtMs: t0 + 11 * HOUR, startedAtMs: t0 };
   book.observe({ v: 1, seq: 3, ts: at(11 * HOUR), type: "worker.exited", source: "daemon", worker: "W2", payload: {} });
+  // Any client may tag its own events with a session: the book keeps nothing for those.
+  book.observe({ v: 1, seq: 4, ts: at(0), type: "ext.note", source: "cli", session: "a-tool's-own", payload: {} });
   assert.deepEqual(book.forgetSilentSince(t0 + 5 * HOUR), ["old"]);
   assert.equal(book.knows("old"), false);
   assert.equal(book.knows("new"), true);
   // Back after being forgotten: its first call starts it listening from there, W2 is no news...
   assert.equal(book.digest("old", [ended], 3, t0 + 12 * HOUR, false), null);
   // ...and a worker that ends after its return is.
-  book.observe({ v: 1, seq: 4, ts: at(12 * HOUR), type: "worker.exited", source: "daemon", worker: "W3", payload: {} });
-  const news = book.digest("old", [ended, { ...ended, id: "W3", endedAtMs: t0 + 12 * HOUR }], 4, t0 + 12 * HOUR, false);
+  book.observe({ v: 1, seq: 5, ts: at(12 * HOUR), type: "worker.exited", source: "daemon", worker: "W3", payload: {} });
+  const news = book.digest("old", [ended, { ...ended, id: "W3", endedAtMs: t0 + 12 * HOUR }], 5, t0 + 12 * HOUR, false);
   assert.match(news?.text ?? "", /W3/);
   assert.doesNotMatch(news?.text ?? "", /W2/);
 });
