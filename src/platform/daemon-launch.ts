@@ -8,14 +8,15 @@ import { posix, win32 } from "node:path";
  * - `--v8-pool-size=1`: V8's background threads down from 4 to 1; an idle thread keeps its stack
  *   and malloc arena resident (1.0 MiB less). The GC's helpers run on one thread instead of four,
  *   which a machine with many idle cores would notice first.
- * - `--interrupt-budget` 4× V8's default: a function must run 4× longer before TurboFan compiles
- *   it. Start-up and idle housekeeping (path.normalize, Node's argument validators) otherwise reached
- *   it when the machine was busy, and the compiler's first run faults ~3.5 MiB of its machine code
- *   out of the node binary into RSS for good (the bench's idle figure: 55.5 → 51.7 MiB).
- * Neither changed the daemon's CPU per reply (events.append, status; 64 connections × 16 in flight,
- * 2 cores, first 2.5 s burst included). libuv's pool down to 2 saved nothing more.
+ * It did not change the daemon's CPU per reply (events.append, status; 64 connections × 16 in
+ * flight, 2 cores). libuv's pool down to 2 saved nothing more.
+ * Not a flag: a raised `--interrupt-budget` (4×) also kept TurboFan from compiling in an idle
+ * daemon, whose first run faults ~3.5 MiB of the compiler's machine code out of the node binary
+ * into RSS for good, but it left every hot path unoptimised 4× longer (ping p50 0.13 → 0.16 ms,
+ * calls/s 19k → 14k in the bench's bursts). What ran hot at idle was path.join over the FIFO
+ * stock's 64 names (Node's normalizeString), and the stock now concatenates them instead.
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ["--v8-pool-size=1", `--interrupt-budget=${4 * 66 * 1024}`];
+export const DAEMON_NODE_FLAGS: readonly string[] = ["--v8-pool-size=1"];
 
 /**
  * The daemon's entry beside a CLI entry: `dist/cli/main.js` → `dist/daemon/main.js`, spelled for

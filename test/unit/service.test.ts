@@ -386,7 +386,7 @@ test("`cpwd service install --dry-run` prints each platform's file and writes no
   const dir = tempDir(t);
   const serviceDir = join(dir, "service files");
   const expected: Record<ServicePlatform, RegExp> = {
-    linux: /would write .*cpwd\.service:\n[\s\S]*ExecStart=\/usr\/bin\/node "--v8-pool-size=1" "--interrupt-budget=\d+" "\/opt\/cpwd app\/dist\/daemon\/main\.js"\n[\s\S]*systemctl --user enable --now/,
+    linux: /would write .*cpwd\.service:\n[\s\S]*ExecStart=\/usr\/bin\/node "--v8-pool-size=1" "\/opt\/cpwd app\/dist\/daemon\/main\.js"\n[\s\S]*systemctl --user enable --now/,
     darwin: /would write .*dev\.cpwd\.daemon\.plist:\n[\s\S]*<key>RunAtLoad<\/key>[\s\S]*launchctl bootstrap gui\//,
     win32: /would write .*cpwd-task\.xml \(UTF-16LE with BOM[\s\S]*<LogonTrigger>[\s\S]*schtasks \/Create \/TN cpwd \/XML/,
   };
