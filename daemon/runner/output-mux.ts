@@ -24,8 +24,8 @@
 // done: the worker's own (write-only) opens never wait for the mux to start, what it writes before
 // then waits in the pipes, and a mux that dies or never starts holds up neither the worker's start
 // nor the record of its end (wrapper-script.ts says what the worker sees then). A wrapper
-// killed outright leaves the mux waiting, idle, in its process group, which the daemon kills with
-// the rest of a lost worker. A write error (a full disk) drops that chunk: the worker is never
+// killed outright cannot send the byte: the mux sees its parent change (within PARENT_CHECK_MS)
+// and ends on its own, and the daemon also kills its process group with the rest of a lost worker. A write error (a full disk) drops that chunk: the worker is never
 // blocked by its logs.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
@@ -34,6 +34,8 @@ import { installScript } from "./wrapper-script.js";
 
 /** How long the mux goes on taking what is in the pipes once the worker is gone. */
 const DRAIN_LIMIT_MS = 1_000;
+/** How often an idle mux looks whether its wrapper is still its parent. */
+const PARENT_CHECK_MS = 5_000;
 
 /** Arguments: STDOUT_PIPE STDERR_PIPE CTL_PIPE STDOUT_LOG STDERR_LOG OUTPUT_LOG */
 export const OUTPUT_MUX_SCRIPT = `# cpwd output mux (generated; see daemon/runner/output-mux.ts)
@@ -90,9 +92,13 @@ sub pump {
   return ($took, vec($rout, fileno($ctl), 1));
 }
 
+# The wrapper killed outright (SIGKILL, the OOM killer) can never say the worker is gone: a mux
+# whose parent has changed (reparented) takes what is there and ends too, instead of idling for
+# ever. It looks every PARENT_CHECK_S seconds while nothing comes.
+my $parent = getppid();
 while (1) {
-  my ($any, $gone) = pump(undef);
-  last if $gone;
+  my ($any, $gone) = pump(${PARENT_CHECK_MS / 1000});
+  last if $gone || getppid() != $parent;
 }
 # The worker is gone: all it wrote is in the pipes. Take it, then end — within a second: a
 # grandchild that left the group (setsid) and writes on for ever would otherwise keep this loop, and

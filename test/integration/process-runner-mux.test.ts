@@ -124,6 +124,21 @@ describe("a worker whose output mux fails", () => {
   });
 });
 
+describe("a wrapper killed outright", () => {
+  test("its mux ends on its own (its parent changed), instead of idling for ever", { skip: perl === null, timeout: 30_000 }, async () => {
+    const r = runnerWith({ perl });
+    const s = spec(["/bin/sh", "-c", "while :; do echo tick; sleep 0.05; done"]);
+    const handle = await r.launch(s);
+    started.push(handle);
+    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("tick"));
+    const mux = readFileSync(`/proc/${handle.wrapperPid}/task/${handle.wrapperPid}/children`, "utf8").trim().split(/\s+/).map(Number).filter((p) => p !== handle.pid);
+    assert.equal(mux.length, 1, "the mux is the wrapper's other child");
+    r.close(); // no runner to find the wrapper lost and kill its group: the mux is on its own
+    process.kill(handle.wrapperPid, "SIGKILL");
+    await waitFor("the mux to end", () => !isAlive(mux[0]!), 20_000);
+  });
+});
+
 describe("the stock of FIFOs made ahead of launches", () => {
   test("a launch takes a fresh set (0600 FIFOs); the stock refills in the background, and a closed stock removes what it had", async () => {
     const dir = join(home, "stock-a");
