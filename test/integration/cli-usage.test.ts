@@ -2,15 +2,24 @@
 // command, a missing claude binary refused up front, a worker whose command does not exist
 // explained, a name in use, and `cpwd events` saying where to go on.
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { cleanup, cpwd, startDaemon, tempHome, waitFor } from "../helpers/daemon.js";
+
+/** Temp folders this file makes (homes without a daemon, a fake claude's, a folder outside git): removed at the end. */
+const made: string[] = [];
+const scratch = (prefix?: string): string => {
+  const dir = tempHome(prefix);
+  made.push(dir);
+  return dir;
+};
+after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const COMMANDS = ["daemon", "start", "stop", "status", "spawn", "claude", "kill", "restart", "rm", "logs", "replay", "claims", "release", "events", "mcp", "hooks", "service", "apply", "config"];
 
 test("every command answers --help (and -h) with its usage, exit 0, without a daemon", () => {
-  const home = tempHome();
+  const home = scratch();
   for (const name of COMMANDS) {
     for (const flag of ["--help", "-h"]) {
       const r = cpwd(home, [name, flag]);
@@ -25,7 +34,7 @@ test("every command answers --help (and -h) with its usage, exit 0, without a da
 });
 
 test("a bad option is named with its command, exit 2, no error code or stack", () => {
-  const home = tempHome();
+  const home = scratch();
   const badValue = cpwd(home, ["events", "--from", "x"]);
   assert.equal(badValue.code, 2);
   assert.match(badValue.stderr, /^cpwd events: --from must be a whole number ≥ 0 \(got x\)\nusage: cpwd events/);
@@ -38,7 +47,7 @@ test("a bad option is named with its command, exit 2, no error code or stack", (
 });
 
 test("cpwd help COMMAND prints that command's usage, as COMMAND --help does; an unknown one is a usage error", () => {
-  const home = tempHome();
+  const home = scratch();
   for (const name of COMMANDS) {
     const r = cpwd(home, ["help", name]);
     assert.equal(r.code, 0, `help ${name}: ${r.stderr}`);
@@ -52,7 +61,7 @@ test("cpwd help COMMAND prints that command's usage, as COMMAND --help does; an 
 });
 
 test("every bad option exits 2 with a plain sentence and the command's usage line, before any daemon is asked", () => {
-  const home = tempHome();
+  const home = scratch();
   const cases: Array<[string[], RegExp]> = [
     [["spawn", "--name", "", "--", "true"], /--name is empty/],
     [["spawn", "--name", "a b", "--", "true"], /--name 'a b' may hold only letters, digits, '\.', '_' and '-'/],
@@ -112,7 +121,7 @@ test("cpwd claude refuses a claude binary it cannot find, before starting anythi
 
     // A relative CPWD_CLAUDE_BIN names a file from where cpwd was called, whatever --cwd says:
     // the worker runs it by absolute path.
-    const binDir = tempHome("cpwd-fake-claude-");
+    const binDir = scratch("cpwd-fake-claude-");
     const fake = join(binDir, "fakeclaude");
     writeFileSync(fake, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     const ok = cpwd(d.home, ["claude", "--cwd", "/", "hello"], { CPWD_CLAUDE_BIN: relative(process.cwd(), fake) });
@@ -176,7 +185,7 @@ test("cpwd events prints 100 at a time and says where to go on", async () => {
 test("a --worktree worker refused outside a git repository leaves nothing behind; its number is not reused", async () => {
   const d = await startDaemon();
   try {
-    const notGit = tempHome("cpwd-not-git-");
+    const notGit = scratch("cpwd-not-git-");
     const r = cpwd(d.home, ["claude", "--worktree", "--cwd", notGit, "hello"], { CPWD_CLAUDE_BIN: "/bin/true" });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /git/i);
