@@ -4,7 +4,7 @@ import type { CpwdPaths } from "../src/platform/paths.js";
 import { ErrorCode, isCpwdError } from "../src/protocol/errors.js";
 import type { MethodName, ParamsOf, ResultOf } from "../src/protocol/rpc-methods.js";
 import { connect, type RpcClient } from "../src/rpc/client.js";
-import { requestOnce } from "../src/rpc/oneshot.js";
+import { requestOnce } from "../src/rpc/request-once.js";
 import { cliPaths } from "./cli-paths.js";
 import { writeLine, type CliContext } from "./context.js";
 

@@ -296,16 +296,7 @@ if (isProcessEntry(import.meta.url)) {
     process.stderr.write(`cpwd daemon: takes no arguments (got ${process.argv.slice(2).join(" ")})\n`);
     process.exitCode = 2;
   } else {
-    let paths: CpwdPaths | undefined;
-    try {
-      paths = resolvePaths();
-    } catch (err) {
-      // A bad CPWD_HOME, say: one line, as `cpwd daemon` says it, not a stack trace.
-      process.stderr.write(`cpwd daemon: ${(err as Error).message ?? String(err)}
-`);
-      process.exitCode = 1;
-    }
-    if (paths) void runDaemonProcess({ paths, env: process.env, stderr: process.stderr }).then((code) => (process.exitCode = code));
+    void runDaemonProcess({ paths: resolvePaths(), env: process.env, stderr: process.stderr }).then((code) => (process.exitCode = code));
   }
 }
 

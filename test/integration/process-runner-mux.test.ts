@@ -56,6 +56,23 @@ function endWithin(r: ProcessRunner, handle: WorkerHandle, dir: string, ms: numb
   return Promise.race([new Promise<ExitStatus>((resolve) => r.watchExit(handle, dir, resolve)), new Promise<null>((resolve) => setTimeout(() => resolve(null), ms).unref())]);
 }
 
+/** A worker running `loop` (a shell loop printing tick) under a runner with the mux, once its output shows; and its mux's pid. */
+async function tickingWorker(loop: string): Promise<{ r: ProcessRunner; s: LaunchSpec; handle: WorkerHandle; mux: number }> {
+  const r = runnerWith({ perl });
+  const s = spec(["/bin/sh", "-c", loop]);
+  const handle = await r.launch(s);
+  started.push(handle);
+  await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("tick"));
+  return { r, s, handle, mux: muxOf(handle) };
+}
+
+/** The output mux's pid: the wrapper's child that is not the worker. */
+function muxOf(handle: WorkerHandle): number {
+  const children = readFileSync(`/proc/${handle.wrapperPid}/task/${handle.wrapperPid}/children`, "utf8").trim().split(/\s+/).map(Number).filter((p) => p !== handle.pid);
+  assert.equal(children.length, 1, "the mux is the wrapper's other child");
+  return children[0]!;
+}
+
 /** A worker that says it has run (a marker file), writes to both streams and exits 3. */
 function markingWorker(): { argv: string[]; marker: string } {
   const marker = join(home, `ran-${n + 1}`);
@@ -107,14 +124,8 @@ describe("a worker whose output mux fails", () => {
   });
 
   test("a mux killed while its worker runs: the worker writes on (no SIGPIPE), is stopped, and its end is recorded", { skip: perl === null }, async () => {
-    const r = runnerWith({ perl });
-    const s = spec(["/bin/sh", "-c", "trap 'exit 7' TERM; while :; do echo tick; echo tock >&2; sleep 0.02; done"]);
-    const handle = await r.launch(s);
-    started.push(handle);
-    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("tick"));
-    const mux = readFileSync(`/proc/${handle.wrapperPid}/task/${handle.wrapperPid}/children`, "utf8").trim().split(/\s+/).map(Number).filter((p) => p !== handle.pid);
-    assert.equal(mux.length, 1, "the mux is the wrapper's other child");
-    process.kill(mux[0]!, "SIGKILL");
+    const { r, s, handle, mux } = await tickingWorker("trap 'exit 7' TERM; while :; do echo tick; echo tock >&2; sleep 0.02; done");
+    process.kill(mux, "SIGKILL");
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.ok(isAlive(handle.pid), "the worker writes on into the wrapper's pipes");
     const ended = endWithin(r, handle, s.dir, 10_000);
@@ -126,16 +137,10 @@ describe("a worker whose output mux fails", () => {
 
 describe("a wrapper killed outright", () => {
   test("its mux ends on its own (its parent changed), instead of idling for ever", { skip: perl === null, timeout: 30_000 }, async () => {
-    const r = runnerWith({ perl });
-    const s = spec(["/bin/sh", "-c", "while :; do echo tick; sleep 0.05; done"]);
-    const handle = await r.launch(s);
-    started.push(handle);
-    await waitFor("output", () => readFileSync(join(s.dir, "logs", "stdout.log"), "utf8").includes("tick"));
-    const mux = readFileSync(`/proc/${handle.wrapperPid}/task/${handle.wrapperPid}/children`, "utf8").trim().split(/\s+/).map(Number).filter((p) => p !== handle.pid);
-    assert.equal(mux.length, 1, "the mux is the wrapper's other child");
+    const { r, handle, mux } = await tickingWorker("while :; do echo tick; sleep 0.05; done");
     r.close(); // no runner to find the wrapper lost and kill its group: the mux is on its own
     process.kill(handle.wrapperPid, "SIGKILL");
-    await waitFor("the mux to end", () => !isAlive(mux[0]!), 20_000);
+    await waitFor("the mux to end", () => !isAlive(mux), 20_000);
   });
 });
 

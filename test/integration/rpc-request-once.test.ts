@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
-import { requestOnce } from "../../src/rpc/oneshot.js";
+import { requestOnce } from "../../src/rpc/request-once.js";
 import { shareDaemon } from "../helpers/daemon.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cpwd-once-"));
