@@ -9,6 +9,12 @@ import { startPm2 } from "./pm2.js";
 const ROUNDS = 21;
 const WORKER_ARGV = ["sleep", "600"];
 const SETTLE_MS = 15_000;
+const ANEW_ROUNDS = 5;
+
+/** The claude `cpwd status` runs for `claude agents --json`: CPWD_CLAUDE_BIN, else the one on PATH. */
+function claudeBin(env: NodeJS.ProcessEnv): string {
+  return env.CPWD_CLAUDE_BIN || "claude";
+}
 
 /**
  * The `cpwd` command as installed: package.json's bin entry. CPWD_BENCH_CLI (a path in the
@@ -55,6 +61,19 @@ export function benchCli(): Promise<Figure[]> {
         },
         ROUNDS,
       );
+      // Each status reads Claude Code's background sessions (`claude agents --json`), reusing a
+      // reading saved in the last 5 s: the rounds above run closer together than that, so most
+      // reuse it. What a status pays when it takes the reading anew, in rounds of its own (the
+      // saved reading removed first, by a shell that then execs the CLI).
+      const saved = join(home, "claude-agents.json");
+      const anew = timeRounds(
+        {
+          baseline: { argv: [process.execPath, "-e", "0"] },
+          status: { argv: ["/bin/sh", "-c", 'rm -f "$0"; exec "$1" "$2" status', saved, process.execPath, cli], env: cliEnv },
+          agents: { argv: [claudeBin(cliEnv), "agents", "--json"], env: cliEnv },
+        },
+        ANEW_ROUNDS,
+      );
       const [cpwd3, pm23] = await sampleRssMiB([d.pid, pm2.pid]);
       const nodeE0 = { key: "baseline", name: "node -e 0" };
       const belowPm2: Target = { of: "ratio", op: "<", limit: 1, text: "below pm2's idle" };
@@ -63,6 +82,7 @@ export function benchCli(): Promise<Figure[]> {
         timedAgainst({ name: "`cpwd status --json` vs `pm2 jlist`", target: ratioAtMost(0.5), issue: true, note: "same 3 sleeping workers" }, t, "statusJson", { key: "jlist", name: `pm2 ${pm2.version} jlist` }),
         against({ name: "daemon RSS, idle", target: belowPm2, issue: true, note: `both fresh, 0 workers, ${SETTLE_MS / 1000} s settled` }, { value: cpwdIdle!, unit: "MiB" }, { name: "pm2 daemon idle", value: pm2Idle! }),
         timedAgainst({ name: "`cpwd status --json`", issue: false }, t, "statusJson", nodeE0),
+        timedAgainst({ name: "`cpwd status`, reading `claude agents --json` anew", issue: false, note: `${ANEW_ROUNDS} paired rounds; at most once in 5 s; \`claude agents --json\` alone ${anew.ms.agents!.toFixed(0)} ms` }, anew, "status", nodeE0),
         against({ name: "daemon RSS, 3 sleeping workers", issue: false }, { value: cpwd3!, unit: "MiB" }, { name: "pm2 daemon, same 3", value: pm23! }),
       ];
     } finally {

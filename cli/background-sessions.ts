@@ -98,14 +98,10 @@ function runClaudeAgents(ctx: CliContext, bin: string, timeoutMs: number): Promi
 }
 
 /**
- * The last reading, kept in CPWD_HOME so that a plain `cpwd status` can show it without starting
- * `claude` (about half a second on every call, on the command people run most). Readings older
- * than this are not shown.
+ * The reading saved in CPWD_HOME by the last status, when it is younger than `maxAgeMs`; null
+ * otherwise. Kept in a file because each `cpwd status` is a process of its own.
  */
-export const SAVED_READING_MAX_AGE_MS = 60_000;
-
-/** The saved reading, when there is one younger than `maxAgeMs`; null otherwise. */
-export function savedBackgroundSessions(file: string, now = Date.now(), maxAgeMs = SAVED_READING_MAX_AGE_MS): (BackgroundSessionsView & { atMs: number }) | null {
+export function savedBackgroundSessions(file: string, now: number, maxAgeMs: number): (BackgroundSessionsView & { atMs: number }) | null {
   try {
     const saved = JSON.parse(readFileSync(file, "utf8")) as { atMs?: unknown; view?: { sessions?: unknown; note?: unknown } };
     if (typeof saved.atMs !== "number" || now - saved.atMs > maxAgeMs || now < saved.atMs) return null;
@@ -117,7 +113,7 @@ export function savedBackgroundSessions(file: string, now = Date.now(), maxAgeMs
 }
 
 /**
- * Saves a reading for the next plain `cpwd status` (0600: it names the user's sessions and folders).
+ * Saves a reading for the next `cpwd status` (0600: it names the user's sessions and folders).
  * Written beside and renamed over, so a reader never sees half of it; not flushed to disk: it is a
  * cache, and one lost to a crash (or left empty by it) is read as no reading. Synchronous, with the
  * fs functions already loaded: the fsync and node:fs/promises cost `status --json` ~30 ms (paired,

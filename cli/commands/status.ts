@@ -19,18 +19,14 @@ import { formatNativeWork } from "../format/native-work.js";
 type Status = ResultOf<"status">;
 
 /**
- * Claude Code's background sessions. `--json` and `--all` read them now (`claude agents --json`,
- * at most 1.5 s, once the daemon has answered) and save the reading, unless one was saved in the last
- * CLAUDE_AGENTS_REUSE_MS (a script polling `status --json` every second must not start `claude`,
- * ~0.5 s, each time; the reading carries its `atMs`). A plain `cpwd status` shows the last reading
- * of the past minute instead (none: nothing said), so the command people run most never waits on
- * `claude`.
+ * Claude Code's background sessions, read now (`claude agents --json`, at most 1.5 s, once the
+ * daemon has answered) and saved, unless a reading was saved in the last CLAUDE_AGENTS_REUSE_MS:
+ * then that one is shown with its `atMs`. Claude starts in ~0.35–0.5 s, so a status run again
+ * within a few seconds (a script polling every second, `--watch`, a person pressing up-enter)
+ * pays it once, not on every call.
  */
-async function backgroundSessionsFor(ctx: CliContext, paths: { home: string; config: string }, live: boolean): Promise<BackgroundSessionsView> {
+async function backgroundSessionsFor(ctx: CliContext, paths: { home: string; config: string }): Promise<BackgroundSessionsView> {
   const file = join(paths.home, "claude-agents.json");
-  if (!live) {
-    return savedBackgroundSessions(file) ?? { sessions: null };
-  }
   const fresh = savedBackgroundSessions(file, Date.now(), CLAUDE_AGENTS_REUSE_MS);
   if (fresh) return fresh;
   const view = await readBackgroundSessions(ctx, claudeBinFor(ctx, paths.config));
@@ -57,12 +53,13 @@ export const run: Command = async (argv, ctx) => {
   }
   // One worker described (status-describe.ts); the table redrawn until Ctrl-C (status-watch.ts).
   if (positionals.length === 1) return (await import("./status-describe.js")).describeWorkers(positionals[0]!, ctx, { json: flags.json === true });
-  if (flags.watch) return (await import("./status-watch.js")).watchStatus(ctx, { json: flags.json === true, render: (frame) => run(flags.json ? ["--json"] : ["--all"], frame) });
+  if (flags.watch) return (await import("./status-watch.js")).watchStatus(ctx, { json: flags.json === true, render: (frame) => run(flags.json ? ["--json"] : [], frame) });
   const paths = cliPaths(ctx);
   const status = await requestDaemon(paths, "status");
   if (status === null) return statusFromRecord(ctx, flags.json === true);
-  // After the reply: with the daemon down there is nothing to show them beside.
-  const background = await backgroundSessionsFor(ctx, paths, flags.json === true || flags.all === true);
+  // After the reply: with the daemon down there is nothing to show them beside. (`--all` is kept
+  // for scripts written when only it and --json read them: every status does now.)
+  const background = await backgroundSessionsFor(ctx, paths);
   if (flags.json) {
     writeLine(ctx.stdout, JSON.stringify({ ...status, backgroundSessions: background }));
     return 0;

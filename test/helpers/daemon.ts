@@ -37,8 +37,11 @@ export function pathsFor(home: string): CpwdPaths {
   return resolvePaths({ env: { CPWD_HOME: home }, platform: process.platform, home: tmpdir(), uid: process.getuid?.() ?? 0 });
 }
 
+/** The `claude` tests run unless they name another: answers `agents --json` with none, refuses the rest. */
+export const NO_AGENTS_CLAUDE = join(REPO, "test", "fixtures", "claude-agents-none.sh");
+
 export function testEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, CPWD_HOME: home, CPWD_LOG_LEVEL: "debug", ...extra };
+  return { ...process.env, CPWD_HOME: home, CPWD_LOG_LEVEL: "debug", CPWD_CLAUDE_BIN: process.env.CPWD_CLAUDE_BIN ?? NO_AGENTS_CLAUDE, ...extra };
 }
 
 /** Runs the CLI to completion. */
