@@ -5,7 +5,7 @@ import { coreMethods } from "../src/protocol/rpc-core.js";
 import { readPage } from "../src/eventlog/read.js";
 import type { EventLog } from "../src/eventlog/append.js";
 import type { EventInput } from "../src/protocol/events.js";
-import { MAX_JSON_DEPTH } from "../src/protocol/json-bounds.js";
+import { exceedsDepth, MAX_JSON_DEPTH } from "../src/protocol/json-bounds.js";
 import type { DaemonContext } from "./context.js";
 import { EventSubscriptions } from "./event-subscriptions.js";
 import type { Handler, MethodGroup } from "./rpc-table.js";
@@ -94,24 +94,7 @@ export function isPlainAppendParams(raw: unknown): raw is AppendParams {
   if (Object.hasOwn(payload, "__proto__")) return false;
   if (worker !== undefined && (typeof worker !== "string" || worker.length > 64)) return false;
   if (session !== undefined && (typeof session !== "string" || session.length > 200)) return false;
-  return keys === 2 + (worker === undefined ? 0 : 1) + (session === undefined ? 0 : 1) && nestsWithin(payload, MAX_JSON_DEPTH - 2);
-}
-
-/** Whether `v` nests objects and arrays at most `levels` deep; recursion bounded by `levels`, no allocation. */
-function nestsWithin(v: object, levels: number): boolean {
-  if (levels < 1) return false;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const c: unknown = v[i];
-      if (typeof c === "object" && c !== null && !nestsWithin(c, levels - 1)) return false;
-    }
-    return true;
-  }
-  for (const k in v) {
-    const c: unknown = (v as Record<string, unknown>)[k];
-    if (typeof c === "object" && c !== null && !nestsWithin(c, levels - 1)) return false;
-  }
-  return true;
+  return keys === 2 + (worker === undefined ? 0 : 1) + (session === undefined ? 0 : 1) && !exceedsDepth(payload, MAX_JSON_DEPTH - 2);
 }
 
 /** `events.read`: one page of the log from `fromSeq`, bounded in count and bytes. */

@@ -13,7 +13,7 @@ import { CpwdError, ErrorCode } from "../protocol/errors.js";
 import { checkEventPayload, EVENT_VERSION, type EventInput, type EventRecord } from "../protocol/events.js";
 import { exceedsDepth, MAX_JSON_DEPTH } from "../protocol/json-bounds.js";
 import type { SecretMask } from "../protocol/secret-mask.js";
-import { eventLine, MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
+import { LineEncoder, MAX_EVENT_PAYLOAD_BYTES } from "./record.js";
 import { closeLiveFile, type ClosedSegment, type RotationPolicy } from "./close-segment.js";
 import { segmentPath } from "./segments.js";
 import { SeqIndex } from "./seq-index.js";
@@ -83,6 +83,7 @@ export class EventLog {
   /** Rotations failed in a row, and when (ms since the epoch) the next may be tried. */
   private rotationFailures = 0;
   private rotationRetryAtMs = 0;
+  private readonly encoder = new LineEncoder();
 
   private constructor(
     private readonly file: string,
@@ -213,35 +214,21 @@ export class EventLog {
   /** Writes one batch as one write + fdatasync; resolves its callers, or throws for them all. */
   private async commit(batch: Pending[]): Promise<void> {
     const firstSeq = this.lastSeqValue + 1;
-    const records: EventRecord[][] = [];
+    // Every record of the batch, in seq order: the listeners get this array, and each caller the
+    // slice of it that is theirs.
+    const all: EventRecord[] = [];
     const lines: string[] = [];
     let seq = this.lastSeqValue;
     const ts = this.opts.now().toISOString();
     for (const p of batch) {
-      const out: EventRecord[] = [];
       for (const { input, payloadJson } of p.inputs) {
-        // Keys in the line's order (subscribers get the record as JSON); worker and session only
-        // when present, without building two objects to spread in the common case of neither.
-        const rec: EventRecord =
-          input.worker === undefined && input.session === undefined
-            ? { v: EVENT_VERSION, seq: ++seq, ts: input.ts ?? ts, type: input.type, source: input.source ?? "daemon", payload: input.payload }
-            : {
-                v: EVENT_VERSION,
-                seq: ++seq,
-                ts: input.ts ?? ts,
-                type: input.type,
-                source: input.source ?? "daemon",
-                ...(input.worker !== undefined ? { worker: input.worker } : {}),
-                ...(input.session !== undefined ? { session: input.session } : {}),
-                payload: input.payload,
-              };
-        const line = this.redact(eventLine(rec, payloadJson));
-        out.push(rec);
-        lines.push(line);
+        const rec = recordOf(input, ++seq, ts);
+        all.push(rec);
+        lines.push(this.redact(this.encoder.line(rec, payloadJson)));
       }
-      records.push(out);
     }
-    const buf = Buffer.from(lines.join(""));
+    const text = lines.join("");
+    const buf = Buffer.from(text);
     if (this.failure?.errno === "ENOSPC" && !(await this.hasRoom())) throw this.failureError(this.failure.errno);
     let fh: FileHandle | null = null;
     try {
@@ -259,18 +246,33 @@ export class EventLog {
     this.commits++;
     this.lastSeqValue = seq;
     this.eventCountValue += lines.length;
-    // Each line's offset from the written bytes: every line ends in its one newline (JSON never
-    // holds a raw one), and finding them is cheaper than measuring each line's UTF-8 length.
-    for (let i = 0, at = 0; i < lines.length; i++, at = buf.indexOf(10, at) + 1) this.index.note(firstSeq + i, this.sizeBytes + at);
+    this.noteOffsets(firstSeq, lines, buf, buf.length === text.length);
     this.sizeBytes += buf.length;
-    const all = records.flat();
-    batch.forEach((p, i) => p.resolve(records[i]!));
+    let at = 0;
+    for (const p of batch) {
+      const n = p.inputs.length;
+      p.resolve(n === 1 ? [all[at]!] : all.slice(at, at + n));
+      at += n;
+    }
     for (const l of this.listeners) {
       try {
         l(all);
       } catch {
         // a listener's bug must not break the writer
       }
+    }
+  }
+
+  /**
+   * Tells the seq index where each of the batch's lines starts. Text all ASCII (as many bytes as
+   * characters: the usual case) is measured by its lines' lengths; else each line's end is found
+   * from the written bytes' newlines (every line ends in its one newline: JSON never holds a raw
+   * one), cheaper than measuring each line's UTF-8 length.
+   */
+  private noteOffsets(firstSeq: number, lines: string[], buf: Buffer, ascii: boolean): void {
+    for (let i = 0, at = 0; i < lines.length; i++) {
+      this.index.note(firstSeq + i, this.sizeBytes + at);
+      at = ascii ? at + lines[i]!.length : buf.indexOf(10, at) + 1;
     }
   }
 
@@ -367,6 +369,27 @@ export class EventLog {
     this.closed = true;
     await this.fh?.close();
   }
+}
+
+/**
+ * The record of `input` as event `seq`, keys in the line's order (subscribers get the record as
+ * JSON); worker and session only when present, without two objects to spread in the common case
+ * of neither.
+ */
+function recordOf(input: EventInput, seq: number, ts: string): EventRecord {
+  if (input.worker === undefined && input.session === undefined) {
+    return { v: EVENT_VERSION, seq, ts: input.ts ?? ts, type: input.type, source: input.source ?? "daemon", payload: input.payload };
+  }
+  return {
+    v: EVENT_VERSION,
+    seq,
+    ts: input.ts ?? ts,
+    type: input.type,
+    source: input.source ?? "daemon",
+    ...(input.worker !== undefined ? { worker: input.worker } : {}),
+    ...(input.session !== undefined ? { session: input.session } : {}),
+    payload: input.payload,
+  };
 }
 
 /**

@@ -7,12 +7,40 @@
 /** The deepest nesting of objects and arrays accepted from any boundary. */
 export const MAX_JSON_DEPTH = 64;
 
+/** Up to this `maxDepth` the walk recurses (no allocation); deeper limits use an explicit stack. */
+const RECURSIVE_MAX_DEPTH = 256;
+
 /**
- * Whether `value` nests objects/arrays more than `maxDepth` levels deep. Iterative (an explicit
- * stack), so it is safe on any input; it stops at the first level past the limit.
+ * Whether `value` nests objects/arrays more than `maxDepth` levels deep; it stops at the first
+ * level past the limit, so it is safe on any input. Up to RECURSIVE_MAX_DEPTH it recurses, which
+ * allocates nothing (it runs on every appended event); past that an explicit stack keeps a deep
+ * limit from overflowing the call stack.
  */
 export function exceedsDepth(value: unknown, maxDepth = MAX_JSON_DEPTH): boolean {
   if (typeof value !== "object" || value === null) return false;
+  return maxDepth <= RECURSIVE_MAX_DEPTH ? !nestsWithin(value, maxDepth) : exceedsDepthIteratively(value, maxDepth);
+}
+
+/** Whether `v` (an object or array) nests at most `levels` deep; recursion bounded by `levels`. */
+function nestsWithin(v: object, levels: number): boolean {
+  if (levels < 1) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const c: unknown = v[i];
+      if (typeof c === "object" && c !== null && !nestsWithin(c, levels - 1)) return false;
+    }
+    return true;
+  }
+  // Own enumerable keys, as Object.values has them, without the array it would allocate.
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    const c: unknown = (v as Record<string, unknown>)[k];
+    if (typeof c === "object" && c !== null && !nestsWithin(c, levels - 1)) return false;
+  }
+  return true;
+}
+
+function exceedsDepthIteratively(value: object, maxDepth: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
