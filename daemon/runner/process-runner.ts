@@ -6,8 +6,10 @@
 // A start's path is kept short: the wrapper is told where setsid(1) is (found once here), and its
 // output mux's three FIFOs come from a stock this runner makes ahead, in batches, with one mkfifo
 // exec per batch off any launch's path (FifoStock); the wrapper execs nothing before it reports
-// the worker's pid, and waits for nothing but its own forks (wrapper-script.ts).
-import { spawn, spawnSync } from "node:child_process";
+// the worker's pid, and waits for nothing but its own forks (wrapper-script.ts). Most launches
+// skip the spawn itself: a wrapper started ahead takes them (warm-wrappers.ts); one that cannot (none
+// ready, a command env(1) could misread) is started cold, as before.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, watch, type FSWatcher } from "node:fs";
 import { basename, delimiter, join, sep } from "node:path";
@@ -16,6 +18,7 @@ import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { findPerl, installOutputMux } from "./output-mux.js";
+import { findEnv, launchText, readWorkerPid, WarmWrappers, type WarmWrapper } from "./warm-wrappers.js";
 import { installWrapper } from "./wrapper-script.js";
 
 export interface ProcessRunnerOptions {
@@ -33,6 +36,11 @@ export interface ProcessRunnerOptions {
   perl?: string | null;
   /** setsid(1) for the wrapper, or "-" to make the worker's group with perl instead. @default findSetsid() */
   setsid?: string;
+  /**
+   * How many wrappers are kept started ahead, idle (warm-wrappers.ts); 0 starts every wrapper cold.
+   * None where setsid(1) or env(1) is missing. @default 1
+   */
+  warmWrappers?: number;
 }
 
 /**
@@ -261,6 +269,8 @@ export class ProcessRunner implements Runner {
   /** Liveness checks of every watched wrapper, run together by one timer. */
   private readonly checks = new Set<() => void>();
   private livenessTimer: NodeJS.Timeout | undefined;
+  /** Wrappers started ahead, and the env(1) they start workers through; null for none. */
+  private readonly warm: { pool: WarmWrappers; env: string } | null;
 
   constructor(private readonly opts: ProcessRunnerOptions) {
     this.wrapper = installWrapper(opts.home);
@@ -269,6 +279,9 @@ export class ProcessRunner implements Runner {
     this.mux = perl ? [perl, installOutputMux(opts.home)] : ["-", "-"];
     this.setsid = opts.setsid === undefined ? findSetsid() : opts.setsid;
     this.fifos = perl ? new FifoStock(join(opts.home, "fifos")) : null;
+    const envBin = findEnv();
+    const warm = opts.warmWrappers ?? 1;
+    this.warm = warm > 0 && envBin !== null && this.setsid !== "-" ? { pool: new WarmWrappers(this.shell.shell, this.wrapper, warm, (err) => opts.log?.warn({ err }, "cannot start a warm wrapper")), env: envBin } : null;
   }
 
   async launch(spec: LaunchSpec): Promise<WorkerHandle> {
@@ -276,38 +289,50 @@ export class ProcessRunner implements Runner {
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     prepareWorkerLogs(spec.dir);
     this.fifos?.take(spec.dir);
+    // Made private here: the wrapper appends to it (a warm one opens it itself).
     const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
-    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, String(spec.launch), this.setsid, "--", ...spec.argv];
-    const child = spawn(this.shell.shell, args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      detached: true,
-      stdio: ["ignore", "pipe", wrapperLog],
-    });
-    closeSync(wrapperLog);
+    let started: { child: ChildProcess; startTime?: string | null };
+    try {
+      started = this.startWarm(spec) ?? this.startCold(spec, wrapperLog);
+    } finally {
+      closeSync(wrapperLog);
+    }
+    const { child } = started;
     const startedAtMs = Date.now();
-    const pid = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      child.once("error", (err) => reject(new CpwdError(ErrorCode.Io, `cannot start the wrapper: ${err.message}`, { cause: err })));
-      child.stdout!.on("data", (c: Buffer) => {
-        out += c.toString();
-        const nl = out.indexOf("\n");
-        if (nl !== -1) resolve(Number(out.slice(0, nl)));
-      });
-      child.once("exit", (code) => reject(new CpwdError(ErrorCode.Io, `the wrapper exited (${code}) before starting the worker`)));
-    });
-    child.stdout!.destroy();
-    child.removeAllListeners("exit");
-    // The wrapper is in its own session; nothing of ours keeps it, and its death is seen via exit.json.
-    child.unref();
-    return {
-      workerId: spec.workerId,
-      pid,
-      wrapperPid: child.pid!,
-      pidStartTime: processStartTime(pid),
-      wrapperStartTime: processStartTime(child.pid!),
-      startedAtMs,
-    };
+    try {
+      const pid = await readWorkerPid(child);
+      return {
+        workerId: spec.workerId,
+        pid,
+        wrapperPid: child.pid!,
+        pidStartTime: processStartTime(pid),
+        wrapperStartTime: started.startTime ?? processStartTime(child.pid!),
+        startedAtMs,
+      };
+    } finally {
+      child.stdout!.destroy();
+      child.removeAllListeners("exit");
+      // The wrapper is in its own session; nothing of ours keeps it, and its death is seen via exit.json.
+      child.unref();
+      if (started.startTime !== undefined) removeQuietly(join(spec.dir, WORKER_FILES.launchParams));
+      this.warm?.pool.refillSoon();
+    }
+  }
+
+  /** Hands the launch to a warm wrapper; null when none is ready or the launch cannot go through one (warm-wrappers.ts). */
+  private startWarm(spec: LaunchSpec): WarmWrapper | null {
+    if (!this.warm) return null;
+    const text = launchText({ dir: spec.dir, timeoutMs: spec.timeoutMs ?? 0, graceMs: spec.graceMs, timer: this.shell.timer, perl: this.mux[0], mux: this.mux[1], launch: spec.launch, setsid: this.setsid, cwd: spec.cwd, env: spec.env, argv: spec.argv }, this.warm.env);
+    if (text === null) return null;
+    const w = this.warm.pool.take();
+    if (w === null || !this.warm.pool.hand(w, spec.dir, text)) return null;
+    return w;
+  }
+
+  /** Starts the wrapper with Node's spawn, in the worker's cwd and environment. */
+  private startCold(spec: LaunchSpec, wrapperLog: number): { child: ChildProcess } {
+    const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, String(spec.launch), this.setsid, "--", ...spec.argv];
+    return { child: spawn(this.shell.shell, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", wrapperLog] }) };
   }
 
   signal(handle: WorkerHandle, signal: NodeJS.Signals): void {
@@ -411,5 +436,6 @@ export class ProcessRunner implements Runner {
   close(): void {
     for (const stop of [...this.watches]) stop();
     this.fifos?.close();
+    this.warm?.pool.close();
   }
 }

@@ -9,6 +9,9 @@
 // no deadline; PERL "-" means no output mux: the worker writes its two logs itself, as before;
 // LAUNCH is the launch's number among the worker's, copied into run.json; SETSID is the setsid(1)
 // the daemon found once, or "-" for none, where perl makes the group: macOS)
+// Or `--warm` alone: a wrapper started ahead (warm-wrappers.ts), idle until the daemon hands it a
+// launch on stdin: the same parameters as shell variables, plus CWD, and ARGV prefixed with
+// `env -i -- NAME=VALUE…` so the worker gets its own environment, not the wrapper's.
 // TIMER is how the deadline is kept (the runner chooses it with the interpreter):
 //   chld  — one `sleep` child and a CHLD trap. Only under dash: a CHLD trap cuts `wait` short, and
 //           bash in POSIX mode then keeps 145 as the worker's status (re-waiting does not help).
@@ -21,7 +24,7 @@
 // copytruncate rotation is safe); the runner creates them 0600 beforehand.
 //
 // With PERL and MUX, the worker writes into two FIFOs instead and the output mux (output-mux.ts;
-// started first, in the wrapper's group) writes both logs and logs/output.log; once the worker is
+// started once the worker's pid is told, in the wrapper's group) writes both logs and logs/output.log; once the worker is
 // gone the wrapper tells it so (a byte on a third FIFO) and waits for it, before exit.json, so the
 // logs hold all of a run's output when its end is recorded. The runner moves the three FIFOs in
 // from a stock it makes ahead in batches (process-runner.ts); the wrapper makes them itself
@@ -53,10 +56,21 @@ import { WORKER_FILES } from "../../src/records/worker-files.js";
 
 export const WRAPPER_SCRIPT = `#!/bin/sh
 # cpwd worker wrapper (generated; see daemon/runner/wrapper-script.ts)
-dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; perl=$5; mux=$6; launch=$7; setsid=$8; shift 9
+if [ "$1" = --warm ]; then
+  # Started ahead (warm-wrappers.ts), idle in / until the daemon writes one line on stdin: the path
+  # of the launch's parameters (a shell text it wrote whole before the line; "$@" becomes
+  # env -i -- NAME=VALUE… ARGV…, so the worker gets its environment and nothing of ours). An end of
+  # stdin instead (the daemon died, or closes) ends the wrapper, having started nothing.
+  IFS= read -r params || exit 0
+  ready=; . "$params"; [ "$ready" = 1 ] || exit 1
+  exec </dev/null 2>>"$dir/${WORKER_FILES.wrapperLog}"
+  cd -P -- "$cwd" || exit 1
+else
+  dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; perl=$5; mux=$6; launch=$7; setsid=$8; shift 9
+fi
 out="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}"; err="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stderr}"; reader=
-# The output mux, if any: the worker's streams go into FIFOs it reads. It runs with umask 077 (it
-# creates output.log) and without the worker's Perl settings, which could break it.
+# The output mux, if any: the worker's streams go into FIFOs it reads. It is started once the
+# worker's pid is told (below): its start (perl: 5–10 ms of CPU) must not slow that on a busy machine.
 po="$dir/${WORKER_FILES.stdoutPipe}"; pe="$dir/${WORKER_FILES.stderrPipe}"; pc="$dir/${WORKER_FILES.muxControl}"
 # The FIFOs come from the runner's stock (mkfifo only without it). The wrapper holds all three open
 # read-write from here on (7, 8, 9), an open that never waits: the worker's opens below find a
@@ -64,8 +78,7 @@ po="$dir/${WORKER_FILES.stdoutPipe}"; pe="$dir/${WORKER_FILES.stderrPipe}"; pc="
 # the control FIFO waits there even if the mux has not opened it yet (a FIFO nobody holds drops what
 # it had). (The runner removes a run's FIFOs before the next launch.)
 if [ "$perl" != - ] && { { [ -p "$po" ] && [ -p "$pe" ] && [ -p "$pc" ]; } || mkfifo -m 600 "$po" "$pe" "$pc" 2>/dev/null; } && exec 7<>"$po" 8<>"$pe" 9<>"$pc"; then
-  (umask 077; unset PERL5OPT PERL5LIB PERLLIB PERL5DB; exec "$perl" "$mux" "$po" "$pe" "$pc" "$out" "$err" "$dir/${WORKER_FILES.logs}/${WORKER_FILES.output}") </dev/null >/dev/null 7>&- 8>&- 9<&- &
-  reader=$!; out=$po; err=$pe
+  reader=pending; lo=$out; le=$err; out=$po; err=$pe
 fi
 # A process group (and session) of its own: setsid(1) on Linux, perl where it is missing (macOS).
 # The worker's opens are write-only (a process that outlives the run gets SIGPIPE, not a pipe that
@@ -136,8 +149,15 @@ printf '{"pid":%s,"wrapperPid":%s,"timerPid":%s,"launch":%s}\\n' "$child" "$$" "
 # and the wrapper goes on to record the worker's end); the worker, forked above, keeps the default.
 trap '' PIPE
 echo "$child"
-exec >/dev/null 2>&1
+exec >/dev/null
 trap - PIPE
+# Now the output mux, in the wrapper's group, with umask 077 (it creates output.log; set above) and
+# without the worker's Perl settings, which could break it. What the worker wrote meanwhile waits
+# in the pipes. (The wrapper's stderr is wrapper.log, never the daemon's pipe: it stays.)
+if [ -n "$reader" ]; then
+  (unset PERL5OPT PERL5LIB PERLLIB PERL5DB; exec "$perl" "$mux" "$po" "$pe" "$pc" "$lo" "$le" "$dir/${WORKER_FILES.logs}/${WORKER_FILES.output}") </dev/null >/dev/null 7>&- 8>&- 9<&- &
+  reader=$!
+fi
 # A signal sent to the wrapper itself (daemon stop of a worker it has not adopted yet) is passed on.
 trap 'kill -TERM -"$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null' TERM INT HUP
 while :; do

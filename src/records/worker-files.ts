@@ -16,6 +16,8 @@ export const WORKER_FILES = {
   exit: "exit.json",
   /** Present when the deadline fired (written by the wrapper's timer). */
   timedOut: "timed-out",
+  /** A launch's parameters as a shell text, handed to a warm wrapper (daemon/runner/warm-wrappers.ts); removed once it has started the worker. */
+  launchParams: "launch.sh",
   /** The wrapper's own stderr. */
   wrapperLog: "wrapper.log",
   /** The folder of the worker's output. */
@@ -75,7 +77,7 @@ export function prepareWorkerLogs(workerDir: string): void {
 
 /** Removes a previous run's records: a restart reuses the folder, and must not be taken for it. */
 export function clearRunRecords(workerDir: string): void {
-  for (const name of [WORKER_FILES.exit, WORKER_FILES.run, WORKER_FILES.timedOut, WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl]) rmSync(join(workerDir, name), { force: true });
+  for (const name of [WORKER_FILES.exit, WORKER_FILES.run, WORKER_FILES.launchParams, WORKER_FILES.timedOut, WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl]) rmSync(join(workerDir, name), { force: true });
 }
 
 /** run.json: the pids of a running worker, its wrapper and the wrapper's separate timer, and which launch it is. */

@@ -1,0 +1,186 @@
+// Wrappers started ahead ("warm"): shells running the wrapper script in its `--warm` mode
+// (wrapper-script.ts), each idle in a session of its own until a launch hands it its parameters.
+// A launch then skips the two slowest steps of its path: Node's spawn of the shell (a fork of the
+// whole daemon: 1.5 ms quiet, 6 ms and more on a loaded machine, the event loop blocked meanwhile)
+// and the shell's start. The next warm one is started after the launch, off its path.
+//
+// The hand-over: the runner writes the launch's parameters as a shell text into the worker's
+// folder (launch.sh, 0600: it holds the environment, as spec.json does), whole, and only then
+// writes its path as one line on the wrapper's stdin; the wrapper reads the line, sources the file,
+// and goes on as a wrapper started cold would (the same script text from there). A wrapper whose
+// stdin ends (the daemon died or closes) exits having started nothing; it holds no folder of any
+// worker's while idle (its cwd is /) and has only PATH in its environment.
+//
+// The worker still gets exactly its own environment, cwd and argv: the wrapper cds (-P, as a
+// spawn's chdir) and starts it through `setsid env -i -- NAME=VALUE… argv…`, so nothing of the
+// wrapper's environment reaches it. What env(1) could take for something else goes cold instead
+// (`launchText` returns null): an argv[0] holding "=" or starting with "-", a name that is empty or
+// holds "=", and NUL anywhere (a spawn refuses it: the cold path gives that error).
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { isAlive, processStartTime } from "../../src/platform/proc.js";
+import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
+import { WORKER_FILES } from "../../src/records/worker-files.js";
+
+/** One launch's parameters, as the wrapper's variables (wrapper-script.ts) name them. */
+export interface WarmLaunch {
+  dir: string;
+  timeoutMs: number;
+  graceMs: number;
+  timer: "chld" | "proc";
+  perl: string;
+  mux: string;
+  launch: number;
+  setsid: string;
+  cwd: string;
+  env: Record<string, string>;
+  argv: string[];
+}
+
+/** env(1): the first on `pathEnv` or in the usual places; null where there is none. */
+export function findEnv(pathEnv = process.env.PATH ?? ""): string | null {
+  const dirs = [...pathEnv.split(delimiter).filter((d) => d.startsWith("/")), "/usr/bin", "/bin"];
+  return dirs.map((d) => join(d, "env")).find((f) => existsSync(f)) ?? null;
+}
+
+/** `s` as one word of sh, in single quotes: every byte but NUL stands for itself. */
+function quote(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The shell text that sets a launch's parameters for a warm wrapper, ending in `ready=1` (the
+ * wrapper starts nothing without it); null when the launch cannot go through env(1) unchanged (see
+ * the top of this file) and must start cold.
+ */
+export function launchText(p: WarmLaunch, envBin: string): string | null {
+  const argv0 = p.argv[0];
+  if (argv0 === undefined || argv0.includes("=") || argv0.startsWith("-")) return null;
+  const names = Object.keys(p.env);
+  if (names.some((n) => n === "" || n.includes("=") || n.includes("\0"))) return null;
+  const words = [...names.map((n) => `${n}=${p.env[n]}`), ...p.argv];
+  if (words.some((w) => w.includes("\0")) || [p.dir, p.cwd, p.perl, p.mux, p.setsid].some((s) => s.includes("\0"))) return null;
+  return [
+    `dir=${quote(p.dir)}; timeout_ms=${p.timeoutMs}; grace_ms=${p.graceMs}; timer_kind=${p.timer}; perl=${quote(p.perl)}; mux=${quote(p.mux)}; launch=${p.launch}; setsid=${quote(p.setsid)}; cwd=${quote(p.cwd)}`,
+    `set -- ${quote(envBin)} -i -- ${words.map(quote).join(" ")}`,
+    "ready=1",
+    "",
+  ].join("\n");
+}
+
+/** Reads the worker's pid, the first line the wrapper writes on its stdout; rejects if it exits first. */
+export function readWorkerPid(child: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.once("error", (err) => reject(new CpwdError(ErrorCode.Io, `cannot start the wrapper: ${err.message}`, { cause: err })));
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf("\n");
+      if (nl !== -1) resolve(Number(out.slice(0, nl)));
+    });
+    child.once("exit", (code) => reject(new CpwdError(ErrorCode.Io, `the wrapper exited (${code}) before starting the worker`)));
+  });
+}
+
+/** A warm wrapper, idle, and what is known of it. */
+export interface WarmWrapper {
+  child: ChildProcess;
+  /** Its start time, read when it was started (off any launch's path). */
+  startTime: string | null;
+}
+
+/**
+ * The pool: `size` warm wrappers kept ready. `take` hands one out (null when none is ready: a burst,
+ * or a wrapper that died idle); `refillSoon` starts the next after the launch's own work, not in it.
+ */
+export class WarmWrappers {
+  private readonly idle: WarmWrapper[] = [];
+  private refillQueued = false;
+  private closed = false;
+
+  constructor(
+    private readonly shell: string,
+    private readonly wrapper: string,
+    private readonly size: number,
+    private readonly onError?: (err: Error) => void,
+  ) {
+    this.fill();
+  }
+
+  get ready(): number {
+    return this.idle.length;
+  }
+
+  /** An idle warm wrapper, taken out of the pool; null if none is ready. Call `refillSoon` once its launch has its pid. */
+  take(): WarmWrapper | null {
+    return this.idle.shift() ?? null;
+  }
+
+  /**
+   * Starts the missing wrappers on a later turn of the event loop. Called once a launch has its
+   * worker's pid: its record is written from a setImmediate queued in this turn (the event log's
+   * group commit), and the spawn, which blocks the loop, must come after that, not before the pid.
+   */
+  refillSoon(): void {
+    if (this.refillQueued || this.closed || this.idle.length >= this.size) return;
+    this.refillQueued = true;
+    setTimeout(() => {
+      this.refillQueued = false;
+      this.fill();
+    }, 0).unref();
+  }
+
+  /**
+   * Hands `w` its launch: writes `text` into the worker's folder, then its path on the wrapper's
+   * stdin, and ends the stdin. False if the wrapper is gone (nothing was started: the caller goes cold).
+   */
+  hand(w: WarmWrapper, dir: string, text: string): boolean {
+    // Dead but not yet reaped (its exit event not come): a launch handed to it would fail, not go cold.
+    if (w.child.exitCode !== null || w.child.signalCode !== null || !w.child.stdin?.writable || !isAlive(w.child.pid!)) return false;
+    const file = join(dir, WORKER_FILES.launchParams);
+    writeFileSync(file, text, { mode: 0o600 });
+    w.child.stdin.end(`${file}\n`);
+    // Awaited now: its pid comes on stdout.
+    (w.child.stdout as unknown as { ref?: () => void }).ref?.();
+    return true;
+  }
+
+  /** Starts warm wrappers until `size` are idle. */
+  private fill(): void {
+    while (!this.closed && this.idle.length < this.size) {
+      let child: ChildProcess;
+      try {
+        child = spawn(this.shell, [this.wrapper, "--warm"], { cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, detached: true, stdio: ["pipe", "pipe", "ignore"] });
+      } catch (err) {
+        this.onError?.(err as Error);
+        return;
+      }
+      const w: WarmWrapper = { child, startTime: null };
+      // One that dies idle (killed by someone) leaves the pool; a write to it later would fail.
+      const gone = () => {
+        const i = this.idle.indexOf(w);
+        if (i !== -1) this.idle.splice(i, 1);
+      };
+      child.once("exit", gone);
+      child.once("error", (err) => {
+        gone();
+        this.onError?.(err);
+      });
+      child.stdin!.on("error", () => {});
+      child.unref();
+      // The pipes must not keep the daemon alive either.
+      (child.stdin as unknown as { unref?: () => void }).unref?.();
+      (child.stdout as unknown as { unref?: () => void }).unref?.();
+      if (child.pid === undefined) return;
+      w.startTime = processStartTime(child.pid);
+      this.idle.push(w);
+    }
+  }
+
+  /** Ends every idle wrapper's stdin: each exits, having started nothing. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.idle.splice(0)) w.child.stdin?.end();
+  }
+}
