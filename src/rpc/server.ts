@@ -8,10 +8,10 @@ import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
 import { ErrorCode, RpcCode } from "../protocol/errors.js";
-import { textExceedsDepth } from "../protocol/json-bounds.js";
 import { Connection, type ConnectionInfo, type ConnectionLimits, type ReplySink, type RpcLog } from "./connection.js";
 import { errorResponse, isRequestEnvelope, replyId } from "./envelope.js";
 import { frameReply } from "./framing.js";
+import { readLineShape, type LineShapeLimits } from "./line-shape.js";
 import { HeavyWorkGate } from "./heavy-work-gate.js";
 import { TurnScheduler } from "./turn-scheduler.js";
 
@@ -20,6 +20,13 @@ export type { ConnectionInfo } from "./connection.js";
 
 /** A line nested deeper than this is refused without being parsed. */
 export const MAX_LINE_DEPTH = 10_000;
+
+/**
+ * Values nested this deep in a line are collapsed unread before it is parsed: params may nest 64
+ * levels (src/protocol/json-bounds.ts), so anything this deep is refused whatever it holds, and
+ * parsing it only made garbage (src/rpc/line-shape.ts).
+ */
+export const COLLAPSE_DEPTH = 128;
 
 /** How the server listens, and its limits; the defaults suit the daemon. */
 export interface RpcServerOptions {
@@ -63,6 +70,7 @@ export class RpcServer {
   private readonly heavy: HeavyWorkGate;
   private readonly turns: TurnScheduler;
   private readonly limits: ConnectionLimits;
+  private readonly shapeLimits: LineShapeLimits;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private nextConnectionId = 1;
@@ -81,6 +89,7 @@ export class RpcServer {
       linesPerTurn: opts.linesPerTurn ?? 64,
       maxPendingCalls: opts.maxPendingCallsPerConnection ?? 256,
     };
+    this.shapeLimits = { maxDepth: MAX_LINE_DEPTH, collapseDepth: COLLAPSE_DEPTH, maxBatchEntries: opts.maxBatchEntries ?? 1000 };
   }
 
   /**
@@ -136,33 +145,33 @@ export class RpcServer {
    * once they are all answered.
    */
   private handleLine(text: string, info: ConnectionInfo, out: ReplySink, settled: (calls: number) => void): number {
-    // Far deeper than params may nest (64 levels, checked once parsed): refused unread, since
-    // parsing 100,000 levels costs the whole daemon tens of milliseconds for a known answer.
-    if (textExceedsDepth(text, MAX_LINE_DEPTH)) {
+    // What the line's shape alone settles is answered before parsing, which would build every
+    // object it names only to refuse them: nesting far deeper than params may (100,000 levels
+    // cost the whole daemon tens of milliseconds), a batch over the limit (a 4,000-entry one
+    // several), and values nested past COLLAPSE_DEPTH, collapsed unread.
+    const shape = readLineShape(text, this.shapeLimits);
+    if (shape.tooDeep) {
       out.send(errorResponse(null, RpcCode.InvalidRequest, `Invalid Request: nested more than ${MAX_LINE_DEPTH} levels deep`));
+      return 0;
+    }
+    if (shape.oversizeBatchEntries > 0) {
+      this.refuseBatchSize(shape.oversizeBatchEntries, out);
       return 0;
     }
     let msg: unknown;
     try {
-      msg = JSON.parse(text);
+      msg = JSON.parse(shape.text);
     } catch {
       out.send(errorResponse(null, RpcCode.ParseError, "Parse error: the line is not valid JSON"));
       return 0;
     }
     if (Array.isArray(msg)) {
-      const maxEntries = this.opts.maxBatchEntries ?? 1000;
       if (msg.length === 0) {
         out.send(errorResponse(null, RpcCode.InvalidRequest, "Invalid Request: empty batch"));
         return 0;
       }
-      if (msg.length > maxEntries) {
-        out.send(
-          errorResponse(null, RpcCode.InvalidRequest, `Invalid Request: a batch of ${msg.length} entries; at most ${maxEntries} are allowed`, {
-            code: ErrorCode.MessageTooLarge,
-            limit: maxEntries,
-            entries: msg.length,
-          }),
-        );
+      if (msg.length > this.shapeLimits.maxBatchEntries) {
+        this.refuseBatchSize(msg.length, out);
         return 0;
       }
       const calls = msg.length;
@@ -191,15 +200,18 @@ export class RpcServer {
     return 1;
   }
 
-  /**
-   * Runs a batch's entries in order, a slice at a time (at most `batchSliceEntries` at once, with
-   * an event-loop turn between slices), and answers them as one array (json-rpc-2.0 would answer
-   * a batch with one response as a bare object, which the spec does not allow). Each reply is
-   * encoded as soon as it is ready and only the text is kept; if the text grows past the
-   * connection's unsent limit the rest of the batch is not run and the whole batch is answered
-   * with one MESSAGE_TOO_LARGE error saying how many entries ran. So a batch never holds more
-   * than one slice of results, nor builds a reply larger than the limit.
-   */
+  /** A batch over the entry limit: refused whole, with -32600 (the connection stays open). */
+  private refuseBatchSize(entries: number, out: ReplySink): void {
+    const limit = this.shapeLimits.maxBatchEntries;
+    out.send(
+      errorResponse(null, RpcCode.InvalidRequest, `Invalid Request: a batch of ${entries} entries; at most ${limit} are allowed`, {
+        code: ErrorCode.MessageTooLarge,
+        limit,
+        entries,
+      }),
+    );
+  }
+
   /** One batch entry's reply as JSON; one that cannot be serialised (a bug) is answered Internal error, as a single call's is. */
   private encodeEntry(reply: JSONRPCResponse): string {
     try {
@@ -210,6 +222,15 @@ export class RpcServer {
     }
   }
 
+  /**
+   * Runs a batch's entries in order, a slice at a time (at most `batchSliceEntries` at once, with
+   * an event-loop turn between slices), and answers them as one array (json-rpc-2.0 would answer
+   * a batch with one response as a bare object, which the spec does not allow). Each reply is
+   * encoded as soon as it is ready and only the text is kept; if the text grows past the
+   * connection's unsent limit the rest of the batch is not run and the whole batch is answered
+   * with one MESSAGE_TOO_LARGE error saying how many entries ran. So a batch never holds more
+   * than one slice of results, nor builds a reply larger than the limit.
+   */
   private async handleBatch(entries: unknown[], info: ConnectionInfo, out: ReplySink): Promise<void> {
     const slice = Math.max(1, Math.min(this.opts.batchSliceEntries ?? 64, this.limits.maxPendingCalls));
     const parts: string[] = [];
