@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { coreMethods } from "../src/protocol/rpc-core.js";
 import { readPage } from "../src/eventlog/read.js";
 import type { EventLog } from "../src/eventlog/append.js";
-import type { EventInput } from "../src/protocol/events.js";
+import type { EventInput, EventRecord } from "../src/protocol/events.js";
 import { exceedsDepth, MAX_JSON_DEPTH } from "../src/protocol/json-bounds.js";
 import type { DaemonContext } from "./context.js";
 import { EventSubscriptions } from "./event-subscriptions.js";
@@ -66,9 +66,12 @@ function appendHandler(deps: CoreDeps): CoreHandler<"events.append"> {
     const input: EventInput = { type: params.type, source: "cli", payload: params.payload };
     if (params.worker !== undefined) input.worker = params.worker;
     if (params.session !== undefined) input.session = params.session;
-    return deps.log.append([input]).then((recs) => ({ seq: recs[0]!.seq }));
+    return deps.log.append([input]).then(seqOfFirst);
   };
 }
+
+/** `events.append`'s result: one function for every call, not a closure made per call. */
+const seqOfFirst = (recs: EventRecord[]): { seq: number } => ({ seq: recs[0]!.seq });
 
 /** `events.append`'s `type`, exactly as its schema (src/protocol/rpc-core.ts) has it. */
 const EXT_TYPE = /^ext\.[a-z0-9][a-z0-9_.-]{0,63}$/;

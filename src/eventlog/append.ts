@@ -221,7 +221,9 @@ export class EventLog {
     let seq = this.lastSeqValue;
     const ts = this.opts.now().toISOString();
     for (const p of batch) {
-      for (const { input, payloadJson } of p.inputs) {
+      // Indexed, not for-of with destructuring: this loop runs once an event.
+      for (let i = 0; i < p.inputs.length; i++) {
+        const { input, payloadJson } = p.inputs[i]!;
         const rec = recordOf(input, ++seq, ts);
         all.push(rec);
         lines.push(this.redact(this.encoder.line(rec, payloadJson)));
