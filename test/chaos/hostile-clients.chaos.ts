@@ -21,7 +21,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { setPriority as osSetPriority } from "node:os";
+import { availableParallelism, loadavg, setPriority as osSetPriority } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { cpwd, pathsFor, pidAlive, REPO, startDaemon, tempHome, testEnv, CLI, type TestDaemon } from "../helpers/daemon.js";
@@ -263,11 +263,13 @@ test("hostile clients: 10,000 bad messages, 1,000 idle connections and a client 
     const kinds = new Map<string, number>();
     for (const r of hostileResults) for (const [k, c] of r.kinds) kinds.set(k, (kinds.get(k) ?? 0) + c);
     const total = [...kinds.values()].reduce((a, b) => a + b, 0) + OVERSIZE + PARTIAL;
+    // The machine's load beside the figure: on a shared machine it is much of what the tail says.
+    const load = `load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`;
     figure(
       "hostile",
       `${n(total)} bad messages (${[...kinds].map(([k, c]) => `${c} ${k}`).join(", ")}, ${OVERSIZE} oversize, ${PARTIAL} unfinished; seed ${seed}), ${n(checked)} replies checked, each right; ` +
         `${idleCount} idle + 1 never-reading connection kept; daemon RSS ${(baseline / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB; ` +
-        `good client: ${lat.length} pings p50 ${percentile(lat, 50).toFixed(2)} ms, p90 ${percentile(lat, 90).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${lat.at(-1)!.toFixed(1)} ms, ${goodResult.appends.length} appends`,
+        `good client: ${lat.length} pings p50 ${percentile(lat, 50).toFixed(2)} ms, p90 ${percentile(lat, 90).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${lat.at(-1)!.toFixed(1)} ms, ${goodResult.appends.length} appends (${load})`,
     );
     assert.ok(peak - baseline < 150 * MiB, `peak RSS grew by ${((peak - baseline) / MiB).toFixed(0)} MiB (at most 150 MiB)`);
     assert.ok(lat.length >= 200, `enough pings to read a p99 from (${lat.length})`);
@@ -279,7 +281,7 @@ test("hostile clients: 10,000 bad messages, 1,000 idle connections and a client 
     // asserted, 250 ms, is what no machine excuses: before the turn scheduler
     // (src/rpc/turn-scheduler.ts) this p99 was about a second. That fix is checked without a clock
     // by test/integration/rpc-fairness.test.ts (calls counted, not milliseconds).
-    console.log(`hostile clients: ping p99 ${p99.toFixed(2)} ms: the 10 ms target was ${p99 < 10 ? "met" : "not met on this machine now"}`);
+    console.log(`hostile clients: ping p99 ${p99.toFixed(2)} ms (${load}): the 10 ms target was ${p99 < 10 ? "met" : "not met on this machine now"}`);
     assert.ok(p99 < 250, `the good client's ping p99 is ${p99.toFixed(2)} ms (under 250 ms asserted; 10 ms is the target)`);
   } finally {
     good?.kill("SIGKILL");
