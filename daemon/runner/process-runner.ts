@@ -269,6 +269,8 @@ export class ProcessRunner implements Runner {
   /** Liveness checks of every watched wrapper, run together by one timer. */
   private readonly checks = new Set<() => void>();
   private livenessTimer: NodeJS.Timeout | undefined;
+  /** Folders `prepare` made ready, whose first launch has not come yet. */
+  private readonly prepared = new Set<string>();
   /** Wrappers started ahead, and the env(1) they start workers through; null for none. */
   private readonly warm: { pool: WarmWrappers; env: string } | null;
 
@@ -284,19 +286,30 @@ export class ProcessRunner implements Runner {
     this.warm = warm > 0 && envBin !== null && this.setsid !== "-" ? { pool: new WarmWrappers(this.shell.shell, this.wrapper, warm, (err) => opts.log?.warn({ err }, "cannot start a warm wrapper")), env: envBin } : null;
   }
 
-  async launch(spec: LaunchSpec): Promise<WorkerHandle> {
-    clearRunRecords(spec.dir);
-    if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
-    prepareWorkerLogs(spec.dir);
-    this.fifos?.take(spec.dir);
-    // Made private here: the wrapper appends to it (a warm one opens it itself).
-    const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
-    let started: { child: ChildProcess; startTime?: string | null };
+  /** A new worker's folder made ready while its `worker.queued` is made durable (see Runner.prepare). */
+  prepare(dir: string): void {
     try {
-      started = this.startWarm(spec) ?? this.startCold(spec, wrapperLog);
-    } finally {
-      closeSync(wrapperLog);
+      clearRunRecords(dir);
+      this.makeLaunchFiles(dir);
+      this.prepared.add(dir);
+    } catch {
+      // Left to the launch, which reports what fails.
     }
+  }
+
+  /** A launch's files: both logs and wrapper.log made private, the mux's FIFOs moved in. */
+  private makeLaunchFiles(dir: string): void {
+    prepareWorkerLogs(dir);
+    this.fifos?.take(dir);
+    closeSync(openPrivateLog(join(dir, WORKER_FILES.wrapperLog)));
+  }
+
+  async launch(spec: LaunchSpec): Promise<WorkerHandle> {
+    const prepared = this.prepared.delete(spec.dir);
+    if (!prepared) clearRunRecords(spec.dir);
+    if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
+    if (!prepared) this.makeLaunchFiles(spec.dir);
+    const started: { child: ChildProcess; startTime?: string | null } = this.startWarm(spec) ?? this.startCold(spec);
     const { child } = started;
     const startedAtMs = Date.now();
     try {
@@ -330,9 +343,14 @@ export class ProcessRunner implements Runner {
   }
 
   /** Starts the wrapper with Node's spawn, in the worker's cwd and environment. */
-  private startCold(spec: LaunchSpec, wrapperLog: number): { child: ChildProcess } {
+  private startCold(spec: LaunchSpec): { child: ChildProcess } {
+    const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
     const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, String(spec.launch), this.setsid, "--", ...spec.argv];
-    return { child: spawn(this.shell.shell, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", wrapperLog] }) };
+    try {
+      return { child: spawn(this.shell.shell, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", wrapperLog] }) };
+    } finally {
+      closeSync(wrapperLog);
+    }
   }
 
   signal(handle: WorkerHandle, signal: NodeJS.Signals): void {

@@ -67,6 +67,11 @@ export type AdoptResult =
 export interface Runner {
   /** Starts the worker under its wrapper; resolves once the worker's pid is known. */
   launch(spec: LaunchSpec): Promise<WorkerHandle>;
+  /**
+   * Makes a new worker's folder ready for its first launch (its logs…) ahead of it, starting
+   * nothing; the launch does whatever was not done. Never throws.
+   */
+  prepare?(dir: string): void;
   /** Sends a signal to the worker's whole process group. Never throws for a group already gone. */
   signal(handle: WorkerHandle, signal: NodeJS.Signals): void;
   /**

@@ -5,7 +5,7 @@
 // parts, a file each: ready-queue.ts (queue, concurrency), adopt.ts (after a restart),
 // worker-events.ts (what is written; what follows an end), stop-signals.ts (SIGTERM, SIGKILL),
 // live-workers.ts (each live worker's handle and timers), worker-folder.ts (spec.json),
-// remove-worker.ts (rm).
+// remove-worker.ts (rm), until-recorded.ts (a commit offered again after a full disk).
 // Why ~420 lines: this class is the one place where every state change is sequenced under the
 // ledger's lock (spawn, launch, exit, restart, rerun, stop, retry after a full disk); its parts
 // live in the files above, and what stays is the order of their calls, which reads best in one
@@ -28,13 +28,12 @@ import { ReadyQueue, type StartGate } from "./ready-queue.js";
 import { removeWorker } from "./remove-worker.js";
 import { signalStop } from "./stop-signals.js";
 import { cancelledReason, exitEvents, followUp, launchInterrupted, LOST_ADOPTED, queuedEvent, requeuedByUser, rerunEvent, startedEvent, startingEvent, stoppingEvent, type FollowUp } from "./worker-events.js";
-import { makeWorkerFolder, readSpecArgv, readSpecEnv, rewriteSpecCommand } from "./worker-folder.js";
+import { makeWorkerFolder, readSpecLaunch, rewriteSpecCommand } from "./worker-folder.js";
 import type { WorkerLifecycle } from "./worker-lifecycle.js";
+import { RETRY_MS, untilRecorded } from "./until-recorded.js";
 
 export type { WorkerLifecycle } from "./worker-lifecycle.js";
 
-/** How soon a start or an end the event log refused (a full disk) is offered again. */
-const RETRY_MS = 1_000;
 
 export interface SupervisorDeps {
   ctx: DaemonContext;
@@ -145,7 +144,11 @@ export class Supervisor {
       // Before anything about it is recorded: its secret-looking values never reach the record.
       this.deps.ctx.secrets?.addEnv(requested.env);
       const spec = await makeWorkerFolder(this.dir(id), id, requested, this.deps.lifecycle?.prepare?.bind(this.deps.lifecycle));
-      await this.ledger.commit([queuedEvent(id, spec, this.deps.ctx.config.defaultGraceMs)]);
+      const queued = this.ledger.commit([queuedEvent(id, spec, this.deps.ctx.config.defaultGraceMs)]);
+      // Its launch's files are made while `worker.queued` is fdatasync'd (after the write: the log's
+      // group commit is a setImmediate queued before this one). Nothing is started.
+      setImmediate(() => this.deps.runner.prepare?.(this.dir(id)));
+      await queued;
       this.queue.push(id);
       this.queue.schedule();
       return this.view(this.workers.get(id)!);
@@ -196,9 +199,10 @@ export class Supervisor {
     const earlier = this.lastLaunch;
     this.lastLaunch = launch.done;
     try {
-      const env = { ...readSpecEnv(this.dir(id)), CPWD_WORKER_ID: id, CPWD_HOME: this.deps.ctx.paths.home };
       // The command as spawned: the record's may have secret values redacted (see SecretMask).
-      const argv = readSpecArgv(this.dir(id)) ?? w.argv;
+      const spec = readSpecLaunch(this.dir(id));
+      const env = { ...spec.env, CPWD_WORKER_ID: id, CPWD_HOME: this.deps.ctx.paths.home };
+      const argv = spec.argv ?? w.argv;
       let handle: WorkerHandle;
       try {
         await this.deps.lifecycle?.launching?.(w, this.dir(id));
@@ -206,7 +210,7 @@ export class Supervisor {
       } catch (err) {
         const endedAtMs = this.deps.ctx.clock.now();
         await earlier;
-        await this.untilRecorded(() =>
+        await untilRecorded(this.deps.ctx.clock, () =>
           this.ledger.locked(async () => {
             await this.ledger.commit([startingEvent(w), ...launch.stops]);
             recorded();
@@ -218,21 +222,9 @@ export class Supervisor {
       // Not recorded at once (a full disk): the worker runs, holding its slot, and is recorded
       // (its end followed, read from exit.json if it came meanwhile) once the log takes it.
       await earlier;
-      await this.untilRecorded(() => this.goLive(id, handle, () => [startingEvent(w), startedEvent(id, handle), ...launch.stops], recorded));
+      await untilRecorded(this.deps.ctx.clock, () => this.goLive(id, handle, () => [startingEvent(w), startedEvent(id, handle), ...launch.stops], recorded));
     } finally {
       settle();
-    }
-  }
-
-  /** Runs `commit` again every RETRY_MS while the event log refuses it (a full disk). */
-  private async untilRecorded(commit: () => Promise<void>): Promise<void> {
-    for (;;) {
-      try {
-        return await commit();
-      } catch (err) {
-        if (!isCpwdError(err, ErrorCode.Io)) throw err;
-      }
-      await new Promise<void>((resolve) => this.deps.ctx.clock.setTimeout(resolve, RETRY_MS));
     }
   }
 

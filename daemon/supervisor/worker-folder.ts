@@ -47,23 +47,17 @@ export function rewriteSpecCommand(dir: string, argv: string[], meta: Record<str
 }
 
 /**
- * The command of a worker's current run as spec.json holds it (the record's may have secret values
- * redacted); null if the file is missing, unreadable or holds no argv of strings.
+ * What a launch takes from spec.json, in one read: the environment the worker was spawned with
+ * (none if the file is missing or unreadable), and the command of its current run (the record's may
+ * have secret values redacted; null if missing or not an argv of strings).
  */
-export function readSpecArgv(dir: string): string[] | null {
+export function readSpecLaunch(dir: string): { env: Record<string, string>; argv: string[] | null } {
+  let spec: { env?: Record<string, string>; argv?: unknown };
   try {
-    const argv = (JSON.parse(readFileSync(join(dir, WORKER_FILES.spec), "utf8")) as { argv?: unknown }).argv;
-    return Array.isArray(argv) && argv.length > 0 && argv.every((a) => typeof a === "string") ? argv : null;
+    spec = JSON.parse(readFileSync(join(dir, WORKER_FILES.spec), "utf8")) as typeof spec;
   } catch {
-    return null;
+    return { env: {}, argv: null };
   }
-}
-
-/** The environment a worker was spawned with; none if its spec.json is missing or unreadable. */
-export function readSpecEnv(dir: string): Record<string, string> {
-  try {
-    return (JSON.parse(readFileSync(join(dir, WORKER_FILES.spec), "utf8")) as { env?: Record<string, string> }).env ?? {};
-  } catch {
-    return {};
-  }
+  const argv = spec.argv;
+  return { env: spec.env ?? {}, argv: Array.isArray(argv) && argv.length > 0 && argv.every((a) => typeof a === "string") ? argv : null };
 }

@@ -1,5 +1,5 @@
 // The supervisor's RPC handlers: targets (id, name, all) resolved here, the work in supervisor.ts.
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { CpwdError, ErrorCode, isCpwdError } from "../../src/protocol/errors.js";
 import { workerMethods } from "../../src/protocol/rpc-workers.js";
 import type { MethodGroup } from "../rpc-table.js";
@@ -8,12 +8,13 @@ import type { WorkerUsage } from "./worker-usage.js";
 
 /**
  * Refuses a cwd the worker could not start in, before the worker is given an id or recorded:
- * otherwise it would be queued and fail only at launch, with the OS's message.
+ * otherwise it would be queued and fail only at launch, with the OS's message. A stat from this
+ * thread: a thread-pool round trip cost more than the stat (the launch checks the cwd so too).
  */
-async function checkCwd(cwd: string): Promise<void> {
+function checkCwd(cwd: string): void {
   let isDir: boolean;
   try {
-    isDir = (await stat(cwd)).isDirectory();
+    isDir = statSync(cwd).isDirectory();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") throw new CpwdError(ErrorCode.InvalidArgument, `cwd ${cwd} does not exist`);
@@ -33,7 +34,7 @@ export function workerMethodGroup(sup: Supervisor, usage?: WorkerUsage): MethodG
     specs: workerMethods,
     handlers: {
       "worker.spawn": async (spec) => {
-        await checkCwd(spec.cwd);
+        checkCwd(spec.cwd);
         return { worker: await sup.spawn(spec) };
       },
       "worker.list": () => ({ workers: sup.list() }),

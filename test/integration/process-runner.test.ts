@@ -237,6 +237,16 @@ describe("the process runner", () => {
     assert.equal(readFileSync(join(s.dir, "logs", "stdout.log"), "utf8"), "earlier\n", "appended to, not replaced");
   });
 
+  test("a folder prepared ahead (while its queued record is synced) is ready and launches as any other", async () => {
+    const s = spec(nodeFixture("exit.js", "0"));
+    mkdirSync(s.dir, { recursive: true });
+    writeFileSync(join(s.dir, "exit.json"), '{"code":9,"signal":null,"timedOut":false,"endedAt":1}\n');
+    runner.prepare(s.dir);
+    assert.equal(existsSync(join(s.dir, "exit.json")), false, "an earlier run's records are gone");
+    for (const f of ["logs/stdout.log", "logs/stderr.log", "wrapper.log"]) assert.equal(statSync(join(s.dir, f)).mode & 0o777, 0o600, f);
+    assert.equal((await runToEnd(s)).exit.code, 0);
+  });
+
   test("a missing working directory is refused before anything starts", async () => {
     await assert.rejects(runner.launch(spec(nodeFixture("exit.js"), { cwd: join(home, "nope") })), /does not exist/);
   });
