@@ -56,6 +56,7 @@ export interface ConnectionLimits {
   maxMessageBytes: number;
   maxUnsentBytes: number;
   replyHighWaterBytes: number;
+  heavyHighWaterBytes: number;
   partialLineTimeoutMs: number;
   linesPerTurn: number;
   maxPendingCalls: number;
@@ -85,9 +86,10 @@ export interface ConnectionDeps {
  * Fairness: complete lines wait in `queue` and are handled at most `linesPerTurn` per event-loop
  * turn (setImmediate between slices, so other connections are read in between), and reading
  * pauses while the queue is not empty, too many of this connection's calls are unanswered, or its
- * replies back up past `replyHighWaterBytes` (it goes on at 'drain'). One client's megabyte of
- * pipelined requests never holds up another's ping, and one that does not read its replies is
- * paused instead of buffered for.
+ * replies back up past `replyHighWaterBytes` (it goes on at 'drain'); its heavy work waits while
+ * more than `heavyHighWaterBytes` of them do. One client's megabyte of pipelined requests never
+ * holds up another's ping, and one that does not read its replies is paused instead of buffered
+ * for.
  */
 export class Connection {
   readonly info: ConnectionInfo;
@@ -115,7 +117,7 @@ export class Connection {
     private readonly deps: ConnectionDeps,
   ) {
     this.limits = deps.limits;
-    this.lane = deps.gate.lane(() => !this.backlogged() && !socket.destroyed);
+    this.lane = deps.gate.lane(() => this.unsentBytes() <= this.limits.heavyHighWaterBytes && !socket.destroyed);
     this.info = {
       connectionId: deps.connectionId,
       runHeavy: (work) => this.lane.run(work),
@@ -165,7 +167,12 @@ export class Connection {
 
   /** Too much of its replies waits unsent: the client is not keeping up (or not reading at all). */
   private backlogged(): boolean {
-    return this.socket.writableLength + this.unsentChars > this.limits.replyHighWaterBytes;
+    return this.unsentBytes() > this.limits.replyHighWaterBytes;
+  }
+
+  /** Its replies not yet taken by the kernel (near enough: text counted in characters). */
+  private unsentBytes(): number {
+    return this.socket.writableLength + this.unsentChars;
   }
 
   /**

@@ -1,7 +1,7 @@
-// Heavy work (a large read) of every connection goes through one gate, a few jobs at a time:
-// connections take turns (one client's hundreds of queued jobs never hold up another's one), a
-// connection's jobs wait while it is not reading its replies, and a job whose connection closed
-// before its turn is never run. So a client that pipelines big reads and never reads the answers
+// Heavy work (a large read) of every connection goes through one gate, a few jobs at a time and
+// one of any connection's at a time: connections take turns (one client's hundreds of queued jobs
+// never hold up another's one), a connection's jobs wait while it is not reading its replies, and
+// a job whose connection closed before its turn is never run. So a client that pipelines big reads and never reads the answers
 // costs the daemon a few pages of memory and a few milliseconds a turn, whatever it sends.
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
 
@@ -20,10 +20,17 @@ export interface GateLane {
   close(): void;
 }
 
+/** A connection's waiting jobs; `busy` while one of them runs. */
+interface Lane {
+  jobs: Job[];
+  ready: () => boolean;
+  busy: boolean;
+}
+
 export class HeavyWorkGate {
   private running = 0;
   /** Lanes with waiting jobs, in turn order. */
-  private readonly turns: Array<{ jobs: Job[]; ready: () => boolean }> = [];
+  private readonly turns: Lane[] = [];
   private dispatchScheduled = false;
   private closing = false;
 
@@ -32,17 +39,19 @@ export class HeavyWorkGate {
 
   /** A lane for one connection; `ready` says whether it is reading its replies (and still open). */
   lane(ready: () => boolean): GateLane {
-    const lane = { jobs: [] as Job[], ready };
+    const lane: Lane = { jobs: [], ready, busy: false };
     return {
       run: <T>(work: () => Promise<T>) =>
         new Promise<T>((resolve, reject) => {
           const start = (): void => {
             this.running++;
+            lane.busy = true;
             void Promise.resolve()
               .then(work)
               .then(resolve, reject)
               .finally(() => {
                 this.running--;
+                lane.busy = false;
                 this.scheduleDispatch();
               });
           };
@@ -82,11 +91,21 @@ export class HeavyWorkGate {
     });
   }
 
-  /** Starts jobs while there is room: the first ready lane gives one and goes to the back. */
+  /**
+   * Starts jobs while there is room: the first ready lane with none of its jobs running gives one
+   * and goes to the back. One at a time a connection: its next job starts once the last one's
+   * reply is out, so that one which does not read its replies has one page made for it, not one
+   * a slot (each page is a burst of parsing and serialising that everyone else waits through,
+   * and megabytes of garbage while it is in flight).
+   */
   private dispatch(): void {
     let i = 0;
     while (i < this.turns.length && this.running < this.jobsAtOnce) {
       const lane = this.turns[i]!;
+      if (lane.busy) {
+        i++;
+        continue;
+      }
       if (!lane.ready()) {
         if (this.closing) {
           this.turns.splice(i, 1);

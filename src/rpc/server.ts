@@ -43,7 +43,13 @@ export interface RpcServerOptions {
    * @default 1 MiB
    */
   replyHighWaterBytes?: number;
-  /** Heavy work (`ConnectionInfo.runHeavy`) running at once, all connections together. @default 2 */
+  /**
+   * A connection's heavy work waits while more than this of its replies is unsent: a client that
+   * reads keeps it near zero, and one that does not gets a page made for it, not a page a slot
+   * until `replyHighWaterBytes`. @default 64 KiB
+   */
+  heavyHighWaterBytes?: number;
+  /** Heavy work (`ConnectionInfo.runHeavy`) running at once, all connections together (one a connection). @default 2 */
   heavyJobsAtOnce?: number;
   /** A message still unfinished this long after its first byte closes the connection. @default 30 s */
   partialLineTimeoutMs?: number;
@@ -85,6 +91,7 @@ export class RpcServer {
       maxMessageBytes: opts.maxMessageBytes,
       maxUnsentBytes: opts.maxUnsentBytes ?? 16 * 1024 * 1024,
       replyHighWaterBytes: opts.replyHighWaterBytes ?? 1024 * 1024,
+      heavyHighWaterBytes: opts.heavyHighWaterBytes ?? 64 * 1024,
       partialLineTimeoutMs: opts.partialLineTimeoutMs ?? 30_000,
       linesPerTurn: opts.linesPerTurn ?? 64,
       maxPendingCalls: opts.maxPendingCallsPerConnection ?? 256,

@@ -17,6 +17,7 @@ const limits: ConnectionLimits = {
   maxMessageBytes: 1 << 16,
   maxUnsentBytes: 1 << 20,
   replyHighWaterBytes: 1 << 16,
+  heavyHighWaterBytes: 1 << 14,
   partialLineTimeoutMs: 5_000,
   linesPerTurn: 64,
   maxPendingCalls: 256,
