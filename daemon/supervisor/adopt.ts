@@ -2,6 +2,8 @@
 // re-arm, decisions lost in a crash, launches it does not have, workers to re-adopt) and asking
 // the runner about each worker that was running. The supervisor carries the plan out under its
 // lock (`Supervisor.resume`).
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { ACTIVE_STATES, FINAL_STATES } from "../../src/protocol/workers.js";
 import { readRunRecord, type RunRecord } from "../../src/records/worker-files.js";
@@ -57,6 +59,42 @@ export function unrecordedLaunches(workers: ReadonlyMap<string, WorkerRecord>, d
 function launchedUnrecorded(w: WorkerRecord, run: RunRecord): boolean {
   if (run.launch !== null) return run.launch > w.runs;
   return w.endedAtMs === null || run.writtenAtMs > w.endedAtMs;
+}
+
+/**
+ * Worker folders the record has no worker for, with their numbers: left by a daemon killed after
+ * launching a worker before its `worker.queued` was durable (Supervisor.spawn), or while making or
+ * removing a folder. Whatever runs in one is no one's, and its id must not be handed out again.
+ */
+export function unrecordedFolders(workersDir: string, workers: ReadonlyMap<string, WorkerRecord>): Array<{ id: string; number: number }> {
+  let names: string[];
+  try {
+    names = readdirSync(workersDir);
+  } catch {
+    return []; // no worker yet
+  }
+  return names.flatMap((name) => {
+    const m = /^W(\d+)$/.exec(name);
+    return m && !workers.has(name) ? [{ id: name, number: Number(m[1]) }] : [];
+  });
+}
+
+/**
+ * Kills what runs in each folder the record lacks (the runner SIGKILLs a lost one's group itself),
+ * and reserves ids past the highest, so that no new worker gets one of them (`reserveId` is the
+ * ledger's). The folders stay, with what they hold.
+ */
+export async function settleUnrecordedFolders(runner: Runner, log: Logger, workersDir: string, workers: ReadonlyMap<string, WorkerRecord>, reserveId: () => string): Promise<void> {
+  const folders = unrecordedFolders(workersDir, workers);
+  for (const f of folders) {
+    const r = await runner.adopt(f.id, join(workersDir, f.id), null);
+    if (r.kind === "running") runner.signal(r.handle, "SIGKILL");
+    if (r.kind !== "exited") log.warn({ worker: f.id, found: r.kind }, "a worker folder the record lacks: what runs in it is killed, its id never reused");
+  }
+  // The record's next number is past every worker it has; one of these may be further.
+  const recorded = Math.max(0, ...[...workers.keys()].map((id) => Number(id.slice(1))));
+  const top = Math.max(0, ...folders.map((f) => f.number));
+  if (top > recorded) while (Number(reserveId().slice(1)) < top);
 }
 
 /** Asks the runner whether a worker the log says runs still does, with the handle recorded at its start. */

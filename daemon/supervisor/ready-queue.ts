@@ -50,6 +50,23 @@ export class ReadyQueue {
     this.ready.push(id);
   }
 
+  /**
+   * Takes a slot for a worker being queued now, before its `worker.queued` is durable, if it would be
+   * launched at once anyway: nothing waits before it, a slot is free, the gate lets it through. The
+   * caller launches it and calls `release` once the launch is recorded or has failed. Under the lock.
+   */
+  claimNow(w: WorkerRecord): boolean {
+    if (this.ledger.closed || this.ready.length > 0 || this.activeCount() >= this.maxParallel) return false;
+    if ((this.gate?.holdReason(w, this.clock.now()) ?? null) !== null) return false;
+    this.launching.add(w.id);
+    return true;
+  }
+
+  /** Frees the slot `claimNow` took. */
+  release(id: string): void {
+    this.launching.delete(id);
+  }
+
   /** Starts ready workers while slots are free, under the lock, in the background. */
   schedule(): void {
     if (this.ledger.closed) return;

@@ -20,7 +20,7 @@ import type { WorkerRecord } from "../../src/workers/machine.js";
 import { toView } from "../../src/workers/view.js";
 import type { DaemonContext } from "../context.js";
 import type { ExitStatus, Runner, WorkerHandle } from "../runner/runner.js";
-import { adoptWorker, planResume, unrecordedLaunches } from "./adopt.js";
+import { adoptWorker, planResume, settleUnrecordedFolders, unrecordedLaunches } from "./adopt.js";
 import { Ledger } from "./ledger.js";
 import { LiveWorkers, type LaunchInFlight } from "./live-workers.js";
 import { LogRotationScheduler } from "./log-rotation-scheduler.js";
@@ -82,7 +82,10 @@ export class Supervisor {
 
   /** Carries out what the replayed log leaves to do (see adopt.ts), then fills free slots. */
   private async resume(): Promise<void> {
-    await this.recordUnrecordedLaunches();
+    await settleUnrecordedFolders(this.deps.runner, this.deps.ctx.log, this.deps.ctx.paths.workers, this.workers, () => this.ledger.reserveId());
+    // Workers launched by a daemon that died before recording it (see `launch`; adopt.ts says which)
+    // are recorded as starting, then adopted below like any worker left starting: none starts twice.
+    for (const w of unrecordedLaunches(this.workers, (id) => this.dir(id))) await this.ledger.locked(() => this.ledger.commit([startingEvent(w)]));
     const now = this.deps.ctx.clock.now();
     const plan = planResume(this.workers, now);
     this.queue.reset(plan.ready);
@@ -119,17 +122,6 @@ export class Supervisor {
     this.queue.schedule();
   }
 
-  /**
-   * Workers launched by a daemon that died before recording it (see `launch`) are recorded as
-   * starting (adopt.ts says which), and `resume` then adopts them like any worker left starting:
-   * none is started twice.
-   */
-  private async recordUnrecordedLaunches(): Promise<void> {
-    for (const w of unrecordedLaunches(this.workers, (id) => this.dir(id))) {
-      await this.ledger.locked(() => this.ledger.commit([startingEvent(w)]));
-    }
-  }
-
   // ---- spawning and launching --------------------------------------------------------------
 
   /** Queues a new worker; resolves once `worker.queued` is durable. */
@@ -144,12 +136,20 @@ export class Supervisor {
       // Before anything about it is recorded: its secret-looking values never reach the record.
       this.deps.ctx.secrets?.addEnv(requested.env);
       const spec = await makeWorkerFolder(this.dir(id), id, requested, this.deps.lifecycle?.prepare?.bind(this.deps.lifecycle));
-      const queued = this.ledger.commit([queuedEvent(id, spec, this.deps.ctx.config.defaultGraceMs)]);
-      // Its launch's files are made while `worker.queued` is fdatasync'd (after the write: the log's
-      // group commit is a setImmediate queued before this one). Nothing is started.
-      setImmediate(() => this.deps.runner.prepare?.(this.dir(id)));
+      const event = queuedEvent(id, spec, this.deps.ctx.config.defaultGraceMs);
+      const w = this.ledger.preview([event]).get(id)!;
+      const queued = this.ledger.commit([event]);
+      // With a slot free and nobody waiting, it is launched while `worker.queued` is fdatasync'd
+      // (after its write: the log's group commit is a setImmediate queued before this one), and its
+      // start recorded once that is durable. A daemon killed in between leaves a worker its record
+      // may lack: the next start kills it (settleUnrecordedFolders). Else its files are made meanwhile.
+      const early = this.queue.claimNow(w);
+      setImmediate(() => {
+        if (!early) return this.deps.runner.prepare?.(this.dir(id));
+        void this.background("launching", () => this.launch(id, { w, queued }).finally(() => this.queue.release(id)));
+      });
       await queued;
-      this.queue.push(id);
+      if (!early) this.queue.push(id);
       this.queue.schedule();
       return this.view(this.workers.get(id)!);
     });
@@ -183,13 +183,16 @@ export class Supervisor {
    * Crash-safe in this order: a daemon that dies between the launch and its commit leaves the
    * worker `queued` (or `backoff`) in the log while its wrapper runs it, and the next daemon finds
    * the wrapper's fresh run.json, records the start and adopts the worker
-   * (`recordUnrecordedLaunches`) rather than launching it again. Recording first would not make it
+   * (`resume`) rather than launching it again. Recording first would not make it
    * safer: a `worker.starting` with no launch behind it is what needs repairing then. Until the
    * commit, the worker holds a queue slot and a stop is recorded with its start (`stop`); a commit
    * the log refuses (a full disk) is offered again until it is taken.
    */
-  private async launch(id: string): Promise<void> {
-    const w = this.workers.get(id)!;
+  private async launch(id: string, early?: { w: WorkerRecord; queued: Promise<void> }): Promise<void> {
+    let w = early?.w ?? this.workers.get(id)!;
+    // Launched before its `worker.queued` was durable: recorded only once it is; if it never is, the
+    // worker was never acknowledged, and what was started is killed.
+    const queued = early ? early.queued.then(() => true, () => false) : true;
     const { launch, finish: settle } = this.live.beginLaunch(id);
     const recorded = () => {
       launch.recorded = true;
@@ -209,6 +212,8 @@ export class Supervisor {
         handle = await this.deps.runner.launch({ workerId: id, argv, cwd: w.cwd, env, dir: this.dir(id), timeoutMs: w.timeoutMs, graceMs: w.graceMs, launch: w.runs + 1 });
       } catch (err) {
         const endedAtMs = this.deps.ctx.clock.now();
+        if (!(await queued)) return;
+        w = this.workers.get(id) ?? w;
         await earlier;
         await untilRecorded(this.deps.ctx.clock, () =>
           this.ledger.locked(async () => {
@@ -219,6 +224,8 @@ export class Supervisor {
         await this.onExit(id, { code: null, signal: null, timedOut: false, endedAtMs }, `could not start: ${(err as Error).message}`);
         return;
       }
+      if (!(await queued)) return this.deps.runner.signal(handle, "SIGKILL");
+      w = this.workers.get(id) ?? w;
       // Not recorded at once (a full disk): the worker runs, holding its slot, and is recorded
       // (its end followed, read from exit.json if it came meanwhile) once the log takes it.
       await earlier;
