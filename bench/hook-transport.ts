@@ -2,21 +2,26 @@
 // API): one session of 20 tool calls (10 Writes, 10 Reads) with no hooks, with the shim as `cpwd
 // hooks install` writes it, with HTTP hooks on PreToolUse/PostToolUse/UserPromptSubmit, and as
 // `--transport http` installs them (those three over HTTP, the shim on the rest), in interleaved
-// rounds; median wall time, and each as the median per-round ratio to no hooks. Beside them, what
-// one HTTP hook call costs on its own (the daemon's decision and durable record included).
+// rounds (the order turning each round); median wall time, and each as the median per-round ratio
+// to no hooks. Two floors beside them: the same HTTP hooks to a no-op endpoint, and refused by
+// `allowedHttpHookUrls` before any request is made (Claude Code's hook machinery alone). And the
+// CPU Claude Code burns per HTTP hook call, which is where that floor goes (issue 12).
 import { existsSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { HTTP_HOOK_EVENTS, hookTimeoutSec, httpTimeoutSec, installHooks, shimCommand, type Settings } from "../cli/hooks-install/install.js";
 import { hookUrl, readHookEndpoint, type HookEndpoint } from "../src/records/hook-endpoint.js";
-import { CLAUDE_BIN, claudeEnv, makeProject, runClaude } from "../test/helpers/claude.js";
+import { CLAUDE_BIN, claudeEnv, makeProject } from "../test/helpers/claude.js";
 import { startFakeApi, toolsThenText, type FakeApi } from "../test/helpers/fake-messages-api.js";
 import { SHIM } from "../test/helpers/shim.js";
+import { runClaudeTimed } from "./claude-cpu.js";
 import { median, onInterrupt, withBenchDaemon, type Figure } from "./lib.js";
 
 const ROUNDS = 11;
 const TOOL_CALLS = 20;
+/** HTTP hook calls in one session: PreToolUse and PostToolUse per tool call, and one UserPromptSubmit. */
+const HTTP_CALLS = 2 * TOOL_CALLS + 1;
 
 /** One way of hooking a session: its project (settings written) and its fake API. */
 interface Variant {
@@ -66,13 +71,15 @@ async function hookCallMs(ep: HookEndpoint, n = 200): Promise<number> {
  * An HTTP hook endpoint that does nothing: reads the body, answers `{}`. A session hooked to it
  * measures what Claude Code itself spends on an HTTP hook, the floor any HTTP transport stands on.
  */
-async function startNoopEndpoint(): Promise<{ server: Server; port: number }> {
+async function startNoopEndpoint(): Promise<{ server: Server; port: number; requests: () => number }> {
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests++;
     req.resume();
     req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, port: (server.address() as AddressInfo).port };
+  return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
 }
 
 /** Only the HTTP events of a `--transport http` install: HTTP hooks alone. */
@@ -95,6 +102,8 @@ export async function benchHookTransport(): Promise<Figure[]> {
     const settings: Record<string, Settings> = {
       none: {},
       noop: httpOnly(installHooks({}, noopHttp)),
+      // The same entries, refused by the allowlist before any request: what the hook machinery costs alone.
+      refused: { ...httpOnly(installHooks({}, noopHttp)), allowedHttpHookUrls: ["http://127.0.0.1:1/nothing-here"] },
       shim: installHooks({}, shim),
       http: httpOnly(installHooks({}, http)),
       installed: installHooks({}, http),
@@ -103,26 +112,38 @@ export async function benchHookTransport(): Promise<Figure[]> {
     const forget = onInterrupt(() => Object.values(variants).forEach((v) => rmSync(v.dir, { recursive: true, force: true })));
     try {
       for (const [name, s] of Object.entries(settings)) variants[name] = await variant(s);
-      const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+      const names = Object.keys(variants);
+      const wall: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+      const cpu: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
       for (let round = 0; round <= ROUNDS; round++) {
-        for (const [name, v] of Object.entries(variants)) {
+        // The order turns each round, so no variant always runs right after the heavy shim one.
+        for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
+          const v = variants[name]!;
           for (const f of v.files) rmSync(f, { force: true });
           const env = claudeEnv(v.api.url, v.home, { CPWD_HOME: d.home, CPWD_AUTOSTART: "0" });
-          const t0 = performance.now();
-          const run = await runClaude({ cwd: v.project, prompt: "write and read the files", env });
-          const ms = performance.now() - t0;
+          const posted = noop.requests();
+          const run = await runClaudeTimed({ cwd: v.project, prompt: "write and read the files", env });
           const results = run.lines.filter((l) => l.type === "user" && JSON.stringify(l).includes('"tool_result"')).length;
           if (run.result?.subtype !== "success" || results < TOOL_CALLS) throw new Error(`${name}: session did not make its ${TOOL_CALLS} tool calls (${results}): ${run.stderr.slice(0, 500)}`);
-          if (round > 0) samples[name]!.push(ms); // round 0 warms the caches
+          const sent = noop.requests() - posted;
+          if ((name === "noop" && sent !== HTTP_CALLS) || (name === "refused" && sent !== 0)) throw new Error(`${name}: the no-op endpoint got ${sent} requests`);
+          if (round > 0) {
+            // round 0 warms the caches
+            wall[name]!.push(run.wallMs);
+            cpu[name]!.push(run.cpuMs);
+          }
         }
       }
-      for (const [k, v] of Object.entries(samples)) console.error(`  ${k}: ${v.map((x) => Math.round(x)).join(" ")} ms`);
+      for (const k of names) console.error(`  ${k}: ${wall[k]!.map((x) => Math.round(x)).join(" ")} ms wall; ${cpu[k]!.map((x) => Math.round(x)).join(" ")} ms CPU`);
       const callMs = await hookCallMs(ep);
       const noopCallMs = await hookCallMs({ ...ep, port: noop.port });
-      const ms = (k: string) => median(samples[k]!);
-      const ratio = (k: string) => median(samples[k]!.map((x, i) => x / samples.none![i]!));
+      const ms = (k: string) => median(wall[k]!);
+      const ratio = (k: string) => median(wall[k]!.map((x, i) => x / wall.none![i]!));
+      /** Claude Code's CPU per HTTP hook call: the median per-round CPU over no hooks, per call. */
+      const cpuPerCall = (k: string) => median(cpu[k]!.map((x, i) => x - cpu.none![i]!)) / HTTP_CALLS;
       const none = { name: "no hooks", value: ms("none"), unit: "ms" };
       const note = `${TOOL_CALLS} tool calls, ${ROUNDS} rounds`;
+      const cpuNote = `median per-round CPU (user + system) over no hooks' ${Math.round(median(cpu.none!))} ms, / ${HTTP_CALLS} calls`;
       return [
         {
           name: "Claude session, HTTP hooks to a no-op endpoint",
@@ -132,6 +153,15 @@ export async function benchHookTransport(): Promise<Figure[]> {
           ratio: ratio("noop"),
           issue: false,
           note: "the same three events answered `{}` at once: Claude Code's own cost of an HTTP hook, the floor",
+        },
+        {
+          name: "Claude session, HTTP hooks refused before sending",
+          value: ms("refused"),
+          unit: "ms",
+          baseline: none,
+          ratio: ratio("refused"),
+          issue: false,
+          note: "the same entries, the URL outside `allowedHttpHookUrls`: no request at all, Claude Code's hook machinery alone",
         },
         { name: "Claude session, shim hooks", value: ms("shim"), unit: "ms", baseline: none, ratio: ratio("shim"), issue: true, note: `${note}; 15 events as \`hooks install\` writes them` },
         {
@@ -145,6 +175,9 @@ export async function benchHookTransport(): Promise<Figure[]> {
           note: `${note}; PreToolUse, PostToolUse, UserPromptSubmit`,
         },
         { name: "Claude session, --transport http as installed", value: ms("installed"), unit: "ms", baseline: none, ratio: ratio("installed"), issue: false, note: "HTTP on those three, the shim on SessionStart, Stop, SessionEnd …" },
+        { name: "Claude Code CPU per HTTP hook call, no-op endpoint", value: cpuPerCall("noop"), unit: "ms", issue: false, note: cpuNote },
+        { name: "Claude Code CPU per HTTP hook call, refused before sending", value: cpuPerCall("refused"), unit: "ms", issue: false, note: "the same, with no request made" },
+        { name: "Claude Code CPU per HTTP hook call, cpwd", value: cpuPerCall("http"), unit: "ms", issue: false, note: "the same, to the daemon (its own CPU not counted)" },
         { name: "one HTTP hook call", value: callMs, unit: "ms", issue: false, note: "POST /hook to its reply, the record fsynced; 200 in a row" },
         { name: "one HTTP hook call to the no-op endpoint", value: noopCallMs, unit: "ms", issue: false, note: "the same calls answered `{}` at once: HTTP on loopback alone" },
       ];
