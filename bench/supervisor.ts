@@ -83,10 +83,11 @@ class StartedWatcher {
 
 /**
  * Where a spawn's time goes, by the daemon's own clock (ms resolution; an event's `ts` is taken as
- * its commit begins): `worker.queued` → the wrapper spawned (`startedAtMs` in `worker.started`: the
- * spawn call's write+fdatasync, the reply, the ready queue, the launch's file work and the spawn
- * call), → `worker.started` (the wrapper starting the worker and reporting its pid; then
- * `worker.starting` and `worker.started` are committed together). Each list sorted.
+ * its commit begins): `worker.queued` → the wrapper spawned or handed its launch (`startedAtMs` in
+ * `worker.started`: the record's write, the launch's file work, the hand-over to a wrapper started
+ * ahead or the spawn call; the fdatasync runs meanwhile), → `worker.started` (the wrapper starting
+ * the worker and reporting its pid, `worker.queued` durable; then `worker.starting` and
+ * `worker.started` are committed together). Each list sorted.
  */
 function stepGaps(file: string, ids: Set<string>): { queuedToSpawn: number[]; spawnToStarted: number[] } {
   const at = new Map<string, { queued?: number; started?: number; spawnedAt?: number }>();
@@ -165,6 +166,15 @@ export function benchSupervisor(): Promise<Figure[]> {
         return [run.wrapperPid, ...helpers].reduce((a, p) => a + rssKiB(p), 0);
       };
       const perWrapper = median(ids.map(wrapperKiB)) / 1024;
+      /** How many of the launches a wrapper started ahead took (its command line says `--warm`). */
+      const warm = ids.filter((id) => {
+        const run = JSON.parse(readFileSync(join(d.paths.workers, id, "run.json"), "utf8")) as { wrapperPid: number };
+        try {
+          return readFileSync(`/proc/${run.wrapperPid}/cmdline`, "utf8").split("\0").includes("--warm");
+        } catch {
+          return false;
+        }
+      }).length;
 
       // Idle CPU with them all sleeping, after the spawn burst's JIT and GC settle; then the RSS.
       await sleep(3_000);
@@ -186,7 +196,7 @@ export function benchSupervisor(): Promise<Figure[]> {
           value: p(gaps.queuedToSpawn, 50) + p(gaps.spawnToStarted, 50),
           unit: "ms",
           issue: false,
-          note: `queued → wrapper spawned ${p(gaps.queuedToSpawn, 50)} ms (a commit, the reply, the launch's file work), → started ${p(gaps.spawnToStarted, 50)} ms (the wrapper starting the worker and its output mux)`,
+          note: `queued → wrapper spawned or handed the launch ${p(gaps.queuedToSpawn, 50)} ms (the record's write, the launch's file work), → started ${p(gaps.spawnToStarted, 50)} ms (the wrapper starting the worker, the queued record's fdatasync); ${warm} of ${ids.length} launches taken by a wrapper started ahead`,
         },
         { name: "`worker.spawn` reply p50", value: p(ack, 50), unit: "ms", issue: false, note: `p99 ${p(ack, 99).toFixed(1)} ms; replies once \`worker.queued\` is durable` },
         { name: "wrapper RSS per worker (median)", value: perWrapper, unit: "MiB", issue: false, note: "earlier target ≤ 5 MiB" },

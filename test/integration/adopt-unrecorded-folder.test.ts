@@ -2,11 +2,10 @@
 // launches while the record is synced) and died with the record lacking it: the next daemon finds
 // the worker's folder, kills what runs in it, and never hands its id out again.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ProcessRunner } from "../../daemon/runner/process-runner.js";
-import type { LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
 import { Supervisor } from "../../daemon/supervisor/supervisor.js";
 import { workerDir } from "../../src/platform/paths.js";
 import type { WorkerSpec } from "../../src/protocol/workers.js";
@@ -15,16 +14,9 @@ import { FakeClock, fakeContext, MemoryLog, settle } from "../helpers/fakes.js";
 import { nodeFixture } from "../helpers/fixtures.js";
 import { killGroups } from "../helpers/kill.js";
 
-/** The process runner, keeping what it launched (to check, and to kill at the end). */
-class CountingRunner extends ProcessRunner {
-  readonly launched: LaunchSpec[] = [];
-  readonly handles: WorkerHandle[] = [];
-  override async launch(spec: LaunchSpec): Promise<WorkerHandle> {
-    this.launched.push(spec);
-    const handle = await super.launch(spec);
-    this.handles.push(handle);
-    return handle;
-  }
+/** The pids run.json names in a worker folder, if it has one. */
+function runOf(dir: string): { pid: number; wrapperPid: number } | null {
+  return existsSync(join(dir, "run.json")) ? (JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as { pid: number; wrapperPid: number }) : null;
 }
 
 test("a worker running in a folder the record lacks is killed at start, and its id is never handed out again", async () => {
@@ -45,7 +37,7 @@ test("a worker running in a folder the record lacks is killed at start, and its 
   const first = new ProcessRunner({ home });
   const orphan = await first.launch({ workerId: "W3", argv, cwd: home, env, dir: workerDir(ctx.paths, "W3"), timeoutMs: null, graceMs: 100, launch: 1 });
   first.close();
-  const runner = new CountingRunner({ home });
+  const runner = new ProcessRunner({ home });
   let second: Supervisor | undefined;
   try {
     await waitFor("run.json", () => existsSync(join(workerDir(ctx.paths, "W3"), "run.json")));
@@ -57,10 +49,12 @@ test("a worker running in a folder the record lacks is killed at start, and its 
     assert.equal(view.id, "W4", "past every folder there is");
     await waitFor("the new worker to run", () => second!.list().find((w) => w.id === "W4")?.state === "running");
     await settle();
-    assert.deepEqual(runner.launched.map((l) => l.dir), [workerDir(ctx.paths, "W4")]);
+    assert.equal(runOf(workerDir(ctx.paths, "W2")), null, "nothing launched in W2's folder");
+    assert.equal(runOf(workerDir(ctx.paths, "W3"))?.pid, orphan.pid, "nor again in W3's");
   } finally {
     await second?.close();
-    killGroups([orphan, ...runner.handles].flatMap((h) => [h.pid, h.wrapperPid]));
+    const started = runOf(workerDir(ctx.paths, "W4"));
+    killGroups([orphan, ...(started ? [started] : [])].flatMap((h) => [h.pid, h.wrapperPid]));
     rmSync(home, { recursive: true, force: true });
   }
 });
