@@ -226,10 +226,10 @@ export class EventLog {
         const { input, payloadJson } = p.inputs[i]!;
         const rec = recordOf(input, ++seq, ts);
         all.push(rec);
-        lines.push(this.redact(this.encoder.line(rec, payloadJson)));
+        lines.push(this.encoder.line(rec, payloadJson));
       }
     }
-    const text = lines.join("");
+    const text = this.redact(lines);
     const buf = Buffer.from(text);
     if (this.failure?.errno === "ENOSPC" && !(await this.hasRoom())) throw this.failureError(this.failure.errno);
     let fh: FileHandle | null = null;
@@ -316,11 +316,20 @@ export class EventLog {
     }
   }
 
-  /** The line with every secret value in it replaced; the same line (one scan) when it holds none. */
-  private redact(line: string): string {
+  /**
+   * The batch's text with every secret value replaced. A batch that holds none (the rule) is
+   * looked through once as a whole, not line by line: a secret's JSON-escaped form holds no raw
+   * newline, so it cannot straddle two lines. Otherwise each line that may hold one is parsed,
+   * scrubbed and serialised again (`lines` is changed to match, for the offsets).
+   */
+  private redact(lines: string[]): string {
+    const text = lines.join("");
     const mask = this.opts.mask;
-    if (!mask || mask.size === 0 || !mask.mayHold(line)) return line;
-    return `${JSON.stringify(mask.scrub(JSON.parse(line)))}\n`;
+    if (!mask || mask.size === 0 || !mask.mayHold(text)) return text;
+    for (let i = 0; i < lines.length; i++) {
+      if (mask.mayHold(lines[i]!)) lines[i] = `${JSON.stringify(mask.scrub(JSON.parse(lines[i]!)))}\n`;
+    }
+    return lines.join("");
   }
 
   /** Whether the log's file system has RESUME_FREE_BYTES free (true when that cannot be told). */
