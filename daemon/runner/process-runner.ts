@@ -135,8 +135,8 @@ const RUN_FIFOS = [WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILE
 /**
  * FIFOs made ahead of launches, so that no launch waits for an exec of mkfifo (Node cannot make a
  * FIFO itself): `<home>/fifos/`, filled `batch` sets at a time by one mkfifo run, when the stock
- * is made (the daemon's start) and again once a quarter are left, on the event loop's next turn
- * (never inside a launch's own work). Each fill is synchronous (a few ms, once per 48 launches):
+ * is made (the daemon's start) and again once a quarter are left, when `later` says (the runner:
+ * once the launch has its pid; never inside a launch's own work). Each fill is synchronous (a few ms, once per 48 launches):
  * nothing writes into the home in the background, before or after close(). A launch moves one set
  * into the worker's folder (three renames);
  * with none ready (a burst, a file system that refuses the rename, no mkfifo), the wrapper makes
@@ -161,6 +161,8 @@ export class FifoStock {
   constructor(
     private readonly dir: string,
     private readonly batch = 64,
+    /** When a refill runs: on the event loop's next turn by default; the runner's after its launch has its pid. */
+    private readonly later: (fill: () => void) => void = (fill) => setImmediate(fill),
   ) {
     this.removeStale();
     FifoStock.open.add(this.tag);
@@ -204,7 +206,7 @@ export class FifoStock {
     const set = this.ready.shift();
     if (this.ready.length <= this.batch / 4 && !this.refillQueued) {
       this.refillQueued = true;
-      setImmediate(() => {
+      this.later(() => {
         this.refillQueued = false;
         this.fill();
       });
@@ -269,6 +271,8 @@ export class ProcessRunner implements Runner {
   /** Liveness checks of every watched wrapper, run together by one timer. */
   private readonly checks = new Set<() => void>();
   private livenessTimer: NodeJS.Timeout | undefined;
+  /** Work kept off launches' paths (a stock's refill), run once a launch has its worker's pid. */
+  private readonly afterLaunch: Array<() => void> = [];
   /** Folders `prepare` made ready, whose first launch has not come yet. */
   private readonly prepared = new Set<string>();
   /** Wrappers started ahead, and the env(1) they start workers through; null for none. */
@@ -280,7 +284,8 @@ export class ProcessRunner implements Runner {
     const perl = opts.perl === undefined ? findPerl() : opts.perl;
     this.mux = perl ? [perl, installOutputMux(opts.home)] : ["-", "-"];
     this.setsid = opts.setsid === undefined ? findSetsid() : opts.setsid;
-    this.fifos = perl ? new FifoStock(join(opts.home, "fifos")) : null;
+    // Its refill (an exec of mkfifo, which blocks the event loop) waits until a launch has its pid.
+    this.fifos = perl ? new FifoStock(join(opts.home, "fifos"), 64, (fill) => this.afterLaunch.push(fill)) : null;
     const envBin = findEnv();
     const warm = opts.warmWrappers ?? 1;
     this.warm = warm > 0 && envBin !== null && this.setsid !== "-" ? { pool: new WarmWrappers(this.shell.shell, this.wrapper, warm, (err) => opts.log?.warn({ err }, "cannot start a warm wrapper")), env: envBin } : null;
@@ -329,6 +334,9 @@ export class ProcessRunner implements Runner {
       child.unref();
       if (started.startTime !== undefined) removeQuietly(join(spec.dir, WORKER_FILES.launchParams));
       this.warm?.pool.refillSoon();
+      // On a later turn, as the warm wrappers' refill: after the start's record is written.
+      const jobs = this.afterLaunch.splice(0);
+      if (jobs.length > 0) setTimeout(() => jobs.forEach((job) => job()), 0).unref();
     }
   }
 
