@@ -314,8 +314,8 @@ export class ProcessRunner implements Runner {
     if (!prepared) clearRunRecords(spec.dir);
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     if (!prepared) this.makeLaunchFiles(spec.dir);
-    const started: { child: ChildProcess; startTime?: string | null } = this.startWarm(spec) ?? this.startCold(spec);
-    const { child } = started;
+    const warm = this.startWarm(spec);
+    const child = warm?.child ?? this.startCold(spec);
     const startedAtMs = Date.now();
     try {
       const pid = await readWorkerPid(child);
@@ -324,7 +324,7 @@ export class ProcessRunner implements Runner {
         pid,
         wrapperPid: child.pid!,
         pidStartTime: processStartTime(pid),
-        wrapperStartTime: started.startTime ?? processStartTime(child.pid!),
+        wrapperStartTime: warm?.startTime ?? processStartTime(child.pid!),
         startedAtMs,
       };
     } finally {
@@ -332,7 +332,7 @@ export class ProcessRunner implements Runner {
       child.removeAllListeners("exit");
       // The wrapper is in its own session; nothing of ours keeps it, and its death is seen via exit.json.
       child.unref();
-      if (started.startTime !== undefined) removeQuietly(join(spec.dir, WORKER_FILES.launchParams));
+      if (warm) removeQuietly(join(spec.dir, WORKER_FILES.launchParams));
       this.warm?.pool.refillSoon();
       // On a later turn, as the warm wrappers' refill: after the start's record is written.
       const jobs = this.afterLaunch.splice(0);
@@ -351,11 +351,11 @@ export class ProcessRunner implements Runner {
   }
 
   /** Starts the wrapper with Node's spawn, in the worker's cwd and environment. */
-  private startCold(spec: LaunchSpec): { child: ChildProcess } {
+  private startCold(spec: LaunchSpec): ChildProcess {
     const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
     const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, String(spec.launch), this.setsid, "--", ...spec.argv];
     try {
-      return { child: spawn(this.shell.shell, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", wrapperLog] }) };
+      return spawn(this.shell.shell, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", wrapperLog] });
     } finally {
       closeSync(wrapperLog);
     }

@@ -108,10 +108,6 @@ export class WarmWrappers {
     this.fill();
   }
 
-  get ready(): number {
-    return this.idle.length;
-  }
-
   /** An idle warm wrapper, taken out of the pool; null if none is ready. Call `refillSoon` once its launch has its pid. */
   take(): WarmWrapper | null {
     return this.idle.shift() ?? null;
