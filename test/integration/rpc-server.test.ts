@@ -309,6 +309,30 @@ describe("RpcServer on a real socket", () => {
     });
   });
 
+  test("a connection that does not read its replies has one page of heavy work made for it, not one a gate slot; once it reads, the rest are made", async () => {
+    const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
+    let ran = 0;
+    const page = "x".repeat(1024 * 1024);
+    rpc.addMethod("page", (_p, info) =>
+      info.runHeavy(async () => {
+        ran++;
+        return page;
+      }),
+    );
+    await withRpcServer({ dir, name: "onepage", rpc, heavyJobsAtOnce: 4 }, async (_server, socketPath) => {
+      const c = await nonReadingConnect(socketPath);
+      try {
+        c.socket.write(pipelined(8, "page"));
+        assert.equal(await settled(() => ran), 1, "one page made while its 1 MiB reply was not read");
+        const ids = (await c.readLines(8)).map((r) => (r as { id: number }).id);
+        assert.deepEqual(ids.sort((x, y) => x - y), allIds(8));
+        assert.equal(ran, 8);
+      } finally {
+        c.socket.destroy();
+      }
+    });
+  });
+
   test("connections take turns at the heavy-work gate, and a job whose connection closed before its turn is not run", async () => {
     const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
     let release!: () => void;
