@@ -60,21 +60,36 @@ export function describeZodError(error: z.ZodError): string {
 /** Errno codes of a file system that cannot take a write (a full disk): the client's IO, not a bug. */
 const WRITE_ERRNOS: ReadonlySet<string> = new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EFBIG"]);
 
+/**
+ * A wire error made without a stack trace: it only becomes a reply (a handler's own error, logged
+ * with its stack, is another object), and capturing a stack for every refused call was the largest
+ * cost after JSON.parse in a profile of the daemon under hostile load (issue 11: ~311 ms self time).
+ */
+function wireError(message: string, code: number, data?: unknown): JSONRPCErrorException {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new JSONRPCErrorException(message, code, data);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Maps anything a handler threw to the wire error json-rpc-2.0 sends. */
 function toWireError(err: unknown, log: Logger, method: string): JSONRPCErrorException {
   if (err instanceof JSONRPCErrorException) return err;
   if (err instanceof CpwdError) {
-    return new JSONRPCErrorException(err.message, APP_RPC_CODE[err.code], { code: err.code, ...err.details });
+    return wireError(err.message, APP_RPC_CODE[err.code], { code: err.code, ...err.details });
   }
   // A worker's folder or spec.json that could not be written on a full disk, say.
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof errno === "string" && WRITE_ERRNOS.has(errno)) {
     log.warn({ err, method }, "rpc handler could not write");
-    return new JSONRPCErrorException(`${method}: cpwd could not write its files (${(err as Error).message})`, APP_RPC_CODE[ErrorCode.Io], { code: ErrorCode.Io, errno });
+    return wireError(`${method}: cpwd could not write its files (${(err as Error).message})`, APP_RPC_CODE[ErrorCode.Io], { code: ErrorCode.Io, errno });
   }
   // A bug, not a client's fault: log it with the stack, answer without leaking internals.
   log.error({ err, method }, "rpc handler failed");
-  return new JSONRPCErrorException(`internal error in ${method}`, APP_RPC_CODE[ErrorCode.Internal], {
+  return wireError(`internal error in ${method}`, APP_RPC_CODE[ErrorCode.Internal], {
     code: ErrorCode.Internal,
   });
 }
@@ -96,7 +111,7 @@ function bindMethod<S extends MethodSpec>(name: string, spec: S, handler: Handle
     // Before anything walks the params: a value nested thousands deep overflows the stack of
     // whatever serialises it next (the event log's writer, a reply).
     if (exceedsDepth(rawParams, MAX_JSON_DEPTH - 1)) {
-      throw new JSONRPCErrorException(`invalid params: nested too deeply (a message may nest at most ${MAX_JSON_DEPTH} levels)`, RpcCode.InvalidParams, {
+      throw wireError(`invalid params: nested too deeply (a message may nest at most ${MAX_JSON_DEPTH} levels)`, RpcCode.InvalidParams, {
         code: ErrorCode.InvalidParams,
         maxDepth: MAX_JSON_DEPTH,
       });
@@ -104,7 +119,7 @@ function bindMethod<S extends MethodSpec>(name: string, spec: S, handler: Handle
     // The schema's type named, not inferred: inference widens it to ZodType and the data to unknown.
     const parsed = z.safeParse<S["params"]>(spec.params, rawParams ?? undefined);
     if (!parsed.success) {
-      throw new JSONRPCErrorException(`invalid params: ${describeZodError(parsed.error)}`, RpcCode.InvalidParams, {
+      throw wireError(`invalid params: ${describeZodError(parsed.error)}`, RpcCode.InvalidParams, {
         code: ErrorCode.InvalidParams,
         issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
       });
