@@ -89,7 +89,8 @@ export async function settleUnrecordedFolders(runner: Runner, log: Logger, worke
   for (const f of folders) {
     const r = await runner.adopt(f.id, join(workersDir, f.id), null);
     if (r.kind === "running") runner.signal(r.handle, "SIGKILL");
-    if (r.kind !== "exited") log.warn({ worker: f.id, found: r.kind }, "a worker folder the record lacks: what runs in it is killed, its id never reused");
+    // Not said of a folder where nothing ran (no run.json) or what ran has ended: found at every start.
+    if (r.kind === "running" || (r.kind === "lost" && r.handle !== null)) log.warn({ worker: f.id, found: r.kind }, "a worker folder the record lacks: what runs in it is killed, its id never reused");
   }
   // The record's next number is past every worker it has; one of these may be further.
   const recorded = Math.max(0, ...[...workers.keys()].map((id) => Number(id.slice(1))));
