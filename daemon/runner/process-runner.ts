@@ -311,7 +311,9 @@ export class ProcessRunner implements Runner {
 
   async launch(spec: LaunchSpec): Promise<WorkerHandle> {
     const prepared = this.prepared.delete(spec.dir);
-    if (!prepared) clearRunRecords(spec.dir);
+    // A first launch with no run.json has no earlier run's records (the wrapper writes run.json
+    // before any other; a FIFO or launch.sh left is replaced or harmless): one stat, not seven unlinks.
+    if (!prepared && (spec.launch > 1 || existsSync(join(spec.dir, WORKER_FILES.run)))) clearRunRecords(spec.dir);
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     if (!prepared) this.makeLaunchFiles(spec.dir);
     const warm = this.startWarm(spec);
@@ -332,7 +334,8 @@ export class ProcessRunner implements Runner {
       child.removeAllListeners("exit");
       // The wrapper is in its own session; nothing of ours keeps it, and its death is seen via exit.json.
       child.unref();
-      if (warm) removeQuietly(join(spec.dir, WORKER_FILES.launchParams));
+      // Sourced before the pid was told; removed off the start's path.
+      if (warm) this.afterLaunch.push(() => removeQuietly(join(spec.dir, WORKER_FILES.launchParams)));
       this.warm?.pool.refillSoon();
       // On a later turn, as the warm wrappers' refill: after the start's record is written.
       const jobs = this.afterLaunch.splice(0);

@@ -146,7 +146,7 @@ export class Supervisor {
       const early = this.queue.claimNow(w);
       setImmediate(() => {
         if (!early) return this.deps.runner.prepare?.(this.dir(id));
-        void this.background("launching", () => this.launch(id, { w, queued }).finally(() => this.queue.release(id)));
+        void this.background("launching", () => this.launch(id, { w, queued, spec }).finally(() => this.queue.release(id)));
       });
       await queued;
       if (!early) this.queue.push(id);
@@ -188,7 +188,7 @@ export class Supervisor {
    * commit, the worker holds a queue slot and a stop is recorded with its start (`stop`); a commit
    * the log refuses (a full disk) is offered again until it is taken.
    */
-  private async launch(id: string, early?: { w: WorkerRecord; queued: Promise<void> }): Promise<void> {
+  private async launch(id: string, early?: { w: WorkerRecord; queued: Promise<void>; spec: WorkerSpec }): Promise<void> {
     let w = early?.w ?? this.workers.get(id)!;
     // Launched before its `worker.queued` was durable: recorded only once it is; if it never is, the
     // worker was never acknowledged, and what was started is killed.
@@ -202,8 +202,9 @@ export class Supervisor {
     const earlier = this.lastLaunch;
     this.lastLaunch = launch.done;
     try {
-      // The command as spawned: the record's may have secret values redacted (see SecretMask).
-      const spec = readSpecLaunch(this.dir(id));
+      // The command as spawned: the record's may have secret values redacted (see SecretMask). A new
+      // worker's is at hand (what spec.json was just written from).
+      const spec = early?.spec ?? readSpecLaunch(this.dir(id));
       const env = { ...spec.env, CPWD_WORKER_ID: id, CPWD_HOME: this.deps.ctx.paths.home };
       const argv = spec.argv ?? w.argv;
       let handle: WorkerHandle;
