@@ -2,28 +2,16 @@
 // this 2-core machine shared with other work, wall time swings by seconds between identical
 // sessions; the CPU a session burns moves far less, and an HTTP hook's cost inside Claude Code is
 // CPU (issue 12: bench/hook-transport.ts). Linux only: elsewhere the CPU reads NaN.
-import { spawn } from "node:child_process";
 import { execSync } from "node:child_process";
-import { CLAUDE_BIN } from "../test/helpers/claude.js";
+import { readFileSync } from "node:fs";
+import { runClaude, type ClaudeRun } from "../test/helpers/claude.js";
 
-/** What one session gave: its stream-json lines, its result line, wall and CPU milliseconds. */
-export interface TimedRun {
-  lines: any[];
-  result: any;
-  stderr: string;
+/** What one session gave: runClaude's answer, its wall and CPU milliseconds. */
+export interface TimedRun extends ClaudeRun {
   wallMs: number;
   /** User + system CPU of Claude Code and every process it waited for (command hooks); NaN when unknown. */
   cpuMs: number;
 }
-
-/** The line the wrapper adds to stderr: its children's user and system clock ticks, as /proc gives them. */
-const MARK = "cpwd-bench-cpu";
-
-/**
- * The wrapper: a shell runs Claude Code as its child, then reads its own /proc stat, whose
- * cutime and cstime (fields 16 and 17) hold the CPU of the children it has waited for.
- */
-const WRAPPER = `"$0" "$@"; rc=$?; if read -r s < /proc/$$/stat 2>/dev/null; then set -- \${s##*) }; shift 13; echo "${MARK} $1 $2" >&2; fi; exit $rc`;
 
 let ticksPerSecond: number | undefined;
 function clockTicks(): number {
@@ -37,31 +25,27 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** `claude -p PROMPT --output-format stream-json --verbose` to completion, as test/helpers/claude.ts runs it, timed. */
-export function runClaudeTimed(opts: { cwd: string; prompt: string; env: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number }): Promise<TimedRun> {
-  const args = ["-p", opts.prompt, "--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits", ...(opts.args ?? [])];
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn("/bin/sh", ["-c", WRAPPER, CLAUDE_BIN, ...args], { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, opts.timeoutMs ?? 60_000);
-    child.on("error", reject);
-    child.on("close", () => {
-      clearTimeout(timer);
-      const wallMs = performance.now() - t0;
-      const mark = new RegExp(`^${MARK} (\\d+) (\\d+)$`, "m").exec(stderr);
-      const cpuMs = mark ? ((Number(mark[1]) + Number(mark[2])) * 1000) / clockTicks() : Number.NaN;
-      const lines = stdout.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => JSON.parse(l));
-      resolve({ lines, result: lines.find((l) => l.type === "result"), stderr, wallMs, cpuMs });
-    });
-  });
+/**
+ * CPU ms of this process's children that have ended and been reaped (cutime + cstime, fields 16
+ * and 17 of /proc/self/stat); NaN where there is no /proc.
+ */
+function reapedChildrenCpuMs(): number {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // from field 3 on
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / clockTicks();
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * runClaude, timed. The CPU is what this process's reaped children gained meanwhile: Claude Code
+ * alone, as long as no other child of ours ends during the session (the bench's daemon does not).
+ */
+export async function runClaudeTimed(opts: Parameters<typeof runClaude>[0]): Promise<TimedRun> {
+  const cpu0 = reapedChildrenCpuMs();
+  const t0 = performance.now();
+  const run = await runClaude(opts);
+  return { ...run, wallMs: performance.now() - t0, cpuMs: reapedChildrenCpuMs() - cpu0 };
 }

@@ -24,7 +24,7 @@ const TOOL_CALLS = 20;
 const HTTP_CALLS = 2 * TOOL_CALLS + 1;
 
 /** One way of hooking a session: its project (settings written) and its fake API. */
-interface Variant {
+export interface Variant {
   dir: string;
   project: string;
   home: string;
@@ -38,7 +38,8 @@ function calls(project: string): { files: string[]; tools: Array<{ name: string;
   return { files, tools: files.flatMap((f, i) => [{ name: "Write", input: { file_path: f, content: `line ${i}\n` } }, { name: "Read", input: { file_path: f } }]) };
 }
 
-async function variant(settings: Settings): Promise<Variant> {
+/** A project with `settings` and a fake API that scripts the session's tool calls (also bench/http-hook-probe.ts). */
+export async function variant(settings: Settings): Promise<Variant> {
   const p = makeProject(settings);
   const { files, tools } = calls(p.project);
   return { ...p, api: await startFakeApi(toolsThenText(tools)), files };

@@ -9,12 +9,11 @@ import { rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { claudeEnv, makeProject } from "../test/helpers/claude.js";
-import { startFakeApi, toolsThenText, type FakeApi } from "../test/helpers/fake-messages-api.js";
+import { claudeEnv } from "../test/helpers/claude.js";
 import { runClaudeTimed } from "./claude-cpu.js";
+import { variant, type Variant } from "./hook-transport.js";
 import { median } from "./lib.js";
 
-const TOOL_CALLS = 20;
 const rounds = Number(process.argv[2] ?? 7);
 const only = process.argv.slice(3);
 
@@ -24,6 +23,8 @@ const answers: Record<string, Answer> = {
   close: (_q, res) => res.writeHead(200, { "content-type": "application/json", connection: "close", "content-length": 2 }).end("{}"),
   empty204: (_q, res) => res.writeHead(204).end(),
   empty200: (_q, res) => res.writeHead(200, { "content-length": 0 }).end(),
+  // as late as the daemon's answer (its record fsynced): does Claude Code burn CPU while it waits?
+  late: (_q, res) => void setTimeout(() => res.writeHead(200, { "content-type": "application/json" }).end("{}"), 5),
 };
 
 async function endpoint(answer: Answer, host = "127.0.0.1"): Promise<{ server: Server; port: number }> {
@@ -63,6 +64,8 @@ const settings: Record<string, Record<string, unknown>> = {
   close: tools(http(url("close"))),
   e204: tools(http(url("empty204"))),
   e200: tools(http(url("empty200"))),
+  // the same `{}`, 5 ms late
+  late: tools(http(url("late"))),
   // the URL's host: a name to resolve, IPv6 loopback
   localhost: tools(http(url("any", "localhost"))),
   v6: tools(http(url("v6", "[::1]"))),
@@ -74,21 +77,8 @@ const settings: Record<string, Record<string, unknown>> = {
   timeout30: tools(http(url("json"), { timeout: 30 })),
 };
 
-interface Variant {
-  dir: string;
-  project: string;
-  home: string;
-  api: FakeApi;
-  files: string[];
-}
 const variants: Record<string, Variant> = {};
-for (const [k, s] of Object.entries(settings)) {
-  if (only.length > 0 && k !== "none" && !only.includes(k)) continue;
-  const p = makeProject(s);
-  const files = Array.from({ length: TOOL_CALLS / 2 }, (_, i) => join(p.project, `f${i}.txt`));
-  const calls = files.flatMap((f, i) => [{ name: "Write", input: { file_path: f, content: `line ${i}\n` } }, { name: "Read", input: { file_path: f } }]);
-  variants[k] = { ...p, api: await startFakeApi(toolsThenText(calls)), files };
-}
+for (const [k, s] of Object.entries(settings)) if (only.length === 0 || k === "none" || only.includes(k)) variants[k] = await variant(s);
 const wall: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 try {
