@@ -4,7 +4,7 @@ import { JSONRPCErrorException, type JSONRPCError, type JSONRPCID, type JSONRPCR
 import type { Logger } from "pino";
 import { z } from "zod";
 import { APP_RPC_CODE, CpwdError, ErrorCode, RpcCode } from "../src/protocol/errors.js";
-import { exceedsDepth, MAX_JSON_DEPTH } from "../src/protocol/json-bounds.js";
+import { exceedsDepth, MAX_JSON_DEPTH, TOO_DEEP_MESSAGE } from "../src/protocol/json-bounds.js";
 import type { MethodSpec } from "../src/protocol/rpc-method-spec.js";
 import type { SecretMask } from "../src/protocol/secret-mask.js";
 
@@ -111,7 +111,7 @@ function bindMethod<S extends MethodSpec>(name: string, spec: S, handler: Handle
     // Before anything walks the params: a value nested thousands deep overflows the stack of
     // whatever serialises it next (the event log's writer, a reply).
     if (exceedsDepth(rawParams, MAX_JSON_DEPTH - 1)) {
-      throw wireError(`invalid params: nested too deeply (a message may nest at most ${MAX_JSON_DEPTH} levels)`, RpcCode.InvalidParams, {
+      throw wireError(TOO_DEEP_MESSAGE, RpcCode.InvalidParams, {
         code: ErrorCode.InvalidParams,
         maxDepth: MAX_JSON_DEPTH,
       });

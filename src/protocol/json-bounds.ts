@@ -7,6 +7,9 @@
 /** The deepest nesting of objects and arrays accepted from any boundary. */
 export const MAX_JSON_DEPTH = 64;
 
+/** The refusal of a message nested deeper than MAX_JSON_DEPTH (INVALID_PARAMS, `data.maxDepth`), whichever layer finds it. */
+export const TOO_DEEP_MESSAGE = `invalid params: nested too deeply (a message may nest at most ${MAX_JSON_DEPTH} levels)`;
+
 /** Up to this `maxDepth` the walk recurses (no allocation); deeper limits use an explicit stack. */
 const RECURSIVE_MAX_DEPTH = 256;
 

@@ -9,10 +9,10 @@ export interface LineShapeLimits {
   /** Nested deeper than this: refused unparsed. */
   maxDepth: number;
   /**
-   * Values nested this deep or deeper are collapsed to `[]` before parsing. Anything that deep is
-   * refused whatever it holds (params may nest 64 levels: keep this well above that), so for valid
-   * JSON the answer is the same; only a syntax error inside the collapsed part goes unseen (the
-   * line is then refused for its depth instead of as a parse error).
+   * Values nested this deep or deeper are collapsed to `[]` before parsing, and the line's reader
+   * must then refuse the entries they were in (`collapsed`) without running them, whatever else
+   * they hold: nothing a client may send nests that deep (params may nest 64 levels: keep this well
+   * above that), and what was collapsed was never checked, so it may not even be valid JSON.
    */
   collapseDepth: number;
   /** A batch of more entries is refused unparsed. */
@@ -27,6 +27,11 @@ export interface LineShape {
   oversizeBatchEntries: number;
   /** The text to parse: the line, or the line with its values past `collapseDepth` collapsed. */
   text: string;
+  /**
+   * The entries that had a value collapsed, to be refused unrun: their indexes in a top-level
+   * array (a batch), or 0 for a line that is not one; null when nothing was collapsed.
+   */
+  collapsed: Set<number> | null;
 }
 
 /** What each ASCII character is to the scan; every other character (and any above 127) is skipped. */
@@ -51,13 +56,14 @@ export function readLineShape(text: string, limits: LineShapeLimits): LineShape 
   const { maxDepth, collapseDepth, maxBatchEntries } = limits;
   const n = text.length;
   // Too short to open that many levels, or to hold that many entries and their commas.
-  if (n < 2 * Math.min(collapseDepth, maxDepth + 1) && n <= 2 * maxBatchEntries) return { tooDeep: false, oversizeBatchEntries: 0, text };
-  const topIsArray = text.trimStart().charCodeAt(0) === 0x5b;
+  if (n < 2 * Math.min(collapseDepth, maxDepth + 1) && n <= 2 * maxBatchEntries) return { tooDeep: false, oversizeBatchEntries: 0, text, collapsed: null };
+  const topIsArray = text.charCodeAt(firstNonBlank(text)) === 0x5b;
   let depth = 0;
   let topCommas = 0;
   let parts: string[] | null = null;
   let copiedTo = 0;
   let collapseFrom = -1;
+  let collapsed: Set<number> | null = null;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c > 127) continue;
@@ -66,8 +72,11 @@ export function readLineShape(text: string, limits: LineShapeLimits): LineShape 
         i = closingQuote(text, i);
         break;
       case OPEN:
-        if (++depth > maxDepth) return { tooDeep: true, oversizeBatchEntries: 0, text };
-        if (depth === collapseDepth) collapseFrom = i;
+        if (++depth > maxDepth) return { tooDeep: true, oversizeBatchEntries: 0, text, collapsed: null };
+        if (depth === collapseDepth) {
+          collapseFrom = i;
+          (collapsed ??= new Set()).add(topIsArray ? topCommas : 0);
+        }
         break;
       case CLOSE:
         if (depth === collapseDepth && collapseFrom !== -1) {
@@ -85,9 +94,16 @@ export function readLineShape(text: string, limits: LineShapeLimits): LineShape 
   const entries = topIsArray ? topCommas + 1 : 0;
   const oversizeBatchEntries = entries > maxBatchEntries ? entries : 0;
   // A collapse left open means the line is cut short: parsed whole, it gets its parse error.
-  if (parts === null || collapseFrom !== -1) return { tooDeep: false, oversizeBatchEntries, text };
+  if (parts === null || collapseFrom !== -1) return { tooDeep: false, oversizeBatchEntries, text, collapsed: null };
   parts.push(text.slice(copiedTo));
-  return { tooDeep: false, oversizeBatchEntries, text: parts.join("") };
+  return { tooDeep: false, oversizeBatchEntries, text: parts.join(""), collapsed };
+}
+
+/** The index of `text`'s first character that is not JSON whitespace (space, tab, CR, LF). */
+function firstNonBlank(text: string): number {
+  let i = 0;
+  for (let c = text.charCodeAt(0); c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a; c = text.charCodeAt(++i));
+  return i;
 }
 
 /** Where the string opened at `open` ends (its unescaped closing quote), or the text's end. */

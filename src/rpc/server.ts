@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
 import { ErrorCode, RpcCode } from "../protocol/errors.js";
+import { MAX_JSON_DEPTH, TOO_DEEP_MESSAGE } from "../protocol/json-bounds.js";
 import { Connection, type ConnectionInfo, type ConnectionLimits, type ReplySink, type RpcLog } from "./connection.js";
 import { errorResponse, isRequestEnvelope, replyId } from "./envelope.js";
 import { frameReply } from "./framing.js";
@@ -22,11 +23,19 @@ export type { ConnectionInfo } from "./connection.js";
 export const MAX_LINE_DEPTH = 10_000;
 
 /**
- * Values nested this deep in a line are collapsed unread before it is parsed: params may nest 64
- * levels (src/protocol/json-bounds.ts), so anything this deep is refused whatever it holds, and
- * parsing it only made garbage (src/rpc/line-shape.ts).
+ * Values nested this deep in a line are collapsed unread before it is parsed, and the calls they
+ * were in are refused unrun (with their ids): params may nest 64 levels (src/protocol/json-bounds.ts),
+ * nothing a client may send nests this deep, and parsing it only made garbage (src/rpc/line-shape.ts).
  */
 export const COLLAPSE_DEPTH = 128;
+
+/**
+ * The reply to a call that had a value collapsed: refused, never run (what was collapsed was not
+ * even read), as the method table refuses params nested too deeply, with the call's id.
+ */
+function collapsedReply(msg: unknown): JSONRPCResponse {
+  return errorResponse(replyId(msg), RpcCode.InvalidParams, TOO_DEEP_MESSAGE, { code: ErrorCode.InvalidParams, maxDepth: MAX_JSON_DEPTH });
+}
 
 /** How the server listens, and its limits; the defaults suit the daemon. */
 export interface RpcServerOptions {
@@ -155,7 +164,7 @@ export class RpcServer {
     // What the line's shape alone settles is answered before parsing, which would build every
     // object it names only to refuse them: nesting far deeper than params may (100,000 levels
     // cost the whole daemon tens of milliseconds), a batch over the limit (a 4,000-entry one
-    // several), and values nested past COLLAPSE_DEPTH, collapsed unread.
+    // several), and values nested past COLLAPSE_DEPTH, collapsed unread (their calls refused unrun).
     const shape = readLineShape(text, this.shapeLimits);
     if (shape.tooDeep) {
       out.send(errorResponse(null, RpcCode.InvalidRequest, `Invalid Request: nested more than ${MAX_LINE_DEPTH} levels deep`));
@@ -182,8 +191,12 @@ export class RpcServer {
         return 0;
       }
       const calls = msg.length;
-      this.track(this.handleBatch(msg, info, out), settled, calls);
+      this.track(this.handleBatch(msg, info, out, shape.collapsed), settled, calls);
       return calls;
+    }
+    if (shape.collapsed) {
+      out.send(collapsedReply(msg));
+      return 0;
     }
     // One call, one promise: the method's reply, sent and counted in the same callback.
     this.inFlight++;
@@ -236,9 +249,10 @@ export class RpcServer {
    * encoded as soon as it is ready and only the text is kept; if the text grows past the
    * connection's unsent limit the rest of the batch is not run and the whole batch is answered
    * with one MESSAGE_TOO_LARGE error saying how many entries ran. So a batch never holds more
-   * than one slice of results, nor builds a reply larger than the limit.
+   * than one slice of results, nor builds a reply larger than the limit. The entries in
+   * `collapsed` (readLineShape) are answered as refused, never run.
    */
-  private async handleBatch(entries: unknown[], info: ConnectionInfo, out: ReplySink): Promise<void> {
+  private async handleBatch(entries: unknown[], info: ConnectionInfo, out: ReplySink, collapsed: Set<number> | null): Promise<void> {
     const slice = Math.max(1, Math.min(this.opts.batchSliceEntries ?? 64, this.limits.maxPendingCalls));
     const parts: string[] = [];
     let bytes = 2; // "[" and "]\n", near enough
@@ -246,7 +260,9 @@ export class RpcServer {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (out.closed()) return;
       const encoded = await Promise.all(
-        entries.slice(start, start + slice).map((m) => this.handleOne(m, info).then((r) => (r === null ? null : this.encodeEntry(r)))),
+        entries
+          .slice(start, start + slice)
+          .map((m, k) => (collapsed?.has(start + k) ? Promise.resolve(collapsedReply(m)) : this.handleOne(m, info)).then((r) => (r === null ? null : this.encodeEntry(r)))),
       );
       for (const part of encoded) {
         if (part === null) continue;

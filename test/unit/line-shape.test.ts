@@ -1,5 +1,6 @@
 // readLineShape: a line's depth and batch size read without parsing it, and values nested past
-// the collapse depth replaced by [] — the same answer for every valid line, less garbage.
+// the collapse depth replaced by [], naming the entries they were in (the server refuses those
+// unrun: test/integration/rpc-collapsed-lines.test.ts).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { exceedsDepth } from "../../src/protocol/json-bounds.js";
@@ -15,7 +16,7 @@ const depthOf = (v: unknown): number => {
 
 test("a short line is handed back as it is", () => {
   const text = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
-  assert.deepEqual(readLineShape(text, limits), { tooDeep: false, oversizeBatchEntries: 0, text });
+  assert.deepEqual(readLineShape(text, limits), { tooDeep: false, oversizeBatchEntries: 0, text, collapsed: null });
 });
 
 test("a line nested past the limit is too deep, and one at the limit is not", () => {
@@ -62,4 +63,18 @@ test("a line cut short inside a collapsed value is handed back whole, to get its
   assert.equal(readLineShape(text, limits).text, text);
   const unclosedOuter = `{"a":${nested(100)}`;
   assert.throws(() => JSON.parse(readLineShape(unclosedOuter, limits).text), SyntaxError);
+});
+
+test("a collapse names the entry it was in: its index in a batch, 0 in a line that is not one", () => {
+  assert.deepEqual(readLineShape(`{"id":1,"x":${nested(40)}}`, limits).collapsed, new Set([0]));
+  const entry = (d: number) => `{"id":1,"p":${nested(d)},"q":[1,2]}`;
+  assert.deepEqual(readLineShape(`[${entry(2)},${entry(40)},${entry(3)},${entry(30)}]`, limits).collapsed, new Set([1, 3]));
+  assert.equal(readLineShape(`[${entry(2)},${entry(3)}]${" ".repeat(100)}`, limits).collapsed, null);
+});
+
+test("only JSON whitespace may come before a batch: a line led by another space is not counted as one", () => {
+  const batch = `[${Array(11).fill("1").join(",")}]`;
+  assert.equal(readLineShape(` \t\r\n${batch}`, limits).oversizeBatchEntries, 11);
+  assert.equal(readLineShape(`\u00a0${batch}`, limits).oversizeBatchEntries, 0, "NBSP: not JSON, answered by the parse");
+  assert.equal(readLineShape(`\ufeff${batch}`, limits).oversizeBatchEntries, 0, "a BOM: not JSON either");
 });
