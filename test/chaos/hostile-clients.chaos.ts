@@ -11,8 +11,8 @@
 // oversize line is answered and its connection closed; unfinished lines are never answered; the
 // idle and the non-reading connections are kept (paused, not buffered for); the daemon's peak RSS
 // stays within 150 MiB of where it started (printed); the good client's ping p99 is printed against
-// the 10 ms target and asserted under 50 ms when the machine was quiet before the run, else under
-// 250 ms (why, at the assertion).
+// the 10 ms target and asserted under 50 ms when the machine was quiet before and after the run,
+// else under 250 ms (why, at the assertion).
 //
 // The same spirit at the other doors: the hook shim given hostile stdin answers, exits 0 and never
 // prints a stack trace, with the daemon up; a hostile config.json keeps the daemon from starting
@@ -149,7 +149,8 @@ function setPriority(pid: number, nice: number): boolean {
 /** The share of the machine's CPU (0-1) busy over `ms`, read from /proc/stat: other work, when sampled before ours starts. */
 async function machineBusyShare(ms: number): Promise<number> {
   const sample = () => {
-    const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: guest and guest_nice are counted in user already.
+    const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
     const idle = f[3]! + (f[4] ?? 0); // idle + iowait
     return { idle, total: f.reduce((a, b) => a + b, 0) };
   };
@@ -159,7 +160,7 @@ async function machineBusyShare(ms: number): Promise<number> {
   return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
 }
 
-/** Other work took less than this share of the machine's CPU just before the run: the tight bound applies. */
+/** Other work took less than this share of the machine's CPU just before the run and just after it: the tight bound applies. */
 const QUIET_BUSY_SHARE = 0.25;
 /** The good client's ping p99 asserted on a quiet machine (the target, 10 ms, is printed), and on any machine. */
 const P99_BOUND_QUIET_MS = 50;
@@ -177,7 +178,6 @@ test("hostile clients: 10,000 bad messages, 1,000 idle connections and a client 
   console.log(`hostile clients: seed ${seed} (CPWD_CHAOS_SEED=${seed} replays the same messages)`);
   // How busy the machine is with other work, before ours starts: it decides the bound asserted.
   const othersBusy = await machineBusyShare(1_000);
-  const quiet = othersBusy < QUIET_BUSY_SHARE;
   const home = tempHome("cpwd-chaos-hostile-");
   let d: TestDaemon | undefined;
   const sockets: Socket[] = [];
@@ -281,13 +281,16 @@ test("hostile clients: 10,000 bad messages, 1,000 idle connections and a client 
     assert.equal(greedy.closed, false, "the client that never reads is paused, not dropped");
     assert.deepEqual(goodResult.errors, [], "the good client saw no error");
 
+    // Other work that began during the run shows after it too (ours is over: the daemon is idle).
+    const othersBusyAfter = await machineBusyShare(1_000);
+    const quiet = othersBusy < QUIET_BUSY_SHARE && othersBusyAfter < QUIET_BUSY_SHARE;
     const lat = [...goodResult.pings].sort((a, b) => a - b);
     const p99 = percentile(lat, 99);
     const kinds = new Map<string, number>();
     for (const r of hostileResults) for (const [k, c] of r.kinds) kinds.set(k, (kinds.get(k) ?? 0) + c);
     const total = [...kinds.values()].reduce((a, b) => a + b, 0) + OVERSIZE + PARTIAL;
     // The machine's load beside the figure: on a shared machine it is much of what the tail says.
-    const load = `load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores, ${(othersBusy * 100).toFixed(0)}% busy before the run`;
+    const load = `load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores, ${(othersBusy * 100).toFixed(0)}% busy before the run, ${(othersBusyAfter * 100).toFixed(0)}% after`;
     figure(
       "hostile",
       `${n(total)} bad messages (${[...kinds].map(([k, c]) => `${c} ${k}`).join(", ")}, ${OVERSIZE} oversize, ${PARTIAL} unfinished; seed ${seed}), ${n(checked)} replies checked, each right; ` +
@@ -297,7 +300,7 @@ test("hostile clients: 10,000 bad messages, 1,000 idle connections and a client 
     assert.ok(peak - baseline < 150 * MiB, `peak RSS grew by ${((peak - baseline) / MiB).toFixed(0)} MiB (at most 150 MiB)`);
     assert.ok(lat.length >= 200, `enough pings to read a p99 from (${lat.length})`);
     // The issue's target is a p99 under 10 ms, and the line below says whether it was met. The
-    // bound asserted depends on the machine. Where other work already kept it busy before the run
+    // bound asserted depends on the machine. Where other work kept it busy before or after the run
     // (a quarter of its CPU or more), only 250 ms, what no machine excuses: on 2 cores shared with
     // other work an idle daemon's ping p99 alone was 2–35 ms, scavenges under this load took 80–330 ms
     // when V8's helper thread got no core, and p99s here ran 29–139 ms at load 7–9 (the turn
@@ -308,7 +311,7 @@ test("hostile clients: 10,000 bad messages, 1,000 idle connections and a client 
     // client made real-time here, to shut out other work, it was 6–7 ms after those changes (4 runs).
     const bound = quiet ? P99_BOUND_QUIET_MS : P99_BOUND_MS;
     console.log(`hostile clients: ping p99 ${p99.toFixed(2)} ms (${load}): the 10 ms target was ${p99 < 10 ? "met" : "not met on this machine now"}; ${bound} ms asserted`);
-    assert.ok(p99 < bound, `the good client's ping p99 is ${p99.toFixed(2)} ms (under ${bound} ms asserted, the machine ${quiet ? "quiet" : "busy"} before the run; 10 ms is the target)`);
+    assert.ok(p99 < bound, `the good client's ping p99 is ${p99.toFixed(2)} ms (under ${bound} ms asserted, the machine ${quiet ? "quiet" : "busy"} around the run; 10 ms is the target)`);
   } finally {
     good?.kill("SIGKILL");
     for (const s of sockets) s.destroy();
