@@ -104,22 +104,48 @@ export interface HomeProcess extends ProcInfo {
   worker: string | undefined;
 }
 
+/** A process's command line, its arguments joined by spaces; "" when it cannot be read. */
+export function procCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0$/, "").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
 /**
- * Live processes started for `home`: the daemon, shims, and every worker process, wrapper and
- * descendant (each carries CPWD_HOME=home in its environment, which cpwd puts there). Zombies have
- * no readable environment: see zombiesUnder.
+ * Live processes started for `home`: the daemon, shims, and every worker process and descendant
+ * (each carries CPWD_HOME=home in its environment, which cpwd puts there), and the processes of
+ * cpwd's own that run with another environment but name the home's files in their arguments: a
+ * wrapper started ahead (its environment is PATH alone; daemon/runner/warm-wrappers.ts), the output
+ * mux it starts, a deadline's timer shell. Zombies have no readable environment: see zombiesUnder.
  */
 export function homeProcesses(home: string): HomeProcess[] {
   const out: HomeProcess[] = [];
   for (const pid of allPids()) {
     if (pid === process.pid) continue;
     const env = procEnv(pid);
-    if (env.get("CPWD_HOME") !== home) continue;
+    if (env.get("CPWD_HOME") !== home && !procCmdline(pid).includes(`${home}/`)) continue;
     const st = procStat(pid);
     if (!st || st.state === "Z") continue;
     out.push({ ...st, worker: env.get("CPWD_WORKER_ID") });
   }
   return out;
+}
+
+/**
+ * Whether `p` is a wrapper the daemon `daemonPid` keeps started ahead and that has not taken a
+ * launch: its child, started with `--warm`, with no child of its own. It is the daemon's, not a
+ * worker's: it ends when the daemon stops.
+ */
+export function isIdleWarmWrapper(p: ProcInfo, daemonPid: number): boolean {
+  if (p.ppid !== daemonPid || !procCmdline(p.pid).endsWith(" --warm")) return false;
+  return allPids().every((pid) => procStat(pid)?.ppid !== p.pid);
+}
+
+/** The processes of `home` other than its daemon and the daemon's idle warm wrappers: its workers', and anything left over. */
+export function workerSideProcesses(home: string, daemonPid: number): HomeProcess[] {
+  return homeProcesses(home).filter((p) => p.pid !== daemonPid && !isIdleWarmWrapper(p, daemonPid));
 }
 
 /** Zombies whose parent is one of `parents`: children that a live process of ours failed to reap. */

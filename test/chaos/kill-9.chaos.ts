@@ -20,7 +20,7 @@ import type { EventRecord } from "../../src/protocol/events.js";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { pathsFor, startDaemon, tempHome, waitFor, type TestDaemon } from "../helpers/daemon.js";
 import { runShim } from "../helpers/shim.js";
-import { assertSeqGapless, figure, homeProcesses, keepOrRemove, killHomeProcesses, n, randInt, readRecord, sleep } from "./chaos-helpers.js";
+import { assertSeqGapless, figure, homeProcesses, keepOrRemove, killHomeProcesses, n, randInt, readRecord, sleep, workerSideProcesses } from "./chaos-helpers.js";
 
 const KILLS = 20;
 const APPENDERS = 4;
@@ -187,10 +187,12 @@ test("the daemon killed -9 twenty times under load loses, duplicates and disturb
     const { workers } = await c.call("worker.list");
     c.close();
 
-    // No process of a worker is left once every worker has ended: only the daemon runs for this home.
-    await waitFor("the workers' processes to be gone", () => homeProcesses(home).every((p) => p.pid === d!.pid), 10_000, 100);
+    // No process of a worker is left once every worker has ended: only the daemon runs for this
+    // home, with the wrapper it keeps started ahead; and once it stops, nothing at all.
+    await waitFor("the workers' processes to be gone", () => workerSideProcesses(home, d!.pid).length === 0, 10_000, 100);
     await d!.stop();
     d = undefined;
+    await waitFor("no process of the home left once the daemon stopped", () => homeProcesses(home).length === 0, 10_000, 100);
 
     const record = readRecord(paths.events);
     assertSeqGapless(record);

@@ -21,7 +21,7 @@ import { test } from "node:test";
 import { readRunRecord } from "../../src/records/worker-files.js";
 import type { RpcClient } from "../../src/rpc/client.js";
 import { pathsFor, startDaemon, tempHome, waitFor, type TestDaemon } from "../helpers/daemon.js";
-import { cpuSeconds, figure, homeProcesses, killHomeProcesses, MiB, n, rssBytes, sleep, zombiesUnder } from "./chaos-helpers.js";
+import { cpuSeconds, figure, homeProcesses, killHomeProcesses, MiB, n, rssBytes, sleep, workerSideProcesses, zombiesUnder } from "./chaos-helpers.js";
 
 const ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
 const ENDED = ["exited", "failed", "stopped", "timed_out", "fatal"];
@@ -139,7 +139,7 @@ test("process edge cases: a crash loop, a tree that ignores SIGTERM, a closed st
     assert.ok(peak - rss0 < 50 * MiB, `the daemon's RSS grew by ${((peak - rss0) / MiB).toFixed(0)} MiB while 100 MB were written`);
 
     // Nothing left: no process of any worker, no zombie under the daemon or a wrapper.
-    await waitFor("no worker process to be left", () => homeProcesses(home).every((p) => p.pid === d!.pid), 10_000, 50);
+    await waitFor("no worker process to be left", () => workerSideProcesses(home, d!.pid).length === 0, 10_000, 50);
     const zombies = zombiesUnder([d.pid, ...homeProcesses(home).map((p) => p.pid)]);
     assert.deepEqual(zombies, [], "no zombie hangs off the daemon");
     const stuck = (await c.call("worker.list")).workers.filter((w) => !ENDED.includes(String(w.state)));
