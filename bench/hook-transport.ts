@@ -38,11 +38,15 @@ function calls(project: string): { files: string[]; tools: Array<{ name: string;
   return { files, tools: files.flatMap((f, i) => [{ name: "Write", input: { file_path: f, content: `line ${i}\n` } }, { name: "Read", input: { file_path: f } }]) };
 }
 
-/** A project with `settings` and a fake API that scripts the session's tool calls (also bench/http-hook-probe.ts). */
-export async function variant(settings: Settings): Promise<Variant> {
+/**
+ * A project with `settings` and a fake API that scripts the session's tool calls, each turn
+ * answered `modelMs` late (a model's latency; also bench/http-hook-probe.ts).
+ */
+export async function variant(settings: Settings, modelMs = 0): Promise<Variant> {
   const p = makeProject(settings);
   const { files, tools } = calls(p.project);
-  return { ...p, api: await startFakeApi(toolsThenText(tools)), files };
+  const script = toolsThenText(tools);
+  return { ...p, api: await startFakeApi((req) => ({ ...script(req), delayMs: modelMs })), files };
 }
 
 /** One POST /hook, as Claude Code sends it: wall ms until the reply has been read. */

@@ -78,7 +78,9 @@ const settings: Record<string, Record<string, unknown>> = {
 };
 
 const variants: Record<string, Variant> = {};
-for (const [k, s] of Object.entries(settings)) if (only.length === 0 || k === "none" || only.includes(k)) variants[k] = await variant(s);
+// PROBE_MODEL_MS: each model turn answered that late, as a real model would (default 0: at once).
+const modelMs = Number(process.env.PROBE_MODEL_MS ?? 0);
+for (const [k, s] of Object.entries(settings)) if (only.length === 0 || k === "none" || only.includes(k)) variants[k] = await variant(s, modelMs);
 const wall: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 try {
