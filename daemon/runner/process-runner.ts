@@ -18,7 +18,7 @@ import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { findPerl, installOutputMux } from "./output-mux.js";
-import { findEnv, launchText, readWorkerPid, WarmWrappers, type WarmWrapper } from "./warm-wrappers.js";
+import { launchText, readWorkerPid, WarmWrappers, type WarmWrapper } from "./warm-wrappers.js";
 import { installWrapper } from "./wrapper-script.js";
 
 export interface ProcessRunnerOptions {
@@ -275,8 +275,14 @@ export class ProcessRunner implements Runner {
   private readonly afterLaunch: Array<() => void> = [];
   /** Folders `prepare` made ready, whose first launch has not come yet. */
   private readonly prepared = new Set<string>();
-  /** Wrappers started ahead, and the env(1) they start workers through; null for none. */
-  private readonly warm: { pool: WarmWrappers; env: string } | null;
+  /** Wrappers started ahead; null for none. */
+  private readonly warm: WarmWrappers | null;
+  private warmLaunchCount = 0;
+
+  /** How many launches a wrapper started ahead took (the others started cold). */
+  get warmLaunches(): number {
+    return this.warmLaunchCount;
+  }
 
   constructor(private readonly opts: ProcessRunnerOptions) {
     this.wrapper = installWrapper(opts.home);
@@ -286,9 +292,8 @@ export class ProcessRunner implements Runner {
     this.setsid = opts.setsid === undefined ? findSetsid() : opts.setsid;
     // Its refill (an exec of mkfifo, which blocks the event loop) waits until a launch has its pid.
     this.fifos = perl ? new FifoStock(join(opts.home, "fifos"), 64, (fill) => this.afterLaunch.push(fill)) : null;
-    const envBin = findEnv();
     const warm = opts.warmWrappers ?? 1;
-    this.warm = warm > 0 && envBin !== null && this.setsid !== "-" ? { pool: new WarmWrappers(this.shell.shell, this.wrapper, warm, (err) => opts.log?.warn({ err }, "cannot start a warm wrapper")), env: envBin } : null;
+    this.warm = warm > 0 && this.setsid !== "-" ? new WarmWrappers(this.shell.shell, this.wrapper, warm, (err) => opts.log?.warn({ err }, "cannot start a warm wrapper")) : null;
   }
 
   /** A new worker's folder made ready while its `worker.queued` is made durable (see Runner.prepare). */
@@ -317,6 +322,7 @@ export class ProcessRunner implements Runner {
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     if (!prepared) this.makeLaunchFiles(spec.dir);
     const warm = this.startWarm(spec);
+    if (warm) this.warmLaunchCount++;
     const child = warm?.child ?? this.startCold(spec);
     const startedAtMs = Date.now();
     try {
@@ -336,7 +342,7 @@ export class ProcessRunner implements Runner {
       child.unref();
       // Sourced before the pid was told; removed off the start's path.
       if (warm) this.afterLaunch.push(() => removeQuietly(join(spec.dir, WORKER_FILES.launchParams)));
-      this.warm?.pool.refillSoon();
+      this.warm?.refillSoon();
       // On a later turn, as the warm wrappers' refill: after the start's record is written.
       const jobs = this.afterLaunch.splice(0);
       if (jobs.length > 0) setTimeout(() => jobs.forEach((job) => job()), 0).unref();
@@ -346,10 +352,10 @@ export class ProcessRunner implements Runner {
   /** Hands the launch to a warm wrapper; null when none is ready or the launch cannot go through one (warm-wrappers.ts). */
   private startWarm(spec: LaunchSpec): WarmWrapper | null {
     if (!this.warm) return null;
-    const text = launchText({ dir: spec.dir, timeoutMs: spec.timeoutMs ?? 0, graceMs: spec.graceMs, timer: this.shell.timer, perl: this.mux[0], mux: this.mux[1], launch: spec.launch, setsid: this.setsid, cwd: spec.cwd, env: spec.env, argv: spec.argv }, this.warm.env);
+    const text = launchText({ dir: spec.dir, timeoutMs: spec.timeoutMs ?? 0, graceMs: spec.graceMs, timer: this.shell.timer, perl: this.mux[0], mux: this.mux[1], launch: spec.launch, setsid: this.setsid, cwd: spec.cwd, env: spec.env, argv: spec.argv });
     if (text === null) return null;
-    const w = this.warm.pool.take();
-    if (w === null || !this.warm.pool.hand(w, spec.dir, text)) return null;
+    const w = this.warm.take();
+    if (w === null || !this.warm.hand(w, spec.dir, text)) return null;
     return w;
   }
 
@@ -465,6 +471,6 @@ export class ProcessRunner implements Runner {
   close(): void {
     for (const stop of [...this.watches]) stop();
     this.fifos?.close();
-    this.warm?.pool.close();
+    this.warm?.close();
   }
 }

@@ -12,13 +12,18 @@
 // worker's while idle (its cwd is /) and has only PATH in its environment.
 //
 // The worker still gets exactly its own environment, cwd and argv: the wrapper cds (-P, as a
-// spawn's chdir) and starts it through `setsid env -i -- NAME=VALUE… argv…`, so nothing of the
-// wrapper's environment reaches it. What env(1) could take for something else goes cold instead
-// (`launchText` returns null): an argv[0] holding "=" or starting with "-", a name that is empty or
-// holds "=", and NUL anywhere (a spawn refuses it: the cold path gives that error).
+// spawn's chdir), and the child it forks for the worker empties its environment (PATH, PWD and
+// OLDPWD: all a shell started with PATH alone exports) and exports the launch's variables one by
+// one (`cpwd_env`) before it execs setsid(1) and the command. The values go through the
+// environment, never through arguments: a process's arguments are readable by every user in
+// /proc/PID/cmdline, its environment only by its owner. PWD is what a cold start gives (the shell
+// keeps an inherited PWD that names the cwd, else sets the physical path: coldPwd). What a shell
+// cannot export goes cold instead (`launchText` returns null): a name that is not a shell
+// identifier, an argv[0] starting with "-" (setsid would take it for an option, as it does cold),
+// and NUL anywhere (a spawn refuses it: the cold path gives that error).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { realpathSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { isAlive, processStartTime } from "../../src/platform/proc.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { WORKER_FILES } from "../../src/records/worker-files.js";
@@ -38,32 +43,54 @@ export interface WarmLaunch {
   argv: string[];
 }
 
-/** env(1): the first on `pathEnv` or in the usual places; null where there is none. */
-export function findEnv(pathEnv = process.env.PATH ?? ""): string | null {
-  const dirs = [...pathEnv.split(delimiter).filter((d) => d.startsWith("/")), "/usr/bin", "/bin"];
-  return dirs.map((d) => join(d, "env")).find((f) => existsSync(f)) ?? null;
-}
-
 /** `s` as one word of sh, in single quotes: every byte but NUL stands for itself. */
 function quote(s: string): string {
   return `'${s.replaceAll("'", "'\\''")}'`;
 }
 
+/** A name the shell can export. */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The PWD a worker started cold gets (dash, spawned in `cwd` with `envPwd` inherited): the inherited
+ * one when it names `cwd` (a symbolic link's spelling kept), else `cwd`'s physical path.
+ */
+export function coldPwd(cwd: string, envPwd: string | undefined): string {
+  if (envPwd?.startsWith("/")) {
+    try {
+      const [a, b] = [statSync(envPwd), statSync(cwd)];
+      if (a.dev === b.dev && a.ino === b.ino) return envPwd;
+    } catch {
+      // gone or unreadable: as one that does not name it
+    }
+  }
+  return realpathSync(cwd);
+}
+
 /**
  * The shell text that sets a launch's parameters for a warm wrapper, ending in `ready=1` (the
- * wrapper starts nothing without it); null when the launch cannot go through env(1) unchanged (see
- * the top of this file) and must start cold.
+ * wrapper starts nothing without it): the wrapper's variables, `cpwd_env` (the worker's
+ * environment, exported in the worker's own child only) and, as "$@", setsid and the command. Null
+ * when the launch cannot go through it unchanged (see the top of this file) and must start cold.
  */
-export function launchText(p: WarmLaunch, envBin: string): string | null {
+export function launchText(p: WarmLaunch): string | null {
   const argv0 = p.argv[0];
-  if (argv0 === undefined || argv0.includes("=") || argv0.startsWith("-")) return null;
+  if (argv0 === undefined || argv0.startsWith("-")) return null;
   const names = Object.keys(p.env);
-  if (names.some((n) => n === "" || n.includes("=") || n.includes("\0"))) return null;
-  const words = [...names.map((n) => `${n}=${p.env[n]}`), ...p.argv];
-  if (words.some((w) => w.includes("\0")) || [p.dir, p.cwd, p.perl, p.mux, p.setsid].some((s) => s.includes("\0"))) return null;
+  if (!names.every((n) => SHELL_NAME.test(n))) return null;
+  const values = [...Object.values(p.env), ...p.argv, p.dir, p.cwd, p.perl, p.mux, p.setsid];
+  if (values.some((v) => v.includes("\0"))) return null;
+  let pwd: string;
+  try {
+    pwd = coldPwd(p.cwd, p.env.PWD);
+  } catch {
+    return null; // no such cwd: the cold path says so
+  }
+  const exports = names.filter((n) => n !== "PWD").map((n) => quote(`${n}=${p.env[n]}`));
   return [
     `dir=${quote(p.dir)}; timeout_ms=${p.timeoutMs}; grace_ms=${p.graceMs}; timer_kind=${p.timer}; perl=${quote(p.perl)}; mux=${quote(p.mux)}; launch=${p.launch}; setsid=${quote(p.setsid)}; cwd=${quote(p.cwd)}`,
-    `set -- ${quote(envBin)} -i -- ${words.map(quote).join(" ")}`,
+    `cpwd_env() { unset PATH PWD OLDPWD; export ${[...exports, quote(`PWD=${pwd}`)].join(" ")}; }`,
+    `set -- ${[p.setsid, ...p.argv].map(quote).join(" ")}`,
     "ready=1",
     "",
   ].join("\n");
@@ -135,7 +162,13 @@ export class WarmWrappers {
     // Dead but not yet reaped (its exit event not come): a launch handed to it would fail, not go cold.
     if (w.child.exitCode !== null || w.child.signalCode !== null || !w.child.stdin?.writable || !isAlive(w.child.pid!)) return false;
     const file = join(dir, WORKER_FILES.launchParams);
-    writeFileSync(file, text, { mode: 0o600 });
+    try {
+      writeFileSync(file, text, { mode: 0o600 });
+    } catch {
+      // A full disk, say: this wrapper is let go (its stdin ends, it exits) and the launch goes cold.
+      w.child.stdin.end();
+      return false;
+    }
     w.child.stdin.end(`${file}\n`);
     // Awaited now: its pid comes on stdout.
     (w.child.stdout as unknown as { ref?: () => void }).ref?.();

@@ -58,15 +58,16 @@ export const WRAPPER_SCRIPT = `#!/bin/sh
 # cpwd worker wrapper (generated; see daemon/runner/wrapper-script.ts)
 if [ "$1" = --warm ]; then
   # Started ahead (warm-wrappers.ts), idle in / until the daemon writes one line on stdin: the path
-  # of the launch's parameters (a shell text it wrote whole before the line; "$@" becomes
-  # env -i -- NAME=VALUE… ARGV…, so the worker gets its environment and nothing of ours). An end of
-  # stdin instead (the daemon died, or closes) ends the wrapper, having started nothing.
+  # of the launch's parameters (a shell text it wrote whole before the line: the variables below,
+  # cpwd_env, and "$@" = SETSID ARGV…). The worker's child exports its environment (cpwd_env) and
+  # nothing of ours; the values never appear in any process's arguments. An end of stdin instead
+  # (the daemon died, or closes) ends the wrapper, having started nothing.
   IFS= read -r params || exit 0
-  ready=; . "$params"; [ "$ready" = 1 ] || exit 1
+  ready=; . "$params"; [ "$ready" = 1 ] || exit 1; warm=1
   exec </dev/null 2>>"$dir/${WORKER_FILES.wrapperLog}"
   cd -P -- "$cwd" || exit 1
 else
-  dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; perl=$5; mux=$6; launch=$7; setsid=$8; shift 9
+  dir=$1; timeout_ms=$2; grace_ms=$3; timer_kind=$4; perl=$5; mux=$6; launch=$7; setsid=$8; shift 9; warm=
 fi
 out="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stdout}"; err="$dir/${WORKER_FILES.logs}/${WORKER_FILES.stderr}"; reader=
 # The output mux, if any: the worker's streams go into FIFOs it reads. It is started once the
@@ -83,7 +84,9 @@ fi
 # A process group (and session) of its own: setsid(1) on Linux, perl where it is missing (macOS).
 # The worker's opens are write-only (a process that outlives the run gets SIGPIPE, not a pipe that
 # fills), and never wait: the wrapper holds a read end.
-if [ "$setsid" != - ]; then
+if [ -n "$warm" ]; then
+  ( cpwd_env; exec "$@" ) </dev/null >>"$out" 2>>"$err" 7>&- 8>&- 9<&- &
+elif [ "$setsid" != - ]; then
   "$setsid" "$@" </dev/null >>"$out" 2>>"$err" 7>&- 8>&- 9<&- &
 else
   perl -e 'setpgrp(0,0); exec @ARGV or die "cpwd: cannot run $ARGV[0]: $!\\n"' -- "$@" </dev/null >>"$out" 2>>"$err" 7>&- 8>&- 9<&- &

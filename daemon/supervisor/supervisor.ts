@@ -139,10 +139,13 @@ export class Supervisor {
       const event = queuedEvent(id, spec, this.deps.ctx.config.defaultGraceMs);
       const w = this.ledger.preview([event]).get(id)!;
       const queued = this.ledger.commit([event]);
-      // With a slot free and nobody waiting, it is launched while `worker.queued` is fdatasync'd
-      // (after its write: the log's group commit is a setImmediate queued before this one), and its
-      // start recorded once that is durable. A daemon killed in between leaves a worker its record
-      // may lack: the next start kills it (settleUnrecordedFolders). Else its files are made meanwhile.
+      // With a slot free and nobody waiting, it is launched while `worker.queued` is being made
+      // durable, and its start recorded only once that is. The launch usually comes after the
+      // line's write (the log's group commit is a setImmediate queued before this one), but not
+      // when the log is still syncing an earlier batch: the line then waits for that, and the
+      // worker may start before it is written at all. Either way a daemon killed in between leaves
+      // a worker folder its record may lack: the next start kills what runs there and keeps its id
+      // unused (settleUnrecordedFolders). Without a free slot its files are made meanwhile.
       const early = this.queue.claimNow(w);
       setImmediate(() => {
         if (!early) return this.deps.runner.prepare?.(this.dir(id));

@@ -1,10 +1,11 @@
 // Wrappers started ahead (daemon/runner/warm-wrappers.ts) with real processes: the worker gets
-// exactly its environment (names that are no shell identifiers included), cwd and argv, in a
-// session and group of its own; what env(1) could misread, or a warm wrapper gone, starts cold;
-// an idle warm wrapper ends with its runner, closed or killed.
+// exactly the environment (PWD as a cold start gives it), cwd and argv a cold start gives, in a
+// session and group of its own, and no value of its environment is ever in a process's arguments;
+// what a shell cannot export, or a warm wrapper gone, starts cold; an idle warm wrapper ends with
+// its runner, closed or killed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -28,8 +29,8 @@ after(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-function newRunner(): ProcessRunner {
-  const r = new ProcessRunner({ home, livenessCheckMs: 500, warmWrappers: 1 });
+function newRunner(over: { warmWrappers?: number; setsid?: string } = {}): ProcessRunner {
+  const r = new ProcessRunner({ home, livenessCheckMs: 500, warmWrappers: 1, ...over });
   runners.push(r);
   return r;
 }
@@ -76,39 +77,67 @@ function statField(pid: number, index: number): number {
 }
 
 describe("warm wrappers", { skip: process.platform !== "linux" }, () => {
-  test("the launch's text refuses what env(1) would read as something else, and NUL", () => {
+  test("the launch's text refuses what a shell cannot export, an argv[0] setsid would take for an option, and NUL", () => {
     const base: WarmLaunch = { dir: "/d", timeoutMs: 0, graceMs: 1, timer: "chld", perl: "-", mux: "-", launch: 1, setsid: "/usr/bin/setsid", cwd: "/", env: { A: "1" }, argv: ["sleep", "1"] };
-    assert.match(launchText(base, "/usr/bin/env")!, /\nready=1\n$/);
-    assert.equal(launchText({ ...base, argv: ["a=b"] }, "/usr/bin/env"), null);
-    assert.equal(launchText({ ...base, argv: ["-x"] }, "/usr/bin/env"), null);
-    assert.equal(launchText({ ...base, env: { "": "1" } }, "/usr/bin/env"), null);
-    assert.equal(launchText({ ...base, env: { A: "x\0y" } }, "/usr/bin/env"), null);
-    assert.equal(launchText({ ...base, argv: ["sleep", "a\0"] }, "/usr/bin/env"), null);
+    assert.match(launchText(base)!, /\nready=1\n$/);
+    assert.notEqual(launchText({ ...base, argv: ["a=b"] }), null);
+    assert.equal(launchText({ ...base, argv: ["-x"] }), null);
+    for (const name of ["", "A-B", "1A", "a.b", "ž"]) assert.equal(launchText({ ...base, env: { [name]: "1" } }), null, name);
+    assert.equal(launchText({ ...base, env: { A: "x\0y" } }), null);
+    assert.equal(launchText({ ...base, argv: ["sleep", "a\0"] }), null);
   });
 
-  test("a warm launch gives the worker exactly its environment, cwd and argv, in a session of its own", async () => {
-    const r = newRunner();
+  test("a warm launch gives the worker what a cold one does: its environment (PWD as cold gives it), cwd and argv, exactly", async () => {
+    const warm = newRunner();
+    const cold = newRunner({ warmWrappers: 0 });
     const cwd = join(home, "a dir with 'quotes' and $x");
     mkdirSync(cwd);
-    const env = {
+    const link = join(home, "a link to it");
+    symlinkSync(cwd, link);
+    const base = {
       PATH: process.env.PATH ?? "",
-      "NOT-AN-IDENTIFIER": "dash",
-      "1LEADING_DIGIT": "digit",
-      "a.b": "dot",
       QUOTES: "it's \"quoted\" `x` $(y) \\ back",
       LINES: "one\ntwo\n",
       EMPTY: "",
       UNICODE: "žluťoučký 🐎",
+      OLDPWD: "/somewhere",
     };
     const args = ["a b", "", "'", "--", "-x", "$HOME", "line\nbreak", "=", "\\"];
-    const s = spec(reporter(...args), { env, cwd });
-    assert.notEqual(launchText({ dir: s.dir, timeoutMs: 0, graceMs: 1, timer: "chld", perl: "-", mux: "-", launch: 1, setsid: "/usr/bin/setsid", cwd, env, argv: s.argv }, "/usr/bin/env"), null, "a launch for a warm wrapper");
-    const { exit, out } = await runToEnd(r, s);
+    // PWD: none; one naming the cwd through a link (kept); one naming another folder (replaced).
+    for (const env of [base, { ...base, PWD: link }, { ...base, PWD: "/" }] as Array<Record<string, string>>) {
+      const seen = [];
+      for (const r of [warm, cold]) {
+        const s = spec(reporter(...args), { env, cwd: link });
+        const { exit, out } = await runToEnd(r, s);
+        assert.equal(exit.code, 0);
+        seen.push(JSON.parse(out) as { env: Record<string, string>; cwd: string; argv: string[] });
+      }
+      assert.deepEqual(seen[0], seen[1], "warm as cold");
+      assert.deepEqual(seen[0]!.env, { ...env, PWD: env.PWD === link ? link : realpathSync(cwd) });
+      assert.equal(seen[0]!.cwd, realpathSync(cwd));
+      assert.deepEqual(seen[0]!.argv, args);
+    }
+    // Names the wrapper's shell uses itself reach a warm worker as the spec has them (a cold one
+    // gets the wrapper's own `dir` and IFS: a fault of the cold path, left as it was).
+    const own = { PATH: process.env.PATH ?? "", IFS: "x", dir: "not the wrapper's", out: "o", child: "c" };
+    const { out } = await runToEnd(warm, spec(reporter(), { env: own, cwd }));
+    assert.deepEqual((JSON.parse(out) as { env: Record<string, string> }).env, { ...own, PWD: realpathSync(cwd) });
+    assert.equal(warm.warmLaunches, 4, "the warm runner's launches went warm");
+  });
+
+  test("no value of a warm worker's environment is in the arguments of any process on its way (/proc/PID/cmdline is world-readable)", async () => {
+    // A setsid(1) that records its own arguments, then does its job.
+    const seenArgs = join(home, "setsid-args");
+    const setsid = join(home, "recording-setsid");
+    writeFileSync(setsid, `#!/bin/sh\ntr '\\0' ' ' </proc/$$/cmdline >>'${seenArgs}'\nexec /usr/bin/setsid "$@"\n`, { mode: 0o755 });
+    const r = newRunner({ setsid });
+    const { handle, exit, out } = await runToEnd(r, spec(reporter("x"), { env: { PATH: process.env.PATH ?? "", API_KEY: "s3cr3t-marker-7f2a" } }));
     assert.equal(exit.code, 0);
-    const seen = JSON.parse(out) as { env: Record<string, string>; cwd: string; argv: string[] };
-    assert.deepEqual(seen.env, env);
-    assert.equal(seen.cwd, realpathSync(cwd));
-    assert.deepEqual(seen.argv, args);
+    assert.ok(cmdline(handle.wrapperPid).length === 0 || !cmdline(handle.wrapperPid).join(" ").includes("s3cr3t"));
+    assert.equal((JSON.parse(out) as { env: Record<string, string> }).env.API_KEY, "s3cr3t-marker-7f2a", "the worker has it");
+    const recorded = readFileSync(seenArgs, "utf8");
+    assert.match(recorded, /recording-setsid .*-e/, "setsid ran, for the worker");
+    assert.doesNotMatch(recorded, /s3cr3t/, "its arguments never held the value");
   });
 
   test("the worker started warm leads its own session and group; the wrapper was the warm one", async () => {
@@ -129,13 +158,11 @@ describe("warm wrappers", { skip: process.platform !== "linux" }, () => {
     assert.equal((await ended).signal, "SIGTERM");
   });
 
-  test("a launch env(1) could misread, or one with the warm wrapper gone, starts cold and runs the same", async () => {
+  test("a launch a shell cannot export, or one with the warm wrapper gone, starts cold and runs the same", async () => {
     const r = newRunner();
-    const odd = join(home, "bin=odd");
-    writeFileSync(odd, "#!/bin/sh\nprintf '%s' \"$*\"\n", { mode: 0o755 });
-    const a = await runToEnd(r, spec([odd, "x", "y"]));
-    assert.ok(!cmdline(a.handle.wrapperPid).includes("--warm"));
-    assert.equal(a.out, "x y");
+    const a = await runToEnd(r, spec(reporter("x", "y"), { env: { PATH: process.env.PATH ?? "", "NOT-AN-IDENTIFIER": "1" } }));
+    assert.equal(r.warmLaunches, 0, "started cold");
+    assert.deepEqual((JSON.parse(a.out) as { argv: string[] }).argv, ["x", "y"]);
     // The idle warm wrapper killed: the next launch finds none and starts cold.
     const [idle] = warmChildren(process.pid);
     assert.ok(idle, "an idle warm wrapper");
