@@ -10,8 +10,8 @@
 // LAUNCH is the launch's number among the worker's, copied into run.json; SETSID is the setsid(1)
 // the daemon found once, or "-" for none, where perl makes the group: macOS)
 // Or `--warm` alone: a wrapper started ahead (warm-wrappers.ts), idle until the daemon hands it a
-// launch on stdin: the same parameters as shell variables, plus CWD, and ARGV prefixed with
-// `env -i -- NAME=VALUE…` so the worker gets its own environment, not the wrapper's.
+// launch on stdin: the same parameters as shell variables, plus CWD, `cpwd_env` (exports the
+// worker's environment, run in the worker's child only) and ARGV prefixed with SETSID.
 // TIMER is how the deadline is kept (the runner chooses it with the interpreter):
 //   chld  — one `sleep` child and a CHLD trap. Only under dash: a CHLD trap cuts `wait` short, and
 //           bash in POSIX mode then keeps 145 as the worker's status (re-waiting does not help).
