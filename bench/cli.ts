@@ -51,7 +51,8 @@ export function benchCli(): Promise<Figure[]> {
       }
       c.close();
 
-      const cliEnv = testEnv(home, { CPWD_LOG_LEVEL: "warn" });
+      // The real Claude Code for `claude agents --json` (the tests' environment names a stand-in).
+      const cliEnv = testEnv(home, { CPWD_LOG_LEVEL: "warn", CPWD_CLAUDE_BIN: process.env.CPWD_CLAUDE_BIN ?? join(REPO, "node_modules", ".bin", "claude") });
       const t = timeRounds(
         {
           baseline: { argv: [process.execPath, "-e", "0"] },
