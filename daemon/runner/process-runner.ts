@@ -7,8 +7,10 @@
 // output mux's three FIFOs come from a stock this runner makes ahead, in batches, with one mkfifo
 // exec per batch off any launch's path (FifoStock); the wrapper execs nothing before it reports
 // the worker's pid, and waits for nothing but its own forks (wrapper-script.ts). Most launches
-// skip the spawn itself: a wrapper started ahead takes them (warm-wrappers.ts); one that cannot (none
-// ready, a command env(1) could misread) is started cold, as before.
+// skip the spawn itself: a wrapper started ahead takes them (warm-wrappers.ts). With none ready, a
+// wrapper is spawned and handed the launch the same way, so the worker's environment is exactly
+// its own either way; only a launch no wrapper can be handed (a variable name a shell cannot
+// export; no setsid(1)) spawns the wrapper in the worker's environment.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, watch, type FSWatcher } from "node:fs";
@@ -18,7 +20,7 @@ import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { findPerl, installOutputMux } from "./output-mux.js";
-import { launchText, readWorkerPid, WarmWrappers, type WarmWrapper } from "./warm-wrappers.js";
+import { launchText, readWorkerPid, startHandedOver, WarmWrappers, type WarmWrapper } from "./warm-wrappers.js";
 import { installWrapper } from "./wrapper-script.js";
 
 export interface ProcessRunnerOptions {
@@ -321,9 +323,11 @@ export class ProcessRunner implements Runner {
     if (!prepared && (spec.launch > 1 || existsSync(join(spec.dir, WORKER_FILES.run)))) clearRunRecords(spec.dir);
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     if (!prepared) this.makeLaunchFiles(spec.dir);
-    const warm = this.startWarm(spec);
+    const text = this.setsid !== "-" ? launchText({ dir: spec.dir, timeoutMs: spec.timeoutMs ?? 0, graceMs: spec.graceMs, timer: this.shell.timer, perl: this.mux[0], mux: this.mux[1], launch: spec.launch, setsid: this.setsid, cwd: spec.cwd, env: spec.env, argv: spec.argv }) : null;
+    const warm = text === null ? null : this.startWarm(spec, text);
     if (warm) this.warmLaunchCount++;
-    const child = warm?.child ?? this.startCold(spec);
+    const handedOver = warm?.child ?? (text === null ? null : startHandedOver(this.shell.shell, this.wrapper, spec.dir, text));
+    const child = handedOver ?? this.startInWorkerEnv(spec);
     const startedAtMs = Date.now();
     try {
       const pid = await readWorkerPid(child);
@@ -341,7 +345,7 @@ export class ProcessRunner implements Runner {
       // The wrapper is in its own session; nothing of ours keeps it, and its death is seen via exit.json.
       child.unref();
       // Sourced before the pid was told; removed off the start's path.
-      if (warm) this.afterLaunch.push(() => removeQuietly(join(spec.dir, WORKER_FILES.launchParams)));
+      if (handedOver) this.afterLaunch.push(() => removeQuietly(join(spec.dir, WORKER_FILES.launchParams)));
       this.warm?.refillSoon();
       // On a later turn, as the warm wrappers' refill: after the start's record is written.
       const jobs = this.afterLaunch.splice(0);
@@ -349,18 +353,19 @@ export class ProcessRunner implements Runner {
     }
   }
 
-  /** Hands the launch to a warm wrapper; null when none is ready or the launch cannot go through one (warm-wrappers.ts). */
-  private startWarm(spec: LaunchSpec): WarmWrapper | null {
-    if (!this.warm) return null;
-    const text = launchText({ dir: spec.dir, timeoutMs: spec.timeoutMs ?? 0, graceMs: spec.graceMs, timer: this.shell.timer, perl: this.mux[0], mux: this.mux[1], launch: spec.launch, setsid: this.setsid, cwd: spec.cwd, env: spec.env, argv: spec.argv });
-    if (text === null) return null;
-    const w = this.warm.take();
-    if (w === null || !this.warm.hand(w, spec.dir, text)) return null;
+  /** Hands the launch (`text`: launchText) to a warm wrapper; null when none is ready (warm-wrappers.ts). */
+  private startWarm(spec: LaunchSpec, text: string): WarmWrapper | null {
+    const w = this.warm?.take() ?? null;
+    if (w === null || !this.warm!.hand(w, spec.dir, text)) return null;
     return w;
   }
 
-  /** Starts the wrapper with Node's spawn, in the worker's cwd and environment. */
-  private startCold(spec: LaunchSpec): ChildProcess {
+  /**
+   * Starts the wrapper with Node's spawn in the worker's cwd and environment: only for a launch a
+   * wrapper cannot be handed (a variable name a shell cannot export, no setsid(1): macOS). Its shell
+   * then drops such names, and its own variables (dir, out, IFS…) and tools meet the worker's.
+   */
+  private startInWorkerEnv(spec: LaunchSpec): ChildProcess {
     const wrapperLog = openPrivateLog(join(spec.dir, WORKER_FILES.wrapperLog));
     const args = [this.wrapper, spec.dir, String(spec.timeoutMs ?? 0), String(spec.graceMs), this.shell.timer, ...this.mux, String(spec.launch), this.setsid, "--", ...spec.argv];
     try {

@@ -155,24 +155,11 @@ export class WarmWrappers {
   }
 
   /**
-   * Hands `w` its launch: writes `text` into the worker's folder, then its path on the wrapper's
-   * stdin, and ends the stdin. False if the wrapper is gone (nothing was started: the caller goes cold).
+   * Hands `w` its launch (handLaunch). False if the wrapper is gone or the launch's file cannot be
+   * written (nothing was started: the caller starts it otherwise).
    */
   hand(w: WarmWrapper, dir: string, text: string): boolean {
-    // Dead but not yet reaped (its exit event not come): a launch handed to it would fail, not go cold.
-    if (w.child.exitCode !== null || w.child.signalCode !== null || !w.child.stdin?.writable || !isAlive(w.child.pid!)) return false;
-    const file = join(dir, WORKER_FILES.launchParams);
-    try {
-      writeFileSync(file, text, { mode: 0o600 });
-    } catch {
-      // A full disk, say: this wrapper is let go (its stdin ends, it exits) and the launch goes cold.
-      w.child.stdin.end();
-      return false;
-    }
-    w.child.stdin.end(`${file}\n`);
-    // Awaited now: its pid comes on stdout.
-    (w.child.stdout as unknown as { ref?: () => void }).ref?.();
-    return true;
+    return handLaunch(w.child, dir, text);
   }
 
   /** Starts warm wrappers until `size` are idle. */
@@ -180,7 +167,7 @@ export class WarmWrappers {
     while (!this.closed && this.idle.length < this.size) {
       let child: ChildProcess;
       try {
-        child = spawn(this.shell, [this.wrapper, "--warm"], { cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, detached: true, stdio: ["pipe", "pipe", "ignore"] });
+        child = spawnWrapper(this.shell, this.wrapper);
       } catch (err) {
         this.onError?.(err as Error);
         return;
@@ -196,11 +183,6 @@ export class WarmWrappers {
         gone();
         this.onError?.(err);
       });
-      child.stdin!.on("error", () => {});
-      child.unref();
-      // The pipes must not keep the daemon alive either.
-      (child.stdin as unknown as { unref?: () => void }).unref?.();
-      (child.stdout as unknown as { unref?: () => void }).unref?.();
       if (child.pid === undefined) return;
       w.startTime = processStartTime(child.pid);
       this.idle.push(w);
@@ -212,4 +194,50 @@ export class WarmWrappers {
     this.closed = true;
     for (const w of this.idle.splice(0)) w.child.stdin?.end();
   }
+}
+
+/**
+ * Spawns a wrapper in its `--warm` mode: in its own session, in /, with PATH alone; its pipes do
+ * not keep the daemon alive (`handLaunch` makes stdout count again once a launch awaits its pid).
+ */
+function spawnWrapper(shell: string, wrapper: string): ChildProcess {
+  const child = spawn(shell, [wrapper, "--warm"], { cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, detached: true, stdio: ["pipe", "pipe", "ignore"] });
+  child.stdin!.on("error", () => {});
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  return child;
+}
+
+/**
+ * Hands a wrapper in its `--warm` mode its launch: writes `text` into the worker's folder
+ * (launch.sh, 0600), then its path on the wrapper's stdin, and ends the stdin. False if the wrapper
+ * is gone or the file cannot be written (a full disk, say: the wrapper is let go, and exits).
+ */
+function handLaunch(child: ChildProcess, dir: string, text: string): boolean {
+  // Dead but not yet reaped (its exit event not come): a launch handed to it would fail, not go cold.
+  if (child.exitCode !== null || child.signalCode !== null || !child.stdin?.writable || !isAlive(child.pid!)) return false;
+  const file = join(dir, WORKER_FILES.launchParams);
+  try {
+    writeFileSync(file, text, { mode: 0o600 });
+  } catch {
+    child.stdin.end();
+    return false;
+  }
+  child.stdin.end(`${file}\n`);
+  // Awaited now: its pid comes on stdout.
+  (child.stdout as unknown as { ref?: () => void }).ref?.();
+  return true;
+}
+
+/**
+ * Starts a wrapper now and hands it its launch at once, as a warm one would be: a launch no warm
+ * wrapper was ready for still gives its worker exactly its environment, and runs the wrapper's own
+ * tools (mkfifo, date, mv) on the daemon's PATH, not the worker's. Null if the spawn or the hand-over
+ * fails (the caller then spawns the wrapper in the worker's environment, the way that predates this).
+ */
+export function startHandedOver(shell: string, wrapper: string, dir: string, text: string): ChildProcess | null {
+  const child = spawnWrapper(shell, wrapper);
+  if (child.pid === undefined) return null;
+  return handLaunch(child, dir, text) ? child : null;
 }

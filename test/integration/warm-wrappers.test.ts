@@ -117,12 +117,23 @@ describe("warm wrappers", { skip: process.platform !== "linux" }, () => {
       assert.equal(seen[0]!.cwd, realpathSync(cwd));
       assert.deepEqual(seen[0]!.argv, args);
     }
-    // Names the wrapper's shell uses itself reach a warm worker as the spec has them (a cold one
-    // gets the wrapper's own `dir` and IFS: a fault of the cold path, left as it was).
+    // Names the wrapper's shell uses itself reach the worker as the spec has them, warm or not (a
+    // wrapper spawned in the worker's environment gave it its own `dir`, `out` and IFS).
     const own = { PATH: process.env.PATH ?? "", IFS: "x", dir: "not the wrapper's", out: "o", child: "c" };
-    const { out } = await runToEnd(warm, spec(reporter(), { env: own, cwd }));
-    assert.deepEqual((JSON.parse(out) as { env: Record<string, string> }).env, { ...own, PWD: realpathSync(cwd) });
+    for (const r of [warm, cold]) {
+      const { out } = await runToEnd(r, spec(reporter(), { env: own, cwd }));
+      assert.deepEqual((JSON.parse(out) as { env: Record<string, string> }).env, { ...own, PWD: realpathSync(cwd) });
+    }
     assert.equal(warm.warmLaunches, 4, "the warm runner's launches went warm");
+    assert.equal(cold.warmLaunches, 0);
+  });
+
+  test("with no wrapper started ahead, a worker whose PATH finds nothing still has its end recorded: the wrapper's own tools run on the daemon's PATH", async () => {
+    const r = newRunner({ warmWrappers: 0 });
+    const { exit, out } = await runToEnd(r, spec(["/bin/sh", "-c", 'printf %s "$PATH"; exit 3'], { env: { PATH: "/nonexistent" } }));
+    assert.equal(exit.lost, undefined, "exit.json was written (a wrapper on the worker's PATH found no mv: the worker was lost)");
+    assert.equal(exit.code, 3);
+    assert.equal(out, "/nonexistent");
   });
 
   test("no value of a warm worker's environment is in the arguments of any process on its way (/proc/PID/cmdline is world-readable)", async () => {
