@@ -137,10 +137,13 @@ const RUN_FIFOS = [WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILE
 /**
  * FIFOs made ahead of launches, so that no launch waits for an exec of mkfifo (Node cannot make a
  * FIFO itself): `<home>/fifos/`, filled `batch` sets at a time by one mkfifo run, when the stock
- * is made (the daemon's start) and again once a quarter are left, when `later` says (the runner:
- * once the launch has its pid; never inside a launch's own work). Each fill is synchronous (a few ms, once per 48 launches):
- * nothing writes into the home in the background, before or after close(). A launch moves one set
- * into the worker's folder (three renames);
+ * is made (the daemon's start, waited for) and again once a quarter are left, when `later` says
+ * (the runner: once the launch has its pid; never inside a launch's own work), in the background:
+ * mkfifo makes 192 FIFOs in 30–100 ms on this machine's disk, which a synchronous run took from
+ * the event loop once every 48 launches (every RPC waited, and spawn → running's p99 with them).
+ * close() kills a refill still running and removes its sets; a FIFO it makes in the instant
+ * before it dies is left to the next stock, which removes the sets of runners that are gone.
+ * A launch moves one set into the worker's folder (three renames);
  * with none ready (a burst, a file system that refuses the rename, no mkfifo), the wrapper makes
  * its own. Each set is fresh, never reused: a process left from an earlier run holding one could
  * otherwise write into the next run's logs. Names carry this runner's tag: its pid, that process's
@@ -159,6 +162,8 @@ export class FifoStock {
   private refillQueued = false;
   /** mkfifo failed once: the wrappers make their own from then on. */
   private broken = false;
+  /** The refill running in the background, and the sets it makes. */
+  private refilling: { child: ChildProcess; sets: string[] } | null = null;
 
   constructor(
     private readonly dir: string,
@@ -168,7 +173,7 @@ export class FifoStock {
   ) {
     this.removeStale();
     FifoStock.open.add(this.tag);
-    this.fill();
+    this.fill(true);
   }
 
   private removeStale(): void {
@@ -210,7 +215,7 @@ export class FifoStock {
       this.refillQueued = true;
       this.later(() => {
         this.refillQueued = false;
-        this.fill();
+        this.fill(false);
       });
     }
     if (set === undefined) return false;
@@ -227,25 +232,38 @@ export class FifoStock {
     }
   }
 
-  /** Makes one batch (one mkfifo run). Never throws; a failure leaves the wrappers to make their own from then on. */
-  fill(): void {
-    if (this.closed || this.broken) return;
+  /**
+   * Makes one batch (one mkfifo run): waited for when `sync`, else in the background (one at a
+   * time). Never throws; a failure leaves the wrappers to make their own from then on.
+   */
+  fill(sync: boolean): void {
+    if (this.closed || this.broken || this.refilling) return;
     // Concatenated, not path.join: `dir` is already whole, and 64 joins at once ran Node's
     // normalizeString hot enough for TurboFan to compile it in an idle daemon, faulting ~3.5 MiB of
     // the compiler's code into its RSS for good (issue 11, idle RSS).
     const sets = Array.from({ length: this.batch }, () => `${this.dir}${sep}${this.tag}-${++this.made}`);
+    const args = ["-m", "600", "--", ...sets.flatMap((set) => RUN_FIFOS.map((_, i) => `${set}.${i}`))];
+    const made = (ok: boolean) => {
+      if (ok && !this.closed) return void this.ready.push(...sets);
+      if (!ok) this.broken = true;
+      this.discard(sets);
+    };
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const r = spawnSync("mkfifo", ["-m", "600", "--", ...sets.flatMap((set) => RUN_FIFOS.map((_, i) => `${set}.${i}`))], { stdio: "ignore", timeout: 5_000 });
-      if (r.status === 0) {
-        this.ready.push(...sets);
-        return;
-      }
+      if (sync) return made(spawnSync("mkfifo", args, { stdio: "ignore", timeout: 5_000 }).status === 0);
+      const child = spawn("mkfifo", args, { stdio: "ignore" });
+      child.unref();
+      this.refilling = { child, sets };
+      const done = (ok: boolean) => {
+        if (this.refilling?.child !== child) return;
+        this.refilling = null;
+        made(ok);
+      };
+      child.once("error", () => done(false));
+      child.once("exit", (code) => done(code === 0));
     } catch {
-      // no folder: as a failed mkfifo
+      made(false); // no folder: as a failed mkfifo
     }
-    this.broken = true;
-    this.discard(sets);
   }
 
   /** Removes the sets not handed out (runner closed). */
@@ -253,6 +271,11 @@ export class FifoStock {
     this.closed = true;
     FifoStock.open.delete(this.tag);
     this.discard(this.ready.splice(0));
+    if (this.refilling) {
+      this.refilling.child.kill("SIGKILL");
+      this.discard(this.refilling.sets);
+      this.refilling = null;
+    }
   }
 
   private discard(sets: string[]): void {
