@@ -1,8 +1,9 @@
 // Heavy work (a large read) of every connection goes through one gate, a few jobs at a time and
 // one of any connection's at a time: connections take turns (one client's hundreds of queued jobs
 // never hold up another's one), a connection's jobs wait while it is not reading its replies, and
-// a job whose connection closed before its turn is never run. So a client that pipelines big reads and never reads the answers
-// costs the daemon a few pages of memory and a few milliseconds a turn, whatever it sends.
+// a job whose connection closed before its turn is never run. So a client that pipelines big
+// reads and never reads the answers costs the daemon a page of memory and a few milliseconds a
+// turn, whatever it sends.
 import { CpwdError, ErrorCode } from "../protocol/errors.js";
 
 interface Job {

@@ -31,9 +31,11 @@ export const COLLAPSE_DEPTH = 128;
 
 /**
  * The reply to a call that had a value collapsed: refused, never run (what was collapsed was not
- * even read), as the method table refuses params nested too deeply, with the call's id.
+ * even read), as the method table refuses params nested too deeply, with the call's id; none to a
+ * notification (an object without an id), which the method table does not answer either.
  */
-function collapsedReply(msg: unknown): JSONRPCResponse {
+function collapsedReply(msg: unknown): JSONRPCResponse | null {
+  if (typeof msg === "object" && msg !== null && !Array.isArray(msg) && !("id" in msg)) return null;
   return errorResponse(replyId(msg), RpcCode.InvalidParams, TOO_DEEP_MESSAGE, { code: ErrorCode.InvalidParams, maxDepth: MAX_JSON_DEPTH });
 }
 
@@ -195,7 +197,8 @@ export class RpcServer {
       return calls;
     }
     if (shape.collapsed) {
-      out.send(collapsedReply(msg));
+      const reply = collapsedReply(msg);
+      if (reply) out.send(reply);
       return 0;
     }
     // One call, one promise: the method's reply, sent and counted in the same callback.

@@ -53,6 +53,12 @@ test("a call with a value nested 128 deep is refused with its id and not run, ev
     assert.equal(replies[2]!.result, "pong");
     assert.equal(pings, 2);
 
+    // A notification so refused is not answered, alone or in a batch (nor run).
+    c.send(`{"jsonrpc":"2.0","method":"ping","x":${deep(200, "1 2")}}\n`);
+    c.send(`[{"jsonrpc":"2.0","method":"ping","x":${deep(200, "1")}},${ping(8)}]\n`);
+    assert.deepEqual(((await c.next()) as Reply[]).map((r) => [r.id, r.result]), [[8, "pong"]], "only the batch's call is answered");
+    assert.equal(pings, 3);
+
     // 127 levels is not collapsed: parsed as sent (a syntax error there is a parse error).
     c.send(`${ping(6, `,"x":${deep(126, "1 2")}`)}\n`);
     assert.equal(((await c.next()) as Reply).error?.code, -32700);
