@@ -96,17 +96,35 @@ export function launchText(p: WarmLaunch): string | null {
   ].join("\n");
 }
 
-/** Reads the worker's pid, the first line the wrapper writes on its stdout; rejects if it exits first. */
+/**
+ * Reads the worker's pid, the first line the wrapper writes on its stdout; rejects if it exits
+ * without one. Its exit is judged once its stdout has ended: Node may report the exit before the
+ * last of the pipe is read, and a wrapper whose worker and mux end at once (a quick worker, a mux
+ * that fails) can tell the pid and exit within a millisecond.
+ */
 export function readWorkerPid(child: ChildProcess): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let out = "";
+    const pid = (): number | null => {
+      const nl = out.indexOf("\n");
+      return nl === -1 ? null : Number(out.slice(0, nl));
+    };
     child.once("error", (err) => reject(new CpwdError(ErrorCode.Io, `cannot start the wrapper: ${err.message}`, { cause: err })));
     child.stdout!.on("data", (c: Buffer) => {
       out += c.toString();
-      const nl = out.indexOf("\n");
-      if (nl !== -1) resolve(Number(out.slice(0, nl)));
+      const told = pid();
+      if (told !== null) resolve(told);
     });
-    child.once("exit", (code) => reject(new CpwdError(ErrorCode.Io, `the wrapper exited (${code}) before starting the worker`)));
+    child.once("exit", (code) => {
+      const judge = () => {
+        const told = pid();
+        if (told !== null) resolve(told);
+        else reject(new CpwdError(ErrorCode.Io, `the wrapper exited (${code}) before starting the worker`));
+      };
+      const stdout = child.stdout!;
+      if (stdout.readableEnded || stdout.destroyed) judge();
+      else stdout.once("close", judge);
+    });
   });
 }
 
