@@ -37,13 +37,13 @@ const DRAIN_LIMIT_MS = 1_000;
 /** How often an idle mux looks whether its wrapper is still its parent. */
 const PARENT_CHECK_MS = 5_000;
 
-/** Arguments: STDOUT_PIPE STDERR_PIPE CTL_PIPE STDOUT_LOG STDERR_LOG OUTPUT_LOG */
+/** Arguments: STDOUT_PIPE STDERR_PIPE CTL_PIPE STDOUT_LOG STDERR_LOG OUTPUT_LOG WRAPPER_PID */
 export const OUTPUT_MUX_SCRIPT = `# cpwd output mux (generated; see daemon/runner/output-mux.ts)
 use strict;
 use warnings;
 use Fcntl qw(O_RDWR);
 use Time::HiRes ();
-my ($out_pipe, $err_pipe, $ctl_pipe, $out_log, $err_log, $all_log) = @ARGV;
+my ($out_pipe, $err_pipe, $ctl_pipe, $out_log, $err_log, $all_log, $wrapper) = @ARGV;
 $SIG{TERM} = $SIG{INT} = $SIG{HUP} = $SIG{PIPE} = "IGNORE";
 # Read-write opens of a FIFO never wait for the other side (Linux, macOS), and holding a write end
 # means no end of file: the end comes from the wrapper, as a byte on the control FIFO.
@@ -93,9 +93,11 @@ sub pump {
 }
 
 # The wrapper killed outright (SIGKILL, the OOM killer) can never say the worker is gone: a mux
-# whose parent has changed (reparented) takes what is there and ends too, instead of idling for
-# ever. It looks every PARENT_CHECK_S seconds while nothing comes.
-my $parent = getppid();
+# whose parent is no longer the wrapper (reparented) takes what is there and ends too, instead of
+# idling for ever. It looks every PARENT_CHECK_S seconds while nothing comes. The wrapper's pid is
+# given, not read at start: a wrapper killed before the mux started left it reparented from the
+# first, and a parent read then never changed (one idled an hour in a test run).
+my $parent = $wrapper // getppid();
 while (1) {
   my ($any, $gone) = pump(${PARENT_CHECK_MS / 1000});
   last if $gone || getppid() != $parent;

@@ -158,7 +158,7 @@ trap - PIPE
 # without the worker's Perl settings, which could break it. What the worker wrote meanwhile waits
 # in the pipes. (The wrapper's stderr is wrapper.log, never the daemon's pipe: it stays.)
 if [ -n "$reader" ]; then
-  (unset PERL5OPT PERL5LIB PERLLIB PERL5DB; exec "$perl" "$mux" "$po" "$pe" "$pc" "$lo" "$le" "$dir/${WORKER_FILES.logs}/${WORKER_FILES.output}") </dev/null >/dev/null 7>&- 8>&- 9<&- &
+  (unset PERL5OPT PERL5LIB PERLLIB PERL5DB; exec "$perl" "$mux" "$po" "$pe" "$pc" "$lo" "$le" "$dir/${WORKER_FILES.logs}/${WORKER_FILES.output}" "$$") </dev/null >/dev/null 7>&- 8>&- 9<&- &
   reader=$!
 fi
 # A signal sent to the wrapper itself (daemon stop of a worker it has not adopted yet) is passed on.

@@ -144,6 +144,31 @@ describe("a wrapper killed outright", () => {
   });
 });
 
+test("a mux that starts only after its wrapper was killed outright ends on its own", { skip: perl === null }, async () => {
+  // The mux held back until the wrapper is gone: it starts reparented, and must not take that
+  // parent for its wrapper (it idled for ever when it read its parent at start).
+  const go = join(home, "late-mux-go");
+  const late = script("late-perl", `while [ ! -e '${go}' ]; do sleep 0.02; done; exec ${perl} "$@"`);
+  const r = runnerWith({ perl: late });
+  const s = spec(["/bin/sh", "-c", "sleep 30"]);
+  const handle = await r.launch(s);
+  started.push(handle);
+  let mux = 0;
+  await waitFor("the held-back mux", () => {
+    try {
+      mux = muxOf(handle);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  r.close();
+  process.kill(handle.wrapperPid, "SIGKILL");
+  await waitFor("the mux to be reparented", () => Number(readFileSync(`/proc/${mux}/stat`, "utf8").split(") ")[1]!.split(" ")[1]) !== handle.wrapperPid);
+  writeFileSync(go, "");
+  await waitFor("the late mux to end", () => !isAlive(mux), 20_000);
+});
+
 describe("the stock of FIFOs made ahead of launches", () => {
   test("a launch takes a fresh set (0600 FIFOs); the stock refills in the background, and a closed stock removes what it had", async () => {
     const dir = join(home, "stock-a");
