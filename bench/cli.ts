@@ -2,6 +2,7 @@
 // with the same 3 sleeping workers, and the daemon's idle RSS against pm2's daemon, all in one run.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { CLAUDE_BIN } from "../test/helpers/claude.js";
 import { REPO, testEnv } from "../test/helpers/daemon.js";
 import { against, ratioAtMost, sampleRssMiB, sleep, timedAgainst, timeRounds, withBenchDaemon, type Figure, type Target } from "./lib.js";
 import { startPm2 } from "./pm2.js";
@@ -11,10 +12,6 @@ const WORKER_ARGV = ["sleep", "600"];
 const SETTLE_MS = 15_000;
 const ANEW_ROUNDS = 5;
 
-/** The claude `cpwd status` runs for `claude agents --json`: CPWD_CLAUDE_BIN, else the one on PATH. */
-function claudeBin(env: NodeJS.ProcessEnv): string {
-  return env.CPWD_CLAUDE_BIN || "claude";
-}
 
 /**
  * The `cpwd` command as installed: package.json's bin entry. CPWD_BENCH_CLI (a path in the
@@ -52,7 +49,7 @@ export function benchCli(): Promise<Figure[]> {
       c.close();
 
       // The real Claude Code for `claude agents --json` (the tests' environment names a stand-in).
-      const cliEnv = testEnv(home, { CPWD_LOG_LEVEL: "warn", CPWD_CLAUDE_BIN: process.env.CPWD_CLAUDE_BIN ?? join(REPO, "node_modules", ".bin", "claude") });
+      const cliEnv = testEnv(home, { CPWD_LOG_LEVEL: "warn", CPWD_CLAUDE_BIN: CLAUDE_BIN });
       const t = timeRounds(
         {
           baseline: { argv: [process.execPath, "-e", "0"] },
@@ -71,7 +68,7 @@ export function benchCli(): Promise<Figure[]> {
         {
           baseline: { argv: [process.execPath, "-e", "0"] },
           status: { argv: ["/bin/sh", "-c", 'rm -f "$0"; exec "$1" "$2" status', saved, process.execPath, cli], env: cliEnv },
-          agents: { argv: [claudeBin(cliEnv), "agents", "--json"], env: cliEnv },
+          agents: { argv: [CLAUDE_BIN, "agents", "--json"], env: cliEnv },
         },
         ANEW_ROUNDS,
       );

@@ -20,7 +20,7 @@ import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { findPerl, installOutputMux } from "./output-mux.js";
-import { launchText, readWorkerPid, startHandedOver, WarmWrappers, type WarmWrapper } from "./warm-wrappers.js";
+import { launchText, readWorkerPid, startHandedOver, WarmWrappers } from "./warm-wrappers.js";
 import { installWrapper } from "./wrapper-script.js";
 
 export interface ProcessRunnerOptions {
@@ -315,7 +315,7 @@ export class ProcessRunner implements Runner {
     const perl = opts.perl === undefined ? findPerl() : opts.perl;
     this.mux = perl ? [perl, installOutputMux(opts.home)] : ["-", "-"];
     this.setsid = opts.setsid === undefined ? findSetsid() : opts.setsid;
-    // Its refill (an exec of mkfifo, which blocks the event loop) waits until a launch has its pid.
+    // Its refill's spawn of mkfifo (a fork of the daemon, on the event loop) waits until a launch has its pid.
     this.fifos = perl ? new FifoStock(join(opts.home, "fifos"), 64, (fill) => this.afterLaunch.push(fill)) : null;
     const warm = opts.warmWrappers ?? 1;
     this.warm = warm > 0 && this.setsid !== "-" ? new WarmWrappers(this.shell.shell, this.wrapper, warm, (err) => opts.log?.warn({ err }, "cannot start a warm wrapper")) : null;
@@ -347,7 +347,7 @@ export class ProcessRunner implements Runner {
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     if (!prepared) this.makeLaunchFiles(spec.dir);
     const text = this.setsid !== "-" ? launchText({ dir: spec.dir, timeoutMs: spec.timeoutMs ?? 0, graceMs: spec.graceMs, timer: this.shell.timer, perl: this.mux[0], mux: this.mux[1], launch: spec.launch, setsid: this.setsid, cwd: spec.cwd, env: spec.env, argv: spec.argv }) : null;
-    const warm = text === null ? null : this.startWarm(spec, text);
+    const warm = text === null ? null : (this.warm?.handOut(spec.dir, text) ?? null);
     if (warm) this.warmLaunchCount++;
     const handedOver = warm?.child ?? (text === null ? null : startHandedOver(this.shell.shell, this.wrapper, spec.dir, text));
     const child = handedOver ?? this.startInWorkerEnv(spec);
@@ -374,13 +374,6 @@ export class ProcessRunner implements Runner {
       const jobs = this.afterLaunch.splice(0);
       if (jobs.length > 0) setTimeout(() => jobs.forEach((job) => job()), 0).unref();
     }
-  }
-
-  /** Hands the launch (`text`: launchText) to a warm wrapper; null when none is ready (warm-wrappers.ts). */
-  private startWarm(spec: LaunchSpec, text: string): WarmWrapper | null {
-    const w = this.warm?.take() ?? null;
-    if (w === null || !this.warm!.hand(w, spec.dir, text)) return null;
-    return w;
   }
 
   /**

@@ -136,7 +136,7 @@ export interface WarmWrapper {
 }
 
 /**
- * The pool: `size` warm wrappers kept ready. `take` hands one out (null when none is ready: a burst,
+ * The pool: `size` warm wrappers kept ready. `handOut` gives one a launch (null when none is ready: a burst,
  * or a wrapper that died idle); `refillSoon` starts the next after the launch's own work, not in it.
  */
 export class WarmWrappers {
@@ -153,9 +153,14 @@ export class WarmWrappers {
     this.fill();
   }
 
-  /** An idle warm wrapper, taken out of the pool; null if none is ready. Call `refillSoon` once its launch has its pid. */
-  take(): WarmWrapper | null {
-    return this.idle.shift() ?? null;
+  /**
+   * An idle warm wrapper, taken out of the pool and handed the launch (handLaunch); null if none
+   * is ready or the hand-over fails (nothing was started: the caller starts it otherwise). Call
+   * `refillSoon` once the launch has its pid.
+   */
+  handOut(dir: string, text: string): WarmWrapper | null {
+    const w = this.idle.shift();
+    return w !== undefined && handLaunch(w.child, dir, text) ? w : null;
   }
 
   /**
@@ -170,14 +175,6 @@ export class WarmWrappers {
       this.refillQueued = false;
       this.fill();
     }, 0).unref();
-  }
-
-  /**
-   * Hands `w` its launch (handLaunch). False if the wrapper is gone or the launch's file cannot be
-   * written (nothing was started: the caller starts it otherwise).
-   */
-  hand(w: WarmWrapper, dir: string, text: string): boolean {
-    return handLaunch(w.child, dir, text);
   }
 
   /** Starts warm wrappers until `size` are idle. */
