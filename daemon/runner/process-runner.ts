@@ -3,23 +3,24 @@
 // exit.json the wrapper writes — by fs.watch, never by polling, plus a slow liveness check that
 // catches a wrapper killed before it could write anything.
 //
-// A start's path is kept short: the wrapper is told where setsid(1) is (found once here), and its
-// output mux's three FIFOs come from a stock this runner makes ahead, in batches, with one mkfifo
-// exec per batch off any launch's path (FifoStock); the wrapper execs nothing before it reports
+// A start's path is kept short: the wrapper is told where setsid(1) is (found once here), and a new
+// worker's folder, with its logs and the output mux's three FIFOs, comes from a stock this runner
+// makes ahead, in batches, with one shell run per batch off any launch's path (folder-stock.ts,
+// `takeFolder`: one rename at spawn); the wrapper execs nothing before it reports
 // the worker's pid, and waits for nothing but its own forks (wrapper-script.ts). Most launches
 // skip the spawn itself: a wrapper started ahead takes them (warm-wrappers.ts). With none ready, a
 // wrapper is spawned and handed the launch the same way, so the worker's environment is exactly
 // its own either way; only a launch no wrapper can be handed (a variable name a shell cannot
 // export; no setsid(1)) spawns the wrapper in the worker's environment.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, watch, type FSWatcher } from "node:fs";
-import { basename, delimiter, join, sep } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, watch, type FSWatcher } from "node:fs";
+import { basename, delimiter, join } from "node:path";
 import { isAlive, processStartedAtMs, processStartTime, startedNoLaterThan } from "../../src/platform/proc.js";
 import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { findPerl, installOutputMux } from "./output-mux.js";
+import { FolderStock, removeQuietly } from "./folder-stock.js";
 import { launchText, readWorkerPid, startHandedOver, WarmWrappers } from "./warm-wrappers.js";
 import { installWrapper } from "./wrapper-script.js";
 
@@ -113,176 +114,6 @@ export function findSetsid(pathEnv = process.env.PATH ?? ""): string {
   return dirs.map((d) => join(d, "setsid")).find((f) => existsSync(f)) ?? "-";
 }
 
-/** Removes a file if it is there; never throws (a stock is a help, not a need). */
-function removeQuietly(file: string): void {
-  try {
-    rmSync(file, { force: true });
-  } catch {
-    // not a folder we can clean: left
-  }
-}
-
-/**
- * A process's start time as it stands in a stock's names (Linux: clock ticks since boot; macOS: ps's
- * date, its spaces and colons as _), or "unknown" where it cannot be read: then a live pid is
- * all there is to go on.
- */
-export function startTimeTag(pid: number): string {
-  return processStartTime(pid)?.replace(/\W+/g, "_") ?? "unknown";
-}
-
-/** The mux's three FIFOs of one run, in the order the wrapper takes them. */
-const RUN_FIFOS = [WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl] as const;
-
-/**
- * FIFOs made ahead of launches, so that no launch waits for an exec of mkfifo (Node cannot make a
- * FIFO itself): `<home>/fifos/`, filled `batch` sets at a time by one mkfifo run, when the stock
- * is made (the daemon's start, waited for) and again once a quarter are left, when `later` says
- * (the runner: once the launch has its pid; never inside a launch's own work), in the background:
- * mkfifo makes 192 FIFOs in 30–100 ms on this machine's disk, which a synchronous run took from
- * the event loop once every 48 launches (every RPC waited, and spawn → running's p99 with them).
- * close() kills a refill still running and removes its sets; a FIFO it makes in the instant
- * before it dies is left to the next stock, which removes the sets of runners that are gone.
- * A launch moves one set into the worker's folder (three renames);
- * with none ready (a burst, a file system that refuses the rename, no mkfifo), the wrapper makes
- * its own. Each set is fresh, never reused: a process left from an earlier run holding one could
- * otherwise write into the next run's logs. Names carry this runner's tag: its pid, that process's
- * start time and a random part, so two runners of one home (tests) never take each other's. A new
- * stock removes the sets of every runner that is gone (a daemon killed outright): those whose pid is
- * dead, or alive but started at another time (reused, after a reboot often by the new daemon
- * itself), and those of this very process whose stock is not open.
- */
-export class FifoStock {
-  /** The tags of the stocks open in this process: its own sets under any other tag are left over. */
-  private static readonly open = new Set<string>();
-  private readonly ready: string[] = [];
-  private readonly tag = `${process.pid}-${startTimeTag(process.pid)}-${randomBytes(4).toString("hex")}`;
-  private made = 0;
-  private closed = false;
-  private refillQueued = false;
-  /** mkfifo failed once: the wrappers make their own from then on. */
-  private broken = false;
-  /** The refill running in the background, and the sets it makes. */
-  private refilling: { child: ChildProcess; sets: string[] } | null = null;
-
-  constructor(
-    private readonly dir: string,
-    private readonly batch = 64,
-    /** When a refill runs: on the event loop's next turn by default; the runner's after its launch has its pid. */
-    private readonly later: (fill: () => void) => void = (fill) => setImmediate(fill),
-  ) {
-    this.removeStale();
-    FifoStock.open.add(this.tag);
-    this.fill(true);
-  }
-
-  private removeStale(): void {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return; // no stock yet
-    }
-    const startTags = new Map<number, string | null>();
-    for (const name of names) if (!FifoStock.mayBeTaken(name, startTags)) removeQuietly(join(this.dir, name));
-  }
-
-  /**
-   * Whether the set file `name` may still be taken by a live runner: its tag is that of a stock open
-   * in this process, or names another process that is alive with the start time the tag records.
-   * Anything else in the folder (other names, an older form) is left over. `startTags` caches each
-   * pid's start time (null: dead) for one sweep.
-   */
-  private static mayBeTaken(name: string, startTags: Map<number, string | null>): boolean {
-    const m = /^((\d+)-(\w+)-[0-9a-f]+)-\d+\.\d$/.exec(name);
-    if (m === null) return false;
-    const pid = Number(m[2]);
-    if (pid === process.pid) return FifoStock.open.has(m[1]!);
-    let startTag = startTags.get(pid);
-    if (startTag === undefined) startTags.set(pid, (startTag = isAlive(pid) ? startTimeTag(pid) : null));
-    return startTag === m[3];
-  }
-
-  /** How many sets are ready. */
-  get size(): number {
-    return this.ready.length;
-  }
-
-  /** Moves one set into `workerDir` under the run's names. False if none was ready or the move failed. */
-  take(workerDir: string): boolean {
-    const set = this.ready.shift();
-    if (this.ready.length <= this.batch / 4 && !this.refillQueued) {
-      this.refillQueued = true;
-      this.later(() => {
-        this.refillQueued = false;
-        this.fill(false);
-      });
-    }
-    if (set === undefined) return false;
-    try {
-      RUN_FIFOS.forEach((name, i) => renameSync(`${set}.${i}`, join(workerDir, name)));
-      return true;
-    } catch {
-      // Whatever moved goes: the wrapper makes a whole set of its own.
-      for (const [i, name] of RUN_FIFOS.entries()) {
-        removeQuietly(`${set}.${i}`);
-        removeQuietly(join(workerDir, name));
-      }
-      return false;
-    }
-  }
-
-  /**
-   * Makes one batch (one mkfifo run): waited for when `sync`, else in the background (one at a
-   * time). Never throws; a failure leaves the wrappers to make their own from then on.
-   */
-  fill(sync: boolean): void {
-    if (this.closed || this.broken || this.refilling) return;
-    // Concatenated, not path.join: `dir` is already whole, and 64 joins at once ran Node's
-    // normalizeString hot enough for TurboFan to compile it in an idle daemon, faulting ~3.5 MiB of
-    // the compiler's code into its RSS for good (issue 11, idle RSS).
-    const sets = Array.from({ length: this.batch }, () => `${this.dir}${sep}${this.tag}-${++this.made}`);
-    const args = ["-m", "600", "--", ...sets.flatMap((set) => RUN_FIFOS.map((_, i) => `${set}.${i}`))];
-    const made = (ok: boolean) => {
-      if (ok && !this.closed) return void this.ready.push(...sets);
-      if (!ok) this.broken = true;
-      this.discard(sets);
-    };
-    try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      if (sync) return made(spawnSync("mkfifo", args, { stdio: "ignore", timeout: 5_000 }).status === 0);
-      const child = spawn("mkfifo", args, { stdio: "ignore" });
-      child.unref();
-      this.refilling = { child, sets };
-      const done = (ok: boolean) => {
-        if (this.refilling?.child !== child) return;
-        this.refilling = null;
-        made(ok);
-      };
-      child.once("error", () => done(false));
-      child.once("exit", (code) => done(code === 0));
-    } catch {
-      made(false); // no folder: as a failed mkfifo
-    }
-  }
-
-  /** Removes the sets not handed out (runner closed). */
-  close(): void {
-    this.closed = true;
-    FifoStock.open.delete(this.tag);
-    this.discard(this.ready.splice(0));
-    if (this.refilling) {
-      this.refilling.child.kill("SIGKILL");
-      this.discard(this.refilling.sets);
-      this.refilling = null;
-    }
-  }
-
-  private discard(sets: string[]): void {
-    for (const set of sets) for (let i = 0; i < RUN_FIFOS.length; i++) removeQuietly(`${set}.${i}`);
-  }
-}
-
 export class ProcessRunner implements Runner {
   private readonly wrapper: string;
   private readonly shell: { shell: string; timer: "chld" | "proc" };
@@ -290,8 +121,8 @@ export class ProcessRunner implements Runner {
   private readonly mux: [string, string];
   /** setsid(1), or "-" (see findSetsid). */
   private readonly setsid: string;
-  /** The output mux's FIFOs, made ahead; null without the mux. */
-  private readonly fifos: FifoStock | null;
+  /** New workers' folders, made ahead; null where they cannot be (no /bin/sh: the folders are made one by one). */
+  private readonly stock: FolderStock | null;
   private readonly watches = new Set<() => void>();
   /** Liveness checks of every watched wrapper, run together by one timer. */
   private readonly checks = new Set<() => void>();
@@ -315,14 +146,22 @@ export class ProcessRunner implements Runner {
     const perl = opts.perl === undefined ? findPerl() : opts.perl;
     this.mux = perl ? [perl, installOutputMux(opts.home)] : ["-", "-"];
     this.setsid = opts.setsid === undefined ? findSetsid() : opts.setsid;
-    // Its refill's spawn of mkfifo (a fork of the daemon, on the event loop) waits until a launch has its pid.
-    this.fifos = perl ? new FifoStock(join(opts.home, "fifos"), 64, (fill) => this.afterLaunch.push(fill)) : null;
+    // Its refill's spawn of sh (a fork of the daemon, on the event loop) waits until a launch has its pid.
+    this.stock = existsSync("/bin/sh") ? new FolderStock(join(opts.home, "stock"), perl !== null, 64, (job) => this.afterLaunch.push(job)) : null;
     const warm = opts.warmWrappers ?? 1;
     this.warm = warm > 0 && this.setsid !== "-" ? new WarmWrappers(this.shell.shell, this.wrapper, warm, (err) => opts.log?.warn({ err }, "cannot start a warm wrapper")) : null;
   }
 
+  /** A new worker's folder, made ahead with its launch files, moved to `dir` (see Runner.takeFolder). */
+  takeFolder(dir: string): boolean {
+    if (!this.stock?.take(dir)) return false;
+    this.prepared.add(dir);
+    return true;
+  }
+
   /** A new worker's folder made ready while its `worker.queued` is made durable (see Runner.prepare). */
   prepare(dir: string): void {
+    if (this.prepared.has(dir)) return;
     try {
       clearRunRecords(dir);
       this.makeLaunchFiles(dir);
@@ -335,7 +174,7 @@ export class ProcessRunner implements Runner {
   /** A launch's files: both logs and wrapper.log made private, the mux's FIFOs moved in. */
   private makeLaunchFiles(dir: string): void {
     prepareWorkerLogs(dir);
-    this.fifos?.take(dir);
+    if (this.mux[0] !== "-") this.stock?.takeFifos(dir);
     closeSync(openPrivateLog(join(dir, WORKER_FILES.wrapperLog)));
   }
 
@@ -491,7 +330,7 @@ export class ProcessRunner implements Runner {
 
   close(): void {
     for (const stop of [...this.watches]) stop();
-    this.fifos?.close();
+    this.stock?.close();
     this.warm?.close();
   }
 }

@@ -72,6 +72,11 @@ export interface Runner {
    * nothing; the launch does whatever was not done. Never throws.
    */
   prepare?(dir: string): void;
+  /**
+   * Moves a new worker's folder, made ahead with what its first launch needs, to `dir` (which must
+   * not exist yet); false if none was ready (the caller makes the folder). Never throws.
+   */
+  takeFolder?(dir: string): boolean;
   /** Sends a signal to the worker's whole process group. Never throws for a group already gone. */
   signal(handle: WorkerHandle, signal: NodeJS.Signals): void;
   /**

@@ -135,7 +135,7 @@ export class Supervisor {
       const id = this.ledger.reserveId();
       // Before anything about it is recorded: its secret-looking values never reach the record.
       this.deps.ctx.secrets?.addEnv(requested.env);
-      const spec = await makeWorkerFolder(this.dir(id), id, requested, this.deps.lifecycle?.prepare?.bind(this.deps.lifecycle));
+      const spec = await makeWorkerFolder(this.dir(id), id, requested, this.deps.lifecycle?.prepare?.bind(this.deps.lifecycle), this.deps.runner.takeFolder?.bind(this.deps.runner));
       const event = queuedEvent(id, spec, this.deps.ctx.config.defaultGraceMs);
       const w = this.ledger.preview([event]).get(id)!;
       const queued = this.ledger.commit([event]);

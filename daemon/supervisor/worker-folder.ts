@@ -7,7 +7,8 @@ import { WORKER_FILES, workerLogsDir } from "../../src/records/worker-files.js";
 
 /**
  * Makes a new worker's folder (private to the user) and writes its spec.json (0600), environment
- * included. `prepare` may rewrite the spec first, knowing the id and folder; if it throws, the
+ * included: the folder is one `take` moves into place when it can (the runner's, made ahead), else
+ * made here. `prepare` may rewrite the spec first, knowing the id and folder; if it throws, the
  * folder is deleted again and the error passed on.
  */
 export async function makeWorkerFolder(
@@ -15,8 +16,9 @@ export async function makeWorkerFolder(
   id: string,
   requested: WorkerSpec,
   prepare?: (id: string, spec: WorkerSpec, dir: string) => Promise<WorkerSpec>,
+  take?: (dir: string) => boolean,
 ): Promise<WorkerSpec> {
-  mkdirSync(workerLogsDir(dir), { recursive: true, mode: 0o700 });
+  if (!take?.(dir)) mkdirSync(workerLogsDir(dir), { recursive: true, mode: 0o700 });
   let spec = requested;
   if (prepare) {
     try {

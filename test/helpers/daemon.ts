@@ -154,7 +154,9 @@ export async function cleanup(d: TestDaemon | undefined, home?: string): Promise
   const h = home ?? d?.home;
   if (h) {
     killWorkers(h);
-    rmSync(h, { recursive: true, force: true });
+    // Retried: a daemon killed outright may leave its folder stock's shell run (folder-stock.ts)
+    // making folders for a moment after.
+    rmSync(h, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { findPerl } from "../../daemon/runner/output-mux.js";
-import { FifoStock, ProcessRunner, startTimeTag } from "../../daemon/runner/process-runner.js";
+import { ProcessRunner } from "../../daemon/runner/process-runner.js";
 import type { ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
 import { isAlive } from "../../src/platform/proc.js";
 import { waitFor } from "../helpers/daemon.js";
@@ -169,76 +169,11 @@ test("a mux that starts only after its wrapper was killed outright ends on its o
   await waitFor("the late mux to end", () => !isAlive(mux), 20_000);
 });
 
-describe("the stock of FIFOs made ahead of launches", () => {
-  test("a launch takes a fresh set (0600 FIFOs); the stock refills in the background, and a closed stock removes what it had", async () => {
-    const dir = join(home, "stock-a");
-    const stock = new FifoStock(dir, 4);
-    try {
-      await waitFor("the first batch", () => stock.size === 4);
-      assert.equal(readdirSync(dir).length, 12);
-      const worker = join(home, "stock-worker");
-      mkdirSync(worker);
-      assert.equal(stock.take(worker), true);
-      for (const name of ["stdout.pipe", "stderr.pipe", "mux.pipe"]) {
-        const st = statSync(join(worker, name));
-        assert.ok(st.isFIFO(), name);
-        assert.equal(st.mode & 0o777, 0o600, name);
-      }
-      assert.equal(stock.take(join(home, "no-such-folder")), false, "a move that fails is undone");
-      assert.equal(readdirSync(dir).length, 6, "the failed set is removed, not handed out again");
-      // Down to a quarter: the next batch comes.
-      mkdirSync(join(home, "stock-worker-2"));
-      assert.equal(stock.take(join(home, "stock-worker-2")), true);
-      assert.equal(stock.size, 1);
-      await waitFor("the refill", () => stock.size === 5);
-    } finally {
-      stock.close();
-    }
-    await waitFor("the stock to be emptied", () => readdirSync(dir).length === 0);
-  });
-
-  test("a new stock removes the sets of runners whose process is gone, not those of live ones", async () => {
-    const dir = join(home, "stock-b");
-    mkdirSync(dir);
-    const dead = `${2 ** 22 + 1}-123-0badf00d-1.0`;
-    const live = `${process.ppid}-${startTimeTag(process.ppid)}-00c0ffee-1.0`;
-    const olderForm = `${process.ppid}-00c0ffee-1.0`;
-    for (const name of [dead, live, olderForm]) writeFileSync(join(dir, name), "");
-    const stock = new FifoStock(dir, 1);
-    try {
-      assert.equal(existsSync(join(dir, dead)), false);
-      assert.equal(existsSync(join(dir, live)), true, "a live process with the start time its tag records");
-      assert.equal(existsSync(join(dir, olderForm)), false, "a name without a start time");
-    } finally {
-      stock.close();
-    }
-  });
-
-  test("a runner starting on a home removes the sets whose pid lives on in another process, or in its own under another tag", { skip: perl === null }, () => {
-    const home3 = join(home, "reused-pid-home");
-    const first = new ProcessRunner({ home: home3, livenessCheckMs: 500, perl });
-    runners.push(first);
-    const dir = join(home3, "fifos");
-    const firstSets = readdirSync(dir);
-    assert.equal(firstSets.length, 64 * 3);
-    // A daemon killed outright before a reboot: its pid now names another process (the test
-    // runner), or the new daemon itself (this process), which started at another time.
-    const reused = `${process.ppid}-${startTimeTag(process.ppid)}0-0badf00d-7.1`;
-    const ownPidOtherTag = `${process.pid}-${startTimeTag(process.pid)}-0badf00d-7.1`;
-    const ownPidOtherStart = `${process.pid}-${startTimeTag(process.pid)}0-0badf00d-7.1`;
-    for (const name of [reused, ownPidOtherTag, ownPidOtherStart]) writeFileSync(join(dir, name), "");
-    const second = new ProcessRunner({ home: home3, livenessCheckMs: 500, perl });
-    runners.push(second);
-    const left = new Set(readdirSync(dir));
-    for (const name of [reused, ownPidOtherTag, ownPidOtherStart]) assert.equal(left.has(name), false, `${name} is removed`);
-    assert.ok(firstSets.every((name) => left.has(name)), "the sets of a stock still open in this process stay");
-    assert.equal(left.size, 2 * 64 * 3);
-  });
-
+describe("without the stock of folders made ahead", () => {
   test("without a stock (its folder cannot be made), the wrapper makes the FIFOs itself", { skip: perl === null }, async () => {
     const home2 = join(home, "no-stock-home");
     mkdirSync(home2);
-    writeFileSync(join(home2, "fifos"), "not a folder");
+    writeFileSync(join(home2, "stock"), "not a folder");
     const r = new ProcessRunner({ home: home2, livenessCheckMs: 500, perl });
     runners.push(r);
     const { argv, marker } = markingWorker();
