@@ -37,7 +37,7 @@ const mode = (path: string): number => statSync(path).mode & 0o777;
 const whole = (stock: string): number => readdirSync(stock).filter((name) => existsSync(join(stock, name, "wrapper.log"))).length;
 
 describe("the stock of worker folders made ahead", () => {
-  test("a spawn takes a fresh folder: logs folder, both logs, wrapper.log and the mux's FIFOs, all private; the stock refills in the background, and a closed stock removes what it had", async () => {
+  test("a spawn takes a fresh folder: logs folder, both logs, wrapper.log and the mux's FIFOs, all private; the stock refills in the background; a closed stock leaves its folders to the next, which removes them", async () => {
     const { dir, stock } = stockIn("stock-a", true, 4);
     assert.equal(stock.take(join(home, "workers-a", "W0")), false, "none is ready before the first batch is made");
     await waitFor("the first batch", () => stock.size === 4);
@@ -66,7 +66,12 @@ describe("the stock of worker folders made ahead", () => {
     assert.equal(stock.size, 1);
     await waitFor("the refill", () => stock.size === 5);
     stock.close();
-    assert.equal(readdirSync(dir).length, 0);
+    const left = readdirSync(dir);
+    assert.equal(left.length, 5, "nothing removed on the close's path");
+    assert.equal(stock.take(join(home, "workers-a", "W3")), false, "a closed stock hands nothing out");
+    const next = stockIn("stock-a", true, 1).stock;
+    await waitFor("the next stock's first batch", () => next.size === 1);
+    assert.deepEqual(readdirSync(dir).filter((name) => left.includes(name)), [], "the closed stock's folders are gone");
   });
 
   test("without the mux, a folder has no FIFOs; a relaunch takes only a folder's FIFOs, and the rest of it goes later", async () => {
