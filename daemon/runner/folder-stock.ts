@@ -210,7 +210,8 @@ export class FolderStock {
     };
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const child = spawn("/bin/sh", ["-c", this.script(stale, names)], { stdio: "ignore" });
+      // A group of its own: close() kills the shell and the mkdir or mkfifo it runs at that moment.
+      const child = spawn("/bin/sh", ["-c", this.script(stale, names)], { stdio: "ignore", detached: true });
       child.unref();
       this.refilling = { child, folders };
       const done = (ok: boolean) => {
@@ -226,16 +227,23 @@ export class FolderStock {
   }
 
   /**
-   * Stops (the runner closes): a refill still running is killed. The folders not handed out stay,
-   * for the next stock on this home to remove in its first shell run (its tag then names no open
-   * stock): removing them here, some 500 unlinks, held a daemon's stop up by 50–400 ms.
+   * Stops (the runner closes): a refill still running is killed, with the command it runs. The
+   * folders not handed out stay, for the next stock on this home to remove in its first shell run
+   * (its tag then names no open stock): removing them here, some 500 unlinks, held a daemon's stop
+   * up by 50–400 ms.
    */
   close(): void {
     this.closed = true;
     FolderStock.open.delete(this.tag);
     this.ready.length = 0;
-    this.refilling?.child.kill("SIGKILL");
+    const pid = this.refilling?.child.pid;
     this.refilling = null;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // ended meanwhile
+    }
   }
 
   private discard(folders: string[]): void {
