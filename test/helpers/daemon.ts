@@ -10,7 +10,7 @@ import { DAEMON_NODE_FLAGS } from "../../cli/service/spec.js";
 import { resolvePaths, type CpwdPaths } from "../../src/platform/paths.js";
 import { connect, type RpcClient } from "../../src/rpc/client.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
-import { killAll } from "./kill.js";
+import { killAll, killGroups } from "./kill.js";
 import { rawConnect, type RawConn } from "./raw-socket.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -148,15 +148,39 @@ export function killWorkers(home: string): void {
   }
 }
 
+/**
+ * Kills, with its group, the shell run making a home's folder stock (daemon/runner/folder-stock.ts;
+ * its script names the stock's folder) that a daemon killed outright leaves going for a moment:
+ * the home cannot be removed while it makes folders. Linux (/proc) only; elsewhere nothing.
+ */
+export function killStockRuns(home: string): void {
+  const stock = join(home, "stock");
+  let pids: string[] = [];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // gone
+    }
+    if (args.some((a) => a.includes(stock))) killGroups([Number(pid)]);
+  }
+}
+
 /** Stops a daemon, kills any worker it left, and removes its home. For `after`/`finally`. */
 export async function cleanup(d: TestDaemon | undefined, home?: string): Promise<void> {
   if (d) await d.stop();
   const h = home ?? d?.home;
   if (h) {
     killWorkers(h);
-    // Retried: a daemon killed outright may leave its folder stock's shell run (folder-stock.ts)
-    // making folders for a moment after.
-    rmSync(h, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    killStockRuns(h);
+    // Retried: a stock run killed just now may finish the mkdir it was in.
+    rmSync(h, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }
 }
 

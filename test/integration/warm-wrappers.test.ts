@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { ProcessRunner } from "../../daemon/runner/process-runner.js";
 import type { ExitStatus, LaunchSpec, WorkerHandle } from "../../daemon/runner/runner.js";
 import { launchText, type WarmLaunch } from "../../daemon/runner/warm-wrappers.js";
-import { REPO, waitFor } from "../helpers/daemon.js";
+import { killStockRuns, REPO, waitFor } from "../helpers/daemon.js";
 import { killAll } from "../helpers/kill.js";
 
 let home: string;
@@ -26,7 +26,8 @@ before(() => {
 after(() => {
   for (const r of runners) r.close();
   killAll(handles.flatMap((h) => [-h.pid, -h.wrapperPid]));
-  rmSync(home, { recursive: true, force: true });
+  // Retried: the stock run killed in the last test may finish the mkdir it was in.
+  rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
 });
 
 function newRunner(over: { warmWrappers?: number; setsid?: string } = {}): ProcessRunner {
@@ -205,6 +206,8 @@ describe("warm wrappers", { skip: process.platform !== "linux" }, () => {
       await waitFor("the orphaned warm wrapper to end", () => cmdline(warm).length === 0 || !cmdline(warm).includes("--warm"));
     } finally {
       owner.kill("SIGKILL");
+      // Its folder stock's first batch is made by a shell that outlives it: killed before the home goes.
+      killStockRuns(home);
     }
   });
 });
