@@ -171,65 +171,37 @@ export class MethodTable {
 
   /** The reply to one request, or null for a notification. Never rejects. */
   receive(request: JSONRPCRequest, call: CallInfo): Promise<JSONRPCResponse | null> {
-    return new Promise((resolve) => this.answer(request, call, resolve));
-  }
-
-  /**
-   * Calls `reply` once with the reply to one request (null for a notification): at once when the
-   * method answers at once (ping, a refusal), else when its promise settles. Never throws. The
-   * RPC server's path: no promise is made for the reply, so a call answered by a promise of its
-   * own (events.append) costs one reaction, not two (`receive` wraps this for other callers).
-   */
-  answer(request: JSONRPCRequest, call: CallInfo, reply: (response: JSONRPCResponse | null) => void): void {
     const id = request.id;
     const r = request as { result?: unknown; error?: unknown };
     if (r.result !== undefined || r.error !== undefined) {
       const replyId = typeof id === "string" || typeof id === "number" || id === null ? id : null;
-      reply({ jsonrpc: "2.0", id: replyId, error: { code: RpcCode.InvalidRequest, message: "Invalid Request" } });
-      return;
+      return Promise.resolve({ jsonrpc: "2.0", id: replyId, error: { code: RpcCode.InvalidRequest, message: "Invalid Request" } });
     }
     const handle = this.methods.get(request.method);
     if (!handle) {
-      reply(id === undefined ? null : { jsonrpc: "2.0", id, error: { code: RpcCode.MethodNotFound, message: "Method not found" } });
-      return;
+      return Promise.resolve(id === undefined ? null : { jsonrpc: "2.0", id, error: { code: RpcCode.MethodNotFound, message: "Method not found" } });
     }
+    const method = request.method;
+    const fail = (err: unknown): JSONRPCResponse | null => {
+      // A params error is a JSONRPCErrorException already and passes through unchanged.
+      const wire = toWireError(err, this.log, method);
+      return id === undefined ? null : errorReply(id, wire);
+    };
     let out: Promise<unknown> | unknown;
     try {
       out = handle(request.params, call);
     } catch (err) {
-      reply(this.failed(err, request.method, id));
-      return;
+      return Promise.resolve(fail(err));
     }
-    if (!isThenable(out)) {
-      reply(this.succeeded(out, request.method, id));
-      return;
-    }
-    out.then(
-      (result) => reply(this.succeeded(result, request.method, id)),
-      (err: unknown) => reply(this.failed(err, request.method, id)),
-    );
+    return Promise.resolve(out).then((result) => {
+      if (id === undefined) return null;
+      try {
+        return { jsonrpc: "2.0", id, result: (this.mask ? this.mask.scrub(result) : result) ?? null };
+      } catch (err) {
+        return fail(err);
+      }
+    }, fail);
   }
-
-  /** The reply carrying a method's result, secrets masked (a result that cannot be masked: its error). */
-  private succeeded(result: unknown, method: string, id: JSONRPCID | undefined): JSONRPCResponse | null {
-    if (id === undefined) return null;
-    try {
-      return { jsonrpc: "2.0", id, result: (this.mask ? this.mask.scrub(result) : result) ?? null };
-    } catch (err) {
-      return this.failed(err, method, id);
-    }
-  }
-
-  /** The reply to a method that threw or rejected: a params error passes through unchanged. */
-  private failed(err: unknown, method: string, id: JSONRPCID | undefined): JSONRPCResponse | null {
-    const wire = toWireError(err, this.log, method);
-    return id === undefined ? null : errorReply(id, wire);
-  }
-}
-
-/** A promise (or any thenable, which the result is then taken from, as `await` would); anything else is a result given at once. */
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }
 
 /**

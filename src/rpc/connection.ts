@@ -8,11 +8,7 @@ import { errorResponse } from "./envelope.js";
 import { frame, LineSplitter } from "./framing.js";
 import type { GateLane, HeavyWorkGate } from "./heavy-work-gate.js";
 import { PartialMessageDeadline } from "./partial-deadline.js";
-import { ReplyFlush, type ReplyBuffer } from "./reply-flush.js";
 import type { TurnScheduler } from "./turn-scheduler.js";
-
-/** A connection's queue of lines, handled and blanked, is emptied once it has held this many. */
-const QUEUE_RESET_LINES = 64;
 
 /** Per-connection facts passed to every method call. */
 export interface ConnectionInfo {
@@ -80,8 +76,6 @@ export interface ConnectionDeps {
   gate: HeavyWorkGate;
   /** The turns of line handling all connections share (a time budget a turn, round-robin). */
   turns: TurnScheduler;
-  /** When replies are written, shared by the server's connections. @default one of the connection's own */
-  replies?: ReplyFlush;
   handleLine: LineHandler;
   log: RpcLog;
   /** The socket closed; the connection has already let go of its queue and its gate lane. */
@@ -97,7 +91,7 @@ export interface ConnectionDeps {
  * holds up another's ping, and one that does not read its replies is paused instead of buffered
  * for.
  */
-export class Connection implements ReplyBuffer {
+export class Connection {
   readonly info: ConnectionInfo;
   private readonly lane: GateLane;
   private readonly partial: PartialMessageDeadline;
@@ -110,22 +104,19 @@ export class Connection implements ReplyBuffer {
   /** This connection's calls started and not yet answered. */
   private pendingCalls = 0;
   private sliceScheduled = false;
-  /** True while `pump` runs. */
-  private pumping = false;
   /** Complete lines received so far: tells `onData` whether a chunk began a new message. */
   private linesSeen = 0;
   /** Run once at close (subscriptions letting go of this connection). */
   private readonly closeListeners = new Set<() => void>();
-  /** Replies framed in this turn, written together at its end (`flushReplies`). */
-  private unsent = "";
-  private readonly replies: ReplyFlush;
+  /** Replies framed in this turn, written together at its end (`flushReplies`), and their length. */
+  private unsent: string[] = [];
+  private unsentChars = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly deps: ConnectionDeps,
   ) {
     this.limits = deps.limits;
-    this.replies = deps.replies ?? new ReplyFlush();
     this.lane = deps.gate.lane(() => this.unsentBytes() <= this.limits.heavyHighWaterBytes && !socket.destroyed);
     this.info = {
       connectionId: deps.connectionId,
@@ -181,7 +172,7 @@ export class Connection implements ReplyBuffer {
 
   /** Its replies not yet taken by the kernel (near enough: text counted in characters). */
   private unsentBytes(): number {
-    return this.socket.writableLength + this.unsent.length;
+    return this.socket.writableLength + this.unsentChars;
   }
 
   /**
@@ -190,16 +181,15 @@ export class Connection implements ReplyBuffer {
    */
   private sendText(text: string): void {
     if (this.socket.destroyed) return;
-    const first = this.unsent.length === 0;
-    // Concatenated lazily by V8 (a rope), flattened once by the write.
-    this.unsent += text;
-    if (first) this.replies.add(this);
+    this.unsentChars += text.length;
+    if (this.unsent.push(text) === 1) process.nextTick(() => this.flushReplies());
   }
 
-  flushReplies(): void {
+  private flushReplies(): void {
     if (this.unsent.length === 0) return;
-    const text = this.unsent;
-    this.unsent = "";
+    const text = this.unsent.length === 1 ? this.unsent[0]! : this.unsent.join("");
+    this.unsent = [];
+    this.unsentChars = 0;
     if (this.socket.destroyed) return;
     this.socket.write(text);
     // A client that never reads would make us buffer without end: drop it instead.
@@ -256,8 +246,7 @@ export class Connection implements ReplyBuffer {
   /** `done` of this connection's calls are answered: one more may start (one function, not one a line). */
   private readonly callsAnswered = (done: number): void => {
     this.pendingCalls -= done;
-    // A call answered at once (ping, a refusal) is answered inside `pump`, whose loop goes on by itself.
-    if (!this.sliceScheduled && !this.pumping && this.mayStartCall()) this.scheduleSlice();
+    if (!this.sliceScheduled && this.mayStartCall()) this.scheduleSlice();
   };
 
   /** A line is waiting and this connection may start another call now. */
@@ -277,32 +266,20 @@ export class Connection implements ReplyBuffer {
    */
   private pump(urgent = false): void {
     this.sliceScheduled = false;
-    this.pumping = true;
     let n = 0;
-    try {
-      while (this.mayStartCall() && !this.backlogged() && !this.socket.destroyed) {
-        if (n === this.limits.linesPerTurn || !this.deps.turns.mayHandle()) {
-          this.scheduleSlice(urgent && n === 0);
-          break;
-        }
-        n++;
-        const text = this.queue[this.head]!;
-        this.queue[this.head++] = "";
-        // Not `pendingCalls += handleLine(…)`: its calls may be answered (and uncounted) inside
-        // it, which that would overwrite.
-        const calls = this.deps.handleLine(text, this.info, this.out, this.callsAnswered);
-        this.pendingCalls += calls;
+    while (this.mayStartCall() && !this.backlogged() && !this.socket.destroyed) {
+      if (n === this.limits.linesPerTurn || !this.deps.turns.mayHandle()) {
+        this.scheduleSlice(urgent && n === 0);
+        break;
       }
-    } finally {
-      this.pumping = false;
+      n++;
+      const text = this.queue[this.head]!;
+      this.queue[this.head++] = "";
+      this.pendingCalls += this.deps.handleLine(text, this.info, this.out, this.callsAnswered);
     }
     if (this.head === this.queue.length) {
-      // Handled lines are blanked, so the array is emptied only now and then: setting an array's
-      // length is a call into the runtime, and this runs once a call at one call in flight.
-      if (this.head >= QUEUE_RESET_LINES) {
-        this.queue.length = 0;
-        this.head = 0;
-      }
+      this.queue.length = 0;
+      this.head = 0;
       if (this.socket.isPaused()) {
         this.socket.resume();
         this.partial.resume();

@@ -14,7 +14,6 @@ import { errorResponse, isRequestEnvelope, replyId } from "./envelope.js";
 import { frameReply } from "./framing.js";
 import { readLineShape, type LineShapeLimits } from "./line-shape.js";
 import { HeavyWorkGate } from "./heavy-work-gate.js";
-import { ReplyFlush } from "./reply-flush.js";
 import { TurnScheduler } from "./turn-scheduler.js";
 
 // What method handlers receive is part of the server's contract, so it is offered here too.
@@ -43,16 +42,8 @@ function collapsedReply(msg: unknown): JSONRPCResponse | null {
 /** How the server listens, and its limits; the defaults suit the daemon. */
 export interface RpcServerOptions {
   socketPath: string;
-  /**
-   * The method logic, shaped as json-rpc-2.0's server: its methods get the ConnectionInfo (or part
-   * of it). `answer`, when it has one (the daemon's MethodTable), is used instead of `receive`: it
-   * calls back with the reply, at once when it has it, so a call costs no promise of the server's.
-   */
-  rpc: {
-    receive(request: JSONRPCRequest, info: ConnectionInfo): PromiseLike<JSONRPCResponse | null>;
-    /** Calls `reply` once with the reply (null: none is due); must not throw. */
-    answer?(request: JSONRPCRequest, info: ConnectionInfo, reply: (response: JSONRPCResponse | null) => void): void;
-  };
+  /** The method logic, shaped as json-rpc-2.0's server: its methods get the ConnectionInfo (or part of it). */
+  rpc: { receive(request: JSONRPCRequest, info: ConnectionInfo): PromiseLike<JSONRPCResponse | null> };
   /** Largest message (line) accepted; larger closes the connection. */
   maxMessageBytes: number;
   /** A client that does not read its replies is dropped past this much unsent output. @default 16 MiB */
@@ -95,7 +86,6 @@ export class RpcServer {
   private readonly live = new Set<Connection>();
   private readonly heavy: HeavyWorkGate;
   private readonly turns: TurnScheduler;
-  private readonly replies = new ReplyFlush();
   private readonly limits: ConnectionLimits;
   private readonly shapeLimits: LineShapeLimits;
   private inFlight = 0;
@@ -161,7 +151,6 @@ export class RpcServer {
       limits: this.limits,
       gate: this.heavy,
       turns: this.turns,
-      replies: this.replies,
       handleLine: (text, info, out, settled) => this.handleLine(text, info, out, settled),
       log: this.opts.log,
       onClose: () => this.live.delete(conn),
@@ -212,20 +201,25 @@ export class RpcServer {
       if (reply) out.send(reply);
       return 0;
     }
-    // One call: the method's reply, sent and counted in the same callback.
+    // One call, one promise: the method's reply, sent and counted in the same callback.
     this.inFlight++;
-    this.dispatch(msg, info, (reply) => {
-      if (reply) {
+    this.dispatch(msg, info).then(
+      (reply) => {
         try {
-          out.sendText(frameReply(reply));
+          if (reply) out.sendText(frameReply(reply));
         } catch (err) {
           // A result that cannot be serialised (a bug): the caller still gets an answer.
           this.opts.log.warn({ err }, "rpc reply could not be serialised");
-          out.send(errorResponse(reply.id, RpcCode.InternalError, "Internal error"));
+          if (reply) out.send(errorResponse(reply.id, RpcCode.InternalError, "Internal error"));
         }
-      }
-      this.callsSettled(1, settled);
-    });
+        this.callsSettled(1, settled);
+      },
+      (err: unknown) => {
+        this.opts.log.warn({ err }, "rpc dispatch failed");
+        if ((msg as { id?: unknown }).id !== undefined) out.send(errorResponse(replyId(msg), RpcCode.InternalError, "Internal error"));
+        this.callsSettled(1, settled);
+      },
+    );
     return 1;
   }
 
@@ -296,32 +290,25 @@ export class RpcServer {
   }
 
   /** One request or notification: its reply, or null when none is due (a notification). */
-  private handleOne(msg: unknown, info: ConnectionInfo): Promise<JSONRPCResponse | null> {
-    return new Promise((resolve) => this.dispatch(msg, info, resolve));
-  }
-
-  /**
-   * Hands the method logic's reply to one entry to `done`, once (null when none is due); a method
-   * logic that throws or rejects (a bug) gets the entry answered Internal error.
-   */
-  private dispatch(msg: unknown, info: ConnectionInfo, done: (reply: JSONRPCResponse | null) => void): void {
-    if (!isRequestEnvelope(msg)) {
-      done(errorResponse(replyId(msg), RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 request object"));
-      return;
-    }
-    const rpc = this.opts.rpc;
+  private async handleOne(msg: unknown, info: ConnectionInfo): Promise<JSONRPCResponse | null> {
     try {
-      if (rpc.answer) rpc.answer(msg, info, done);
-      else rpc.receive(msg, info).then(done, (err: unknown) => this.dispatchFailed(msg, err, done));
+      return await this.dispatch(msg, info);
     } catch (err) {
-      this.dispatchFailed(msg, err, done);
+      this.opts.log.warn({ err }, "rpc dispatch failed");
+      return (msg as { id?: unknown }).id === undefined ? null : errorResponse(replyId(msg), RpcCode.InternalError, "Internal error");
     }
   }
 
-  /** The method logic threw or rejected (a bug): logged, and the entry answered Internal error. */
-  private dispatchFailed(msg: JSONRPCRequest, err: unknown, done: (reply: JSONRPCResponse | null) => void): void {
-    this.opts.log.warn({ err }, "rpc dispatch failed");
-    done(msg.id === undefined ? null : errorResponse(replyId(msg), RpcCode.InternalError, "Internal error"));
+  /** The method logic's reply to one entry; rejects (or throws) only if the method logic does. */
+  private dispatch(msg: unknown, info: ConnectionInfo): PromiseLike<JSONRPCResponse | null> {
+    if (!isRequestEnvelope(msg)) {
+      return Promise.resolve(errorResponse(replyId(msg), RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 request object"));
+    }
+    try {
+      return this.opts.rpc.receive(msg as JSONRPCRequest, info);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Counts the work in flight until `p` settles, so that `close` can wait for it. */
