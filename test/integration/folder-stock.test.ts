@@ -33,8 +33,8 @@ function stockIn(name: string, fifos: boolean, batch: number, later?: (job: () =
 }
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
-/** How many folders in `stock` are whole (a shell run makes wrapper.log last). */
-const whole = (stock: string): number => readdirSync(stock).filter((name) => existsSync(join(stock, name, "wrapper.log"))).length;
+/** How many folders in `stock` are whole (a shell run makes launch.sh last). */
+const whole = (stock: string): number => readdirSync(stock).filter((name) => existsSync(join(stock, name, "launch.sh"))).length;
 
 describe("the stock of worker folders made ahead", () => {
   test("a spawn takes a fresh folder: logs folder, both logs, wrapper.log and the mux's FIFOs, all private; the stock refills in the background; a closed stock leaves its folders to the next, which removes them", async () => {
@@ -46,7 +46,7 @@ describe("the stock of worker folders made ahead", () => {
     assert.equal(stock.take(worker), true, "its workers/ folder is made on the way");
     assert.equal(mode(worker), 0o700);
     assert.equal(mode(join(worker, "logs")), 0o700);
-    for (const file of ["logs/stdout.log", "logs/stderr.log", "wrapper.log"]) {
+    for (const file of ["logs/stdout.log", "logs/stderr.log", "wrapper.log", "run.json", "launch.sh"]) {
       assert.ok(statSync(join(worker, file)).isFile(), file);
       assert.equal(statSync(join(worker, file)).size, 0, file);
       assert.equal(mode(join(worker, file)), 0o600, file);
@@ -55,7 +55,7 @@ describe("the stock of worker folders made ahead", () => {
       assert.ok(statSync(join(worker, name)).isFIFO(), name);
       assert.equal(mode(join(worker, name)), 0o600, name);
     }
-    assert.deepEqual(readdirSync(worker).sort(), ["logs", "mux.pipe", "stderr.pipe", "stdout.pipe", "wrapper.log"]);
+    assert.deepEqual(readdirSync(worker).sort(), ["launch.sh", "logs", "mux.pipe", "run.json", "stderr.pipe", "stdout.pipe", "wrapper.log"]);
     assert.equal(readdirSync(dir).length, 3, "moved, not copied");
 
     assert.equal(stock.take(worker), false, "a folder that exists is never replaced");
@@ -79,7 +79,7 @@ describe("the stock of worker folders made ahead", () => {
     await waitFor("the first batch", () => plain.size === 2);
     const worker = join(home, "workers-p", "W1");
     assert.equal(plain.take(worker), true);
-    assert.deepEqual(readdirSync(worker).sort(), ["logs", "wrapper.log"]);
+    assert.deepEqual(readdirSync(worker).sort(), ["launch.sh", "logs", "run.json", "wrapper.log"]);
     assert.equal(plain.takeFifos(worker), false, "a stock without FIFOs has none to give");
 
     const jobs: Array<() => void> = [];
