@@ -40,8 +40,11 @@ class StartedWatcher {
     this.poll();
   }
 
+  /** One buffer for every read: a fresh 256 KiB each poll (every 5 ms and every inotify event) kept the bench's own GC busy while it timed. */
+  private readonly buf = Buffer.allocUnsafe(256 * 1024);
+
   private poll(): void {
-    const buf = Buffer.alloc(256 * 1024);
+    const buf = this.buf;
     for (;;) {
       const n = readSync(this.fd, buf, 0, buf.length, this.offset);
       if (n === 0) break;
