@@ -82,11 +82,11 @@ export class FolderStock {
    * and an earlier cpwd's FIFO sets beside it (one daemon a home: none of those is in use).
    */
   private staleNames(): string[] {
-    let names: string[];
+    let names: string[] = [];
     try {
       names = readdirSync(this.dir);
     } catch {
-      return []; // no stock yet
+      // no stock yet (a home new, or from before the stock: its fifos/ goes all the same)
     }
     const startTags = new Map<number, string | null>();
     return [...names.filter((name) => !FolderStock.mayBeTaken(name, startTags)), "../fifos"];

@@ -114,6 +114,15 @@ describe("the stock of worker folders made ahead", () => {
     for (const name of [dead, reused, ownOtherTag, notOurs]) assert.equal(left.has(name), false, `${name} is removed`);
     assert.equal(left.size, 2, "the live one and the new stock's own");
     assert.equal(existsSync(join(base, "fifos")), false);
+
+    // A home from before the stock: fifos/ and no stock/ yet.
+    const older = join(home, "older-home");
+    mkdirSync(join(older, "fifos"), { recursive: true });
+    writeFileSync(join(older, "fifos", "123-456-0badf00d-1.0"), "");
+    const first = new FolderStock(join(older, "stock"), false, 1);
+    stocks.push(first);
+    await waitFor("its first batch", () => first.size === 1);
+    assert.equal(existsSync(join(older, "fifos")), false, "an earlier cpwd's FIFO sets go with the first batch");
   });
 
   test("a runner's stock makes 64 folders with FIFOs when it has the mux; a second runner on the home keeps the first's", { skip: perl === null }, async () => {
