@@ -30,6 +30,20 @@ async function settled(count: () => number, quietMs = 300): Promise<number> {
   }
 }
 
+/** A method table whose `page` makes a reply of `bytes` as heavy work, and how many it has made. */
+function pageServer(bytes: number): { rpc: JSONRPCServer<ConnectionInfo>; ran: () => number } {
+  const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
+  let ran = 0;
+  const page = "x".repeat(bytes);
+  rpc.addMethod("page", (_p, info) =>
+    info.runHeavy(async () => {
+      ran++;
+      return page;
+    }),
+  );
+  return { rpc, ran: () => ran };
+}
+
 /** A server answering `ping` and `turn` (which event-loop turn the call ran in); `close` also stops the turn counter. */
 async function listen(dir: string, extra: Partial<RpcServerOptions> = {}) {
   const rpc = new JSONRPCServer<ConnectionInfo>();
@@ -310,23 +324,15 @@ describe("RpcServer on a real socket", () => {
   });
 
   test("a connection that does not read its replies has one page of heavy work made for it, not one a gate slot; once it reads, the rest are made", async () => {
-    const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
-    let ran = 0;
-    const page = "x".repeat(1024 * 1024);
-    rpc.addMethod("page", (_p, info) =>
-      info.runHeavy(async () => {
-        ran++;
-        return page;
-      }),
-    );
+    const { rpc, ran } = pageServer(1024 * 1024);
     await withRpcServer({ dir, name: "onepage", rpc, heavyJobsAtOnce: 4 }, async (_server, socketPath) => {
       const c = await nonReadingConnect(socketPath);
       try {
         c.socket.write(pipelined(8, "page"));
-        assert.equal(await settled(() => ran), 1, "one page made while its 1 MiB reply was not read");
+        assert.equal(await settled(ran), 1, "one page made while its 1 MiB reply was not read");
         const ids = (await c.readLines(8)).map((r) => (r as { id: number }).id);
         assert.deepEqual(ids.sort((x, y) => x - y), allIds(8));
-        assert.equal(ran, 8);
+        assert.equal(ran(), 8);
       } finally {
         c.socket.destroy();
       }
@@ -374,21 +380,13 @@ describe("RpcServer on a real socket", () => {
   });
 
   test("closing the server does not wait for the heavy work of a connection that is not reading: that work is not run", async () => {
-    const rpc = new JSONRPCServer<ConnectionInfo>({ errorListener: () => {} });
-    let ran = 0;
-    const page = "x".repeat(256 * 1024);
-    rpc.addMethod("page", (_p, info) =>
-      info.runHeavy(async () => {
-        ran++;
-        return page;
-      }),
-    );
+    const { rpc, ran } = pageServer(256 * 1024);
     // withRpcServer's own close comes after this one, and finds the server closed already.
     await withRpcServer({ dir, name: "closing", rpc, replyHighWaterBytes: 256 * 1024 }, async (server, socketPath) => {
       const c = await nonReadingConnect(socketPath);
       try {
         c.socket.write(pipelined(200, "page"));
-        const started = await settled(() => ran);
+        const started = await settled(ran);
         assert.ok(started < 200, `the connection's work was held back (${started} of 200 ran)`);
         // A generous guard, not a timing assertion: without it a hang would only show as a stuck test.
         let guard: NodeJS.Timeout | undefined;
@@ -398,7 +396,7 @@ describe("RpcServer on a real socket", () => {
         ]);
         clearTimeout(guard);
         assert.equal(outcome, "closed", "close did not wait on work that could never be answered");
-        assert.equal(ran, started, "the held-back work was not run");
+        assert.equal(ran(), started, "the held-back work was not run");
       } finally {
         c.socket.destroy();
       }
