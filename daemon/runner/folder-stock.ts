@@ -29,7 +29,7 @@ import { isAlive, processStartTime } from "../../src/platform/proc.js";
 import { WORKER_FILES } from "../../src/records/worker-files.js";
 
 /** The mux's three FIFOs of one run, in the order the wrapper takes them. */
-export const RUN_FIFOS = [WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl] as const;
+const RUN_FIFOS = [WORKER_FILES.stdoutPipe, WORKER_FILES.stderrPipe, WORKER_FILES.muxControl] as const;
 
 /**
  * A process's start time as it stands in a stock's names (Linux: clock ticks since boot; macOS: ps's

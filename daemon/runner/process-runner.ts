@@ -129,7 +129,7 @@ export class ProcessRunner implements Runner {
   private livenessTimer: NodeJS.Timeout | undefined;
   /** Work kept off launches' paths (a stock's refill), run once a launch has its worker's pid. */
   private readonly afterLaunch: Array<() => void> = [];
-  /** Folders `prepare` made ready, whose first launch has not come yet. */
+  /** Folders made ready for their first launch (`takeFolder`, `prepare`), whose launch has not come yet. */
   private readonly prepared = new Set<string>();
   /** Wrappers started ahead; null for none. */
   private readonly warm: WarmWrappers | null;
@@ -182,6 +182,7 @@ export class ProcessRunner implements Runner {
     const prepared = this.prepared.delete(spec.dir);
     // A first launch with no run.json has no earlier run's records (the wrapper writes run.json
     // before any other; a FIFO or launch.sh left is replaced or harmless): one stat, not seven unlinks.
+    // (A stock folder's empty run.json, met after a restart, is cleared with the rest: harmless.)
     if (!prepared && (spec.launch > 1 || existsSync(join(spec.dir, WORKER_FILES.run)))) clearRunRecords(spec.dir);
     if (!existsSync(spec.cwd)) throw new CpwdError(ErrorCode.InvalidArgument, `working directory ${spec.cwd} does not exist`);
     if (!prepared) this.makeLaunchFiles(spec.dir);
