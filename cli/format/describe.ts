@@ -130,7 +130,7 @@ export function formatDescription(d: WorkerDescription, opts: DescribeOptions): 
   field("restart", policyLine(d.history.spec));
   field("timeout", timeoutLine(d.history.spec));
   field("restarts", restartsLine(d.history));
-  if (d.history.envCount !== null) field("env", `${plural(d.history.envCount, "variable")} (the spawning shell's and --env; kept in the worker's spec.json only)`);
+  if (d.history.envCount !== null) field("env", `${plural(d.history.envCount, "variable")} (the spawning shell's and --env; kept in the worker's folder only: spec.json, launch.sh)`);
   field("logs", d.logs.stdout);
   lines.push(`  ${"".padEnd(9)} ${d.logs.stderr}`);
   if (d.logs.output) lines.push(`  ${"".padEnd(9)} ${d.logs.output} (both, in order; \`cpwd logs\`)`);

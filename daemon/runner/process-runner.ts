@@ -20,7 +20,7 @@ import { CpwdError, ErrorCode } from "../../src/protocol/errors.js";
 import { clearRunRecords, openPrivateLog, prepareWorkerLogs, readExitRecord, readRunRecord, WORKER_FILES } from "../../src/records/worker-files.js";
 import type { AdoptResult, ExitStatus, LaunchSpec, Runner, WorkerHandle } from "./runner.js";
 import { findPerl, installOutputMux } from "./output-mux.js";
-import { FolderStock, removeQuietly } from "./folder-stock.js";
+import { FolderStock } from "./folder-stock.js";
 import { launchText, readWorkerPid, startHandedOver, WarmWrappers } from "./warm-wrappers.js";
 import { installWrapper } from "./wrapper-script.js";
 
@@ -207,8 +207,9 @@ export class ProcessRunner implements Runner {
       child.removeAllListeners("exit");
       // The wrapper is in its own session; nothing of ours keeps it, and its death is seen via exit.json.
       child.unref();
-      // Sourced before the pid was told; removed off the start's path.
-      if (handedOver) this.afterLaunch.push(() => removeQuietly(join(spec.dir, WORKER_FILES.launchParams)));
+      // launch.sh is left as it is (0600, the environment as spec.json holds it) until the next
+      // launch clears and writes its own: unlinking it here held the event loop ~1.3 ms a spawn,
+      // waiting on the file system's journal while the record's fdatasync committed it.
       this.warm?.refillSoon();
       // On a later turn, as the warm wrappers' refill: after the start's record is written.
       const jobs = this.afterLaunch.splice(0);

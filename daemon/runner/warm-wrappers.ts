@@ -5,11 +5,12 @@
 // and the shell's start. The next warm one is started after the launch, off its path.
 //
 // The hand-over: the runner writes the launch's parameters as a shell text into the worker's
-// folder (launch.sh, 0600: it holds the environment, as spec.json does), whole, and only then
-// writes its path as one line on the wrapper's stdin; the wrapper reads the line, sources the file,
-// and goes on as a wrapper started cold would (the same script text from there). A wrapper whose
-// stdin ends (the daemon died or closes) exits having started nothing; it holds no folder of any
-// worker's while idle (its cwd is /) and has only PATH in its environment.
+// folder (launch.sh, 0600: it holds the environment, as spec.json does, and stays until the
+// worker's next launch), whole, and only then writes its path as one line on the wrapper's stdin;
+// the wrapper reads the line, sources the file, and goes on as a wrapper started cold would (the
+// same script text from there). A wrapper whose stdin ends (the daemon died or closes) exits
+// having started nothing; it holds no folder of any worker's while idle (its cwd is /) and has
+// only PATH in its environment.
 //
 // The worker still gets exactly its own environment, cwd and argv: the wrapper cds (-P, as a
 // spawn's chdir), and the child it forks for the worker empties its environment (PATH, PWD and

@@ -5,7 +5,7 @@
 // its runner, closed or killed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -143,10 +143,13 @@ describe("warm wrappers", { skip: process.platform !== "linux" }, () => {
     const setsid = join(home, "recording-setsid");
     writeFileSync(setsid, `#!/bin/sh\ntr '\\0' ' ' </proc/$$/cmdline >>'${seenArgs}'\nexec /usr/bin/setsid "$@"\n`, { mode: 0o755 });
     const r = newRunner({ setsid });
-    const { handle, exit, out } = await runToEnd(r, spec(reporter("x"), { env: { PATH: process.env.PATH ?? "", API_KEY: "s3cr3t-marker-7f2a" } }));
+    const s = spec(reporter("x"), { env: { PATH: process.env.PATH ?? "", API_KEY: "s3cr3t-marker-7f2a" } });
+    const { handle, exit, out } = await runToEnd(r, s);
     assert.equal(exit.code, 0);
     assert.ok(cmdline(handle.wrapperPid).length === 0 || !cmdline(handle.wrapperPid).join(" ").includes("s3cr3t"));
     assert.equal((JSON.parse(out) as { env: Record<string, string> }).env.API_KEY, "s3cr3t-marker-7f2a", "the worker has it");
+    // The launch's parameters stay in the worker's folder until its next launch: private, as spec.json is.
+    assert.equal(statSync(join(s.dir, "launch.sh")).mode & 0o777, 0o600, "launch.sh is the user's alone");
     const recorded = readFileSync(seenArgs, "utf8");
     assert.match(recorded, /recording-setsid .*-e/, "setsid ran, for the worker");
     assert.doesNotMatch(recorded, /s3cr3t/, "its arguments never held the value");
