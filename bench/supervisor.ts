@@ -181,7 +181,7 @@ export function benchSupervisor(): Promise<Figure[]> {
 
       // Idle CPU with them all sleeping, after the spawn burst's JIT and GC settle, and each log
       // check's delay has grown from 0.1 s to its 2 s (log-rotation-scheduler.ts); then the RSS.
-      // 3 s read 2.1-2.6 % here where the same daemon 8-15 s after the burst reads 0.35-0.6 %.
+      // 3 s read 0.9-2.6 % here where the same daemon 8-15 s after the burst reads 0.35-0.6 %.
       await sleep(10_000);
       const t0 = cpuTicks(d.pid);
       const windowMs = 10_000;
