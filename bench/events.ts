@@ -70,13 +70,16 @@ interface EchoFloor {
   clientUs: number[];
 }
 
-/** One run of the 1-in-flight load against the echo server at `path` (pid `pid`), added to `into`. */
-async function driveEcho(path: string, pid: number, into: EchoFloor): Promise<void> {
+/**
+ * One drive of the load against the server at `path` (pid `pid`), `inFlight` calls a connection:
+ * its replies a second, and that server's CPU and the generator's, µs a reply.
+ */
+async function measure(path: string, pid: number, inFlight: number): Promise<{ replies: number; errors: number; rate: number; serverUs: number; clientUs: number }> {
   const cpu0 = cpuUsOf(pid);
-  const res = await drive(path, CONNS, 1, RPC_MS, appendLine);
-  into.rate.push(res.replies / (res.elapsedMs / 1000));
-  into.serverUs.push((cpuUsOf(pid) - cpu0) / res.replies);
-  into.clientUs.push(res.clientUsPerReply);
+  const res = await drive(path, CONNS, inFlight, RPC_MS, appendLine);
+  // Over the whole drive, the replies after its deadline (not counted) included: near enough.
+  const serverUs = (cpuUsOf(pid) - cpu0) / res.replies;
+  return { replies: res.replies, errors: res.errors, rate: res.replies / (res.elapsedMs / 1000), serverUs, clientUs: res.clientUsPerReply };
 }
 
 export async function benchEvents(): Promise<Figure[]> {
@@ -97,16 +100,17 @@ export async function benchEvents(): Promise<Figure[]> {
       let acked = 0;
       for (let r = 0; r < ROUNDS; r++) {
         raw.push(rawSyncLoop(rawFile, RAW_MS));
-        await driveEcho(echoPath, echoServer.pid!, echo);
+        const e = await measure(echoPath, echoServer.pid!, 1);
+        echo.rate.push(e.rate);
+        echo.serverUs.push(e.serverUs);
+        echo.clientUs.push(e.clientUs);
         for (const [inFlight, into] of [[1, one], [16, sixteen]] as const) {
-          const cpu0 = cpuUsOf(d.pid);
-          const res = await drive(d.paths.socket, CONNS, inFlight, RPC_MS, appendLine);
-          if (res.errors > 0) throw new Error(`events.append answered ${res.errors} errors (${inFlight} in flight)`);
-          acked += res.replies;
-          into.push(res.replies / (res.elapsedMs / 1000));
-          clientUs[inFlight]!.push(res.clientUsPerReply);
-          // Over the whole drive, the replies after its deadline (not counted) included: near enough.
-          daemonUs[inFlight]!.push((cpuUsOf(d.pid) - cpu0) / res.replies);
+          const m = await measure(d.paths.socket, d.pid, inFlight);
+          if (m.errors > 0) throw new Error(`events.append answered ${m.errors} errors (${inFlight} in flight)`);
+          acked += m.replies;
+          into.push(m.rate);
+          clientUs[inFlight]!.push(m.clientUs);
+          daemonUs[inFlight]!.push(m.serverUs);
         }
       }
       // Every acknowledged append is in the record (a figure of acks without events means nothing).

@@ -41,7 +41,7 @@ export function startTimeTag(pid: number): string {
 }
 
 /** Removes a file or folder if it is there; never throws (a stock is a help, not a need). */
-export function removeQuietly(path: string): void {
+function removeQuietly(path: string): void {
   try {
     rmSync(path, { recursive: true, force: true });
   } catch {

@@ -147,7 +147,7 @@ export class ProcessRunner implements Runner {
     this.mux = perl ? [perl, installOutputMux(opts.home)] : ["-", "-"];
     this.setsid = opts.setsid === undefined ? findSetsid() : opts.setsid;
     // Its refill's spawn of sh (a fork of the daemon, on the event loop) waits until a launch has its pid.
-    this.stock = existsSync("/bin/sh") ? new FolderStock(join(opts.home, "stock"), perl !== null, 64, (job) => this.afterLaunch.push(job)) : null;
+    this.stock = existsSync("/bin/sh") ? new FolderStock(join(opts.home, "stock"), this.mux[0] !== "-", 64, (job) => this.afterLaunch.push(job)) : null;
     const warm = opts.warmWrappers ?? 1;
     this.warm = warm > 0 && this.setsid !== "-" ? new WarmWrappers(this.shell.shell, this.wrapper, warm, (err) => opts.log?.warn({ err }, "cannot start a warm wrapper")) : null;
   }
@@ -174,7 +174,7 @@ export class ProcessRunner implements Runner {
   /** A launch's files: both logs and wrapper.log made private, the mux's FIFOs moved in. */
   private makeLaunchFiles(dir: string): void {
     prepareWorkerLogs(dir);
-    if (this.mux[0] !== "-") this.stock?.takeFifos(dir);
+    this.stock?.takeFifos(dir);
     closeSync(openPrivateLog(join(dir, WORKER_FILES.wrapperLog)));
   }
 

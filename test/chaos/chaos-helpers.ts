@@ -1,8 +1,9 @@
 // What the chaos scenarios share: reading the record strictly, the process table (/proc), memory
 // and CPU of a pid, percentiles, and the one-line figure each scenario prints.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import type { EventRecord } from "../../src/protocol/events.js";
+import { allPids, procCmdline } from "../helpers/kill.js";
 
 export const MiB = 1024 * 1024;
 
@@ -76,13 +77,6 @@ export function procStat(pid: number): ProcInfo | null {
   return { pid, ppid: Number(f[1]), state: f[0]!, cpuTicks: Number(f[11]) + Number(f[12]), comm };
 }
 
-/** Every pid in the process table. */
-export function allPids(): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number);
-}
-
 /** A process's environment; empty when it cannot be read (gone, a zombie, another user's). */
 export function procEnv(pid: number): Map<string, string> {
   const env = new Map<string, string>();
@@ -102,15 +96,6 @@ export function procEnv(pid: number): Map<string, string> {
 export interface HomeProcess extends ProcInfo {
   /** CPWD_WORKER_ID of a worker, its wrapper and what it started; undefined for the daemon and shims. */
   worker: string | undefined;
-}
-
-/** A process's command line, its arguments joined by spaces; "" when it cannot be read. */
-export function procCmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0$/, "").replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { DAEMON_NODE_FLAGS } from "../../cli/service/spec.js";
 import { resolvePaths, type CpwdPaths } from "../../src/platform/paths.js";
 import { connect, type RpcClient } from "../../src/rpc/client.js";
 import { probeDaemon } from "../../src/rpc/probe.js";
-import { killAll, killGroups } from "./kill.js";
+import { allPids, killAll, killGroups, procCmdline } from "./kill.js";
 import { rawConnect, type RawConn } from "./raw-socket.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -155,21 +155,13 @@ export function killWorkers(home: string): void {
  */
 export function killStockRuns(home: string): void {
   const stock = join(home, "stock");
-  let pids: string[] = [];
+  let pids: number[] = [];
   try {
-    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+    pids = allPids();
   } catch {
-    return;
+    return; // no /proc
   }
-  for (const pid of pids) {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // gone
-    }
-    if (args.some((a) => a.includes(stock))) killGroups([Number(pid)]);
-  }
+  killGroups(pids.filter((pid) => procCmdline(pid).includes(stock)));
 }
 
 /** Stops a daemon, kills any worker it left, and removes its home. For `after`/`finally`. */

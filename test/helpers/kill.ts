@@ -1,6 +1,7 @@
 // Killing what a test started, by pid, whatever state it is in: for `after` hooks and `finally`;
 // and what a pid runs.
 import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** A process's command line, as `ps` shows it. */
 export function commandLine(pid: number): string {
@@ -21,4 +22,20 @@ export function killAll(targets: number[]): void {
 /** SIGKILLs each pid's process group, and the pid itself (for one that is not a group leader). */
 export function killGroups(pids: number[]): void {
   killAll(pids.flatMap((pid) => [-pid, pid]));
+}
+
+/** Every pid in the process table. */
+export function allPids(): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+}
+
+/** A process's command line, its arguments joined by spaces; "" when it cannot be read. */
+export function procCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0$/, "").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
 }
