@@ -211,7 +211,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    // A connection with nothing queued goes to the front if it must wait for a turn.
+    // A connection with nothing queued is served first (one line) if it must wait for a turn.
     const wasIdle = this.head === this.queue.length;
     const linesBefore = this.linesSeen;
     this.splitter.push(chunk);
@@ -254,22 +254,22 @@ export class Connection {
     return this.head < this.queue.length && this.pendingCalls < this.limits.maxPendingCalls;
   }
 
-  /** The rest waits for a turn shared with the other connections: at the front if `urgent`. */
-  private scheduleSlice(urgent = false): void {
+  /** The rest waits for a turn shared with the other connections: first, for one line, if `fresh`. */
+  private scheduleSlice(fresh = false): void {
     this.sliceScheduled = true;
-    this.deps.turns.enqueue(() => this.pump(), urgent);
+    this.deps.turns.enqueue(() => this.pump(), fresh);
   }
 
   /**
    * Handles a slice of queued lines (as many as the turn's budget allows, at most linesPerTurn),
-   * then pauses or resumes reading to match what is left. `urgent`: the connection was idle.
+   * then pauses or resumes reading to match what is left. `fresh`: the connection was idle.
    */
-  private pump(urgent = false): void {
+  private pump(fresh = false): void {
     this.sliceScheduled = false;
     let n = 0;
     while (this.mayStartCall() && !this.backlogged() && !this.socket.destroyed) {
       if (n === this.limits.linesPerTurn || !this.deps.turns.mayHandle()) {
-        this.scheduleSlice(urgent && n === 0);
+        this.scheduleSlice(fresh && n === 0);
         break;
       }
       n++;
