@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import { coreMethods } from "../src/protocol/rpc-core.js";
 import { readPage } from "../src/eventlog/read.js";
+import { withJsonText } from "../src/rpc/framing.js";
 import type { EventLog } from "../src/eventlog/append.js";
 import type { EventInput, EventRecord } from "../src/protocol/events.js";
 import { exceedsDepth, MAX_JSON_DEPTH } from "../src/protocol/json-bounds.js";
@@ -106,7 +107,7 @@ function readHandler(deps: CoreDeps): CoreHandler<"events.read"> {
     const read = async () => {
       // Only what was durable when the read began: a line being written now may be half there.
       const lastSeq = deps.log.lastSeq;
-      const { events, more } = await readPage(deps.ctx.paths.events, {
+      const { events, texts, more } = await readPage(deps.ctx.paths.events, {
         fromSeq: params.fromSeq,
         limit: params.limit,
         type: params.type,
@@ -116,7 +117,8 @@ function readHandler(deps: CoreDeps): CoreHandler<"events.read"> {
         maxBytes: deps.maxReadBytes ?? EVENTS_READ_MAX_BYTES,
       });
       const nextSeq = more ? events[events.length - 1]!.seq + 1 : Math.max(params.fromSeq, lastSeq + 1);
-      return { events, nextSeq, lastSeq };
+      // Sent as the record's lines: serialising a 1 MiB page again held the daemon ~5 ms at once.
+      return withJsonText({ events, nextSeq, lastSeq }, `{"events":[${texts.join(",")}],"nextSeq":${nextSeq},"lastSeq":${lastSeq}}`);
     };
     // A page is up to 1 MiB: reads take turns at the server's gate, so a client pipelining
     // hundreds of them (and not reading the answers) never has them all in memory at once.

@@ -7,6 +7,7 @@ import { APP_RPC_CODE, CpwdError, ErrorCode, RpcCode } from "../src/protocol/err
 import { exceedsDepth, MAX_JSON_DEPTH, TOO_DEEP_MESSAGE } from "../src/protocol/json-bounds.js";
 import type { MethodSpec } from "../src/protocol/rpc-method-spec.js";
 import type { SecretMask } from "../src/protocol/secret-mask.js";
+import { jsonTextOf } from "../src/rpc/framing.js";
 
 /** Per-call facts a handler may use. */
 export interface CallInfo {
@@ -169,6 +170,19 @@ export class MethodTable {
     return this.methods.has(name);
   }
 
+  /**
+   * `result` with every secret value scrubbed out. A result whose JSON was made ahead
+   * (`withJsonText`) is sent as that JSON only when neither the result nor the JSON shows a
+   * secret; else as a copy, which is serialised afresh.
+   */
+  private masked(result: unknown): unknown {
+    if (!this.mask) return result;
+    const scrubbed = this.mask.scrub(result);
+    if (scrubbed !== result) return scrubbed;
+    const json = jsonTextOf(result);
+    return json !== undefined && this.mask.mayHold(json) ? { ...(result as object) } : result;
+  }
+
   /** The reply to one request, or null for a notification. Never rejects. */
   receive(request: JSONRPCRequest, call: CallInfo): Promise<JSONRPCResponse | null> {
     const id = request.id;
@@ -196,7 +210,7 @@ export class MethodTable {
     return Promise.resolve(out).then((result) => {
       if (id === undefined) return null;
       try {
-        return { jsonrpc: "2.0", id, result: (this.mask ? this.mask.scrub(result) : result) ?? null };
+        return { jsonrpc: "2.0", id, result: this.masked(result) ?? null };
       } catch (err) {
         return fail(err);
       }

@@ -26,6 +26,8 @@ export interface ReadRange {
 /** A page of events, and whether it stopped at a bound (`limit`, `maxBytes`) with more to read. */
 export interface EventPage {
   events: EventRecord[];
+  /** Each event's JSON: its line as the record holds it (the same value as the event). */
+  texts: string[];
   more: boolean;
 }
 
@@ -35,11 +37,15 @@ export function typeMatches(type: string, filter: string | undefined): boolean {
   return filter.endsWith(".") ? type.startsWith(filter) : type === filter;
 }
 
+/** Where a reader that asked for them (`ReadRecordOptions.lines`) finds each event's line. */
+export type EventLines = WeakMap<EventRecord, string>;
+
 /**
  * Every good event of one file from `startOffset`, in order. A missing file yields nothing.
- * `keepLine`, when given, skips lines before they are parsed (a cheap substring test).
+ * `keepLine`, when given, skips lines before they are parsed (a cheap substring test); `lines`,
+ * when given, gets each event's line.
  */
-async function* readFileEvents(file: string | FileHandle, startOffset = 0, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
+async function* readFileEvents(file: string | FileHandle, startOffset = 0, keepLine?: (line: string) => boolean, lines?: EventLines): AsyncGenerator<EventRecord> {
   const stream = typeof file === "string" ? createReadStream(file, { start: startOffset }) : file.createReadStream({ start: startOffset });
   const missing = new Promise<void>((resolve) => stream.once("error", () => resolve()));
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
@@ -47,7 +53,9 @@ async function* readFileEvents(file: string | FileHandle, startOffset = 0, keepL
     for await (const line of rl) {
       if (keepLine && !keepLine(line)) continue;
       const e = parseEventLine(line);
-      if (e) yield e;
+      if (!e) continue;
+      lines?.set(e, line);
+      yield e;
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
@@ -64,7 +72,7 @@ async function* readFileEvents(file: string | FileHandle, startOffset = 0, keepL
  * decoding the chunk alone would turn into U+FFFD. A line longer than MAX_LINE_BYTES is dropped
  * as a bad line.
  */
-async function* readSegmentEvents(seg: Segment, keepLine?: (line: string) => boolean): AsyncGenerator<EventRecord> {
+async function* readSegmentEvents(seg: Segment, keepLine?: (line: string) => boolean, kept?: EventLines): AsyncGenerator<EventRecord> {
   let carry: Buffer = Buffer.alloc(0);
   let overlong = false;
   for await (const chunk of segmentChunks(seg)) {
@@ -84,7 +92,9 @@ async function* readSegmentEvents(seg: Segment, keepLine?: (line: string) => boo
     for (const line of lines) {
       if (keepLine && !keepLine(line)) continue;
       const e = parseEventLine(line);
-      if (e) events.push(e);
+      if (!e) continue;
+      kept?.set(e, line);
+      events.push(e);
     }
     yield* events;
   }
@@ -102,6 +112,8 @@ export interface ReadRecordOptions {
   liveFirstSeq?: number;
   /** Skips lines before they are parsed (a cheap substring test). */
   keepLine?: (line: string) => boolean;
+  /** Gets each event's line, for a reader that sends them on as they are (`readPage`). */
+  lines?: EventLines;
 }
 
 /**
@@ -117,7 +129,7 @@ export async function* readRecord(file: string, opts: ReadRecordOptions = {}): A
   async function* segmentsAfter(before: number): AsyncGenerator<EventRecord> {
     for (const seg of listRecordFiles(file).segments) {
       if (seg.lastSeq <= last || seg.firstSeq >= before) continue;
-      for await (const e of readSegmentEvents(seg, opts.keepLine)) {
+      for await (const e of readSegmentEvents(seg, opts.keepLine, opts.lines)) {
         if (e.seq <= last || e.seq >= before) continue;
         last = e.seq;
         yield e;
@@ -131,7 +143,7 @@ export async function* readRecord(file: string, opts: ReadRecordOptions = {}): A
     let seen = false;
     const source = offset > 0 && opts.liveFirstSeq !== undefined ? await openIfBeginsWith(file, opts.liveFirstSeq) : file;
     if (source === null) offset = 0;
-    for await (const e of readFileEvents(source ?? file, offset, opts.keepLine)) {
+    for await (const e of readFileEvents(source ?? file, offset, opts.keepLine, opts.lines)) {
       seen = true;
       if (e.seq <= last) continue;
       if (e.seq > last + 1) {
@@ -189,23 +201,30 @@ export function readEventLines(file: string, startOffset = 0, keepLine?: (line: 
  */
 export async function readPage(file: string, range: ReadRange): Promise<EventPage> {
   const events: EventRecord[] = [];
+  const texts: string[] = [];
+  // The lines are the events' JSON already: a page is measured and sent without serialising
+  // each event again (two JSON.stringify calls an event were over a third of a page's cost).
+  const lines: EventLines = new WeakMap();
   let bytes = 0;
   for await (const e of readRecord(file, {
     fromSeq: range.fromSeq,
     liveOffset: range.startOffset ?? 0,
     ...(range.startFirstSeq !== undefined ? { liveFirstSeq: range.startFirstSeq } : {}),
+    lines,
   })) {
     if (range.upToSeq !== undefined && e.seq > range.upToSeq) break;
     if (!typeMatches(e.type, range.type)) continue;
+    const text = lines.get(e) ?? JSON.stringify(e);
     if (range.maxBytes !== undefined) {
-      const size = Buffer.byteLength(JSON.stringify(e)) + 1;
-      if (events.length > 0 && bytes + size > range.maxBytes) return { events, more: true };
+      const size = Buffer.byteLength(text) + 1;
+      if (events.length > 0 && bytes + size > range.maxBytes) return { events, texts, more: true };
       bytes += size;
     }
     events.push(e);
-    if (events.length >= range.limit) return { events, more: true };
+    texts.push(text);
+    if (events.length >= range.limit) return { events, texts, more: true };
   }
-  return { events, more: false };
+  return { events, texts, more: false };
 }
 
 /** Events with seq ≥ fromSeq (and matching type), at most `limit`. */

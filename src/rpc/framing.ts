@@ -69,14 +69,38 @@ export class LineSplitter {
 }
 
 /**
- * One reply as a line: a success reply's envelope is written by hand around its serialised
- * result (a third cheaper than serialising the whole object, on the path of every call); any
- * other reply as `frame` does. The same JSON, in the order json-rpc-2.0 builds a reply in.
+ * Results whose JSON was made ahead, by whoever had it for less than a JSON.stringify (a page of
+ * events read from the record, whose lines are already their JSON). Keyed by the result object:
+ * a copy of it (a secret scrubbed out) has none and is serialised as usual.
  */
-export function frameReply(reply: JSONRPCResponse): string {
-  if (!("result" in reply) || reply.result === undefined) return frame(reply);
+const jsonTexts = new WeakMap<object, string>();
+
+/** Marks `result` as serialising to `json` (which must be its JSON), and returns it. */
+export function withJsonText<T extends object>(result: T, json: string): T {
+  jsonTexts.set(result, json);
+  return result;
+}
+
+/** The JSON made ahead for `result` (`withJsonText`), if any. */
+export function jsonTextOf(result: unknown): string | undefined {
+  return typeof result === "object" && result !== null ? jsonTexts.get(result) : undefined;
+}
+
+/**
+ * One reply as JSON: a success reply's envelope is written by hand around its serialised result
+ * (a third cheaper than serialising the whole object, on the path of every call; a result's JSON
+ * made ahead is used as it is); any other reply as JSON.stringify makes it. The same JSON, in the
+ * order json-rpc-2.0 builds a reply in.
+ */
+export function replyJson(reply: JSONRPCResponse): string {
+  if (!("result" in reply) || reply.result === undefined) return JSON.stringify(reply);
   const id = reply.id;
-  return `{"jsonrpc":"2.0","id":${typeof id === "number" ? id : JSON.stringify(id)},"result":${JSON.stringify(reply.result)}}\n`;
+  return `{"jsonrpc":"2.0","id":${typeof id === "number" ? id : JSON.stringify(id)},"result":${jsonTextOf(reply.result) ?? JSON.stringify(reply.result)}}`;
+}
+
+/** One reply as a line (`replyJson`). */
+export function frameReply(reply: JSONRPCResponse): string {
+  return `${replyJson(reply)}\n`;
 }
 
 /** Serialises one message as a line. JSON.stringify never emits a raw newline, so this is safe. */

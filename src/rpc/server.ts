@@ -11,7 +11,7 @@ import { ErrorCode, RpcCode } from "../protocol/errors.js";
 import { MAX_JSON_DEPTH, TOO_DEEP_MESSAGE } from "../protocol/json-bounds.js";
 import { Connection, type ConnectionInfo, type ConnectionLimits, type ReplySink, type RpcLog } from "./connection.js";
 import { errorResponse, isRequestEnvelope, replyId } from "./envelope.js";
-import { frameReply } from "./framing.js";
+import { frameReply, replyJson } from "./framing.js";
 import { readLineShape, type LineShapeLimits } from "./line-shape.js";
 import { HeavyWorkGate } from "./heavy-work-gate.js";
 import { TurnScheduler } from "./turn-scheduler.js";
@@ -238,7 +238,7 @@ export class RpcServer {
   /** One batch entry's reply as JSON; one that cannot be serialised (a bug) is answered Internal error, as a single call's is. */
   private encodeEntry(reply: JSONRPCResponse): string {
     try {
-      return JSON.stringify(reply);
+      return replyJson(reply);
     } catch (err) {
       this.opts.log.warn({ err }, "rpc reply could not be serialised");
       return JSON.stringify(errorResponse(reply.id, RpcCode.InternalError, "Internal error"));

@@ -1,7 +1,7 @@
 // Line framing: the same messages come out whatever the chunk boundaries, and the size limit holds.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { frame, frameReply, LineSplitter } from "../../src/rpc/framing.js";
+import { frame, frameReply, LineSplitter, replyJson, withJsonText } from "../../src/rpc/framing.js";
 
 function collect(max: number) {
   const lines: string[] = [];
@@ -60,4 +60,12 @@ test("a reply framed by hand is the line JSON.stringify makes of it, whatever it
     { jsonrpc: "2.0", id: 5, error: { code: -32602, message: "bad", data: { issues: [] } } },
   ] as const;
   for (const r of replies) assert.equal(frameReply(r as never), frame(r), JSON.stringify(r));
+});
+
+test("a result whose JSON was made ahead is sent as that JSON; a copy of it is serialised afresh", () => {
+  // Whitespace the serialiser would not make shows which text went out.
+  const result = withJsonText({ events: [{ seq: 1 }] }, '{"events":[ {"seq":1} ]}');
+  assert.equal(frameReply({ jsonrpc: "2.0", id: 9, result }), '{"jsonrpc":"2.0","id":9,"result":{"events":[ {"seq":1} ]}}\n');
+  assert.equal(replyJson({ jsonrpc: "2.0", id: "b", result }), '{"jsonrpc":"2.0","id":"b","result":{"events":[ {"seq":1} ]}}');
+  assert.equal(replyJson({ jsonrpc: "2.0", id: 9, result: { ...result } }), '{"jsonrpc":"2.0","id":9,"result":{"events":[{"seq":1}]}}');
 });
