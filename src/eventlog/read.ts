@@ -72,7 +72,7 @@ async function* readFileEvents(file: string | FileHandle, startOffset = 0, keepL
  * decoding the chunk alone would turn into U+FFFD. A line longer than MAX_LINE_BYTES is dropped
  * as a bad line.
  */
-async function* readSegmentEvents(seg: Segment, keepLine?: (line: string) => boolean, kept?: EventLines): AsyncGenerator<EventRecord> {
+async function* readSegmentEvents(seg: Segment, keepLine?: (line: string) => boolean, lines?: EventLines): AsyncGenerator<EventRecord> {
   let carry: Buffer = Buffer.alloc(0);
   let overlong = false;
   for await (const chunk of segmentChunks(seg)) {
@@ -84,16 +84,16 @@ async function* readSegmentEvents(seg: Segment, keepLine?: (line: string) => boo
       carry = overlong ? Buffer.alloc(0) : Buffer.from(buf);
       continue;
     }
-    const lines = buf.toString("utf8", 0, lastNl).split("\n");
-    if (overlong) lines.shift();
+    const texts = buf.toString("utf8", 0, lastNl).split("\n");
+    if (overlong) texts.shift();
     overlong = false;
     carry = Buffer.from(buf.subarray(lastNl + 1));
     const events: EventRecord[] = [];
-    for (const line of lines) {
+    for (const line of texts) {
       if (keepLine && !keepLine(line)) continue;
       const e = parseEventLine(line);
       if (!e) continue;
-      kept?.set(e, line);
+      lines?.set(e, line);
       events.push(e);
     }
     yield* events;

@@ -8,6 +8,8 @@ export interface RawConn {
   send(text: string): void;
   /** Next reply line parsed as JSON. */
   next(timeoutMs?: number): Promise<unknown>;
+  /** Next reply line exactly as it came (without its newline). */
+  nextLine(timeoutMs?: number): Promise<string>;
   /** Resolves when the server closes the connection. */
   closed: Promise<void>;
   close(): void;
@@ -35,19 +37,21 @@ export async function rawConnect(path: string): Promise<RawConn> {
     }
   });
   const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  const nextLine = (timeoutMs = 5_000) =>
+    new Promise<string>((resolve, reject) => {
+      const ready = lines.shift();
+      if (ready !== undefined) return resolve(ready);
+      const t = setTimeout(() => reject(new Error("no reply line in time")), timeoutMs);
+      waiters.push((line) => {
+        clearTimeout(t);
+        resolve(line);
+      });
+    });
   return {
     socket,
     send: (text) => void socket.write(text),
-    next: (timeoutMs = 5_000) =>
-      new Promise((resolve, reject) => {
-        const ready = lines.shift();
-        if (ready !== undefined) return resolve(JSON.parse(ready));
-        const t = setTimeout(() => reject(new Error("no reply line in time")), timeoutMs);
-        waiters.push((line) => {
-          clearTimeout(t);
-          resolve(JSON.parse(line));
-        });
-      }),
+    next: async (timeoutMs = 5_000) => JSON.parse(await nextLine(timeoutMs)) as unknown,
+    nextLine,
     closed,
     close: () => socket.destroy(),
   };

@@ -3,32 +3,20 @@
 // escapes, or hides it under a key a later duplicate shadows, never reaches a client in the reply.
 import assert from "node:assert/strict";
 import { appendFileSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
 import { test } from "node:test";
 import { cleanup, startDaemon, tempHome, type TestDaemon } from "../helpers/daemon.js";
+import { rawConnect } from "../helpers/raw-socket.js";
 
 const TOKEN = "tok-5e1d0c9a44";
 
 /** Sends one request on a fresh connection and returns the reply line exactly as it came. */
 async function rawReply(socketPath: string, request: object): Promise<string> {
-  const socket = connect(socketPath);
+  const conn = await rawConnect(socketPath);
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("error", reject);
-    });
-    socket.write(`${JSON.stringify(request)}\n`);
-    let buf = "";
-    return await new Promise<string>((resolve, reject) => {
-      socket.on("data", (c: Buffer) => {
-        buf += c.toString("utf8");
-        const nl = buf.indexOf("\n");
-        if (nl !== -1) resolve(buf.slice(0, nl));
-      });
-      socket.once("close", () => reject(new Error(`closed before a reply: ${buf.slice(0, 200)}`)));
-    });
+    conn.send(`${JSON.stringify(request)}\n`);
+    return await conn.nextLine();
   } finally {
-    socket.destroy();
+    conn.close();
   }
 }
 
